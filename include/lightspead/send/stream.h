@@ -1,0 +1,191 @@
+/**
+ * @file
+ * The send stream: a bounded queue of heaps that a transport turns into
+ * packets on the stream's io_context.
+ */
+#ifndef LIGHTSPEAD_SEND_STREAM_H
+#define LIGHTSPEAD_SEND_STREAM_H
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <utility>
+#include <vector>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/system/error_code.hpp>
+#include <lightspead/common/thread_pool.h>
+#include <lightspead/common/unique_function.h>
+#include <lightspead/protocol/defines.h>
+#include <lightspead/send/heap.h>
+#include <lightspead/send/packet_generator.h>
+#include <lightspead/send/stream_config.h>
+#include <lightspead/send/transport.h>
+
+namespace lightspead::send
+{
+
+/**
+ * Sends heaps asynchronously, in the order they are queued.
+ *
+ * @par Buffer lifetime
+ * A heap passed to @ref async_send_heap, and every buffer its items
+ * reference, must stay alive and unmodified until the completion handler
+ * for that heap has run. The stream does not copy item data.
+ *
+ * @par Threads
+ * @ref async_send_heap and @ref flush may be called from any thread.
+ * Completion handlers run on the stream's io_context (or the handler's
+ * associated executor), never inside @ref async_send_heap.
+ *
+ * @par Destruction
+ * The destructor waits until every queued heap has completed, so destroy
+ * the stream before the thread pool that runs it.
+ */
+class stream
+{
+public:
+    /// Completion signature of @ref async_send_heap.
+    using completion_signature = void(boost::system::error_code, item_pointer_t);
+
+private:
+    // Holds a completion handler and knows how to invoke it on its executor.
+    // The flag says whether to post (initiation-time errors) or dispatch.
+    using queued_handler = unique_function<void(const boost::system::error_code &, item_pointer_t, bool)>;
+
+    struct queue_item
+    {
+        const heap *h = nullptr;
+        item_pointer_t cnt = 0;
+        std::size_t substream = 0;
+        queued_handler handler;
+        boost::system::error_code result;
+        item_pointer_t bytes_sent = 0;
+    };
+
+    io_context_ref io;
+    const stream_config config;
+    std::unique_ptr<transport> transport_;
+
+    // Shared between callers and the writer; guarded by queue_mutex.
+    std::mutex queue_mutex;
+    std::condition_variable queue_drained;
+    std::vector<queue_item> queue;      // ring of config.get_max_heaps() slots
+    std::size_t queue_head = 0;         // oldest heap not yet completed (monotonic)
+    std::size_t queue_tail = 0;         // one past the newest heap (monotonic)
+    bool writer_active = false;
+    item_pointer_t next_cnt = 1;
+    item_pointer_t cnt_step = 1;
+
+    // Owned by the writer (the io_context), so unguarded.
+    std::size_t gen_position = 0;       // queue position of the heap being cut
+    std::optional<packet_generator> generator;
+    packet_batch batch;
+    std::vector<std::uint8_t> header_arena;
+    std::size_t header_used = 0;
+    std::function<void()> resume_after_transmit;
+    boost::asio::steady_timer timer;
+    std::chrono::steady_clock::time_point rate_time;    // when sent bytes are due at the nominal rate
+    std::chrono::steady_clock::time_point batch_start;
+
+    queue_item &slot(std::size_t position) { return queue[position % queue.size()]; }
+
+    void enqueue(const heap &h, s_item_pointer_t cnt, std::size_t substream, queued_handler &&handler);
+    void run_writer();
+    bool fill_batch();
+    // Records a transmitted batch; false if the writer must now wait (timer).
+    bool after_transmit();
+    // Completes fully sent heaps; with may_go_idle, marks the writer idle
+    // (and returns true) when nothing is left.
+    bool complete_heaps_and_check_idle(bool may_go_idle = true);
+
+protected:
+    /// For transports: takes ownership of @a t.
+    stream(io_context_ref io, const stream_config &config, std::unique_ptr<transport> t);
+
+    /// The transport given to the constructor.
+    transport &get_transport() const noexcept { return *transport_; }
+
+public:
+    /// Waits for every queued heap to complete (see @ref flush).
+    virtual ~stream();
+
+    stream(const stream &) = delete;
+    stream &operator=(const stream &) = delete;
+
+    /// The io_context the stream runs on.
+    boost::asio::io_context &get_io_context() const noexcept { return io.get(); }
+
+    /// The configuration the stream was built with.
+    const stream_config &get_config() const noexcept { return config; }
+
+    /// Number of substreams (destinations) this stream sends to.
+    std::size_t get_num_substreams() const { return transport_->num_substreams(); }
+
+    /**
+     * Set the heap counters given to heaps sent with cnt = -1: @a next for
+     * the next one, then @a next + @a step, ... (masked to each heap's A bits).
+     *
+     * @throws std::invalid_argument if @a step is 0.
+     */
+    void set_cnt_sequence(item_pointer_t next, item_pointer_t step);
+
+    /**
+     * Queue @a h for sending.
+     *
+     * @param h            The heap. It and the memory its items reference
+     *                     must stay untouched until the completion runs.
+     * @param token        Any Boost.Asio completion token with signature
+     *                     `void(boost::system::error_code, item_pointer_t)`:
+     *                     a callback, @c boost::asio::use_future (a
+     *                     @c std::future<item_pointer_t>), ...
+     * @param cnt          Heap counter, or -1 for the next in the stream's
+     *                     sequence (see @ref set_cnt_sequence).
+     * @param substream_index  Destination index (see @ref get_num_substreams).
+     *
+     * On completion the handler receives the bytes put on the wire for the
+     * heap (packet headers included) and, on failure, an error:
+     * - @c boost::asio::error::would_block: the queue already holds
+     *   @c max_heaps heaps (the call never blocks);
+     * - @c invalid_argument: @a cnt >= 2^A, @a substream_index out of
+     *   range, or the heap cannot be cut into packets (see the log);
+     * - the transport's error (e.g. from the socket) for a packet that
+     *   could not be sent; the rest of the heap is still sent.
+     */
+    template<typename CompletionToken>
+    auto async_send_heap(const heap &h, CompletionToken &&token,
+                         s_item_pointer_t cnt = -1, std::size_t substream_index = 0)
+    {
+        auto initiation = [this](auto handler, const heap *h, s_item_pointer_t cnt, std::size_t substream)
+        {
+            auto ex = boost::asio::get_associated_executor(handler, get_io_context().get_executor());
+            enqueue(*h, cnt, substream, queued_handler(
+                [handler = std::move(handler), ex](
+                    const boost::system::error_code &ec, item_pointer_t bytes, bool defer) mutable
+                {
+                    auto call = [handler = std::move(handler), ec, bytes]() mutable { handler(ec, bytes); };
+                    if (defer)
+                        boost::asio::post(ex, std::move(call));
+                    else
+                        boost::asio::dispatch(ex, std::move(call));
+                }));
+        };
+        return boost::asio::async_initiate<CompletionToken, completion_signature>(
+            initiation, token, &h, cnt, substream_index);
+    }
+
+    /// Block until every heap queued so far has completed.
+    void flush();
+};
+
+} // namespace lightspead::send
+
+#endif // LIGHTSPEAD_SEND_STREAM_H

@@ -1,0 +1,68 @@
+/**
+ * @file
+ * Settings shared by every kind of send stream.
+ */
+#ifndef LIGHTSPEAD_SEND_STREAM_CONFIG_H
+#define LIGHTSPEAD_SEND_STREAM_CONFIG_H
+
+#include <cstddef>
+
+namespace lightspead::send
+{
+
+/**
+ * Packet size, rate and queue depth of a send stream. Every setter checks
+ * its argument and throws @c std::invalid_argument (leaving the config
+ * unchanged) if it is out of range; setters return the config so that calls
+ * can be chained.
+ */
+class stream_config
+{
+public:
+    static constexpr std::size_t default_max_packet_size = 1472;
+    static constexpr std::size_t default_max_heaps = 4;
+    static constexpr std::size_t default_burst_size = 65536;
+    static constexpr double default_burst_rate_ratio = 1.05;
+    /// Smallest packet size limit a heap can be cut into.
+    static constexpr std::size_t min_max_packet_size = 56;
+
+private:
+    std::size_t max_packet_size = default_max_packet_size;
+    double rate = 0.0;
+    std::size_t burst_size = default_burst_size;
+    double burst_rate_ratio = default_burst_rate_ratio;
+    std::size_t max_heaps = default_max_heaps;
+
+public:
+    /**
+     * Largest packet in bytes, SPEAD header included (not IP/UDP headers);
+     * rounded down to a multiple of 8 when heaps are cut. At least 56.
+     */
+    stream_config &set_max_packet_size(std::size_t size);
+    std::size_t get_max_packet_size() const noexcept { return max_packet_size; }
+
+    /// Long-term rate in bytes per second (packet headers included); 0 = as fast as possible.
+    stream_config &set_rate(double rate);
+    double get_rate() const noexcept { return rate; }
+
+    /// Bytes that may go out back to back before the rate limiter intervenes (at least 1).
+    stream_config &set_burst_size(std::size_t size);
+    std::size_t get_burst_size() const noexcept { return burst_size; }
+
+    /**
+     * How much faster than @ref get_rate the stream may go while it catches
+     * up after falling behind (at least 1.0).
+     */
+    stream_config &set_burst_rate_ratio(double ratio);
+    double get_burst_rate_ratio() const noexcept { return burst_rate_ratio; }
+    /// The catch-up rate: rate * burst_rate_ratio.
+    double get_burst_rate() const noexcept { return rate * burst_rate_ratio; }
+
+    /// Heaps that may be queued or in flight at once (at least 1).
+    stream_config &set_max_heaps(std::size_t max_heaps);
+    std::size_t get_max_heaps() const noexcept { return max_heaps; }
+};
+
+} // namespace lightspead::send
+
+#endif // LIGHTSPEAD_SEND_STREAM_CONFIG_H

@@ -1,0 +1,71 @@
+/**
+ * @file
+ * The interface between a send stream and the medium that carries its
+ * packets (UDP socket, in-process queue, streambuf). Applications only
+ * need it to write a transport of their own.
+ */
+#ifndef LIGHTSPEAD_SEND_TRANSPORT_H
+#define LIGHTSPEAD_SEND_TRANSPORT_H
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <vector>
+#include <sys/uio.h>
+#include <boost/system/error_code.hpp>
+
+namespace lightspead::send
+{
+
+/**
+ * Packets ready to go out, described as pieces of memory (scatter/gather).
+ * Packet i consists of iov[packets[i].iov_first, + iov_count).
+ */
+struct packet_batch
+{
+    struct packet
+    {
+        std::size_t iov_first = 0;
+        std::size_t iov_count = 0;
+        std::size_t size = 0;          ///< bytes in the packet
+        std::size_t substream = 0;     ///< destination index
+        std::size_t heap = 0;          ///< queue position of the heap it belongs to
+        boost::system::error_code error;  ///< set by the transport if it failed
+    };
+
+    std::vector<iovec> iov;
+    std::vector<packet> packets;
+    std::size_t bytes = 0;             ///< sum of packet sizes
+
+    void clear() noexcept
+    {
+        iov.clear();
+        packets.clear();
+        bytes = 0;
+    }
+};
+
+/**
+ * Carries packets. Called only from the stream's io_context, one batch at
+ * a time.
+ */
+class transport
+{
+public:
+    virtual ~transport() = default;
+
+    /// Number of destinations (substreams) heaps can be sent to.
+    virtual std::size_t num_substreams() const = 0;
+
+    /**
+     * Send every packet of @a batch, recording a failure in the packet's
+     * @c error. Return true when finished; or return false after starting
+     * asynchronous work, and call @a resume on the stream's io_context once
+     * finished. The memory @a batch points to stays valid until then.
+     */
+    virtual bool transmit(packet_batch &batch, const std::function<void()> &resume) = 0;
+};
+
+} // namespace lightspead::send
+
+#endif // LIGHTSPEAD_SEND_TRANSPORT_H

@@ -1,0 +1,81 @@
+/**
+ * @file
+ * Sending over UDP, one SPEAD packet per datagram.
+ */
+#ifndef LIGHTSPEAD_SEND_UDP_STREAM_H
+#define LIGHTSPEAD_SEND_UDP_STREAM_H
+
+#include <cstddef>
+#include <vector>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <lightspead/send/stream.h>
+
+namespace lightspead::send
+{
+
+/**
+ * A stream that sends each packet as a UDP datagram to one of several
+ * endpoints (substream i goes to endpoints[i]). IPv4 and IPv6, unicast and
+ * multicast.
+ *
+ * On Linux, packets go out in batches with @c sendmmsg, and runs of
+ * equal-sized packets for the same endpoint are handed to the kernel as one
+ * UDP GSO super-packet (@c UDP_SEGMENT) with scatter/gather from the heap's
+ * memory. If the kernel refuses GSO (for example because a packet exceeds
+ * the path MTU), the stream logs a warning once and sends packets one by
+ * one from then on.
+ *
+ * All constructors throw @c std::invalid_argument for: no endpoints,
+ * endpoints of mixed address families, a @c max_packet_size larger than a
+ * UDP datagram can be (65507 bytes for IPv4, 65527 for IPv6), and, for the
+ * multicast forms, an endpoint that is not multicast or a TTL outside
+ * [0, 255]. Socket failures throw @c boost::system::system_error.
+ */
+class udp_stream : public stream
+{
+public:
+    /// Default socket send buffer size in bytes.
+    static constexpr std::size_t default_buffer_size = 512 * 1024;
+
+    /**
+     * Send to @a endpoints.
+     *
+     * @param buffer_size  socket send buffer to ask for (0 = system
+     *                     default); a warning is logged if the kernel grants less.
+     * @param interface_address  if not unspecified, bind the socket to this
+     *                     local address (choosing the outgoing interface).
+     */
+    udp_stream(io_context_ref io,
+               const std::vector<boost::asio::ip::udp::endpoint> &endpoints,
+               const stream_config &config = stream_config(),
+               std::size_t buffer_size = default_buffer_size,
+               const boost::asio::ip::address &interface_address = boost::asio::ip::address());
+
+    /// Send to multicast @a endpoints with time-to-live (hop limit) @a ttl.
+    udp_stream(io_context_ref io,
+               const std::vector<boost::asio::ip::udp::endpoint> &endpoints,
+               const stream_config &config, std::size_t buffer_size, int ttl);
+
+    /// Send to IPv4 multicast @a endpoints with @a ttl through the interface with @a interface_address.
+    udp_stream(io_context_ref io,
+               const std::vector<boost::asio::ip::udp::endpoint> &endpoints,
+               const stream_config &config, std::size_t buffer_size, int ttl,
+               const boost::asio::ip::address &interface_address);
+
+    /// Send to IPv6 multicast @a endpoints with hop limit @a ttl through interface @a interface_index.
+    udp_stream(io_context_ref io,
+               const std::vector<boost::asio::ip::udp::endpoint> &endpoints,
+               const stream_config &config, std::size_t buffer_size, int ttl,
+               unsigned int interface_index);
+
+    /**
+     * Whether packets currently go out as GSO super-packets (false once the
+     * kernel has refused them).
+     */
+    bool is_gso_active() const;
+};
+
+} // namespace lightspead::send
+
+#endif // LIGHTSPEAD_SEND_UDP_STREAM_H

@@ -1,0 +1,256 @@
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+#include <boost/asio/error.hpp>
+#include <boost/system/error_code.hpp>
+#include <lightspead/common/logging.h>
+#include <lightspead/send/stream.h>
+
+namespace lightspead::send
+{
+
+namespace
+{
+
+// A batch is what the transport gets in one call. Large enough to amortise
+// the system call over many packets, small enough to stay in cache.
+constexpr std::size_t max_batch_packets = 512;
+// Packet headers of one batch. A typical header is 40-64 bytes; a batch
+// ends early if the next header would not fit.
+constexpr std::size_t header_arena_size = 256 * 1024;
+
+boost::system::error_code invalid_argument_error()
+{
+    return boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
+}
+
+std::chrono::steady_clock::duration seconds_for(double bytes, double rate)
+{
+    return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(bytes / rate));
+}
+
+} // anonymous namespace
+
+stream::stream(io_context_ref io, const stream_config &config, std::unique_ptr<transport> t)
+    : io(io), config(config), transport_(std::move(t)),
+    queue(config.get_max_heaps()),
+    header_arena(header_arena_size),
+    timer(io.get())
+{
+    resume_after_transmit = [this]
+    {
+        if (after_transmit())
+            run_writer();
+    };
+}
+
+stream::~stream()
+{
+    flush();
+}
+
+void stream::set_cnt_sequence(item_pointer_t next, item_pointer_t step)
+{
+    if (step == 0)
+        throw std::invalid_argument("heap counter step must not be 0");
+    std::lock_guard<std::mutex> lock(queue_mutex);
+    next_cnt = next;
+    cnt_step = step;
+}
+
+void stream::enqueue(const heap &h, s_item_pointer_t cnt, std::size_t substream, queued_handler &&handler)
+{
+    const item_pointer_t cnt_limit = h.get_flavour().get_address_limit();
+    std::unique_lock<std::mutex> lock(queue_mutex);
+    if (queue_tail - queue_head >= queue.size())
+    {
+        lock.unlock();
+        handler(boost::asio::error::would_block, 0, true);
+        return;
+    }
+    if (substream >= transport_->num_substreams())
+    {
+        lock.unlock();
+        log_warning("substream index " + std::to_string(substream) + " is out of range (stream has "
+                    + std::to_string(transport_->num_substreams()) + ")");
+        handler(invalid_argument_error(), 0, true);
+        return;
+    }
+    if (cnt >= 0 && item_pointer_t(cnt) >= cnt_limit)
+    {
+        lock.unlock();
+        log_warning("heap counter " + std::to_string(cnt) + " does not fit in "
+                    + std::to_string(h.get_flavour().get_heap_address_bits()) + " bits");
+        handler(invalid_argument_error(), 0, true);
+        return;
+    }
+    if (cnt < 0)
+    {
+        cnt = next_cnt & (cnt_limit - 1);
+        next_cnt += cnt_step;
+    }
+    queue_item &qi = slot(queue_tail);
+    qi.h = &h;
+    qi.cnt = cnt;
+    qi.substream = substream;
+    qi.handler = std::move(handler);
+    qi.result = {};
+    qi.bytes_sent = 0;
+    queue_tail++;
+    if (!writer_active)
+    {
+        writer_active = true;
+        boost::asio::post(io.get(), [this]
+        {
+            // Time spent idle is not credit to burst with later.
+            rate_time = std::max(rate_time, std::chrono::steady_clock::now());
+            run_writer();
+        });
+    }
+}
+
+bool stream::fill_batch()
+{
+    batch.clear();
+    header_used = 0;
+    std::size_t tail;
+    {
+        std::lock_guard<std::mutex> lock(queue_mutex);
+        tail = queue_tail;
+    }
+    const bool rate_limited = config.get_rate() > 0.0;
+    while (batch.packets.size() < max_batch_packets)
+    {
+        if (!generator)
+        {
+            if (gen_position == tail)
+                break;
+            queue_item &qi = slot(gen_position);
+            try
+            {
+                generator.emplace(*qi.h, qi.cnt, config.get_max_packet_size());
+            }
+            catch (std::invalid_argument &e)
+            {
+                log_warning(std::string("cannot send heap: ") + e.what());
+                qi.result = invalid_argument_error();
+                gen_position++;
+                continue;
+            }
+        }
+        const std::size_t header_size = generator->next_header_size();
+        if (header_used + header_size > header_arena.size())
+            break;
+        auto &p = batch.packets.emplace_back();
+        p.iov_first = batch.iov.size();
+        p.size = generator->next_packet(header_arena.data() + header_used, batch.iov);
+        p.iov_count = batch.iov.size() - p.iov_first;
+        p.substream = slot(gen_position).substream;
+        p.heap = gen_position;
+        header_used += header_size;
+        batch.bytes += p.size;
+        if (!generator->has_next_packet())
+        {
+            generator.reset();
+            gen_position++;
+        }
+        if (rate_limited && batch.bytes >= config.get_burst_size())
+            break;
+    }
+    return !batch.packets.empty();
+}
+
+void stream::run_writer()
+{
+    for (;;)
+    {
+        if (!fill_batch())
+        {
+            if (complete_heaps_and_check_idle())
+                return;     // idle: `this` may already be gone
+            continue;
+        }
+        if (config.get_rate() > 0.0)
+            batch_start = std::chrono::steady_clock::now();
+        if (!transport_->transmit(batch, resume_after_transmit))
+            return;         // the transport calls resume_after_transmit later
+        if (!after_transmit())
+            return;
+    }
+}
+
+bool stream::after_transmit()
+{
+    for (const auto &p : batch.packets)
+    {
+        queue_item &qi = slot(p.heap);
+        if (p.error)
+        {
+            if (!qi.result)
+                qi.result = p.error;
+        }
+        else
+            qi.bytes_sent += p.size;
+    }
+    if (config.get_rate() > 0.0)
+    {
+        // Never faster than the burst rate from one batch to the next, and
+        // on average no faster than the nominal rate.
+        const auto now = std::chrono::steady_clock::now();
+        const auto burst_time = batch_start + seconds_for(batch.bytes, config.get_burst_rate());
+        rate_time += seconds_for(batch.bytes, config.get_rate());
+        const auto target = std::max(burst_time, rate_time);
+        if (target > now)
+        {
+            // Heaps whose packets are all out complete before the wait.
+            complete_heaps_and_check_idle(false);
+            timer.expires_at(target);
+            timer.async_wait([this](const boost::system::error_code &) { run_writer(); });
+            return false;
+        }
+    }
+    complete_heaps_and_check_idle(false);
+    return true;
+}
+
+bool stream::complete_heaps_and_check_idle(bool may_go_idle)
+{
+    struct done_item
+    {
+        queued_handler handler;
+        boost::system::error_code result;
+        item_pointer_t bytes;
+    };
+    std::vector<done_item> done;
+    bool idle = false;
+    {
+        std::lock_guard<std::mutex> lock(queue_mutex);
+        // Every heap before gen_position has had all its packets transmitted.
+        while (queue_head < gen_position)
+        {
+            queue_item &qi = slot(queue_head++);
+            done.push_back({std::move(qi.handler), qi.result, qi.bytes_sent});
+            qi.h = nullptr;
+        }
+        if (may_go_idle && queue_head == queue_tail)
+        {
+            writer_active = false;
+            idle = true;
+            queue_drained.notify_all();
+        }
+    }
+    // From here on only locals are touched when idle: flush() may have
+    // returned and the stream may be destroyed.
+    for (auto &d : done)
+        d.handler(d.result, d.bytes, false);
+    return idle;
+}
+
+void stream::flush()
+{
+    std::unique_lock<std::mutex> lock(queue_mutex);
+    queue_drained.wait(lock, [this] { return !writer_active && queue_head == queue_tail; });
+}
+
+} // namespace lightspead::send

@@ -1,0 +1,342 @@
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <sys/socket.h>
+#include <boost/asio/ip/multicast.hpp>
+#include <boost/asio/ip/unicast.hpp>
+#include <boost/system/system_error.hpp>
+#include <lightspead/common/logging.h>
+#include <lightspead/send/udp_stream.h>
+
+#ifndef UDP_SEGMENT
+# define UDP_SEGMENT 103
+#endif
+#ifndef SOL_UDP
+# define SOL_UDP 17
+#endif
+
+namespace lightspead::send
+{
+
+namespace
+{
+
+using boost::asio::ip::udp;
+
+constexpr std::size_t max_udp_ipv4 = 65507;   // 65535 - IPv4 header - UDP header
+constexpr std::size_t max_udp_ipv6 = 65527;   // 65535 - UDP header
+constexpr std::size_t max_gso_segments = 64;  // the kernel's UDP_MAX_SEGMENTS
+constexpr std::size_t max_iov = 1024;         // IOV_MAX on Linux
+constexpr unsigned max_mmsg = 1024;           // UIO_MAXIOV: messages per sendmmsg
+
+struct alignas(cmsghdr) gso_control
+{
+    std::uint8_t data[CMSG_SPACE(sizeof(std::uint16_t))];
+};
+
+class udp_transport final : public transport
+{
+private:
+    udp::socket socket;
+    std::vector<udp::endpoint> endpoints;
+    std::size_t max_gso_bytes;
+    bool gso = true;
+
+    // State of the batch being sent
+    packet_batch *batch = nullptr;
+    std::function<void()> resume;
+    std::vector<mmsghdr> msgs;
+    std::vector<std::size_t> msg_first_packet;   // first packet of each message
+    std::vector<std::size_t> msg_packets;        // number of packets in each message
+    std::vector<gso_control> controls;
+    std::vector<iovec> bounce_iov;
+    std::vector<std::vector<std::uint8_t>> bounce;
+    std::size_t next_msg = 0;
+
+    void build_messages(std::size_t first_packet);
+    bool send_pending();
+    void fail_message(std::size_t m, const boost::system::error_code &ec);
+
+public:
+    udp_transport(udp::socket &&socket, std::vector<udp::endpoint> endpoints)
+        : socket(std::move(socket)), endpoints(std::move(endpoints)),
+        max_gso_bytes(this->endpoints[0].address().is_v4() ? max_udp_ipv4 : max_udp_ipv6)
+    {
+    }
+
+    std::size_t num_substreams() const override { return endpoints.size(); }
+
+    bool is_gso_active() const { return gso; }
+
+    bool transmit(packet_batch &b, const std::function<void()> &r) override
+    {
+        batch = &b;
+        build_messages(0);
+        next_msg = 0;
+        if (send_pending())
+            return true;
+        resume = r;
+        return false;
+    }
+};
+
+void udp_transport::build_messages(std::size_t first_packet)
+{
+    const auto &packets = batch->packets;
+    msgs.clear();
+    msg_first_packet.clear();
+    msg_packets.clear();
+    bounce_iov.clear();
+    bounce.clear();
+    // Sized up front: messages point into these vectors.
+    if (controls.size() < packets.size())
+        controls.resize(packets.size());
+    bounce_iov.reserve(packets.size());
+    for (std::size_t i = first_packet; i < packets.size();)
+    {
+        const std::size_t first = i;
+        const auto &p0 = packets[first];
+        std::size_t bytes = p0.size;
+        std::size_t iovs = p0.iov_count;
+        i++;
+        if (gso)
+        {
+            // All segments but the last must be exactly the first's size.
+            while (i < packets.size()
+                   && packets[i].substream == p0.substream
+                   && i - first < max_gso_segments
+                   && packets[i].size <= p0.size
+                   && bytes + packets[i].size <= max_gso_bytes
+                   && iovs + packets[i].iov_count <= max_iov)
+            {
+                bytes += packets[i].size;
+                iovs += packets[i].iov_count;
+                i++;
+                if (packets[i - 1].size < p0.size)
+                    break;
+            }
+        }
+        mmsghdr &m = msgs.emplace_back();
+        std::memset(&m, 0, sizeof(m));
+        const udp::endpoint &ep = endpoints[p0.substream];
+        m.msg_hdr.msg_name = const_cast<void *>(static_cast<const void *>(ep.data()));
+        m.msg_hdr.msg_namelen = ep.size();
+        if (iovs <= max_iov)
+        {
+            m.msg_hdr.msg_iov = &batch->iov[p0.iov_first];
+            m.msg_hdr.msg_iovlen = iovs;
+        }
+        else
+        {
+            // A single packet made of very many small items: linearise it.
+            auto &copy = bounce.emplace_back();
+            copy.reserve(p0.size);
+            for (std::size_t k = 0; k < p0.iov_count; k++)
+            {
+                const iovec &v = batch->iov[p0.iov_first + k];
+                const auto *base = static_cast<const std::uint8_t *>(v.iov_base);
+                copy.insert(copy.end(), base, base + v.iov_len);
+            }
+            bounce_iov.push_back({copy.data(), copy.size()});
+            m.msg_hdr.msg_iov = &bounce_iov.back();
+            m.msg_hdr.msg_iovlen = 1;
+        }
+        if (i - first > 1)
+        {
+            gso_control &c = controls[msgs.size() - 1];
+            m.msg_hdr.msg_control = c.data;
+            m.msg_hdr.msg_controllen = sizeof(c.data);
+            cmsghdr *cmsg = CMSG_FIRSTHDR(&m.msg_hdr);
+            cmsg->cmsg_level = SOL_UDP;
+            cmsg->cmsg_type = UDP_SEGMENT;
+            cmsg->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
+            const std::uint16_t segment = p0.size;
+            std::memcpy(CMSG_DATA(cmsg), &segment, sizeof(segment));
+        }
+        msg_first_packet.push_back(first);
+        msg_packets.push_back(i - first);
+    }
+}
+
+void udp_transport::fail_message(std::size_t m, const boost::system::error_code &ec)
+{
+    for (std::size_t k = 0; k < msg_packets[m]; k++)
+        batch->packets[msg_first_packet[m] + k].error = ec;
+}
+
+bool udp_transport::send_pending()
+{
+    const int fd = socket.native_handle();
+    while (next_msg < msgs.size())
+    {
+        const unsigned n_msgs = std::min<std::size_t>(msgs.size() - next_msg, max_mmsg);
+        const int sent = sendmmsg(fd, &msgs[next_msg], n_msgs, MSG_DONTWAIT);
+        if (sent > 0)
+        {
+            next_msg += sent;
+            continue;
+        }
+        const int err = sent < 0 ? errno : EAGAIN;
+        if (err == EINTR)
+            continue;
+        if (err == EAGAIN || err == EWOULDBLOCK)
+        {
+            socket.async_wait(
+                udp::socket::wait_write,
+                [this](const boost::system::error_code &ec)
+                {
+                    if (ec)
+                    {
+                        for (std::size_t m = next_msg; m < msgs.size(); m++)
+                            fail_message(m, ec);
+                        next_msg = msgs.size();
+                    }
+                    if (send_pending())
+                        resume();
+                });
+            return false;
+        }
+        if (gso && msg_packets[next_msg] > 1
+            && (err == EIO || err == EINVAL || err == EOPNOTSUPP || err == ENOPROTOOPT
+                || err == EMSGSIZE))
+        {
+            log_warning(std::string("the kernel refused UDP GSO (") + std::strerror(err)
+                        + "); sending packets individually from now on");
+            gso = false;
+            build_messages(msg_first_packet[next_msg]);
+            next_msg = 0;
+            continue;
+        }
+        fail_message(next_msg, boost::system::error_code(err, boost::system::system_category()));
+        next_msg++;
+    }
+    return true;
+}
+
+std::vector<udp::endpoint> check_endpoints(
+    const std::vector<udp::endpoint> &endpoints, const stream_config &config, bool multicast)
+{
+    if (endpoints.empty())
+        throw std::invalid_argument("udp_stream needs at least one endpoint");
+    const bool v4 = endpoints[0].address().is_v4();
+    for (const auto &ep : endpoints)
+    {
+        if (ep.address().is_v4() != v4)
+            throw std::invalid_argument("udp_stream endpoints mix IPv4 and IPv6");
+        if (multicast && !ep.address().is_multicast())
+            throw std::invalid_argument(
+                "endpoint " + ep.address().to_string() + " is not a multicast address");
+    }
+    const std::size_t limit = v4 ? max_udp_ipv4 : max_udp_ipv6;
+    if (config.get_max_packet_size() > limit)
+        throw std::invalid_argument(
+            "max_packet_size " + std::to_string(config.get_max_packet_size())
+            + " exceeds the largest UDP payload (" + std::to_string(limit) + ")");
+    return endpoints;
+}
+
+udp::socket make_socket(boost::asio::io_context &io, const std::vector<udp::endpoint> &endpoints,
+                        std::size_t buffer_size)
+{
+    udp::socket socket(io, endpoints[0].protocol());
+    socket.non_blocking(true);
+    if (buffer_size > 0)
+    {
+        socket.set_option(udp::socket::send_buffer_size(
+            int(std::min<std::size_t>(buffer_size, std::numeric_limits<int>::max()))));
+        udp::socket::send_buffer_size actual;
+        socket.get_option(actual);
+        // Linux reports double the usable size it reserves for bookkeeping.
+        if (std::size_t(actual.value()) < buffer_size)
+            log_warning("requested send buffer of " + std::to_string(buffer_size)
+                        + " bytes but got " + std::to_string(actual.value())
+                        + " (see net.core.wmem_max)");
+    }
+    return socket;
+}
+
+void check_ttl(int ttl)
+{
+    if (ttl < 0 || ttl > 255)
+        throw std::invalid_argument("multicast TTL " + std::to_string(ttl) + " is outside [0, 255]");
+}
+
+std::unique_ptr<transport> make_transport(
+    boost::asio::io_context &io, const std::vector<udp::endpoint> &endpoints,
+    const stream_config &config, std::size_t buffer_size,
+    const boost::asio::ip::address &interface_address)
+{
+    auto eps = check_endpoints(endpoints, config, false);
+    auto socket = make_socket(io, eps, buffer_size);
+    if (!interface_address.is_unspecified())
+        socket.bind(udp::endpoint(interface_address, 0));
+    return std::make_unique<udp_transport>(std::move(socket), std::move(eps));
+}
+
+std::unique_ptr<transport> make_multicast_transport(
+    boost::asio::io_context &io, const std::vector<udp::endpoint> &endpoints,
+    const stream_config &config, std::size_t buffer_size, int ttl,
+    const boost::asio::ip::address *interface_address, const unsigned int *interface_index)
+{
+    check_ttl(ttl);
+    auto eps = check_endpoints(endpoints, config, true);
+    auto socket = make_socket(io, eps, buffer_size);
+    socket.set_option(boost::asio::ip::multicast::hops(ttl));
+    if (interface_address && !interface_address->is_unspecified())
+    {
+        if (!interface_address->is_v4() || !eps[0].address().is_v4())
+            throw std::invalid_argument("a multicast interface address is only for IPv4 endpoints");
+        socket.set_option(boost::asio::ip::multicast::outbound_interface(interface_address->to_v4()));
+    }
+    if (interface_index)
+    {
+        if (!eps[0].address().is_v6())
+            throw std::invalid_argument("a multicast interface index is only for IPv6 endpoints");
+        socket.set_option(boost::asio::ip::multicast::outbound_interface(*interface_index));
+    }
+    return std::make_unique<udp_transport>(std::move(socket), std::move(eps));
+}
+
+} // anonymous namespace
+
+udp_stream::udp_stream(io_context_ref io, const std::vector<udp::endpoint> &endpoints,
+                       const stream_config &config, std::size_t buffer_size,
+                       const boost::asio::ip::address &interface_address)
+    : stream(io, config, make_transport(io.get(), endpoints, config, buffer_size, interface_address))
+{
+}
+
+udp_stream::udp_stream(io_context_ref io, const std::vector<udp::endpoint> &endpoints,
+                       const stream_config &config, std::size_t buffer_size, int ttl)
+    : stream(io, config, make_multicast_transport(io.get(), endpoints, config, buffer_size, ttl,
+                                                  nullptr, nullptr))
+{
+}
+
+udp_stream::udp_stream(io_context_ref io, const std::vector<udp::endpoint> &endpoints,
+                       const stream_config &config, std::size_t buffer_size, int ttl,
+                       const boost::asio::ip::address &interface_address)
+    : stream(io, config, make_multicast_transport(io.get(), endpoints, config, buffer_size, ttl,
+                                                  &interface_address, nullptr))
+{
+}
+
+udp_stream::udp_stream(io_context_ref io, const std::vector<udp::endpoint> &endpoints,
+                       const stream_config &config, std::size_t buffer_size, int ttl,
+                       unsigned int interface_index)
+    : stream(io, config, make_multicast_transport(io.get(), endpoints, config, buffer_size, ttl,
+                                                  nullptr, &interface_index))
+{
+}
+
+bool udp_stream::is_gso_active() const
+{
+    return static_cast<const udp_transport &>(get_transport()).is_gso_active();
+}
+
+} // namespace lightspead::send
