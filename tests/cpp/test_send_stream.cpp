@@ -1,0 +1,485 @@
+// Behaviour of send streams: queueing, heap counters, completion, errors,
+// rate limiting and every transport.
+#include <chrono>
+#include <future>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+#include <utility>     // before Boost 1.74's asio, which forgets it in C++20 mode
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <boost/asio.hpp>
+#include <gtest/gtest.h>
+#include <lightspead/lightspead.h>
+
+using namespace lightspead;
+using boost::asio::ip::udp;
+
+namespace
+{
+
+struct decoded_packet
+{
+    s_item_pointer_t cnt;
+    s_item_pointer_t heap_length;
+    s_item_pointer_t offset;
+    std::vector<std::uint8_t> bytes;
+};
+
+// Split back-to-back packets (streambuf output) and decode each one.
+std::vector<decoded_packet> split_packets(const std::string &data)
+{
+    std::vector<decoded_packet> out;
+    auto *p = reinterpret_cast<const std::uint8_t *>(data.data());
+    std::size_t left = data.size();
+    while (left > 0)
+    {
+        auto r = decode_packet(p, left);
+        EXPECT_TRUE(r) << to_string(r.status);
+        if (!r)
+            break;
+        out.push_back({r.packet.heap_cnt, r.packet.heap_length, r.packet.payload_offset,
+                       std::vector<std::uint8_t>(p, p + r.packet.size)});
+        p += r.packet.size;
+        left -= r.packet.size;
+    }
+    return out;
+}
+
+std::vector<s_item_pointer_t> heap_cnts(const std::string &data)
+{
+    std::vector<s_item_pointer_t> cnts;
+    for (const auto &p : split_packets(data))
+        if (p.offset == 0)
+            cnts.push_back(p.cnt);
+    return cnts;
+}
+
+boost::system::error_code error_of(std::future<item_pointer_t> &f)
+{
+    try
+    {
+        f.get();
+        return {};
+    }
+    catch (boost::system::system_error &e)
+    {
+        return e.code();
+    }
+}
+
+} // anonymous namespace
+
+TEST(stream_config, defaults)
+{
+    send::stream_config c;
+    EXPECT_EQ(c.get_max_packet_size(), 1472u);
+    EXPECT_EQ(c.get_rate(), 0.0);
+    EXPECT_EQ(c.get_max_heaps(), 4u);
+    EXPECT_EQ(c.get_burst_size(), 65536u);
+    EXPECT_DOUBLE_EQ(c.get_burst_rate_ratio(), 1.05);
+}
+
+TEST(stream_config, rejects_invalid_values)
+{
+    send::stream_config c;
+    EXPECT_THROW(c.set_max_packet_size(55), std::invalid_argument);
+    EXPECT_THROW(c.set_max_packet_size(0), std::invalid_argument);
+    EXPECT_THROW(c.set_rate(-1.0), std::invalid_argument);
+    EXPECT_THROW(c.set_rate(std::numeric_limits<double>::infinity()), std::invalid_argument);
+    EXPECT_THROW(c.set_rate(std::numeric_limits<double>::quiet_NaN()), std::invalid_argument);
+    EXPECT_THROW(c.set_burst_size(0), std::invalid_argument);
+    EXPECT_THROW(c.set_burst_rate_ratio(0.99), std::invalid_argument);
+    EXPECT_THROW(c.set_burst_rate_ratio(std::numeric_limits<double>::quiet_NaN()), std::invalid_argument);
+    EXPECT_THROW(c.set_max_heaps(0), std::invalid_argument);
+    // Failed setters leave the old value
+    EXPECT_EQ(c.get_max_packet_size(), 1472u);
+    EXPECT_EQ(c.get_max_heaps(), 4u);
+    // Chaining
+    c.set_max_packet_size(9000).set_rate(1e9).set_max_heaps(2).set_burst_size(1).set_burst_rate_ratio(1.0);
+    EXPECT_EQ(c.get_max_packet_size(), 9000u);
+    EXPECT_DOUBLE_EQ(c.get_burst_rate(), 1e9);
+}
+
+TEST(thread_pool, rejects_invalid_arguments)
+{
+    EXPECT_THROW(thread_pool(0), std::invalid_argument);
+    EXPECT_THROW(thread_pool(1, {-1}), std::invalid_argument);
+    EXPECT_THROW(thread_pool::set_affinity(-1), std::invalid_argument);
+}
+
+TEST(thread_pool, runs_work_on_pinned_threads)
+{
+    thread_pool pool(2, {0});
+    std::promise<int> p;
+    boost::asio::post(pool.get_io_context(), [&p] { p.set_value(sched_getcpu()); });
+    EXPECT_EQ(p.get_future().get(), 0);
+    pool.stop();
+    pool.stop();        // idempotent
+}
+
+TEST(thread_pool, impossible_affinity_only_warns)
+{
+    std::string logged;
+    auto old = set_log_function([&](log_level, const std::string &msg) { logged = msg; });
+    std::thread t([] { thread_pool::set_affinity(100000); });
+    t.join();
+    set_log_function(old);
+    EXPECT_NE(logged.find("100000"), std::string::npos);
+}
+
+TEST(send_stream, heap_counters_follow_sequence)
+{
+    thread_pool pool;
+    std::stringbuf sb;
+    send::streambuf_stream s(pool, sb);
+    send::heap h;
+    for (int i = 0; i < 3; i++)
+        s.async_send_heap(h, boost::asio::use_future).get();
+    s.set_cnt_sequence(10, 5);
+    for (int i = 0; i < 2; i++)
+        s.async_send_heap(h, boost::asio::use_future).get();
+    s.async_send_heap(h, boost::asio::use_future, 1234).get();     // explicit
+    s.async_send_heap(h, boost::asio::use_future).get();           // sequence resumes
+    EXPECT_EQ(heap_cnts(sb.str()), (std::vector<s_item_pointer_t>{1, 2, 3, 10, 15, 1234, 20}));
+    EXPECT_THROW(s.set_cnt_sequence(1, 0), std::invalid_argument);
+}
+
+TEST(send_stream, heap_counters_masked_to_address_bits)
+{
+    thread_pool pool;
+    std::stringbuf sb;
+    send::streambuf_stream s(pool, sb);
+    send::heap h{flavour(8)};
+    s.set_cnt_sequence(255, 1);
+    s.async_send_heap(h, boost::asio::use_future).get();
+    s.async_send_heap(h, boost::asio::use_future).get();
+    EXPECT_EQ(heap_cnts(sb.str()), (std::vector<s_item_pointer_t>{255, 0}));
+}
+
+TEST(send_stream, explicit_counter_too_large_is_refused)
+{
+    thread_pool pool;
+    std::stringbuf sb;
+    send::streambuf_stream s(pool, sb);
+    send::heap h{flavour(48)};
+    auto f = s.async_send_heap(h, boost::asio::use_future, s_item_pointer_t(1) << 48);
+    EXPECT_EQ(error_of(f), boost::system::errc::invalid_argument);
+    EXPECT_TRUE(sb.str().empty());
+    auto g = s.async_send_heap(h, boost::asio::use_future, (s_item_pointer_t(1) << 48) - 1);
+    EXPECT_FALSE(error_of(g));
+}
+
+TEST(send_stream, full_queue_fails_without_blocking)
+{
+    boost::asio::io_context io;      // not running yet: nothing drains the queue
+    std::stringbuf sb;
+    send::stream_config config;
+    config.set_max_heaps(2);
+    send::streambuf_stream s(io, sb, config);
+    send::heap h;
+    std::vector<boost::system::error_code> results(3);
+    std::vector<bool> called(3, false);
+    for (int i = 0; i < 3; i++)
+        s.async_send_heap(h, [&, i](const boost::system::error_code &ec, item_pointer_t)
+        {
+            results[i] = ec;
+            called[i] = true;
+        });
+    // Handlers never run inside async_send_heap
+    EXPECT_FALSE(called[2]);
+    io.run();
+    EXPECT_TRUE(called[0] && called[1] && called[2]);
+    EXPECT_FALSE(results[0]);
+    EXPECT_FALSE(results[1]);
+    EXPECT_EQ(results[2], boost::asio::error::would_block);
+    EXPECT_EQ(heap_cnts(sb.str()).size(), 2u);
+}
+
+TEST(send_stream, callback_gets_bytes_on_the_wire)
+{
+    thread_pool pool;
+    std::stringbuf sb;
+    send::streambuf_stream s(pool, sb);
+    std::vector<std::uint8_t> data(10000, 7);
+    send::heap h;
+    h.add_item(0x1000, data.data(), data.size(), false);
+    std::promise<std::pair<boost::system::error_code, item_pointer_t>> done;
+    s.async_send_heap(h, [&done](const boost::system::error_code &ec, item_pointer_t bytes)
+    {
+        done.set_value({ec, bytes});
+    });
+    auto [ec, bytes] = done.get_future().get();
+    EXPECT_FALSE(ec);
+    EXPECT_EQ(bytes, sb.str().size());
+    EXPECT_GT(bytes, data.size());
+}
+
+TEST(send_stream, unsendable_heap_fails_alone)
+{
+    thread_pool pool;
+    std::stringbuf sb;
+    send::stream_config config;
+    config.set_max_packet_size(88);
+    send::streambuf_stream s(pool, sb, config);
+    send::heap bad{flavour(48)};
+    for (int i = 0; i < 10; i++)
+        bad.add_item(0x1000 + i, item_pointer_t(i));
+    bad.set_repeat_pointers(true);
+    send::heap good;
+    auto f1 = s.async_send_heap(bad, boost::asio::use_future);
+    auto f2 = s.async_send_heap(good, boost::asio::use_future);
+    EXPECT_EQ(error_of(f1), boost::system::errc::invalid_argument);
+    EXPECT_FALSE(error_of(f2));
+    EXPECT_EQ(heap_cnts(sb.str()), (std::vector<s_item_pointer_t>{2}));
+}
+
+TEST(send_stream, flush_and_destructor_wait_for_queued_heaps)
+{
+    thread_pool pool;
+    std::stringbuf sb;
+    std::vector<std::uint8_t> data(1 << 20, 1);
+    send::heap h;
+    h.add_item(0x1000, data.data(), data.size(), false);
+    int completed = 0;
+    {
+        send::stream_config config;
+        config.set_max_heaps(8);
+        send::streambuf_stream s(pool, sb, config);
+        for (int i = 0; i < 4; i++)
+            s.async_send_heap(h, [&](const boost::system::error_code &, item_pointer_t) { completed++; });
+        s.flush();
+        EXPECT_EQ(completed, 4);
+        for (int i = 0; i < 4; i++)
+            s.async_send_heap(h, [&](const boost::system::error_code &, item_pointer_t) { completed++; });
+    }
+    EXPECT_EQ(completed, 8);
+    EXPECT_EQ(heap_cnts(sb.str()).size(), 8u);
+}
+
+TEST(send_stream, short_streambuf_write_is_an_error)
+{
+    // A streambuf that accepts only 100 bytes
+    struct tiny_buf : std::streambuf
+    {
+        char space[100];
+        tiny_buf() { setp(space, space + sizeof(space)); }
+        int_type overflow(int_type) override { return traits_type::eof(); }
+    } sb;
+    thread_pool pool;
+    send::streambuf_stream s(pool, sb);
+    std::vector<std::uint8_t> data(1000, 1);
+    send::heap h;
+    h.add_item(0x1000, data.data(), data.size(), false);
+    auto f = s.async_send_heap(h, boost::asio::use_future);
+    EXPECT_EQ(error_of(f), boost::asio::error::eof);
+}
+
+TEST(send_stream, rate_limit_slows_sending)
+{
+    thread_pool pool;
+    std::stringbuf sb;
+    send::stream_config config;
+    config.set_rate(20e6).set_burst_size(9000).set_max_packet_size(9000);
+    send::streambuf_stream s(pool, sb, config);
+    std::vector<std::uint8_t> data(2'000'000, 1);
+    send::heap h;
+    h.add_item(0x1000, data.data(), data.size(), false);
+    auto start = std::chrono::steady_clock::now();
+    s.async_send_heap(h, boost::asio::use_future).get();
+    std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+    // 2 MB at 20 MB/s is 0.1 s; bursts may run 5% fast, but no faster.
+    // (Only a lower bound: a busy machine can always be slower.)
+    EXPECT_GE(elapsed.count(), 2e6 / (20e6 * 1.05) * 0.95);
+}
+
+TEST(inproc_stream, substreams_go_to_their_queues)
+{
+    thread_pool pool;
+    auto q0 = std::make_shared<inproc_queue>();
+    auto q1 = std::make_shared<inproc_queue>();
+    send::inproc_stream s(pool, {q0, q1});
+    EXPECT_EQ(s.get_num_substreams(), 2u);
+    std::vector<std::uint8_t> data(5000, 3);
+    send::heap h;
+    h.add_item(0x1000, data.data(), data.size(), false);
+    s.async_send_heap(h, boost::asio::use_future, 100, 0).get();
+    s.async_send_heap(h, boost::asio::use_future, 101, 1).get();
+    auto f = s.async_send_heap(h, boost::asio::use_future, 102, 2);
+    EXPECT_EQ(error_of(f), boost::system::errc::invalid_argument);
+    for (auto [q, cnt] : {std::pair{q0, 100}, std::pair{q1, 101}})
+    {
+        EXPECT_EQ(q->size(), 4u);     // 5000 bytes in 1472-byte packets
+        std::size_t total = 0;
+        while (auto p = q->try_pop())
+        {
+            auto r = decode_packet(p->data(), p->size());
+            ASSERT_TRUE(r);
+            EXPECT_EQ(r.packet.heap_cnt, cnt);
+            EXPECT_EQ(r.packet.size, p->size());
+            total += r.packet.payload_length;
+        }
+        EXPECT_EQ(total, data.size());
+    }
+}
+
+TEST(inproc_stream, stopped_queue_fails_heap)
+{
+    thread_pool pool;
+    auto q = std::make_shared<inproc_queue>();
+    send::inproc_stream s(pool, {q});
+    q->stop();
+    send::heap h;
+    auto f = s.async_send_heap(h, boost::asio::use_future);
+    EXPECT_EQ(error_of(f), boost::asio::error::broken_pipe);
+    EXPECT_FALSE(q->pop());
+}
+
+TEST(inproc_stream, rejects_bad_queues)
+{
+    thread_pool pool;
+    EXPECT_THROW(send::inproc_stream(pool, {}), std::invalid_argument);
+    EXPECT_THROW(send::inproc_stream(pool, {nullptr}), std::invalid_argument);
+}
+
+namespace
+{
+
+// A plain receiving socket on loopback, so the test depends only on the kernel.
+class udp_sink
+{
+public:
+    boost::asio::io_context io;
+    udp::socket socket;
+
+    explicit udp_sink(const udp::endpoint &bind_to) : socket(io, bind_to)
+    {
+        socket.set_option(udp::socket::receive_buffer_size(8 << 20));
+        int size = 16 << 20;    // as root, beyond rmem_max
+        setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+        timeval tv{5, 0};
+        setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    }
+
+    udp::endpoint endpoint() const { return socket.local_endpoint(); }
+
+    // Receive datagrams of one heap; each must be exactly one packet.
+    std::vector<std::uint8_t> receive_heap(s_item_pointer_t &cnt)
+    {
+        std::vector<std::uint8_t> payload;
+        std::vector<std::uint8_t> buf(65536);
+        s_item_pointer_t length = -1;
+        while (length < 0 || payload.size() < std::size_t(length))
+        {
+            ssize_t n = recv(socket.native_handle(), buf.data(), buf.size(), 0);
+            if (n < 0)
+            {
+                ADD_FAILURE() << "timed out waiting for packets";
+                break;
+            }
+            auto r = decode_packet(buf.data(), n);
+            EXPECT_TRUE(r) << to_string(r.status);
+            EXPECT_EQ(r.packet.size, std::size_t(n));
+            if (!r)
+                break;
+            cnt = r.packet.heap_cnt;
+            length = r.packet.heap_length;
+            EXPECT_EQ(std::size_t(r.packet.payload_offset), payload.size());
+            payload.insert(payload.end(), r.packet.payload, r.packet.payload + r.packet.payload_length);
+        }
+        return payload;
+    }
+};
+
+void udp_round_trip(const udp::endpoint &bind_to, std::size_t packet_size)
+{
+    udp_sink sink0(bind_to), sink1(bind_to);
+    thread_pool pool;
+    send::stream_config config;
+    config.set_max_packet_size(packet_size).set_max_heaps(2);
+    send::udp_stream s(pool, {sink0.endpoint(), sink1.endpoint()}, config);
+    EXPECT_EQ(s.get_num_substreams(), 2u);
+    std::vector<std::uint8_t> data(300000);
+    for (std::size_t i = 0; i < data.size(); i++)
+        data[i] = std::uint8_t(i * 7 + 3);
+    send::heap h;
+    h.add_item(0x1000, data.data(), data.size(), false);
+    auto f0 = s.async_send_heap(h, boost::asio::use_future, 5, 0);
+    auto f1 = s.async_send_heap(h, boost::asio::use_future, 6, 1);
+    EXPECT_GT(f0.get(), data.size());
+    EXPECT_GT(f1.get(), data.size());
+    s_item_pointer_t cnt0 = -1, cnt1 = -1;
+    EXPECT_EQ(sink0.receive_heap(cnt0), data);
+    EXPECT_EQ(sink1.receive_heap(cnt1), data);
+    EXPECT_EQ(cnt0, 5);
+    EXPECT_EQ(cnt1, 6);
+    // Loopback accepts GSO; the stream must still be using it.
+    EXPECT_TRUE(s.is_gso_active());
+}
+
+} // anonymous namespace
+
+TEST(udp_stream, ipv4_round_trip)
+{
+    udp_round_trip(udp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0), 1472);
+    udp_round_trip(udp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0), 9000);
+}
+
+TEST(udp_stream, ipv6_round_trip)
+{
+    try
+    {
+        udp_sink probe(udp::endpoint(boost::asio::ip::make_address("::1"), 0));
+    }
+    catch (boost::system::system_error &)
+    {
+        GTEST_SKIP() << "no IPv6 loopback on this machine";
+    }
+    udp_round_trip(udp::endpoint(boost::asio::ip::make_address("::1"), 0), 8192);
+}
+
+TEST(udp_stream, rejects_bad_arguments)
+{
+    thread_pool pool;
+    const udp::endpoint v4(boost::asio::ip::make_address("127.0.0.1"), 8888);
+    const udp::endpoint v6(boost::asio::ip::make_address("::1"), 8888);
+    const udp::endpoint mc(boost::asio::ip::make_address("239.1.2.3"), 8888);
+    send::stream_config config;
+    EXPECT_THROW(send::udp_stream(pool, {}, config), std::invalid_argument);
+    EXPECT_THROW(send::udp_stream(pool, {v4, v6}, config), std::invalid_argument);
+    send::stream_config big;
+    big.set_max_packet_size(65508);
+    EXPECT_THROW(send::udp_stream(pool, {v4}, big), std::invalid_argument);
+    EXPECT_THROW(send::udp_stream(pool, {v4}, config, 0, 1), std::invalid_argument);   // not multicast
+    EXPECT_THROW(send::udp_stream(pool, {mc}, config, 0, 256), std::invalid_argument);
+    EXPECT_THROW(send::udp_stream(pool, {mc}, config, 0, -1), std::invalid_argument);
+    EXPECT_THROW(send::udp_stream(pool, {mc}, config, 0, 1, 1u), std::invalid_argument);  // index is IPv6 only
+    EXPECT_NO_THROW(send::udp_stream(pool, {mc}, config, 0, 1,
+                                     boost::asio::ip::make_address("127.0.0.1")));
+}
+
+TEST(udp_stream, multicast_on_loopback)
+{
+    const auto group = boost::asio::ip::make_address("239.255.7.7");
+    udp_sink sink(udp::endpoint(group, 0));
+    const auto lo = boost::asio::ip::make_address_v4("127.0.0.1");
+    try
+    {
+        sink.socket.set_option(boost::asio::ip::multicast::join_group(group.to_v4(), lo));
+    }
+    catch (boost::system::system_error &e)
+    {
+        GTEST_SKIP() << "cannot join multicast on lo: " << e.what();
+    }
+    thread_pool pool;
+    send::udp_stream s(pool, {udp::endpoint(group, sink.endpoint().port())},
+                       send::stream_config(), 0, 1, lo);
+    std::vector<std::uint8_t> data(20000, 9);
+    send::heap h;
+    h.add_item(0x1000, data.data(), data.size(), false);
+    s.async_send_heap(h, boost::asio::use_future).get();
+    s_item_pointer_t cnt = -1;
+    EXPECT_EQ(sink.receive_heap(cnt), data);
+}
