@@ -14,7 +14,7 @@ namespace
 
 // A batch is what the transport gets in one call. Large enough to amortise
 // the system call over many packets, small enough to stay in cache.
-constexpr std::size_t max_batch_packets = 512;
+constexpr std::size_t max_batch_packets = 1024;
 // Packet headers of one batch. A typical header is 40-64 bytes; a batch
 // ends early if the next header would not fit.
 constexpr std::size_t header_arena_size = 256 * 1024;

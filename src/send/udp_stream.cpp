@@ -46,6 +46,9 @@ private:
     std::vector<udp::endpoint> endpoints;
     std::size_t max_gso_bytes;
     bool gso = true;
+    // With a single destination the socket is connected: the kernel then
+    // keeps the route instead of looking it up for every datagram.
+    bool connected = false;
 
     // State of the batch being sent
     packet_batch *batch = nullptr;
@@ -57,6 +60,7 @@ private:
     std::vector<iovec> bounce_iov;
     std::vector<std::vector<std::uint8_t>> bounce;
     std::size_t next_msg = 0;
+    bool retried_refused = false;
 
     void build_messages(std::size_t first_packet);
     bool send_pending();
@@ -67,6 +71,12 @@ public:
         : socket(std::move(socket)), endpoints(std::move(endpoints)),
         max_gso_bytes(this->endpoints[0].address().is_v4() ? max_udp_ipv4 : max_udp_ipv6)
     {
+        if (this->endpoints.size() == 1)
+        {
+            boost::system::error_code ec;
+            this->socket.connect(this->endpoints[0], ec);
+            connected = !ec;     // otherwise address every datagram as usual
+        }
     }
 
     std::size_t num_substreams() const override { return endpoints.size(); }
@@ -124,8 +134,11 @@ void udp_transport::build_messages(std::size_t first_packet)
         mmsghdr &m = msgs.emplace_back();
         std::memset(&m, 0, sizeof(m));
         const udp::endpoint &ep = endpoints[p0.substream];
-        m.msg_hdr.msg_name = const_cast<void *>(static_cast<const void *>(ep.data()));
-        m.msg_hdr.msg_namelen = ep.size();
+        if (!connected)
+        {
+            m.msg_hdr.msg_name = const_cast<void *>(static_cast<const void *>(ep.data()));
+            m.msg_hdr.msg_namelen = ep.size();
+        }
         if (iovs <= max_iov)
         {
             m.msg_hdr.msg_iov = &batch->iov[p0.iov_first];
@@ -179,11 +192,22 @@ bool udp_transport::send_pending()
         if (sent > 0)
         {
             next_msg += sent;
+            retried_refused = false;
             continue;
         }
         const int err = sent < 0 ? errno : EAGAIN;
         if (err == EINTR)
             continue;
+        if (err == ECONNREFUSED && connected && !retried_refused)
+        {
+            // A connected UDP socket reports an ICMP "port unreachable"
+            // for an earlier datagram on the next send, which it then
+            // drops. Nobody listening is not an error for a sender (an
+            // unconnected socket never hears of it): send again.
+            retried_refused = true;
+            continue;
+        }
+        retried_refused = false;
         if (err == EAGAIN || err == EWOULDBLOCK)
         {
             socket.async_wait(

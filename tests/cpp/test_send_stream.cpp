@@ -483,3 +483,27 @@ TEST(udp_stream, multicast_on_loopback)
     s_item_pointer_t cnt = -1;
     EXPECT_EQ(sink.receive_heap(cnt), data);
 }
+
+TEST(udp_stream, nobody_listening_is_not_an_error)
+{
+    // Find a free port, then close it: the kernel answers with ICMP port
+    // unreachable, which a connected socket would report on the next send.
+    udp::endpoint target;
+    {
+        boost::asio::io_context io;
+        udp::socket probe(io, udp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+        target = probe.local_endpoint();
+    }
+    thread_pool pool;
+    send::udp_stream s(pool, {target});
+    std::vector<std::uint8_t> data(50000, 1);
+    send::heap h;
+    h.add_item(0x1000, data.data(), data.size(), false);
+    for (int i = 0; i < 5; i++)
+    {
+        auto f = s.async_send_heap(h, boost::asio::use_future);
+        auto ec = error_of(f);
+        EXPECT_FALSE(ec) << ec.message();
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));   // let ICMP arrive
+    }
+}
