@@ -1,0 +1,79 @@
+"""The C++ tutorial senders, received by spead2 4.5.1: every heap arrives
+with the timestamp and samples the tutorial puts in it."""
+
+import os
+import re
+import socket
+import subprocess
+
+import numpy as np
+import pytest
+import spead2
+import spead2.recv
+
+from test_send import receive_all
+
+TUTORIAL_PORT = 8888     # tut_2 has its destination built in
+
+
+SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)
+RECEIVE_BUFFER = 256 * 1024 * 1024
+
+
+def receiver_socket(port):
+    """A UDP socket whose buffer holds a whole test run: the tutorial senders
+    run unthrottled, and a loopback receiver must not drop their packets.
+    Beyond net.core.rmem_max only root may go (SO_RCVBUFFORCE)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RECEIVE_BUFFER)
+    except PermissionError:
+        pytest.skip("needs root for a receive buffer beyond rmem_max")
+    sock.bind(("127.0.0.1", port))
+    return sock
+
+
+def run_and_receive(command, port, max_size=9200):
+    thread_pool = spead2.ThreadPool()
+    stream = spead2.recv.Stream(thread_pool, spead2.recv.StreamConfig(max_heaps=4))
+    sock = receiver_socket(port)
+    stream.add_udp_reader(sock, max_size=max_size)
+    sock.close()         # spead2 holds its own duplicate
+    result = subprocess.run(command, check=True, capture_output=True, text=True, timeout=120)
+    heaps = receive_all(stream)
+    stream.stop()
+    return result.stdout, heaps
+
+
+def check_heaps(heaps, n_heaps, heap_size, filled):
+    assert len(heaps) == n_heaps
+    ig = spead2.ItemGroup()
+    for i, heap in enumerate(heaps):
+        ig.update(heap)
+        assert ig["timestamp"].value == i * heap_size
+        samples = ig["adc_samples"].value
+        assert samples.dtype == np.int8
+        assert samples.shape == (heap_size,)
+        if filled:
+            assert np.all(samples == np.int8(np.uint8(i % 256)))
+        else:
+            assert samples.min() >= -100 and samples.max() <= 100
+
+
+def test_tut_2_send(build_dir):
+    program = os.path.join(build_dir, "examples", "tutorial", "tut_2_send")
+    _, heaps = run_and_receive([program], TUTORIAL_PORT, max_size=1500)
+    check_heaps(heaps, 100, 1024 * 1024, filled=False)
+
+
+@pytest.mark.parametrize("program,options,heap_size", [
+    ("tut_4_send_perf", ["-n", "20"], 1024 * 1024),
+    ("tut_5_send_pipeline", ["-n", "20"], 1024 * 1024),
+    ("tut_6_send_pktsize", ["-n", "20", "-p", "9000"], 1024 * 1024),
+    ("tut_8_send_reuse_memory", ["-n", "10", "-p", "9000", "-H", "4000000"], 4000000),
+])
+def test_tutorial_sender(program, options, heap_size, build_dir, free_udp_port):
+    path = os.path.join(build_dir, "examples", "tutorial", program)
+    stdout, heaps = run_and_receive([path, *options, "127.0.0.1", str(free_udp_port)], free_udp_port)
+    assert re.fullmatch(r"[0-9.e+]+ MB/s\n", stdout)
+    check_heaps(heaps, int(options[1]), heap_size, filled=True)
