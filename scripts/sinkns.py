@@ -20,7 +20,7 @@ def _ip(*args, check=True):
 
 
 @contextlib.contextmanager
-def drop_sink():
+def drop_sink(mtu=SINK_MTU):
     """Yield a command prefix that runs a program inside the sink namespace."""
     name = f"lightspead-sink-{os.getpid()}"
     _ip("netns", "add", name)
@@ -29,13 +29,21 @@ def drop_sink():
         for cmd in (
             ["ip", "link", "set", "lo", "up"],
             ["ip", "link", "add", "sink0", "type", "ifb"],
-            ["ip", "link", "set", "sink0", "mtu", str(SINK_MTU), "up"],
+            ["ip", "link", "set", "sink0", "mtu", str(mtu), "up"],
             ["ip", "addr", "add", SINK_ADDRESS, "dev", "sink0"],
         ):
             subprocess.run(prefix + cmd, check=True, capture_output=True, text=True)
         yield prefix
     finally:
         _ip("netns", "delete", name, check=False)
+
+
+def sink_stats(prefix):
+    """(packets, bytes) the sink has received (and dropped) so far."""
+    out = subprocess.run(prefix + ["cat", "/sys/class/net/sink0/statistics/rx_packets",
+                                   "/sys/class/net/sink0/statistics/rx_bytes"],
+                         check=True, capture_output=True, text=True).stdout.split()
+    return int(out[0]), int(out[1])
 
 
 def namespaces_available():
