@@ -321,3 +321,41 @@ TEST(send_heap, is_movable)
     ASSERT_EQ(b.get_items().size(), 1u);
     EXPECT_EQ(std::string(reinterpret_cast<const char *>(b.get_items()[0].ptr), 3), "abc");
 }
+
+TEST(send_heap, every_flavour_round_trips)
+{
+    for (int a = 8; a < 64; a += 8)
+    {
+        const flavour f(a);
+        send::heap h(f);
+        auto data = iota_bytes(200);       // fits even 8-bit heap addresses
+        const item_pointer_t id = f.get_id_limit() - 1;
+        const item_pointer_t value = f.get_address_limit() - 1;
+        h.add_item(id, value);
+        h.add_item(id - 1, data.data(), data.size(), false);
+        auto packets = packets_of(h, f.get_address_limit() - 1, 64);
+        const pointer_codec codec(a);
+        wire::bytes payload;
+        bool saw_immediate = false;
+        for (const auto &p : packets)
+        {
+            auto r = decode_packet(p.data(), p.size());
+            ASSERT_TRUE(r) << "A=" << a << ": " << to_string(r.status);
+            EXPECT_EQ(r.packet.heap_address_bits, a);
+            EXPECT_EQ(item_pointer_t(r.packet.heap_cnt), f.get_address_limit() - 1);
+            for (std::size_t i = 4; i < r.packet.n_items; i++)
+            {
+                auto ptr = r.packet.pointer(i);
+                if (codec.get_id(ptr) == id)
+                {
+                    EXPECT_TRUE(pointer_codec::is_immediate(ptr));
+                    EXPECT_EQ(codec.get_value(ptr), value);
+                    saw_immediate = true;
+                }
+            }
+            payload.insert(payload.end(), r.packet.payload, r.packet.payload + r.packet.payload_length);
+        }
+        EXPECT_TRUE(saw_immediate) << "A=" << a;
+        EXPECT_EQ(payload, data) << "A=" << a;
+    }
+}
