@@ -48,7 +48,8 @@ namespace lightspead::send
  *
  * @par Destruction
  * The destructor waits until every queued heap has completed, so destroy
- * the stream before the thread pool that runs it.
+ * the stream before the thread pool that runs it, and never from one of its
+ * own completion handlers (the wait would be for that very handler).
  */
 class stream
 {
