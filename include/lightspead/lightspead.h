@@ -9,7 +9,10 @@
 #include <lightspead/protocol/flavour.h>
 #include <lightspead/protocol/packet.h>
 #include <lightspead/protocol/descriptor.h>
+#include <lightspead/protocol/items.h>
 #include <lightspead/common/logging.h>
+#include <lightspead/common/memory_allocator.h>
+#include <lightspead/common/ringbuffer.h>
 #include <lightspead/common/thread_pool.h>
 #include <lightspead/common/inproc_queue.h>
 #include <lightspead/send/heap.h>
@@ -19,5 +22,13 @@
 #include <lightspead/send/udp_stream.h>
 #include <lightspead/send/inproc_stream.h>
 #include <lightspead/send/streambuf_stream.h>
+#include <lightspead/recv/stream_config.h>
+#include <lightspead/recv/live_heap.h>
+#include <lightspead/recv/heap.h>
+#include <lightspead/recv/stream.h>
+#include <lightspead/recv/ring_stream.h>
+#include <lightspead/recv/mem_reader.h>
+#include <lightspead/recv/inproc_reader.h>
+#include <lightspead/recv/udp_reader.h>
 
 #endif // LIGHTSPEAD_LIGHTSPEAD_H

@@ -2,6 +2,7 @@
 #include <stdexcept>
 #include <string>
 #include <lightspead/protocol/descriptor.h>
+#include <lightspead/protocol/items.h>
 #include <lightspead/protocol/packet.h>
 
 namespace lightspead
@@ -105,6 +106,91 @@ std::vector<std::uint8_t> encode_descriptor(const descriptor &d, const flavour &
     }
     append(out, d.numpy_header);
     return out;
+}
+
+descriptor_decode_result decode_descriptor(const std::uint8_t *data, std::size_t size,
+                                           bug_compat_mask bug_compat)
+{
+    descriptor_decode_result result;
+    auto fail = [&result](std::string msg)
+    {
+        result.error = std::move(msg);
+        return result;
+    };
+    const auto decoded = decode_packet(data, size);
+    if (!decoded)
+        return fail(std::string("descriptor is not a valid SPEAD packet: ") + to_string(decoded.status));
+    const packet_view &p = decoded.packet;
+    if (p.payload_offset != 0 || (p.heap_length >= 0 && p.heap_length != p.payload_length))
+        return fail("descriptor packet does not hold its whole heap");
+
+    std::vector<item_pointer_t> pointers(p.n_items);
+    for (std::size_t i = 0; i < p.n_items; i++)
+        pointers[i] = p.pointer(i);
+    std::vector<item_extent> items;
+    if (!resolve_items(std::move(pointers), p.heap_address_bits, p.payload_length, items))
+        return fail("descriptor field address lies beyond its payload");
+
+    const std::size_t immediate_bytes = p.heap_address_bits / 8;
+    const bool fixed_widths = bug_compat & BUG_COMPAT_DESCRIPTOR_WIDTHS;
+    const std::size_t format_entry = fixed_widths ? 4 : 9 - immediate_bytes;
+    const std::size_t shape_entry = fixed_widths ? 8 : 1 + immediate_bytes;
+    const std::uint8_t variable_flag = (bug_compat & BUG_COMPAT_SHAPE_BIT_1) ? 2 : 1;
+    descriptor &d = result.value;
+    bool have_id = false;
+    for (const auto &it : items)
+    {
+        const std::uint8_t *field = p.payload + it.offset;
+        const std::size_t length = it.length;
+        switch (it.id)
+        {
+        case DESCRIPTOR_ID_ID:
+            if (!it.is_immediate)
+                return fail("descriptor's described ID is not an immediate");
+            d.id = it.value;
+            have_id = true;
+            break;
+        case DESCRIPTOR_NAME_ID:
+        case DESCRIPTOR_DESCRIPTION_ID:
+        case DESCRIPTOR_DTYPE_ID:
+        {
+            if (it.is_immediate)
+                return fail("descriptor string field is an immediate");
+            std::string value(reinterpret_cast<const char *>(field), length);
+            if (it.id == DESCRIPTOR_NAME_ID)
+                d.name = std::move(value);
+            else if (it.id == DESCRIPTOR_DESCRIPTION_ID)
+                d.description = std::move(value);
+            else
+                d.numpy_header = std::move(value);
+            break;
+        }
+        case DESCRIPTOR_FORMAT_ID:
+            if (it.is_immediate || length % format_entry != 0)
+                return fail("descriptor format field is not a whole number of entries");
+            for (std::size_t i = 0; i < length; i += format_entry)
+                d.format.emplace_back(char(field[i]), load_be(field + i + 1, format_entry - 1));
+            break;
+        case DESCRIPTOR_SHAPE_ID:
+            if (it.is_immediate || length % shape_entry != 0)
+                return fail("descriptor shape field is not a whole number of entries");
+            for (std::size_t i = 0; i < length; i += shape_entry)
+            {
+                if (field[i] & variable_flag)
+                    d.shape.push_back(-1);
+                else
+                    d.shape.push_back(load_be(field + i + 1, shape_entry - 1));
+            }
+            break;
+        default:
+            break;      // unknown fields are ignored, as the reference does
+        }
+    }
+    if (!have_id)
+        return fail("descriptor has no described ID");
+    if (std::count(d.shape.begin(), d.shape.end(), -1) > 1)
+        return fail("descriptor shape has more than one variable dimension");
+    return result;
 }
 
 } // namespace lightspead

@@ -3,34 +3,13 @@
 #include <stdexcept>
 #include <gtest/gtest.h>
 #include <lightspead/lightspead.h>
+#include "heap_packets.h"
 #include "wire.h"
 
 using namespace lightspead;
 
 namespace
 {
-
-std::vector<wire::bytes> packets_of(const send::heap &h, item_pointer_t cnt, std::size_t max_packet_size)
-{
-    send::packet_generator gen(h, cnt, max_packet_size);
-    std::vector<wire::bytes> out;
-    while (gen.has_next_packet())
-    {
-        std::vector<std::uint8_t> header(gen.next_header_size());
-        std::vector<iovec> iov;
-        std::size_t size = gen.next_packet(header.data(), iov);
-        wire::bytes packet;
-        for (const auto &v : iov)
-        {
-            auto *base = static_cast<const std::uint8_t *>(v.iov_base);
-            packet.insert(packet.end(), base, base + v.iov_len);
-        }
-        EXPECT_EQ(packet.size(), size);
-        EXPECT_LE(size, max_packet_size);
-        out.push_back(std::move(packet));
-    }
-    return out;
-}
 
 wire::bytes iota_bytes(std::size_t n)
 {

@@ -373,7 +373,7 @@ public:
         s_item_pointer_t length = -1;
         while (length < 0 || payload.size() < std::size_t(length))
         {
-            ssize_t n = recv(socket.native_handle(), buf.data(), buf.size(), 0);
+            ssize_t n = ::recv(socket.native_handle(), buf.data(), buf.size(), 0);
             if (n < 0)
             {
                 ADD_FAILURE() << "timed out waiting for packets";

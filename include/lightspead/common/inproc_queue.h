@@ -19,6 +19,10 @@ namespace lightspead
 /**
  * An unbounded, thread-safe FIFO of whole packets. After @ref stop,
  * pushes are refused and pops drain what is left, then report the end.
+ *
+ * Besides blocking pops, the queue offers an eventfd (@ref get_fd) that
+ * becomes readable whenever a packet is pushed or the queue stops, so an
+ * event loop can wait for it.
  */
 class inproc_queue
 {
@@ -31,8 +35,24 @@ private:
     std::condition_variable data_available;
     std::deque<packet> packets;
     bool stopped = false;
+    int event_fd;
+
+    void signal() noexcept;
 
 public:
+    /// @throws std::system_error if no eventfd can be created.
+    inproc_queue();
+    ~inproc_queue();
+    inproc_queue(const inproc_queue &) = delete;
+    inproc_queue &operator=(const inproc_queue &) = delete;
+
+    /**
+     * An eventfd that is readable after every push and after @ref stop.
+     * Read (8 bytes) to reset it, then drain with @ref try_pop; the queue
+     * keeps ownership of the descriptor.
+     */
+    int get_fd() const noexcept { return event_fd; }
+
     /// Append @a p. Returns false (and drops it) if the queue is stopped.
     bool push(packet &&p);
 

@@ -47,6 +47,27 @@ struct descriptor
  */
 std::vector<std::uint8_t> encode_descriptor(const descriptor &d, const flavour &f);
 
+/// The result of @ref decode_descriptor: a descriptor, or what was wrong.
+struct descriptor_decode_result
+{
+    descriptor value;
+    std::string error;      ///< empty on success
+
+    explicit operator bool() const noexcept { return error.empty(); }
+};
+
+/**
+ * Decode the value of a descriptor item (0x05): one complete SPEAD packet
+ * holding the descriptor fields, in the widths @a bug_compat implies.
+ *
+ * Untrusted input: any defect (not a valid packet, a payload that is not
+ * the whole heap, no described ID, field lengths that are not whole
+ * entries, more than one variable dimension) gives an error message instead
+ * of a descriptor. Never reads outside [data, data + size).
+ */
+descriptor_decode_result decode_descriptor(const std::uint8_t *data, std::size_t size,
+                                           bug_compat_mask bug_compat = 0);
+
 } // namespace lightspead
 
 #endif // LIGHTSPEAD_PROTOCOL_DESCRIPTOR_H

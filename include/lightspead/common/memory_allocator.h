@@ -1,0 +1,125 @@
+/**
+ * @file
+ * Where received heaps get their payload memory: plain heap memory, mmap
+ * (optionally huge pages, optionally pre-faulted), or a pool that recycles
+ * buffers so that large heaps do not pay for page faults again and again.
+ */
+#ifndef LIGHTSPEAD_COMMON_MEMORY_ALLOCATOR_H
+#define LIGHTSPEAD_COMMON_MEMORY_ALLOCATOR_H
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace lightspead
+{
+
+class memory_allocator;
+
+/// Returns a buffer to the allocator it came from.
+struct memory_deleter
+{
+    std::shared_ptr<memory_allocator> allocator;
+    void *user = nullptr;
+
+    void operator()(std::uint8_t *ptr) const;
+};
+
+/**
+ * Allocates payload buffers. The default implementation uses operator
+ * new[] (memory is not zeroed). Allocators are shared: every buffer keeps
+ * its allocator alive.
+ */
+class memory_allocator : public std::enable_shared_from_this<memory_allocator>
+{
+public:
+    using pointer = std::unique_ptr<std::uint8_t[], memory_deleter>;
+
+    virtual ~memory_allocator() = default;
+
+    /**
+     * A buffer of at least @a size bytes.
+     *
+     * @throws std::bad_alloc if memory cannot be had.
+     */
+    virtual pointer allocate(std::size_t size);
+
+protected:
+    /// Make a pointer that will call @ref free with @a user.
+    pointer wrap(std::uint8_t *ptr, void *user);
+
+    /// Release @a ptr, allocated with @a user data by this allocator.
+    virtual void free(std::uint8_t *ptr, void *user);
+
+    /// Touch every page of [ptr, ptr + size) so the kernel maps it now.
+    static void prefault(std::uint8_t *ptr, std::size_t size);
+
+    friend struct memory_deleter;
+};
+
+/**
+ * Allocates with mmap, so memory goes back to the system on free.
+ */
+class mmap_allocator : public memory_allocator
+{
+private:
+    bool prefer_huge;
+    bool prefault_pages;
+
+public:
+    /**
+     * @param prefer_huge     ask for transparent huge pages (madvise); falls
+     *                        back silently to normal pages
+     * @param prefault_pages  touch every page at allocation, so that the
+     *                        network thread does not take the page faults
+     */
+    explicit mmap_allocator(bool prefer_huge = false, bool prefault_pages = false);
+
+    pointer allocate(std::size_t size) override;
+
+protected:
+    void free(std::uint8_t *ptr, void *user) override;
+};
+
+/**
+ * Recycles buffers of sizes in [lower, upper]: every such buffer is @c upper
+ * bytes and goes back on a free list when released (up to @c max_free of
+ * them; beyond that it is freed). Requests outside the range go straight to
+ * the underlying allocator.
+ *
+ * The @c initial buffers are allocated and pre-touched at construction, so
+ * the first heaps do not pay for page faults. When the free list is empty
+ * the pool allocates a new buffer on the spot and warns once.
+ */
+class memory_pool : public memory_allocator
+{
+private:
+    const std::size_t lower, upper, max_free;
+    std::shared_ptr<memory_allocator> base;
+    std::mutex mutex;
+    std::vector<pointer> pool;
+    bool warned_empty = false;
+
+public:
+    /**
+     * @throws std::invalid_argument if lower > upper, upper is 0 or
+     * initial > max_free.
+     */
+    memory_pool(std::size_t lower, std::size_t upper, std::size_t max_free, std::size_t initial,
+                std::shared_ptr<memory_allocator> allocator = nullptr);
+    ~memory_pool() override;
+
+    pointer allocate(std::size_t size) override;
+
+    /// Buffers currently on the free list.
+    std::size_t free_buffers();
+
+protected:
+    void free(std::uint8_t *ptr, void *user) override;
+};
+
+} // namespace lightspead
+
+#endif // LIGHTSPEAD_COMMON_MEMORY_ALLOCATOR_H

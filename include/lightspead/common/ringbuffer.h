@@ -1,0 +1,162 @@
+/**
+ * @file
+ * A bounded, thread-safe FIFO that can be stopped: producers block while it
+ * is full, consumers while it is empty; after @ref ringbuffer::stop the
+ * consumer drains what is left and then gets @ref ringbuffer_stopped.
+ */
+#ifndef LIGHTSPEAD_COMMON_RINGBUFFER_H
+#define LIGHTSPEAD_COMMON_RINGBUFFER_H
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+
+namespace lightspead
+{
+
+/// Thrown by a pop (or push) on a stopped, drained ringbuffer.
+class ringbuffer_stopped : public std::runtime_error
+{
+public:
+    ringbuffer_stopped() : std::runtime_error("ringbuffer has been stopped") {}
+};
+
+/// Thrown by a non-blocking pop on an empty ringbuffer.
+class ringbuffer_empty : public std::runtime_error
+{
+public:
+    ringbuffer_empty() : std::runtime_error("ringbuffer is empty") {}
+};
+
+/// Thrown by a non-blocking push on a full ringbuffer.
+class ringbuffer_full : public std::runtime_error
+{
+public:
+    ringbuffer_full() : std::runtime_error("ringbuffer is full") {}
+};
+
+/**
+ * Bounded FIFO of @a T for one or more producers and consumers.
+ */
+template<typename T>
+class ringbuffer
+{
+private:
+    mutable std::mutex mutex;
+    std::condition_variable not_empty, not_full;
+    std::deque<T> items;
+    std::size_t capacity;
+    bool stopped = false;
+
+public:
+    /// @throws std::invalid_argument if @a capacity is 0.
+    explicit ringbuffer(std::size_t capacity) : capacity(capacity)
+    {
+        if (capacity == 0)
+            throw std::invalid_argument("ringbuffer capacity must be at least 1");
+    }
+
+    /**
+     * Append @a value, waiting while the ringbuffer is full.
+     *
+     * @return true if the push had to wait.
+     * @throws ringbuffer_stopped if the ringbuffer is (or becomes) stopped.
+     */
+    bool push(T &&value)
+    {
+        std::unique_lock<std::mutex> lock(mutex);
+        bool waited = false;
+        while (!stopped && items.size() >= capacity)
+        {
+            waited = true;
+            not_full.wait(lock);
+        }
+        if (stopped)
+            throw ringbuffer_stopped();
+        items.push_back(std::move(value));
+        lock.unlock();
+        not_empty.notify_one();
+        return waited;
+    }
+
+    /// Append @a value without waiting. @throws ringbuffer_full, ringbuffer_stopped.
+    void try_push(T &&value)
+    {
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            if (stopped)
+                throw ringbuffer_stopped();
+            if (items.size() >= capacity)
+                throw ringbuffer_full();
+            items.push_back(std::move(value));
+        }
+        not_empty.notify_one();
+    }
+
+    /**
+     * Remove the oldest value, waiting while the ringbuffer is empty.
+     *
+     * @throws ringbuffer_stopped once stopped and drained.
+     */
+    T pop()
+    {
+        std::unique_lock<std::mutex> lock(mutex);
+        not_empty.wait(lock, [this] { return stopped || !items.empty(); });
+        if (items.empty())
+            throw ringbuffer_stopped();
+        T value = std::move(items.front());
+        items.pop_front();
+        lock.unlock();
+        not_full.notify_one();
+        return value;
+    }
+
+    /// Remove the oldest value without waiting. @throws ringbuffer_empty, ringbuffer_stopped.
+    T try_pop()
+    {
+        std::unique_lock<std::mutex> lock(mutex);
+        if (items.empty())
+        {
+            if (stopped)
+                throw ringbuffer_stopped();
+            throw ringbuffer_empty();
+        }
+        T value = std::move(items.front());
+        items.pop_front();
+        lock.unlock();
+        not_full.notify_one();
+        return value;
+    }
+
+    /// Refuse further pushes, wake everyone; consumers drain what is left.
+    void stop()
+    {
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            stopped = true;
+        }
+        not_empty.notify_all();
+        not_full.notify_all();
+    }
+
+    bool is_stopped() const
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        return stopped;
+    }
+
+    std::size_t size() const
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        return items.size();
+    }
+
+    std::size_t get_capacity() const noexcept { return capacity; }
+};
+
+} // namespace lightspead
+
+#endif // LIGHTSPEAD_COMMON_RINGBUFFER_H

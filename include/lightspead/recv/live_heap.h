@@ -1,0 +1,114 @@
+/**
+ * @file
+ * A heap being assembled from packets.
+ */
+#ifndef LIGHTSPEAD_RECV_LIVE_HEAP_H
+#define LIGHTSPEAD_RECV_LIVE_HEAP_H
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <unordered_set>
+#include <vector>
+#include <lightspead/common/memory_allocator.h>
+#include <lightspead/protocol/defines.h>
+#include <lightspead/protocol/packet.h>
+
+namespace lightspead::recv
+{
+
+/// What became of a packet offered to a live heap.
+enum class add_status
+{
+    accepted,
+    out_of_order,       ///< in-order assembly and not at the next offset
+    duplicate,          ///< out-of-order assembly and the bytes are already here
+    length_conflict,    ///< declares another heap length (or flavour) than earlier packets
+    too_large,          ///< heap would exceed max_heap_size
+    too_many_pointers   ///< heap would hold more distinct item pointers than allowed
+};
+
+/// Limits a live heap enforces, from the stream's configuration.
+struct live_heap_limits
+{
+    std::size_t max_heap_size;
+    bool allow_out_of_order;
+    /// Distinct item pointers one heap may collect (bounds memory per heap).
+    std::size_t max_pointers = 1 << 20;
+};
+
+/**
+ * Collects the packets of one heap: payload bytes into one buffer (allocated
+ * once when the heap length is known, grown geometrically up to the limit
+ * when it is not), item pointers de-duplicated, received byte ranges tracked
+ * when packets may come out of order.
+ */
+class live_heap
+{
+private:
+    item_pointer_t cnt;
+    int heap_address_bits;
+    s_item_pointer_t heap_length = -1;
+    item_pointer_t received = 0;           // payload bytes received
+    item_pointer_t extent = 0;             // highest payload end seen
+    std::size_t packets = 0;
+    memory_allocator::pointer payload;
+    std::size_t capacity = 0;
+    std::vector<item_pointer_t> pointers;  // distinct, in arrival order
+    std::unordered_set<item_pointer_t> seen_pointers;
+    std::map<item_pointer_t, item_pointer_t> ranges;   // start -> end (out-of-order only)
+    bool stop_item = false;
+    bool start_item = false;
+
+    bool reserve(std::size_t size, memory_allocator &allocator, std::size_t limit);
+
+public:
+    live_heap(item_pointer_t cnt, int heap_address_bits);
+    live_heap(live_heap &&) noexcept = default;
+    live_heap &operator=(live_heap &&) noexcept = default;
+
+    /**
+     * Offer packet @a p (already decoded and validated). Accepted bytes are
+     * copied in; a refused packet changes nothing.
+     *
+     * @throws std::bad_alloc if the allocator fails.
+     */
+    add_status add_packet(const packet_view &p, const live_heap_limits &limits,
+                          memory_allocator &allocator);
+
+    item_pointer_t get_cnt() const noexcept { return cnt; }
+    int get_heap_address_bits() const noexcept { return heap_address_bits; }
+    /// Heap length if a packet gave it, else -1.
+    s_item_pointer_t get_heap_length() const noexcept { return heap_length; }
+    /// Payload bytes received so far.
+    item_pointer_t get_received_length() const noexcept { return received; }
+    std::size_t get_packets() const noexcept { return packets; }
+    /// Every byte up to the (known) heap length is here.
+    bool is_complete() const noexcept { return heap_length >= 0 && received == item_pointer_t(heap_length); }
+    /// A packet of this heap carried stream-control "stop" / "start".
+    bool has_stop_item() const noexcept { return stop_item; }
+    bool has_start_item() const noexcept { return start_item; }
+    /// The distinct item pointers, in the order they first arrived.
+    const std::vector<item_pointer_t> &get_pointers() const noexcept { return pointers; }
+    /// Received payload ranges as (offset, length), in order.
+    std::vector<std::pair<item_pointer_t, item_pointer_t>> get_payload_ranges() const;
+    /**
+     * An unsized heap (no packet gave its length) whose payload so far has
+     * no gaps takes its extent as its length and so becomes complete. Called
+     * when such a heap is evicted or flushed: that is the only way an unsized
+     * heap can end.
+     */
+    void close_unsized() noexcept
+    {
+        if (heap_length < 0 && received == extent)
+            heap_length = extent;
+    }
+    /// Every addressed item pointer lies within the heap length (else it can never be frozen).
+    bool pointers_within_length() const noexcept;
+    /// Take the payload buffer (the heap is left without one).
+    memory_allocator::pointer take_payload() noexcept { capacity = 0; return std::move(payload); }
+};
+
+} // namespace lightspead::recv
+
+#endif // LIGHTSPEAD_RECV_LIVE_HEAP_H

@@ -1,0 +1,41 @@
+/**
+ * @file
+ * Reading packets from a buffer in memory.
+ */
+#ifndef LIGHTSPEAD_RECV_MEM_READER_H
+#define LIGHTSPEAD_RECV_MEM_READER_H
+
+#include <cstddef>
+#include <cstdint>
+#include <lightspead/recv/stream.h>
+
+namespace lightspead::recv
+{
+
+/**
+ * Feeds the packets in [ptr, ptr + length) — back to back, as a
+ * @ref send::streambuf_stream writes them — to the stream, then stops the
+ * stream. Bytes that do not decode are skipped up to the next plausible
+ * packet header and counted as malformed packets. The buffer must outlive
+ * the reader (that is, the stream).
+ */
+class mem_reader : public reader
+{
+private:
+    const std::uint8_t *ptr;
+    std::size_t length;
+    std::size_t position = 0;
+    bool stopping = false;
+
+    void process_some();
+
+public:
+    mem_reader(stream &owner, const std::uint8_t *ptr, std::size_t length);
+
+    void start() override;
+    void stop() override;
+};
+
+} // namespace lightspead::recv
+
+#endif // LIGHTSPEAD_RECV_MEM_READER_H

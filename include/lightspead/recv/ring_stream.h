@@ -1,0 +1,124 @@
+/**
+ * @file
+ * A receive stream whose heaps wait in a bounded ringbuffer for the
+ * application to pop them.
+ */
+#ifndef LIGHTSPEAD_RECV_RING_STREAM_H
+#define LIGHTSPEAD_RECV_RING_STREAM_H
+
+#include <cstddef>
+#include <iterator>
+#include <optional>
+#include <variant>
+#include <lightspead/common/ringbuffer.h>
+#include <lightspead/recv/heap.h>
+#include <lightspead/recv/stream.h>
+
+namespace lightspead::recv
+{
+
+/// Settings of the ringbuffer of a @ref ring_stream.
+class ring_stream_config
+{
+public:
+    static constexpr std::size_t default_heaps = 4;
+
+private:
+    std::size_t heaps = default_heaps;
+    bool contiguous_only = true;
+
+public:
+    /// Capacity of the ringbuffer in heaps (at least 1; @c std::invalid_argument otherwise).
+    ring_stream_config &set_heaps(std::size_t heaps);
+    std::size_t get_heaps() const noexcept { return heaps; }
+
+    /**
+     * If true (the default) incomplete heaps are counted and dropped; if
+     * false they are queued too, for @ref ring_stream::pop_any.
+     */
+    ring_stream_config &set_contiguous_only(bool contiguous_only);
+    bool get_contiguous_only() const noexcept { return contiguous_only; }
+};
+
+/**
+ * A stream that queues finished heaps in a ringbuffer. When the ringbuffer
+ * is full the network thread waits for the consumer (counted in
+ * worker_blocked) rather than dropping heaps.
+ *
+ * Iterate over it to get complete heaps until the stream stops:
+ * @code
+ * for (const lightspead::recv::heap &heap : stream) { ... }
+ * @endcode
+ */
+class ring_stream : public stream
+{
+public:
+    /// A finished heap: complete, or what is known of an incomplete one.
+    using any_heap = std::variant<heap, incomplete_heap>;
+
+private:
+    const ring_stream_config ring_config;
+    ringbuffer<any_heap> ring;
+
+    bool heap_ready(live_heap &&h) override;
+    void stop_received() override;
+
+public:
+    explicit ring_stream(io_context_ref io, const stream_config &config = stream_config(),
+                         const ring_stream_config &ring_config = ring_stream_config());
+    ~ring_stream() override;
+
+    /**
+     * The next complete heap, waiting if there is none yet. Incomplete
+     * heaps (queued when contiguous_only is false) are skipped.
+     *
+     * @throws ringbuffer_stopped once the stream has stopped and the
+     * ringbuffer is drained.
+     */
+    heap pop();
+
+    /// Like @ref pop without waiting. @throws ringbuffer_empty, ringbuffer_stopped.
+    heap try_pop();
+
+    /// The next finished heap, complete or not (waits). @throws ringbuffer_stopped.
+    any_heap pop_any();
+
+    /// Stop the stream: the ringbuffer is stopped first, so a network thread
+    /// waiting for room is released; heaps already queued can still be popped.
+    void stop() override;
+
+    const ring_stream_config &get_ring_config() const noexcept { return ring_config; }
+
+    /// Input iterator over complete heaps, ending when the stream stops.
+    class iterator
+    {
+    private:
+        ring_stream *owner = nullptr;
+        std::optional<heap> current;
+
+        void advance();
+
+    public:
+        using iterator_category = std::input_iterator_tag;
+        using value_type = heap;
+        using difference_type = std::ptrdiff_t;
+        using pointer = heap *;
+        using reference = heap &;
+
+        iterator() = default;
+        explicit iterator(ring_stream &owner) : owner(&owner) { advance(); }
+
+        heap &operator*() { return *current; }
+        heap *operator->() { return &*current; }
+        iterator &operator++() { advance(); return *this; }
+        void operator++(int) { advance(); }
+        bool operator==(const iterator &other) const noexcept { return owner == other.owner; }
+    };
+
+    iterator begin() { return iterator(*this); }
+    iterator end() { return iterator(); }
+};
+
+} // namespace lightspead::recv
+
+#endif // LIGHTSPEAD_RECV_RING_STREAM_H

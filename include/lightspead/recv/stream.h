@@ -1,0 +1,234 @@
+/**
+ * @file
+ * The receive stream: readers feed it packets, it assembles heaps and hands
+ * them to a consumer (see @ref ring_stream).
+ */
+#ifndef LIGHTSPEAD_RECV_STREAM_H
+#define LIGHTSPEAD_RECV_STREAM_H
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
+#include <lightspead/common/thread_pool.h>
+#include <lightspead/protocol/packet.h>
+#include <lightspead/recv/heap.h>
+#include <lightspead/recv/live_heap.h>
+#include <lightspead/recv/stream_config.h>
+
+namespace lightspead::recv
+{
+
+class stream;
+
+/**
+ * A snapshot of a stream's statistics, by index (@ref stat_index) or by
+ * name.
+ */
+class stream_stats
+{
+private:
+    std::shared_ptr<const std::vector<stat_config>> config;
+    std::vector<std::uint64_t> values;
+
+public:
+    stream_stats(std::shared_ptr<const std::vector<stat_config>> config, std::vector<std::uint64_t> values);
+
+    std::uint64_t operator[](std::size_t index) const { return values.at(index); }
+    /// @throws std::out_of_range for an unknown name.
+    std::uint64_t operator[](const std::string &name) const;
+    std::size_t size() const noexcept { return values.size(); }
+    const std::vector<stat_config> &get_config() const noexcept { return *config; }
+};
+
+/**
+ * Base of everything that feeds packets to a stream. A reader does its I/O
+ * on its own strand of the stream's io_context, hands packets over in
+ * batches (@ref stream::batch) and, once told to stop or out of input,
+ * calls @ref finished as the very last thing it does.
+ */
+class reader
+{
+private:
+    stream &owner;
+    boost::asio::strand<boost::asio::io_context::executor_type> strand;
+
+protected:
+    /// Tell the stream this reader will touch nothing more.
+    void finished();
+
+public:
+    explicit reader(stream &owner);
+    virtual ~reader() = default;
+
+    reader(const reader &) = delete;
+    reader &operator=(const reader &) = delete;
+
+    stream &get_stream() const noexcept { return owner; }
+    /// The strand every handler of this reader runs on.
+    boost::asio::strand<boost::asio::io_context::executor_type> &get_strand() noexcept { return strand; }
+
+    /// Begin reading (on the strand).
+    virtual void start() = 0;
+    /// Stop reading (on the strand); @ref finished must follow, now or later.
+    virtual void stop() = 0;
+};
+
+/**
+ * Assembles heaps from packets.
+ *
+ * Up to max_heaps heaps per substream are assembled at once; a packet for
+ * a new heap takes the substream's next slot round-robin, and whatever was
+ * there is delivered as incomplete. Complete heaps are delivered at once.
+ * An unsized heap (no packet gave its length) ends only when it is evicted
+ * or flushed; it is then complete if its bytes have no gap, its length being
+ * the end of the last byte received. A sized heap that is missing bytes is
+ * never delivered as a complete heap.
+ * A heap carrying the stream-stop item stops the stream (if so configured):
+ * the heaps still in assembly are flushed as incomplete, readers are
+ * stopped and the consumer sees the end.
+ *
+ * @par Threads
+ * Readers call in from the io_context; @ref stop, @ref get_stats and
+ * @ref emplace_reader may be called from any thread except the io_context's.
+ * Destroy (or stop) the stream before its thread pool.
+ */
+class stream
+{
+private:
+    friend class reader;
+
+    struct substream_table
+    {
+        std::vector<std::optional<live_heap>> slots;
+        std::size_t next = 0;
+    };
+
+    io_context_ref io;
+    const stream_config config;
+    const live_heap_limits limits;
+
+    mutable std::mutex mutex;
+    std::condition_variable readers_done;
+    std::vector<substream_table> tables;
+    std::vector<std::uint64_t> stats;
+    std::vector<std::unique_ptr<reader>> readers;
+    std::vector<bool> reader_done;      // parallel to readers
+    std::size_t readers_running = 0;
+    std::size_t stops_pending = 0;      // posted reader stops not yet run
+    bool stopped = false;
+    bool started;               // false until a start item (explicit_start)
+
+    void process_packet(const packet_view &p);
+    // Hand a finished heap to the consumer, counting it as a heap if it is
+    // complete and under `if_incomplete` otherwise.
+    void deliver(live_heap &&h, stat_index if_incomplete);
+    void stop_locked(bool flush = true);
+    void reader_finished(const reader &r);
+
+protected:
+    /**
+     * Receive a finished heap (complete, or incomplete from eviction or
+     * flush). Called with the stream's lock held, from the io_context
+     * (or from the thread calling @ref stop for flushed heaps).
+     *
+     * @return true if the consumer had to be waited for (counted in
+     * worker_blocked).
+     */
+    virtual bool heap_ready(live_heap &&h) = 0;
+
+    /// The stream has stopped: no heap follows. Called with the lock held.
+    virtual void stop_received() {}
+
+    /// Add @a n to custom statistic @a index (lock held by the caller's batch).
+    void add_stat(std::size_t index, std::uint64_t n) { stats[index] += n; }
+
+public:
+    stream(io_context_ref io, const stream_config &config);
+    /**
+     * Stops the readers and waits for them. Derived classes must call
+     * @ref stop in their own destructors, while they can still take the
+     * flushed heaps.
+     */
+    virtual ~stream();
+
+    stream(const stream &) = delete;
+    stream &operator=(const stream &) = delete;
+
+    boost::asio::io_context &get_io_context() const noexcept { return io.get(); }
+    const stream_config &get_config() const noexcept { return config; }
+
+    /**
+     * Create a reader of type @a R with arguments (*this, args...) and start
+     * it. Ignored (the reader is not created) if the stream has stopped.
+     *
+     * @throws whatever R's constructor throws (e.g. for a bad endpoint).
+     */
+    template<typename R, typename... Args>
+    void emplace_reader(Args &&... args)
+    {
+        auto r = std::make_unique<R>(*this, std::forward<Args>(args)...);
+        reader *raw = r.get();
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            if (stopped)
+                return;
+            readers.push_back(std::move(r));
+            reader_done.push_back(false);
+            readers_running++;
+        }
+        start_reader(*raw);
+    }
+
+    /**
+     * Stop: flush the heaps in assembly (as incomplete), stop every reader
+     * and wait until none is running. Idempotent.
+     */
+    virtual void stop();
+
+    /// A snapshot of the statistics.
+    stream_stats get_stats() const;
+
+    /**
+     * A batch of packets from a reader: holds the stream's lock while it
+     * lives, so a reader takes it once per system call, not per packet.
+     */
+    class batch
+    {
+    private:
+        stream &owner;
+        std::unique_lock<std::mutex> lock;
+        std::size_t packets = 0;
+
+    public:
+        explicit batch(stream &owner);
+        ~batch();
+
+        /// The stream has stopped: the reader should stop too.
+        bool is_stopped() const noexcept { return owner.stopped; }
+
+        /// One datagram that must be exactly one packet.
+        void add_datagram(const std::uint8_t *data, std::size_t size);
+        /// A packet already decoded (its bytes must stay valid for the call).
+        void add_packet(const packet_view &p);
+        /// Count a discarded packet that never got as far as decoding.
+        void discard(stat_index reason);
+        /// Stop the stream from a reader (end of its input): as @ref stream::stop,
+        /// but without waiting for the readers.
+        void stop_stream() { owner.stop_locked(); }
+    };
+
+private:
+    void start_reader(reader &r);
+};
+
+} // namespace lightspead::recv
+
+#endif // LIGHTSPEAD_RECV_STREAM_H

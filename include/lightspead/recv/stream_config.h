@@ -1,0 +1,150 @@
+/**
+ * @file
+ * Settings of a receive stream, and its statistics registry.
+ */
+#ifndef LIGHTSPEAD_RECV_STREAM_CONFIG_H
+#define LIGHTSPEAD_RECV_STREAM_CONFIG_H
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+#include <lightspead/common/memory_allocator.h>
+#include <lightspead/protocol/defines.h>
+
+namespace lightspead::recv
+{
+
+/// How a statistic combines across batches.
+enum class stat_mode
+{
+    counter,    ///< a running total
+    maximum     ///< the largest value seen
+};
+
+/// Name and kind of one statistic.
+struct stat_config
+{
+    std::string name;
+    stat_mode mode = stat_mode::counter;
+};
+
+/**
+ * Indices of the statistics every stream has, in this order. The first nine
+ * carry the names spead2 users know; the @c packets_* entries after them
+ * count discarded packets, one counter per reason, so that
+ * packets = packets_accepted + the sum of the discard counters.
+ */
+enum stat_index : std::size_t
+{
+    stat_heaps,                      ///< complete heaps delivered
+    stat_incomplete_heaps_evicted,   ///< heaps pushed out by newer heaps before completing
+    stat_incomplete_heaps_flushed,   ///< heaps still incomplete when the stream stopped
+    stat_packets,                    ///< packets handed to the stream (good or bad)
+    stat_batches,                    ///< batches of packets handed over by readers
+    stat_max_batch,                  ///< largest batch (maximum)
+    stat_single_packet_heaps,        ///< complete heaps that arrived in one packet
+    stat_search_dist,                ///< heap-table slots examined to place packets
+    stat_worker_blocked,             ///< times the network thread waited for the consumer
+    stat_packets_malformed,          ///< did not decode (see packet_status)
+    stat_packets_size_mismatch,      ///< datagram length differs from the packet's own size
+    stat_packets_truncated,          ///< larger than the reader's max_size
+    stat_packets_out_of_order,       ///< not at the next expected offset (in-order assembly)
+    stat_packets_duplicate,          ///< payload already received (out-of-order assembly)
+    stat_packets_heap_too_large,     ///< heap length beyond max_heap_size
+    stat_packets_length_conflict,    ///< heap length differs from earlier packets of the heap
+    stat_packets_unsized,            ///< no heap length while unsized heaps are refused
+    stat_packets_too_many_pointers,  ///< heap would hold more item pointers than the bound
+    stat_packets_before_start,       ///< arrived before the start item (explicit_start)
+    stat_packets_after_stop,         ///< arrived after the stream stopped
+    stat_heaps_dropped,              ///< heaps that could not be frozen (bad item pointers)
+    stat_packets_accepted,           ///< packets whose payload went into a heap
+    stat_standard_count              ///< number of standard statistics
+};
+
+/// The standard statistics, in @ref stat_index order.
+const std::vector<stat_config> &standard_stats();
+
+/**
+ * Configuration of a receive stream. Setters validate and throw
+ * @c std::invalid_argument on a bad value (leaving the config unchanged);
+ * they return the config for chaining.
+ */
+class stream_config
+{
+public:
+    static constexpr std::size_t default_max_heaps = 4;
+    static constexpr std::size_t default_max_heap_size = std::size_t(1) << 30;
+
+private:
+    std::size_t max_heaps = default_max_heaps;
+    std::size_t substreams = 1;
+    bug_compat_mask bug_compat = 0;
+    std::shared_ptr<memory_allocator> allocator;
+    bool stop_on_stop_item = true;
+    bool allow_unsized_heaps = true;
+    bool allow_out_of_order = false;
+    bool explicit_start = false;
+    std::size_t max_heap_size = default_max_heap_size;
+    std::shared_ptr<std::vector<stat_config>> stats;
+
+public:
+    stream_config();
+
+    /// Heaps assembled at once per substream (at least 1).
+    stream_config &set_max_heaps(std::size_t max_heaps);
+    std::size_t get_max_heaps() const noexcept { return max_heaps; }
+
+    /// Independent heap tables; a heap goes to table cnt % substreams (at least 1).
+    stream_config &set_substreams(std::size_t substreams);
+    std::size_t get_substreams() const noexcept { return substreams; }
+
+    /// PySPEAD compatibility bits for descriptors (only 0x1, 0x2, 0x4 defined).
+    stream_config &set_bug_compat(bug_compat_mask bug_compat);
+    bug_compat_mask get_bug_compat() const noexcept { return bug_compat; }
+
+    /// Where heap payloads come from (not null).
+    stream_config &set_memory_allocator(std::shared_ptr<memory_allocator> allocator);
+    const std::shared_ptr<memory_allocator> &get_memory_allocator() const noexcept { return allocator; }
+
+    /// Stop the stream when a heap carries the stream-stop control item.
+    stream_config &set_stop_on_stop_item(bool stop);
+    bool get_stop_on_stop_item() const noexcept { return stop_on_stop_item; }
+
+    /// Accept heaps whose packets do not give the heap length.
+    stream_config &set_allow_unsized_heaps(bool allow);
+    bool get_allow_unsized_heaps() const noexcept { return allow_unsized_heaps; }
+
+    /// Accept a heap's packets in any order (tracking received ranges).
+    stream_config &set_allow_out_of_order(bool allow);
+    bool get_allow_out_of_order() const noexcept { return allow_out_of_order; }
+
+    /// Ignore packets until one carries the stream-start control item.
+    stream_config &set_explicit_start(bool explicit_start);
+    bool get_explicit_start() const noexcept { return explicit_start; }
+
+    /**
+     * The largest heap payload a packet may make the stream allocate (at
+     * least 1 byte). Larger declared lengths, and unsized heaps that grow
+     * beyond it, are discarded and counted in @c packets_heap_too_large.
+     * Live heaps therefore never hold more than
+     * max_heaps x substreams x max_heap_size bytes.
+     */
+    stream_config &set_max_heap_size(std::size_t size);
+    std::size_t get_max_heap_size() const noexcept { return max_heap_size; }
+
+    /**
+     * Register a custom statistic and return its index.
+     *
+     * @throws std::invalid_argument if the name is already taken.
+     */
+    std::size_t add_stat(const std::string &name, stat_mode mode = stat_mode::counter);
+    const std::vector<stat_config> &get_stats() const noexcept { return *stats; }
+    /// Index of the statistic called @a name. @throws std::out_of_range.
+    std::size_t get_stat_index(const std::string &name) const;
+};
+
+} // namespace lightspead::recv
+
+#endif // LIGHTSPEAD_RECV_STREAM_CONFIG_H

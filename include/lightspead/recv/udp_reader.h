@@ -1,0 +1,85 @@
+/**
+ * @file
+ * Receiving packets over UDP.
+ */
+#ifndef LIGHTSPEAD_RECV_UDP_READER_H
+#define LIGHTSPEAD_RECV_UDP_READER_H
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+#include <sys/socket.h>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <lightspead/recv/stream.h>
+
+namespace lightspead::recv
+{
+
+/**
+ * Receives one SPEAD packet per UDP datagram on a bound socket, in batches
+ * (@c recvmmsg). Where the kernel offers UDP GRO, runs of datagrams of one
+ * flow arrive coalesced and are split again here, which saves system calls
+ * and per-datagram work; without it, datagrams come one by one.
+ *
+ * Datagrams larger than @c max_size are counted as truncated; a datagram
+ * whose length is not its packet's own size is counted as a size mismatch.
+ *
+ * The socket receive buffer is set to @c buffer_size. If the kernel grants
+ * less (net.core.rmem_max), a process running as root retries with
+ * SO_RCVBUFFORCE; if that fails too a warning says how much was granted.
+ *
+ * Multicast: when the endpoint's address is multicast, the socket binds to
+ * it and joins the group (on the interface given, or the default one).
+ *
+ * Constructors throw @c std::invalid_argument for @c max_size outside
+ * [packet_header_size, 65535] or an interface that does not match the
+ * address family, and @c boost::system::system_error if the socket cannot
+ * be opened, bound or joined.
+ */
+class udp_reader : public reader
+{
+public:
+    static constexpr std::size_t default_max_size = 9200;
+    static constexpr std::size_t default_buffer_size = 8 * 1024 * 1024;
+
+private:
+    boost::asio::ip::udp::socket socket;
+    std::size_t max_size;
+    bool gro = false;
+    std::size_t slot_size;
+    std::vector<std::uint8_t> buffer;
+    std::vector<mmsghdr> msgs;
+    std::vector<iovec> iovs;
+    std::vector<std::uint8_t> controls;
+
+    void setup(const boost::asio::ip::udp::endpoint &endpoint, std::size_t buffer_size,
+               const boost::asio::ip::address *interface_address, const unsigned int *interface_index);
+    void wait();
+    void on_readable(const boost::system::error_code &ec);
+
+public:
+    /// Listen on @a endpoint (joining it if multicast).
+    udp_reader(stream &owner, const boost::asio::ip::udp::endpoint &endpoint,
+               std::size_t max_size = default_max_size,
+               std::size_t buffer_size = default_buffer_size);
+
+    /// IPv4 multicast @a endpoint, joined on the interface with @a interface_address.
+    udp_reader(stream &owner, const boost::asio::ip::udp::endpoint &endpoint,
+               std::size_t max_size, std::size_t buffer_size,
+               const boost::asio::ip::address &interface_address);
+
+    /// IPv6 multicast @a endpoint, joined on interface @a interface_index.
+    udp_reader(stream &owner, const boost::asio::ip::udp::endpoint &endpoint,
+               std::size_t max_size, std::size_t buffer_size, unsigned int interface_index);
+
+    /// The local endpoint (useful after binding to port 0).
+    boost::asio::ip::udp::endpoint get_local_endpoint() const { return socket.local_endpoint(); }
+
+    void start() override;
+    void stop() override;
+};
+
+} // namespace lightspead::recv
+
+#endif // LIGHTSPEAD_RECV_UDP_READER_H

@@ -1,0 +1,153 @@
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <lightspead/common/logging.h>
+#include <lightspead/common/memory_allocator.h>
+
+namespace lightspead
+{
+
+void memory_deleter::operator()(std::uint8_t *ptr) const
+{
+    allocator->free(ptr, user);
+}
+
+memory_allocator::pointer memory_allocator::wrap(std::uint8_t *ptr, void *user)
+{
+    return pointer(ptr, memory_deleter{shared_from_this(), user});
+}
+
+memory_allocator::pointer memory_allocator::allocate(std::size_t size)
+{
+    return wrap(new std::uint8_t[size], nullptr);
+}
+
+void memory_allocator::free(std::uint8_t *ptr, void *)
+{
+    delete[] ptr;
+}
+
+void memory_allocator::prefault(std::uint8_t *ptr, std::size_t size)
+{
+    const std::size_t page = sysconf(_SC_PAGESIZE);
+    // A write, not a read: a read would map the shared zero page.
+    for (std::size_t i = 0; i < size; i += page)
+        reinterpret_cast<volatile std::uint8_t *>(ptr)[i] = 0;
+}
+
+mmap_allocator::mmap_allocator(bool prefer_huge, bool prefault_pages)
+    : prefer_huge(prefer_huge), prefault_pages(prefault_pages)
+{
+}
+
+memory_allocator::pointer mmap_allocator::allocate(std::size_t size)
+{
+    if (size == 0)
+        size = 1;
+    void *ptr = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (ptr == MAP_FAILED)
+        throw std::bad_alloc();
+    if (prefer_huge)
+        madvise(ptr, size, MADV_HUGEPAGE);      // advice only: failure is harmless
+    auto *bytes = static_cast<std::uint8_t *>(ptr);
+    if (prefault_pages)
+        prefault(bytes, size);
+    // The size travels in the deleter's user field for munmap.
+    return wrap(bytes, reinterpret_cast<void *>(size));
+}
+
+void mmap_allocator::free(std::uint8_t *ptr, void *user)
+{
+    munmap(ptr, reinterpret_cast<std::size_t>(user));
+}
+
+memory_pool::memory_pool(std::size_t lower, std::size_t upper, std::size_t max_free,
+                         std::size_t initial, std::shared_ptr<memory_allocator> allocator)
+    : lower(lower), upper(upper), max_free(max_free),
+    base(allocator ? std::move(allocator) : std::make_shared<memory_allocator>())
+{
+    if (lower > upper)
+        throw std::invalid_argument("memory_pool: lower (" + std::to_string(lower)
+                                    + ") exceeds upper (" + std::to_string(upper) + ")");
+    if (upper == 0)
+        throw std::invalid_argument("memory_pool: upper must be at least 1");
+    if (initial > max_free)
+        throw std::invalid_argument("memory_pool: initial exceeds max_free");
+    pool.reserve(max_free);
+    for (std::size_t i = 0; i < initial; i++)
+    {
+        pointer p = base->allocate(upper);
+        prefault(p.get(), upper);
+        pool.push_back(std::move(p));
+    }
+}
+
+memory_pool::~memory_pool() = default;
+
+namespace
+{
+
+// What a pool buffer's deleter carries: the base allocator's own deleter,
+// and whether the buffer is pool-sized (only those may be recycled).
+struct pool_buffer
+{
+    memory_deleter inner;
+    bool pooled;
+};
+
+} // anonymous namespace
+
+memory_allocator::pointer memory_pool::allocate(std::size_t size)
+{
+    if (size < lower || size > upper)
+    {
+        pointer p = base->allocate(size);
+        std::uint8_t *raw = p.release();
+        return wrap(raw, new pool_buffer{std::move(p.get_deleter()), false});
+    }
+    pointer p;
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (!pool.empty())
+        {
+            p = std::move(pool.back());
+            pool.pop_back();
+        }
+        else if (!warned_empty)
+        {
+            warned_empty = true;
+            log_warning("memory pool is empty: allocating on the network thread "
+                        "(raise max_free/initial)");
+        }
+    }
+    if (!p)
+        p = base->allocate(upper);
+    std::uint8_t *raw = p.release();
+    return wrap(raw, new pool_buffer{std::move(p.get_deleter()), true});
+}
+
+void memory_pool::free(std::uint8_t *ptr, void *user)
+{
+    auto *info = static_cast<pool_buffer *>(user);
+    pointer p(ptr, std::move(info->inner));
+    const bool pooled = info->pooled;
+    delete info;
+    // Pool-sized buffers go back on the free list while there is room;
+    // anything else is released to the base allocator by p's destructor.
+    if (pooled)
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (pool.size() < max_free)
+            pool.push_back(std::move(p));
+    }
+}
+
+std::size_t memory_pool::free_buffers()
+{
+    std::lock_guard<std::mutex> lock(mutex);
+    return pool.size();
+}
+
+} // namespace lightspead

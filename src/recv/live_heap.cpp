@@ -1,0 +1,160 @@
+#include <algorithm>
+#include <cstring>
+#include <lightspead/recv/live_heap.h>
+
+namespace lightspead::recv
+{
+
+live_heap::live_heap(item_pointer_t cnt, int heap_address_bits)
+    : cnt(cnt), heap_address_bits(heap_address_bits)
+{
+}
+
+bool live_heap::reserve(std::size_t size, memory_allocator &allocator, std::size_t limit)
+{
+    if (size <= capacity)
+        return true;
+    if (size > limit)
+        return false;
+    // Unsized heaps grow geometrically, so copying stays linear overall.
+    std::size_t new_capacity = size;
+    if (heap_length < 0)
+        new_capacity = std::min(limit, std::max(size, 2 * capacity));
+    auto bigger = allocator.allocate(new_capacity);
+    if (extent > 0)
+        std::memcpy(bigger.get(), payload.get(), extent);
+    payload = std::move(bigger);
+    capacity = new_capacity;
+    return true;
+}
+
+add_status live_heap::add_packet(const packet_view &p, const live_heap_limits &limits,
+                                 memory_allocator &allocator)
+{
+    const item_pointer_t offset = p.payload_offset;
+    const item_pointer_t end = offset + p.payload_length;
+    if (p.heap_address_bits != heap_address_bits)
+        return add_status::length_conflict;
+    // Heap length: fixed by the first packet that gives it, never changed.
+    if (p.heap_length >= 0)
+    {
+        if (heap_length >= 0 && heap_length != p.heap_length)
+            return add_status::length_conflict;
+        if (heap_length < 0 && extent > item_pointer_t(p.heap_length))
+            return add_status::length_conflict;     // earlier data lies beyond it
+        if (item_pointer_t(p.heap_length) > limits.max_heap_size)
+            return add_status::too_large;
+    }
+    if (end > limits.max_heap_size)
+        return add_status::too_large;
+
+    // Placement
+    auto next = ranges.end();
+    if (!limits.allow_out_of_order)
+    {
+        if (offset != received)
+            return add_status::out_of_order;
+    }
+    else if (p.payload_length > 0)
+    {
+        // First range starting after offset; the one before it may overlap.
+        next = ranges.upper_bound(offset);
+        if (next != ranges.end() && next->first < end)
+            return add_status::duplicate;
+        if (next != ranges.begin() && std::prev(next)->second > offset)
+            return add_status::duplicate;
+    }
+
+    // Item pointers: count the new ones before committing to anything.
+    const pointer_codec codec(p.heap_address_bits);
+    std::size_t new_pointers = 0;
+    for (std::size_t i = 0; i < p.n_items; i++)
+    {
+        const item_pointer_t ptr = p.pointer(i);
+        const item_pointer_t id = codec.get_id(ptr);
+        if (pointer_codec::is_immediate(ptr) && id >= HEAP_CNT_ID && id <= PAYLOAD_LENGTH_ID)
+            continue;
+        if (!seen_pointers.count(ptr))
+            new_pointers++;
+    }
+    if (pointers.size() + new_pointers > limits.max_pointers)
+        return add_status::too_many_pointers;
+
+    const s_item_pointer_t known_length = heap_length >= 0 ? heap_length : p.heap_length;
+    const std::size_t needed = known_length >= 0 ? std::size_t(known_length) : std::size_t(end);
+    if (!reserve(needed, allocator, limits.max_heap_size))
+        return add_status::too_large;
+
+    // Commit
+    heap_length = known_length;
+    if (p.payload_length > 0)
+        std::memcpy(payload.get() + offset, p.payload, p.payload_length);
+    received += p.payload_length;
+    extent = std::max(extent, end);
+    if (limits.allow_out_of_order && p.payload_length > 0)
+    {
+        // Merge with neighbours that touch the new range.
+        item_pointer_t start = offset, stop = end;
+        if (next != ranges.begin())
+        {
+            auto prev = std::prev(next);
+            if (prev->second == offset)
+            {
+                start = prev->first;
+                ranges.erase(prev);
+            }
+        }
+        if (next != ranges.end() && next->first == end)
+        {
+            stop = next->second;
+            ranges.erase(next);
+        }
+        ranges.emplace(start, stop);
+    }
+    for (std::size_t i = 0; i < p.n_items; i++)
+    {
+        const item_pointer_t ptr = p.pointer(i);
+        const item_pointer_t id = codec.get_id(ptr);
+        const bool immediate = pointer_codec::is_immediate(ptr);
+        if (immediate && id >= HEAP_CNT_ID && id <= PAYLOAD_LENGTH_ID)
+            continue;
+        if (immediate && id == STREAM_CTRL_ID)
+        {
+            if (codec.get_value(ptr) == CTRL_STREAM_STOP)
+                stop_item = true;
+            else if (codec.get_value(ptr) == CTRL_STREAM_START)
+                start_item = true;
+        }
+        if (seen_pointers.insert(ptr).second)
+            pointers.push_back(ptr);
+    }
+    packets++;
+    return add_status::accepted;
+}
+
+bool live_heap::pointers_within_length() const noexcept
+{
+    const pointer_codec codec(heap_address_bits);
+    for (item_pointer_t p : pointers)
+        if (!pointer_codec::is_immediate(p) && s_item_pointer_t(codec.get_value(p)) > heap_length)
+            return false;
+    return true;
+}
+
+std::vector<std::pair<item_pointer_t, item_pointer_t>> live_heap::get_payload_ranges() const
+{
+    std::vector<std::pair<item_pointer_t, item_pointer_t>> out;
+    if (ranges.empty())
+    {
+        if (received > 0)
+            out.emplace_back(0, received);    // in-order: one prefix
+    }
+    else
+    {
+        for (const auto &[start, stop] : ranges)
+            out.emplace_back(start, stop - start);
+    }
+    return out;
+}
+
+} // namespace lightspead::recv

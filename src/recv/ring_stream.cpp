@@ -1,0 +1,98 @@
+#include <stdexcept>
+#include <lightspead/recv/ring_stream.h>
+
+namespace lightspead::recv
+{
+
+ring_stream_config &ring_stream_config::set_heaps(std::size_t heaps)
+{
+    if (heaps == 0)
+        throw std::invalid_argument("ring_stream_config heaps must be at least 1");
+    this->heaps = heaps;
+    return *this;
+}
+
+ring_stream_config &ring_stream_config::set_contiguous_only(bool contiguous_only)
+{
+    this->contiguous_only = contiguous_only;
+    return *this;
+}
+
+ring_stream::ring_stream(io_context_ref io, const stream_config &config,
+                         const ring_stream_config &ring_config)
+    : stream(io, config), ring_config(ring_config), ring(ring_config.get_heaps())
+{
+}
+
+ring_stream::~ring_stream()
+{
+    stop();
+}
+
+bool ring_stream::heap_ready(live_heap &&h)
+{
+    const bug_compat_mask compat = get_config().get_bug_compat();
+    try
+    {
+        if (h.is_complete() && h.pointers_within_length())
+            return ring.push(heap(std::move(h), compat));
+        if (!ring_config.get_contiguous_only())
+            return ring.push(incomplete_heap(std::move(h), compat));
+    }
+    catch (ringbuffer_stopped &)
+    {
+        // The consumer has stopped the stream: nobody will pop this heap.
+    }
+    return false;
+}
+
+void ring_stream::stop_received()
+{
+    ring.stop();
+}
+
+void ring_stream::stop()
+{
+    ring.stop();
+    stream::stop();
+}
+
+heap ring_stream::pop()
+{
+    for (;;)
+    {
+        any_heap h = ring.pop();
+        if (auto *complete = std::get_if<heap>(&h))
+            return std::move(*complete);
+    }
+}
+
+heap ring_stream::try_pop()
+{
+    for (;;)
+    {
+        any_heap h = ring.try_pop();
+        if (auto *complete = std::get_if<heap>(&h))
+            return std::move(*complete);
+    }
+}
+
+ring_stream::any_heap ring_stream::pop_any()
+{
+    return ring.pop();
+}
+
+void ring_stream::iterator::advance()
+{
+    try
+    {
+        current.emplace(owner->pop());
+    }
+    catch (ringbuffer_stopped &)
+    {
+        current.reset();
+        owner = nullptr;
+    }
+}
+
+} // namespace lightspead::recv

@@ -1,0 +1,291 @@
+#include <algorithm>
+#include <chrono>
+#include <new>
+#include <stdexcept>
+#include <boost/asio/post.hpp>
+#include <lightspead/common/logging.h>
+#include <lightspead/recv/stream.h>
+
+namespace lightspead::recv
+{
+
+stream_stats::stream_stats(std::shared_ptr<const std::vector<stat_config>> config,
+                           std::vector<std::uint64_t> values)
+    : config(std::move(config)), values(std::move(values))
+{
+}
+
+std::uint64_t stream_stats::operator[](const std::string &name) const
+{
+    for (std::size_t i = 0; i < config->size(); i++)
+        if ((*config)[i].name == name)
+            return values[i];
+    throw std::out_of_range("no statistic called " + name);
+}
+
+reader::reader(stream &owner)
+    : owner(owner), strand(boost::asio::make_strand(owner.get_io_context()))
+{
+}
+
+void reader::finished()
+{
+    owner.reader_finished(*this);
+}
+
+stream::stream(io_context_ref io, const stream_config &config)
+    : io(io), config(config),
+    limits{config.get_max_heap_size(), config.get_allow_out_of_order()},
+    tables(config.get_substreams()),
+    stats(config.get_stats().size(), 0),
+    started(!config.get_explicit_start())
+{
+    for (auto &t : tables)
+        t.slots.resize(config.get_max_heaps());
+}
+
+stream::~stream()
+{
+    // The derived class has gone, so there is no consumer left to flush
+    // heaps to (derived classes call stop() in their own destructors).
+    std::unique_lock<std::mutex> lock(mutex);
+    stop_locked(false);
+    readers_done.wait(lock, [this] { return readers_running == 0 && stops_pending == 0; });
+}
+
+void stream::start_reader(reader &r)
+{
+    boost::asio::post(r.get_strand(), [&r] { r.start(); });
+}
+
+void stream::reader_finished(const reader &r)
+{
+    std::lock_guard<std::mutex> lock(mutex);
+    for (std::size_t i = 0; i < readers.size(); i++)
+        if (readers[i].get() == &r)
+            reader_done[i] = true;
+    readers_running--;
+    // Notify under the lock: the waiter may destroy the stream as soon as
+    // it can observe zero.
+    readers_done.notify_all();
+}
+
+void stream::stop_locked(bool flush)
+{
+    if (stopped)
+        return;
+    stopped = true;
+    for (auto &t : tables)
+        for (auto &slot : t.slots)
+            if (slot)
+            {
+                if (flush)
+                    deliver(std::move(*slot), stat_incomplete_heaps_flushed);
+                else
+                    stats[stat_incomplete_heaps_flushed]++;
+                slot.reset();
+            }
+    if (flush)
+        stop_received();
+    // A posted stop counts as work in flight: the stream is not destroyed
+    // until it has run, even if its reader finishes on its own meanwhile.
+    for (std::size_t i = 0; i < readers.size(); i++)
+    {
+        if (reader_done[i])
+            continue;
+        reader *raw = readers[i].get();
+        stops_pending++;
+        boost::asio::post(raw->get_strand(), [this, raw, i]
+        {
+            bool done;
+            {
+                std::lock_guard<std::mutex> lock(mutex);
+                done = reader_done[i];
+            }
+            // A reader that finished on its own has nothing left to stop.
+            if (!done)
+                raw->stop();
+            std::lock_guard<std::mutex> lock(mutex);
+            stops_pending--;
+            readers_done.notify_all();
+        });
+    }
+}
+
+void stream::stop()
+{
+    std::unique_lock<std::mutex> lock(mutex);
+    stop_locked();
+    readers_done.wait(lock, [this] { return readers_running == 0 && stops_pending == 0; });
+}
+
+stream_stats stream::get_stats() const
+{
+    std::lock_guard<std::mutex> lock(mutex);
+    return stream_stats(std::make_shared<const std::vector<stat_config>>(config.get_stats()), stats);
+}
+
+void stream::deliver(live_heap &&h, stat_index if_incomplete)
+{
+    h.close_unsized();
+    if (!h.is_complete())
+        stats[if_incomplete]++;
+    else
+    {
+        if (!h.pointers_within_length())
+        {
+            // Complete payload, impossible items: it can never be frozen.
+            stats[stat_heaps_dropped]++;
+        }
+        else
+        {
+            stats[stat_heaps]++;
+            if (h.get_packets() == 1)
+                stats[stat_single_packet_heaps]++;
+        }
+    }
+    if (heap_ready(std::move(h)))
+        stats[stat_worker_blocked]++;
+}
+
+void stream::process_packet(const packet_view &p)
+{
+    if (stopped)
+    {
+        stats[stat_packets_after_stop]++;
+        return;
+    }
+    if (!started)
+    {
+        const pointer_codec codec(p.heap_address_bits);
+        for (std::size_t i = 0; i < p.n_items && !started; i++)
+        {
+            const item_pointer_t ptr = p.pointer(i);
+            started = pointer_codec::is_immediate(ptr) && codec.get_id(ptr) == STREAM_CTRL_ID
+                && codec.get_value(ptr) == CTRL_STREAM_START;
+        }
+        if (!started)
+        {
+            stats[stat_packets_before_start]++;
+            return;
+        }
+    }
+    if (p.heap_length < 0 && !config.get_allow_unsized_heaps())
+    {
+        stats[stat_packets_unsized]++;
+        return;
+    }
+    auto &table = tables[item_pointer_t(p.heap_cnt) % tables.size()];
+    std::optional<live_heap> *slot = nullptr;
+    for (auto &candidate : table.slots)
+    {
+        stats[stat_search_dist]++;
+        if (candidate && candidate->get_cnt() == item_pointer_t(p.heap_cnt))
+        {
+            slot = &candidate;
+            break;
+        }
+    }
+    if (!slot)
+    {
+        // Checks that need no heap come first: a bad packet must not evict
+        // a good heap from the table.
+        if (!config.get_allow_out_of_order() && p.payload_offset != 0)
+        {
+            stats[stat_packets_out_of_order]++;
+            return;
+        }
+        const item_pointer_t end = p.payload_offset + p.payload_length;
+        if ((p.heap_length >= 0 && item_pointer_t(p.heap_length) > limits.max_heap_size)
+            || end > limits.max_heap_size)
+        {
+            stats[stat_packets_heap_too_large]++;
+            return;
+        }
+        slot = &table.slots[table.next];
+        table.next = (table.next + 1) % table.slots.size();
+        if (*slot)
+        {
+            deliver(std::move(**slot), stat_incomplete_heaps_evicted);
+            slot->reset();
+        }
+        slot->emplace(p.heap_cnt, p.heap_address_bits);
+    }
+
+    add_status status;
+    try
+    {
+        status = (*slot)->add_packet(p, limits, *config.get_memory_allocator());
+    }
+    catch (std::bad_alloc &)
+    {
+        log_warning("out of memory for a heap of " + std::to_string(p.heap_length) + " bytes");
+        status = add_status::too_large;
+    }
+    switch (status)
+    {
+    case add_status::accepted: stats[stat_packets_accepted]++; break;
+    case add_status::out_of_order: stats[stat_packets_out_of_order]++; break;
+    case add_status::duplicate: stats[stat_packets_duplicate]++; break;
+    case add_status::length_conflict: stats[stat_packets_length_conflict]++; break;
+    case add_status::too_large: stats[stat_packets_heap_too_large]++; break;
+    case add_status::too_many_pointers: stats[stat_packets_too_many_pointers]++; break;
+    }
+    if (status != add_status::accepted)
+    {
+        if ((*slot)->get_packets() == 0)
+            slot->reset();      // refused as the heap's first packet: nothing to keep
+        return;
+    }
+    if ((*slot)->is_complete())
+    {
+        live_heap h = std::move(**slot);
+        slot->reset();
+        if (h.has_stop_item() && config.get_stop_on_stop_item())
+            stop_locked();      // the stop heap itself is not delivered
+        else
+            deliver(std::move(h), stat_incomplete_heaps_evicted);   // complete: not counted there
+    }
+}
+
+stream::batch::batch(stream &owner) : owner(owner), lock(owner.mutex)
+{
+}
+
+stream::batch::~batch()
+{
+    if (packets > 0)
+    {
+        owner.stats[stat_batches]++;
+        owner.stats[stat_max_batch] = std::max<std::uint64_t>(owner.stats[stat_max_batch], packets);
+    }
+}
+
+void stream::batch::add_datagram(const std::uint8_t *data, std::size_t size)
+{
+    packets++;
+    owner.stats[stat_packets]++;
+    const auto r = decode_packet(data, size);
+    if (!r)
+        owner.stats[stat_packets_malformed]++;
+    else if (r.packet.size != size)
+        owner.stats[stat_packets_size_mismatch]++;
+    else
+        owner.process_packet(r.packet);
+}
+
+void stream::batch::add_packet(const packet_view &p)
+{
+    packets++;
+    owner.stats[stat_packets]++;
+    owner.process_packet(p);
+}
+
+void stream::batch::discard(stat_index reason)
+{
+    packets++;
+    owner.stats[stat_packets]++;
+    owner.stats[reason]++;
+}
+
+} // namespace lightspead::recv

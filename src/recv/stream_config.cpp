@@ -1,0 +1,126 @@
+#include <stdexcept>
+#include <lightspead/recv/stream_config.h>
+
+namespace lightspead::recv
+{
+
+const std::vector<stat_config> &standard_stats()
+{
+    static const std::vector<stat_config> stats{
+        {"heaps", stat_mode::counter},
+        {"incomplete_heaps_evicted", stat_mode::counter},
+        {"incomplete_heaps_flushed", stat_mode::counter},
+        {"packets", stat_mode::counter},
+        {"batches", stat_mode::counter},
+        {"max_batch", stat_mode::maximum},
+        {"single_packet_heaps", stat_mode::counter},
+        {"search_dist", stat_mode::counter},
+        {"worker_blocked", stat_mode::counter},
+        {"packets_malformed", stat_mode::counter},
+        {"packets_size_mismatch", stat_mode::counter},
+        {"packets_truncated", stat_mode::counter},
+        {"packets_out_of_order", stat_mode::counter},
+        {"packets_duplicate", stat_mode::counter},
+        {"packets_heap_too_large", stat_mode::counter},
+        {"packets_length_conflict", stat_mode::counter},
+        {"packets_unsized", stat_mode::counter},
+        {"packets_too_many_pointers", stat_mode::counter},
+        {"packets_before_start", stat_mode::counter},
+        {"packets_after_stop", stat_mode::counter},
+        {"heaps_dropped", stat_mode::counter},
+        {"packets_accepted", stat_mode::counter},
+    };
+    return stats;
+}
+
+stream_config::stream_config()
+    : allocator(std::make_shared<memory_allocator>()),
+    stats(std::make_shared<std::vector<stat_config>>(standard_stats()))
+{
+}
+
+stream_config &stream_config::set_max_heaps(std::size_t max_heaps)
+{
+    if (max_heaps == 0)
+        throw std::invalid_argument("max_heaps must be at least 1");
+    this->max_heaps = max_heaps;
+    return *this;
+}
+
+stream_config &stream_config::set_substreams(std::size_t substreams)
+{
+    if (substreams == 0)
+        throw std::invalid_argument("substreams must be at least 1");
+    this->substreams = substreams;
+    return *this;
+}
+
+stream_config &stream_config::set_bug_compat(bug_compat_mask bug_compat)
+{
+    if (bug_compat & ~BUG_COMPAT_ALL)
+        throw std::invalid_argument("bug_compat has undefined bits (only 0x1, 0x2 and 0x4 are defined)");
+    this->bug_compat = bug_compat;
+    return *this;
+}
+
+stream_config &stream_config::set_memory_allocator(std::shared_ptr<memory_allocator> allocator)
+{
+    if (!allocator)
+        throw std::invalid_argument("memory_allocator must not be null");
+    this->allocator = std::move(allocator);
+    return *this;
+}
+
+stream_config &stream_config::set_stop_on_stop_item(bool stop)
+{
+    stop_on_stop_item = stop;
+    return *this;
+}
+
+stream_config &stream_config::set_allow_unsized_heaps(bool allow)
+{
+    allow_unsized_heaps = allow;
+    return *this;
+}
+
+stream_config &stream_config::set_allow_out_of_order(bool allow)
+{
+    allow_out_of_order = allow;
+    return *this;
+}
+
+stream_config &stream_config::set_explicit_start(bool explicit_start)
+{
+    this->explicit_start = explicit_start;
+    return *this;
+}
+
+stream_config &stream_config::set_max_heap_size(std::size_t size)
+{
+    if (size == 0)
+        throw std::invalid_argument("max_heap_size must be at least 1 byte");
+    max_heap_size = size;
+    return *this;
+}
+
+std::size_t stream_config::add_stat(const std::string &name, stat_mode mode)
+{
+    for (const auto &s : *stats)
+        if (s.name == name)
+            throw std::invalid_argument("a statistic called " + name + " already exists");
+    // Copy on write: configs copied earlier keep their registry.
+    auto copy = std::make_shared<std::vector<stat_config>>(*stats);
+    copy->push_back({name, mode});
+    stats = std::move(copy);
+    return stats->size() - 1;
+}
+
+std::size_t stream_config::get_stat_index(const std::string &name) const
+{
+    for (std::size_t i = 0; i < stats->size(); i++)
+        if ((*stats)[i].name == name)
+            return i;
+    throw std::out_of_range("no statistic called " + name);
+}
+
+} // namespace lightspead::recv
