@@ -11,6 +11,7 @@
 #include <lightspead/protocol/descriptor.h>
 #include <lightspead/protocol/items.h>
 #include <lightspead/common/logging.h>
+#include <lightspead/common/memcpy.h>
 #include <lightspead/common/memory_allocator.h>
 #include <lightspead/common/ringbuffer.h>
 #include <lightspead/common/thread_pool.h>

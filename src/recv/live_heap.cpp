@@ -88,7 +88,7 @@ add_status live_heap::add_packet(const packet_view &p, const live_heap_limits &l
     // Commit
     heap_length = known_length;
     if (p.payload_length > 0)
-        std::memcpy(payload.get() + offset, p.payload, p.payload_length);
+        limits.copy(payload.get() + offset, p.payload, p.payload_length);
     received += p.payload_length;
     extent = std::max(extent, end);
     if (limits.allow_out_of_order && p.payload_length > 0)

@@ -35,7 +35,8 @@ void reader::finished()
 
 stream::stream(io_context_ref io, const stream_config &config)
     : io(io), config(config),
-    limits{config.get_max_heap_size(), config.get_allow_out_of_order()},
+    limits{config.get_max_heap_size(), config.get_allow_out_of_order(),
+           lightspead::get_memcpy(config.get_memcpy())},
     tables(config.get_substreams()),
     stats(config.get_stats().size(), 0),
     started(!config.get_explicit_start())

@@ -71,6 +71,13 @@ stream_config &stream_config::set_memory_allocator(std::shared_ptr<memory_alloca
     return *this;
 }
 
+stream_config &stream_config::set_memcpy(memcpy_mode mode)
+{
+    lightspead::get_memcpy(mode);       // validates
+    copy_mode = mode;
+    return *this;
+}
+
 stream_config &stream_config::set_stop_on_stop_item(bool stop)
 {
     stop_on_stop_item = stop;

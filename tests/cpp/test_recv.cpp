@@ -626,3 +626,33 @@ TEST(decode_descriptor, random_bytes_never_crash)
     }
     SUCCEED() << ok << " mutated descriptors still decoded";
 }
+
+TEST(memcpy, nontemporal_copies_every_alignment_and_length)
+{
+    auto src = pattern(1000, 11);
+    for (std::size_t offset = 0; offset < 20; offset++)
+        for (std::size_t n : {0, 1, 15, 16, 17, 63, 64, 65, 200, 900})
+        {
+            bytes dest(1000 + 40, 0xee);
+            memcpy_nontemporal(dest.data() + offset, src.data() + 3, n);
+            for (std::size_t i = 0; i < dest.size(); i++)
+            {
+                const std::uint8_t expected = (i >= offset && i < offset + n) ? src[3 + i - offset] : 0xee;
+                ASSERT_EQ(dest[i], expected) << "offset " << offset << " n " << n << " i " << i;
+            }
+        }
+    EXPECT_THROW(get_memcpy(memcpy_mode(7)), std::invalid_argument);
+}
+
+TEST(recv_stream, nontemporal_copy_mode_round_trip)
+{
+    auto data = pattern(100000, 12);
+    send::heap h;
+    h.add_item(0x1000, data.data(), data.size(), false);
+    recv::stream_config config;
+    config.set_memcpy(MEMCPY_NONTEMPORAL);
+    EXPECT_THROW(config.set_memcpy(memcpy_mode(9)), std::invalid_argument);
+    auto r = receive_buffer(concat(packets_of(h, 1, 9000)), config);
+    ASSERT_EQ(r.heaps.size(), 1u);
+    EXPECT_EQ(item_bytes(*find_item(r.heaps[0], 0x1000)), data);
+}

@@ -10,6 +10,7 @@
 #include <map>
 #include <unordered_set>
 #include <vector>
+#include <lightspead/common/memcpy.h>
 #include <lightspead/common/memory_allocator.h>
 #include <lightspead/protocol/defines.h>
 #include <lightspead/protocol/packet.h>
@@ -33,6 +34,8 @@ struct live_heap_limits
 {
     std::size_t max_heap_size;
     bool allow_out_of_order;
+    /// How payload bytes are copied in.
+    memcpy_function copy;
     /// Distinct item pointers one heap may collect (bounds memory per heap).
     std::size_t max_pointers = 1 << 20;
 };

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <vector>
+#include <lightspead/common/memcpy.h>
 #include <lightspead/common/memory_allocator.h>
 #include <lightspead/protocol/defines.h>
 
@@ -82,6 +83,7 @@ private:
     std::size_t substreams = 1;
     bug_compat_mask bug_compat = 0;
     std::shared_ptr<memory_allocator> allocator;
+    memcpy_mode copy_mode = MEMCPY_STD;
     bool stop_on_stop_item = true;
     bool allow_unsized_heaps = true;
     bool allow_out_of_order = false;
@@ -107,6 +109,14 @@ public:
     /// Where heap payloads come from (not null).
     stream_config &set_memory_allocator(std::shared_ptr<memory_allocator> allocator);
     const std::shared_ptr<memory_allocator> &get_memory_allocator() const noexcept { return allocator; }
+
+    /**
+     * How payload is copied into heaps: @ref MEMCPY_NONTEMPORAL bypasses the
+     * cache, which pays when heaps are much larger than the cache and are
+     * consumed after they complete.
+     */
+    stream_config &set_memcpy(memcpy_mode mode);
+    memcpy_mode get_memcpy() const noexcept { return copy_mode; }
 
     /// Stop the stream when a heap carries the stream-stop control item.
     stream_config &set_stop_on_stop_item(bool stop);
