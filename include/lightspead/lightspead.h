@@ -23,6 +23,7 @@
 #include <lightspead/send/udp_stream.h>
 #include <lightspead/send/inproc_stream.h>
 #include <lightspead/send/streambuf_stream.h>
+#include <lightspead/send/tcp_stream.h>
 #include <lightspead/recv/stream_config.h>
 #include <lightspead/recv/live_heap.h>
 #include <lightspead/recv/heap.h>
@@ -31,5 +32,6 @@
 #include <lightspead/recv/mem_reader.h>
 #include <lightspead/recv/inproc_reader.h>
 #include <lightspead/recv/udp_reader.h>
+#include <lightspead/recv/tcp_reader.h>
 
 #endif // LIGHTSPEAD_LIGHTSPEAD_H

@@ -162,7 +162,12 @@ struct packet_view
     }
 };
 
-/// The result of @ref decode_packet: a view when @c status is @c ok.
+/**
+ * The result of @ref decode_packet: a view when @c status is @c ok. For
+ * @c truncated_pointers and @c truncated_payload, @c packet.n_items and
+ * @c packet.payload_length are filled in, so a stream reader can tell how
+ * many bytes the packet needs.
+ */
 struct packet_decode_result
 {
     packet_status status = packet_status::too_short;

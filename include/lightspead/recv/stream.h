@@ -167,24 +167,27 @@ public:
 
     /**
      * Create a reader of type @a R with arguments (*this, args...) and start
-     * it. Ignored (the reader is not created) if the stream has stopped.
+     * it.
      *
+     * @return the reader, owned by the stream (valid while the stream
+     *         lives), or nullptr if the stream has already stopped.
      * @throws whatever R's constructor throws (e.g. for a bad endpoint).
      */
     template<typename R, typename... Args>
-    void emplace_reader(Args &&... args)
+    R *emplace_reader(Args &&... args)
     {
         auto r = std::make_unique<R>(*this, std::forward<Args>(args)...);
-        reader *raw = r.get();
+        R *raw = r.get();
         {
             std::lock_guard<std::mutex> lock(mutex);
             if (stopped)
-                return;
+                return nullptr;
             readers.push_back(std::move(r));
             reader_done.push_back(false);
             readers_running++;
         }
         start_reader(*raw);
+        return raw;
     }
 
     /**

@@ -1,0 +1,61 @@
+/**
+ * @file
+ * Receiving packets from one TCP connection.
+ */
+#ifndef LIGHTSPEAD_RECV_TCP_READER_H
+#define LIGHTSPEAD_RECV_TCP_READER_H
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+#include <boost/asio/ip/tcp.hpp>
+#include <lightspead/recv/stream.h>
+
+namespace lightspead::recv
+{
+
+/**
+ * Listens on an endpoint, accepts one connection and reads packets that
+ * follow each other with no framing. Bytes that do not start a valid packet
+ * (or start one larger than @c max_size) are skipped up to the next
+ * plausible header and counted as malformed; the end of the connection
+ * stops the stream.
+ *
+ * @throws std::invalid_argument if @c max_size is below 8;
+ *         boost::system::system_error if the endpoint cannot be bound.
+ */
+class tcp_reader : public reader
+{
+public:
+    static constexpr std::size_t default_max_size = 65536;
+    static constexpr std::size_t default_buffer_size = 8 * 1024 * 1024;
+
+private:
+    boost::asio::ip::tcp::acceptor acceptor;
+    boost::asio::ip::tcp::socket socket;
+    std::size_t max_size;
+    std::vector<std::uint8_t> buffer;
+    std::size_t head = 0, tail = 0;     // unparsed bytes are buffer[head, tail)
+    std::size_t receive_buffer_size;
+
+    void on_accept(const boost::system::error_code &ec);
+    void read();
+    void on_read(const boost::system::error_code &ec, std::size_t n);
+    bool parse(stream::batch &batch);
+
+public:
+    /// Listen on @a endpoint (port 0 picks a free port: see @ref get_local_endpoint).
+    tcp_reader(stream &owner, const boost::asio::ip::tcp::endpoint &endpoint,
+               std::size_t max_size = default_max_size,
+               std::size_t buffer_size = default_buffer_size);
+
+    /// Where the reader listens.
+    boost::asio::ip::tcp::endpoint get_local_endpoint() const { return acceptor.local_endpoint(); }
+
+    void start() override;
+    void stop() override;
+};
+
+} // namespace lightspead::recv
+
+#endif // LIGHTSPEAD_RECV_TCP_READER_H

@@ -1,0 +1,144 @@
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <boost/asio/buffer.hpp>
+#include <lightspead/recv/tcp_reader.h>
+
+namespace lightspead::recv
+{
+
+using boost::asio::ip::tcp;
+
+namespace
+{
+
+constexpr std::size_t read_size = 1 << 20;      // bytes asked for per read
+
+} // anonymous namespace
+
+tcp_reader::tcp_reader(stream &owner, const tcp::endpoint &endpoint,
+                       std::size_t max_size, std::size_t buffer_size)
+    : reader(owner), acceptor(get_strand()), socket(get_strand()), max_size(max_size),
+    receive_buffer_size(buffer_size)
+{
+    if (max_size < packet_header_size)
+        throw std::invalid_argument("tcp_reader max_size " + std::to_string(max_size) + " is below 8");
+    acceptor.open(endpoint.protocol());
+    acceptor.set_option(tcp::acceptor::reuse_address(true));
+    acceptor.bind(endpoint);
+    acceptor.listen(1);
+    // Room for a whole packet of max_size plus a read's worth after it.
+    buffer.resize(max_size + read_size);
+}
+
+void tcp_reader::start()
+{
+    acceptor.async_accept(socket, [this](const boost::system::error_code &ec) { on_accept(ec); });
+}
+
+void tcp_reader::stop()
+{
+    boost::system::error_code ignored;
+    acceptor.close(ignored);
+    socket.close(ignored);      // pending operations complete with operation_aborted
+}
+
+void tcp_reader::on_accept(const boost::system::error_code &ec)
+{
+    if (ec)
+    {
+        finished();
+        return;
+    }
+    boost::system::error_code ignored;
+    acceptor.close(ignored);    // one connection only
+    if (receive_buffer_size > 0)
+        socket.set_option(tcp::socket::receive_buffer_size(
+            int(std::min<std::size_t>(receive_buffer_size, std::numeric_limits<int>::max()))), ignored);
+    read();
+}
+
+void tcp_reader::read()
+{
+    // Keep the unparsed bytes at the front so a whole packet always fits.
+    if (head > 0)
+    {
+        std::memmove(buffer.data(), buffer.data() + head, tail - head);
+        tail -= head;
+        head = 0;
+    }
+    socket.async_read_some(boost::asio::buffer(buffer.data() + tail, buffer.size() - tail),
+                           [this](const boost::system::error_code &ec, std::size_t n) { on_read(ec, n); });
+}
+
+bool tcp_reader::parse(stream::batch &batch)
+{
+    while (head < tail && !batch.is_stopped())
+    {
+        const std::uint8_t *data = buffer.data() + head;
+        const std::size_t available = tail - head;
+        const auto r = decode_packet(data, available);
+        if (r)
+        {
+            if (r.packet.size > max_size)
+                batch.discard(stat_packets_truncated);
+            else
+                batch.add_packet(r.packet);
+            head += r.packet.size;
+            continue;
+        }
+        // Incomplete but plausible so far: wait for more bytes, unless the
+        // packet would exceed max_size (then it is garbage).
+        std::size_t needed = 0;
+        if (r.status == packet_status::too_short)
+            needed = packet_header_size;
+        else if (r.status == packet_status::truncated_pointers)
+            needed = packet_header_size + 8 * (load_be64(data) & 0xffff);
+        else if (r.status == packet_status::truncated_payload)
+            needed = packet_header_size + 8 * r.packet.n_items + r.packet.payload_length;
+        if (needed > 0 && needed <= max_size && needed > available)
+            return true;
+        // Garbage: skip to the next byte pair that could start a packet.
+        batch.discard(stat_packets_malformed);
+        std::size_t next = head + 1;
+        while (next < tail && !(buffer[next] == 0x53 && (next + 1 == tail || buffer[next + 1] == 4)))
+            next++;
+        head = next;
+    }
+    return !batch.is_stopped();
+}
+
+void tcp_reader::on_read(const boost::system::error_code &ec, std::size_t n)
+{
+    if (ec == boost::asio::error::operation_aborted)
+    {
+        finished();
+        return;
+    }
+    tail += n;
+    bool more;
+    {
+        stream::batch batch(get_stream());
+        more = parse(batch);
+        if (more && ec)
+        {
+            // End of the connection (or an error): whatever is left is a
+            // truncated packet; the stream ends here.
+            if (head < tail)
+                batch.discard(stat_packets_malformed);
+            batch.stop_stream();
+            more = false;
+        }
+    }
+    if (more)
+        read();
+    else
+    {
+        boost::system::error_code ignored;
+        socket.close(ignored);
+        finished();
+    }
+}
+
+} // namespace lightspead::recv

@@ -1,0 +1,154 @@
+#include <algorithm>
+#include <cerrno>
+#include <limits>
+#include <stdexcept>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <boost/asio/error.hpp>
+#include <lightspead/send/tcp_stream.h>
+
+namespace lightspead::send
+{
+
+namespace
+{
+
+using boost::asio::ip::tcp;
+
+constexpr std::size_t max_iov = 1024;
+
+class tcp_transport final : public transport
+{
+private:
+    tcp::socket socket;
+    packet_batch *batch = nullptr;
+    std::function<void()> resume;
+    std::size_t next_iov = 0;       // first iovec not fully written
+    std::size_t iov_offset = 0;     // bytes of it already written
+    boost::system::error_code failed;   // sticky: a broken connection stays broken
+
+    bool write_pending();
+    void fail_rest(const boost::system::error_code &ec);
+
+public:
+    explicit tcp_transport(tcp::socket &&socket) : socket(std::move(socket))
+    {
+        this->socket.non_blocking(true);
+    }
+
+    std::size_t num_substreams() const override { return 1; }
+
+    bool transmit(packet_batch &b, const std::function<void()> &r) override
+    {
+        batch = &b;
+        next_iov = 0;
+        iov_offset = 0;
+        if (failed)
+        {
+            fail_rest(failed);
+            return true;
+        }
+        if (write_pending())
+            return true;
+        resume = r;
+        return false;
+    }
+};
+
+void tcp_transport::fail_rest(const boost::system::error_code &ec)
+{
+    failed = ec;
+    for (auto &p : batch->packets)
+        if (p.iov_first + p.iov_count > next_iov)
+            p.error = ec;
+    next_iov = batch->iov.size();
+}
+
+bool tcp_transport::write_pending()
+{
+    auto &iov = batch->iov;
+    while (next_iov < iov.size())
+    {
+        // writev the next stretch, starting part-way into the first piece
+        iovec local[max_iov];
+        const std::size_t n = std::min(max_iov, iov.size() - next_iov);
+        std::copy(iov.begin() + next_iov, iov.begin() + next_iov + n, local);
+        local[0].iov_base = static_cast<std::uint8_t *>(local[0].iov_base) + iov_offset;
+        local[0].iov_len -= iov_offset;
+        msghdr msg{};
+        msg.msg_iov = local;
+        msg.msg_iovlen = n;
+        const ssize_t written = sendmsg(socket.native_handle(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (written < 0)
+        {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+            {
+                socket.async_wait(tcp::socket::wait_write, [this](const boost::system::error_code &ec)
+                {
+                    if (ec)
+                        fail_rest(ec);
+                    if (write_pending())
+                        resume();
+                });
+                return false;
+            }
+            fail_rest(boost::system::error_code(errno, boost::system::system_category()));
+            return true;
+        }
+        // Advance over what was written
+        std::size_t left = written;
+        while (left > 0)
+        {
+            const std::size_t rest = iov[next_iov].iov_len - iov_offset;
+            if (left >= rest)
+            {
+                left -= rest;
+                next_iov++;
+                iov_offset = 0;
+            }
+            else
+            {
+                iov_offset += left;
+                left = 0;
+            }
+        }
+        while (next_iov < iov.size() && iov[next_iov].iov_len == 0)
+            next_iov++;
+    }
+    return true;
+}
+
+tcp::socket connect(boost::asio::io_context &io, const tcp::endpoint &endpoint, std::size_t buffer_size)
+{
+    tcp::socket socket(io, endpoint.protocol());
+    if (buffer_size > 0)
+        socket.set_option(tcp::socket::send_buffer_size(
+            int(std::min<std::size_t>(buffer_size, std::numeric_limits<int>::max()))));
+    socket.connect(endpoint);
+    socket.set_option(tcp::no_delay(true));
+    return socket;
+}
+
+tcp::socket check_connected(tcp::socket &&socket)
+{
+    if (!socket.is_open())
+        throw std::invalid_argument("tcp_stream needs a connected socket");
+    return std::move(socket);
+}
+
+} // anonymous namespace
+
+tcp_stream::tcp_stream(io_context_ref io, const tcp::endpoint &endpoint,
+                       const stream_config &config, std::size_t buffer_size)
+    : stream(io, config, std::make_unique<tcp_transport>(connect(io.get(), endpoint, buffer_size)))
+{
+}
+
+tcp_stream::tcp_stream(io_context_ref io, tcp::socket &&socket, const stream_config &config)
+    : stream(io, config, std::make_unique<tcp_transport>(check_connected(std::move(socket))))
+{
+}
+
+} // namespace lightspead::send

@@ -1,0 +1,184 @@
+// One test body, every transport: heaps sent by a lightspead send stream
+// come out of a lightspead receive stream byte for byte.
+#include <functional>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <boost/asio.hpp>
+#include <gtest/gtest.h>
+#include <lightspead/lightspead.h>
+
+using namespace lightspead;
+using boost::asio::ip::make_address;
+
+namespace
+{
+
+using bytes = std::vector<std::uint8_t>;
+// Sends every heap and the end-of-stream heap through the given stream.
+using send_all = std::function<void(send::stream &)>;
+
+struct transport_case
+{
+    std::string name;
+    // Connect a sender to `receiver`, then call `send` with it.
+    std::function<void(thread_pool &, recv::ring_stream &receiver, const send_all &send)> run;
+};
+
+std::vector<transport_case> cases()
+{
+    std::vector<transport_case> out;
+    out.push_back({"mem", [](thread_pool &pool, recv::ring_stream &receiver, const send_all &send)
+    {
+        auto sb = std::make_shared<std::stringbuf>();
+        {
+            send::streambuf_stream s(pool, *sb);
+            send(s);
+        }
+        // The buffer must outlive the reader: keep it with a copy owned here.
+        static std::string data;
+        data = sb->str();
+        receiver.emplace_reader<recv::mem_reader>(
+            reinterpret_cast<const std::uint8_t *>(data.data()), data.size());
+    }});
+    out.push_back({"inproc", [](thread_pool &pool, recv::ring_stream &receiver, const send_all &send)
+    {
+        auto queue = std::make_shared<inproc_queue>();
+        receiver.emplace_reader<recv::inproc_reader>(queue);
+        send::inproc_stream s(pool, {queue});
+        send(s);
+    }});
+    out.push_back({"udp", [](thread_pool &pool, recv::ring_stream &receiver, const send_all &send)
+    {
+        auto *r = receiver.emplace_reader<recv::udp_reader>(
+            boost::asio::ip::udp::endpoint(make_address("127.0.0.1"), 0));
+        ASSERT_TRUE(r);
+        send::stream_config config;
+        config.set_max_packet_size(9000).set_rate(200e6);
+        send::udp_stream s(pool, {r->get_local_endpoint()}, config);
+        send(s);
+    }});
+    out.push_back({"tcp", [](thread_pool &pool, recv::ring_stream &receiver, const send_all &send)
+    {
+        auto *r = receiver.emplace_reader<recv::tcp_reader>(
+            boost::asio::ip::tcp::endpoint(make_address("127.0.0.1"), 0));
+        ASSERT_TRUE(r);
+        send::stream_config config;
+        config.set_max_packet_size(9000);
+        send::tcp_stream s(pool, r->get_local_endpoint(), config);
+        send(s);
+    }});
+    return out;
+}
+
+class transports : public ::testing::TestWithParam<transport_case>
+{
+};
+
+} // anonymous namespace
+
+TEST_P(transports, heaps_arrive_intact)
+{
+    constexpr int n_heaps = 12;
+    std::vector<bytes> payloads;
+    for (int i = 0; i < n_heaps; i++)
+    {
+        bytes b(50000 + 1000 * i);
+        for (std::size_t k = 0; k < b.size(); k++)
+            b[k] = std::uint8_t(k * 13 + i);
+        payloads.push_back(std::move(b));
+    }
+    descriptor d;
+    d.id = 0x1001;
+    d.name = "payload";
+    d.description = "test bytes";
+    d.format = {{'u', 8}};
+    d.shape = {-1};
+
+    thread_pool pool(2);
+    recv::ring_stream receiver(pool);
+    GetParam().run(pool, receiver, [&](send::stream &s)
+    {
+        for (int i = 0; i < n_heaps; i++)
+        {
+            send::heap h;
+            if (i == 0)
+                h.add_descriptor(d);
+            h.add_item(0x1000, item_pointer_t(i));
+            h.add_item(0x1001, payloads[i].data(), payloads[i].size(), false);
+            ASSERT_NO_THROW(s.async_send_heap(h, boost::asio::use_future).get());
+        }
+        send::heap end;
+        end.add_end();
+        s.async_send_heap(end, boost::asio::use_future).get();
+    });
+    int i = 0;
+    for (const auto &heap : receiver)
+    {
+        ASSERT_LT(i, n_heaps);
+        EXPECT_EQ(heap.get_cnt(), i + 1);
+        bool saw_value = false, saw_payload = false;
+        for (const auto &it : heap.get_items())
+        {
+            if (it.id == 0x1000)
+            {
+                saw_value = true;
+                EXPECT_EQ(it.immediate_value, item_pointer_t(i));
+            }
+            else if (it.id == 0x1001)
+            {
+                saw_payload = true;
+                EXPECT_EQ(bytes(it.ptr, it.ptr + it.length), payloads[i]);
+            }
+        }
+        EXPECT_TRUE(saw_value && saw_payload);
+        EXPECT_EQ(heap.get_descriptors().size(), i == 0 ? 1u : 0u);
+        i++;
+    }
+    EXPECT_EQ(i, n_heaps);
+    const auto stats = receiver.get_stats();
+    EXPECT_EQ(stats["heaps"], std::uint64_t(n_heaps));
+    EXPECT_EQ(stats["packets_malformed"], 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(every, transports, ::testing::ValuesIn(cases()),
+                         [](const auto &info) { return info.param.name; });
+
+TEST(tcp_reader, garbage_and_truncation)
+{
+    thread_pool pool;
+    recv::ring_stream receiver(pool);
+    auto *r = receiver.emplace_reader<recv::tcp_reader>(
+        boost::asio::ip::tcp::endpoint(make_address("127.0.0.1"), 0), 1500);
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::socket sock(io);
+    sock.connect(r->get_local_endpoint());
+    // Garbage, then a heap, then a packet claiming a huge payload, then EOF
+    bytes garbage{0x53, 0x04, 9, 9, 1, 2, 3};
+    std::stringbuf sb;
+    {
+        send::streambuf_stream s(pool, sb);
+        send::heap h;
+        h.add_item(0x1000, item_pointer_t(77));
+        s.async_send_heap(h, boost::asio::use_future).get();
+    }
+    std::string packet = sb.str();
+    boost::asio::write(sock, boost::asio::buffer(garbage));
+    boost::asio::write(sock, boost::asio::buffer(packet));
+    bytes huge{0x53, 0x04, 3, 5, 0, 0, 0, 3};
+    auto put = [&huge](item_pointer_t v) { for (int k = 7; k >= 0; k--) huge.push_back(std::uint8_t(v >> (8 * k))); };
+    put((item_pointer_t(1) << 63) | (item_pointer_t(1) << 40) | 2);   // heap cnt 2
+    put((item_pointer_t(1) << 63) | (item_pointer_t(3) << 40) | 0);   // offset 0
+    put((item_pointer_t(1) << 63) | (item_pointer_t(4) << 40) | 100000);   // 100000 bytes
+    boost::asio::write(sock, boost::asio::buffer(huge));
+    sock.close();
+    int n = 0;
+    for (const auto &heap : receiver)
+    {
+        EXPECT_EQ(heap.get_items().at(0).immediate_value, 77u);
+        n++;
+    }
+    EXPECT_EQ(n, 1);
+    EXPECT_GE(receiver.get_stats()["packets_malformed"], 2u);
+}
