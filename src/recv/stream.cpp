@@ -42,7 +42,11 @@ stream::stream(io_context_ref io, const stream_config &config)
     started(!config.get_explicit_start())
 {
     for (auto &t : tables)
+    {
         t.slots.resize(config.get_max_heaps());
+        // An impossible counter (they have at most 56 bits) marks empty entries.
+        t.recent.assign(2 * config.get_max_heaps(), item_pointer_t(-1));
+    }
 }
 
 stream::~stream()
@@ -189,6 +193,12 @@ void stream::process_packet(const packet_view &p)
     }
     if (!slot)
     {
+        if (std::find(table.recent.begin(), table.recent.end(), item_pointer_t(p.heap_cnt))
+            != table.recent.end())
+        {
+            stats[stat_packets_stale]++;
+            return;
+        }
         // Checks that need no heap come first: a bad packet must not evict
         // a good heap from the table.
         if (!config.get_allow_out_of_order() && p.payload_offset != 0)
@@ -207,6 +217,7 @@ void stream::process_packet(const packet_view &p)
         table.next = (table.next + 1) % table.slots.size();
         if (*slot)
         {
+            table.remember((*slot)->get_cnt());
             deliver(std::move(**slot), stat_incomplete_heaps_evicted);
             slot->reset();
         }
@@ -242,6 +253,7 @@ void stream::process_packet(const packet_view &p)
     {
         live_heap h = std::move(**slot);
         slot->reset();
+        table.remember(h.get_cnt());
         if (h.has_stop_item() && config.get_stop_on_stop_item())
             stop_locked();      // the stop heap itself is not delivered
         else

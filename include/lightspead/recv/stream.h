@@ -91,6 +91,11 @@ public:
  * or flushed; it is then complete if its bytes have no gap, its length being
  * the end of the last byte received. A sized heap that is missing bytes is
  * never delivered as a complete heap.
+ *
+ * The last 2 x max_heaps heap counters to finish in a substream are
+ * remembered, and packets for them are discarded (packets_stale): a
+ * duplicated or late packet cannot deliver a heap twice. (A sender that
+ * restarts its counters within that window loses those first heaps.)
  * A heap carrying the stream-stop item stops the stream (if so configured):
  * the heaps still in assembly are flushed as incomplete, readers are
  * stopped and the consumer sees the end.
@@ -109,6 +114,16 @@ private:
     {
         std::vector<std::optional<live_heap>> slots;
         std::size_t next = 0;
+        // Counters of the heaps that most recently finished here: a late or
+        // duplicated packet for one of them must not start the heap again.
+        std::vector<item_pointer_t> recent;
+        std::size_t recent_next = 0;
+
+        void remember(item_pointer_t cnt)
+        {
+            recent[recent_next] = cnt;
+            recent_next = (recent_next + 1) % recent.size();
+        }
     };
 
     io_context_ref io;

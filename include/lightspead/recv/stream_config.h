@@ -59,6 +59,7 @@ enum stat_index : std::size_t
     stat_packets_too_many_pointers,  ///< heap would hold more item pointers than the bound
     stat_packets_before_start,       ///< arrived before the start item (explicit_start)
     stat_packets_after_stop,         ///< arrived after the stream stopped
+    stat_packets_stale,              ///< belong to a heap that recently finished (duplicate or late)
     stat_heaps_dropped,              ///< heaps that could not be frozen (bad item pointers)
     stat_packets_accepted,           ///< packets whose payload went into a heap
     stat_standard_count              ///< number of standard statistics
