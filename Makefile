@@ -37,6 +37,7 @@ demo: build
 
 bench: build
 	./bench/send_bench $(BUILD_DIR)
+	./bench/recv_bench $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR)
