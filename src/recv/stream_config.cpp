@@ -30,6 +30,7 @@ const std::vector<stat_config> &standard_stats()
         {"packets_stale", stat_mode::counter},
         {"heaps_dropped", stat_mode::counter},
         {"packets_accepted", stat_mode::counter},
+        {"kernel_dropped", stat_mode::counter},
     };
     return stats;
 }

@@ -28,7 +28,7 @@ using boost::asio::ip::udp;
 constexpr std::size_t batch_messages = 64;       // datagrams per recvmmsg
 constexpr std::size_t max_calls_per_wakeup = 16; // then let other work run
 constexpr std::size_t gro_slot_size = 65536;     // a whole coalesced super-packet
-constexpr std::size_t control_size = CMSG_SPACE(sizeof(int));
+constexpr std::size_t control_size = CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(std::uint32_t));
 
 void set_receive_buffer(udp::socket &socket, std::size_t size)
 {
@@ -118,6 +118,8 @@ void udp_reader::setup(const udp::endpoint &endpoint, std::size_t buffer_size,
 
     // GRO when the kernel has it: coalesced datagrams need whole-super-packet slots.
     int one = 1;
+    // Ask for the kernel's count of drops with every datagram (harmless if refused).
+    setsockopt(socket.native_handle(), SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
     gro = setsockopt(socket.native_handle(), SOL_UDP, UDP_GRO, &one, sizeof(one)) == 0;
     // One spare byte shows a datagram larger than max_size as too long.
     slot_size = gro ? gro_slot_size : max_size + 1;
@@ -162,11 +164,8 @@ void udp_reader::on_readable(const boost::system::error_code &ec)
                 std::memset(&msgs[i], 0, sizeof(msgs[i]));
                 msgs[i].msg_hdr.msg_iov = &iovs[i];
                 msgs[i].msg_hdr.msg_iovlen = 1;
-                if (gro)
-                {
-                    msgs[i].msg_hdr.msg_control = controls.data() + i * control_size;
-                    msgs[i].msg_hdr.msg_controllen = control_size;
-                }
+                msgs[i].msg_hdr.msg_control = controls.data() + i * control_size;
+                msgs[i].msg_hdr.msg_controllen = control_size;
             }
             const int n = recvmmsg(socket.native_handle(), msgs.data(), batch_messages, MSG_DONTWAIT, nullptr);
             if (n <= 0)
@@ -180,11 +179,18 @@ void udp_reader::on_readable(const boost::system::error_code &ec)
                 const std::uint8_t *data = buffer.data() + i * slot_size;
                 const std::size_t length = msgs[i].msg_len;
                 int segment = 0;
-                if (gro)
+                for (cmsghdr *c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c))
                 {
-                    for (cmsghdr *c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c))
-                        if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO)
-                            std::memcpy(&segment, CMSG_DATA(c), sizeof(segment));
+                    if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO)
+                        std::memcpy(&segment, CMSG_DATA(c), sizeof(segment));
+                    else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL)
+                    {
+                        // A running count, wrapping at 2^32: add the increase
+                        std::uint32_t dropped;
+                        std::memcpy(&dropped, CMSG_DATA(c), sizeof(dropped));
+                        batch.kernel_dropped(std::uint32_t(dropped - last_dropped));
+                        last_dropped = dropped;
+                    }
                 }
                 if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
                 {

@@ -4,6 +4,7 @@
 #include <map>
 #include <numeric>
 #include <set>
+#include <thread>
 #include <random>
 #include <stdexcept>
 #include <utility>
@@ -791,4 +792,58 @@ TEST(recv_property, lossy_link_never_corrupts_or_repeats)
                     EXPECT_EQ(complete, sent.size()) << "a clean (or merely reordered) link loses nothing";
                 }
             }
+}
+
+TEST(recv_stream, kernel_drops_are_counted)
+{
+    // A small socket buffer and a consumer that does not consume: the
+    // network thread blocks on the full ringbuffer, the socket fills and
+    // the kernel drops datagrams, which the stream must report.
+    thread_pool pool(2);
+    recv::ring_stream_config ring_config;
+    ring_config.set_heaps(1);
+    recv::ring_stream rs(pool, recv::stream_config(), ring_config);
+    auto *reader = rs.emplace_reader<recv::udp_reader>(
+        boost::asio::ip::udp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0),
+        recv::udp_reader::default_max_size, 256 * 1024);
+    ASSERT_TRUE(reader);
+    send::stream_config config;
+    config.set_max_packet_size(9000);
+    send::udp_stream ss(pool, {reader->get_local_endpoint()}, config);
+    auto data = pattern(200000, 13);
+    for (int i = 0; i < 40; i++)
+    {
+        send::heap h;
+        h.add_item(0x1000, data.data(), data.size(), false);
+        ss.async_send_heap(h, boost::asio::use_future).get();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    // Consume what got through (the stop heap may have been dropped too)
+    std::size_t heaps = 0;
+    for (;;)
+    {
+        try
+        {
+            rs.try_pop();
+            heaps++;
+        }
+        catch (ringbuffer_empty &)
+        {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            try
+            {
+                rs.try_pop();
+                heaps++;
+            }
+            catch (ringbuffer_empty &)
+            {
+                break;
+            }
+        }
+    }
+    rs.stop();
+    const auto stats = rs.get_stats();
+    EXPECT_GT(stats["kernel_dropped"], 0u);
+    EXPECT_LT(heaps, 40u);
+    EXPECT_GE(stats["worker_blocked"], 1u);
 }

@@ -238,6 +238,8 @@ public:
         void add_packet(const packet_view &p);
         /// Count a discarded packet that never got as far as decoding.
         void discard(stat_index reason);
+        /// Count datagrams the kernel dropped before the reader saw them.
+        void kernel_dropped(std::uint64_t n) { owner.stats[stat_kernel_dropped] += n; }
         /// Stop the stream from a reader (end of its input): as @ref stream::stop,
         /// but without waiting for the readers.
         void stop_stream() { owner.stop_locked(); }

@@ -62,6 +62,7 @@ enum stat_index : std::size_t
     stat_packets_stale,              ///< belong to a heap that recently finished (duplicate or late)
     stat_heaps_dropped,              ///< heaps that could not be frozen (bad item pointers)
     stat_packets_accepted,           ///< packets whose payload went into a heap
+    stat_kernel_dropped,             ///< datagrams the kernel dropped (socket buffer full), not in @c packets
     stat_standard_count              ///< number of standard statistics
 };
 

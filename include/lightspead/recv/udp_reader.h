@@ -24,6 +24,8 @@ namespace lightspead::recv
  *
  * Datagrams larger than @c max_size are counted as truncated; a datagram
  * whose length is not its packet's own size is counted as a size mismatch.
+ * Datagrams the kernel dropped because the socket buffer was full are
+ * counted in @c kernel_dropped (from SO_RXQ_OVFL), so loss is visible.
  *
  * The socket receive buffer is set to @c buffer_size. If the kernel grants
  * less (net.core.rmem_max), a process running as root retries with
@@ -52,6 +54,7 @@ private:
     std::vector<mmsghdr> msgs;
     std::vector<iovec> iovs;
     std::vector<std::uint8_t> controls;
+    std::uint32_t last_dropped = 0;     // the kernel's running count of drops
 
     void setup(const boost::asio::ip::udp::endpoint &endpoint, std::size_t buffer_size,
                const boost::asio::ip::address *interface_address, const unsigned int *interface_index);
