@@ -22,7 +22,14 @@ const char *to_string(packet_status status) noexcept
     return "unknown packet status";
 }
 
-packet_decode_result decode_packet(const std::uint8_t *data, std::size_t size) noexcept
+namespace
+{
+
+// The header and pointers are at data[0, size); the payload is at `payload`
+// (or, when null, straight after the pointers inside data) with
+// `payload_available` bytes there.
+packet_decode_result decode_impl(const std::uint8_t *data, std::size_t size,
+                                 const std::uint8_t *payload, std::size_t payload_available) noexcept
 {
     packet_decode_result result;
     if (size < packet_header_size)
@@ -93,16 +100,35 @@ packet_decode_result decode_packet(const std::uint8_t *data, std::size_t size) n
     else if (!have_length)
         result.status = packet_status::missing_payload_length;
     // Values are at most 56 bits wide, so none of these sums overflow.
-    else if (item_pointer_t(p.payload_length) > size - pointer_end)
+    else if (item_pointer_t(p.payload_length) > (payload ? payload_available : size - pointer_end))
         result.status = packet_status::truncated_payload;
     else if (p.heap_length >= 0 && p.payload_offset + p.payload_length > p.heap_length)
         result.status = packet_status::payload_beyond_heap;
     else
     {
-        p.payload = data + pointer_end;
+        p.payload = payload ? payload : data + pointer_end;
         p.size = pointer_end + p.payload_length;
         result.status = packet_status::ok;
     }
+    return result;
+}
+
+} // anonymous namespace
+
+packet_decode_result decode_packet(const std::uint8_t *data, std::size_t size) noexcept
+{
+    return decode_impl(data, size, nullptr, 0);
+}
+
+packet_decode_result decode_packet(const std::uint8_t *header, std::size_t header_size,
+                                   const std::uint8_t *payload, std::size_t payload_size) noexcept
+{
+    auto result = decode_impl(header, header_size, payload, payload_size);
+    // The split must be exact: all of the header region is header, all of
+    // the payload region is payload.
+    if (result && (result.packet.size - result.packet.payload_length != header_size
+                   || std::size_t(result.packet.payload_length) != payload_size))
+        result.status = packet_status::truncated_payload;
     return result;
 }
 

@@ -29,7 +29,7 @@ bool live_heap::reserve(std::size_t size, memory_allocator &allocator, std::size
 }
 
 add_status live_heap::add_packet(const packet_view &p, const live_heap_limits &limits,
-                                 memory_allocator &allocator)
+                                 memory_allocator &allocator, bool in_place)
 {
     const item_pointer_t offset = p.payload_offset;
     const item_pointer_t end = offset + p.payload_length;
@@ -87,7 +87,9 @@ add_status live_heap::add_packet(const packet_view &p, const live_heap_limits &l
 
     // Commit
     heap_length = known_length;
-    if (p.payload_length > 0)
+    if (in_place && p.payload != payload.get() + offset)
+        in_place = false;       // not where it belongs after all: copy it
+    if (p.payload_length > 0 && !in_place)
         limits.copy(payload.get() + offset, p.payload, p.payload_length);
     received += p.payload_length;
     extent = std::max(extent, end);

@@ -153,7 +153,7 @@ void stream::deliver(live_heap &&h, stat_index if_incomplete)
         stats[stat_worker_blocked]++;
 }
 
-void stream::process_packet(const packet_view &p)
+void stream::process_packet(const packet_view &p, bool in_place)
 {
     if (stopped)
     {
@@ -227,7 +227,7 @@ void stream::process_packet(const packet_view &p)
     add_status status;
     try
     {
-        status = (*slot)->add_packet(p, limits, *config.get_memory_allocator());
+        status = (*slot)->add_packet(p, limits, *config.get_memory_allocator(), in_place);
     }
     catch (std::bad_alloc &)
     {
@@ -249,6 +249,7 @@ void stream::process_packet(const packet_view &p)
             slot->reset();      // refused as the heap's first packet: nothing to keep
         return;
     }
+    last_slot = slot;
     if ((*slot)->is_complete())
     {
         live_heap h = std::move(**slot);
@@ -292,6 +293,32 @@ void stream::batch::add_packet(const packet_view &p)
     packets++;
     owner.stats[stat_packets]++;
     owner.process_packet(p);
+}
+
+placement_hint stream::batch::get_placement_hint() const
+{
+    placement_hint hint;
+    const auto *slot = owner.last_slot;
+    if (!slot || !*slot || owner.stopped || owner.config.get_allow_out_of_order())
+        return hint;
+    const live_heap &h = **slot;
+    if (h.get_heap_length() < 0 || h.is_complete() || !h.get_payload()
+        || h.get_capacity() < std::size_t(h.get_heap_length()))
+        return hint;
+    hint.valid = true;
+    hint.cnt = h.get_cnt();
+    hint.heap_address_bits = h.get_heap_address_bits();
+    hint.heap_length = h.get_heap_length();
+    hint.next_offset = h.get_received_length();
+    hint.payload = h.get_payload();
+    return hint;
+}
+
+void stream::batch::add_placed_packet(const packet_view &p)
+{
+    packets++;
+    owner.stats[stat_packets]++;
+    owner.process_packet(p, true);
 }
 
 void stream::batch::discard(stat_index reason)

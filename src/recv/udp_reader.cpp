@@ -29,6 +29,29 @@ constexpr std::size_t batch_messages = 64;       // datagrams per recvmmsg
 constexpr std::size_t max_calls_per_wakeup = 16; // then let other work run
 constexpr std::size_t gro_slot_size = 65536;     // a whole coalesced super-packet
 constexpr std::size_t control_size = CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(std::uint32_t));
+// Direct placement predicts packets with just the four specials (what every
+// packet but a heap's first carries), at most this many per message.
+constexpr std::size_t placed_header_size = packet_prefix_size;
+constexpr std::size_t max_placed_per_message = 16;
+constexpr std::size_t placement_backoff_calls = 8;
+
+/// Copy bytes [from, from + n) of a message scattered over @a iov.
+void gather(const iovec *iov, std::size_t from, std::size_t n, std::uint8_t *out)
+{
+    for (; n > 0; iov++)
+    {
+        if (from >= iov->iov_len)
+        {
+            from -= iov->iov_len;
+            continue;
+        }
+        const std::size_t take = std::min(n, iov->iov_len - from);
+        std::memcpy(out, static_cast<const std::uint8_t *>(iov->iov_base) + from, take);
+        out += take;
+        n -= take;
+        from = 0;
+    }
+}
 
 void set_receive_buffer(udp::socket &socket, std::size_t size)
 {
@@ -125,7 +148,12 @@ void udp_reader::setup(const udp::endpoint &endpoint, std::size_t buffer_size,
     slot_size = gro ? gro_slot_size : max_size + 1;
     buffer.resize(slot_size * batch_messages);
     msgs.resize(batch_messages);
-    iovs.resize(batch_messages);
+    // Per message: a header and a payload piece per predicted packet, and
+    // the slot for whatever does not match the prediction.
+    iovs.resize(batch_messages * (2 * max_placed_per_message + 1));
+    iov_first.resize(batch_messages);
+    predictions.resize(batch_messages);
+    scratch.resize(batch_messages * max_placed_per_message * placed_header_size);
     controls.resize(control_size * batch_messages);
 }
 
@@ -146,6 +174,142 @@ void udp_reader::wait()
                       [this](const boost::system::error_code &ec) { on_readable(ec); });
 }
 
+std::size_t udp_reader::prepare(const placement_hint &hint)
+{
+    /* Direct placement: if the stream is assembling a heap in order, the
+     * next datagrams most likely continue it, each a 40-byte header and a
+     * payload of the usual size. Point the scatter list there: headers to
+     * scratch, payloads straight into the heap (only into its not yet
+     * received part), and the message's slot after them for anything else.
+     * collect() then checks every packet against the prediction.
+     */
+    const bool place = hint.valid && learned_payload > 0 && placement_backoff == 0;
+    const std::size_t per_message = !place ? 0
+        : std::min(max_placed_per_message,
+                   std::max<std::size_t>(1, (gro ? gro_slot_size : max_size) / (placed_header_size + learned_payload)));
+    item_pointer_t offset = hint.next_offset;
+    std::size_t placed = 0;
+    std::size_t next_iov = 0;
+    for (std::size_t i = 0; i < batch_messages; i++)
+    {
+        iov_first[i] = next_iov;
+        auto &pred = predictions[i];
+        pred.clear();
+        std::size_t start = 0;
+        for (std::size_t k = 0; k < per_message && offset < hint.heap_length; k++)
+        {
+            const std::size_t length = std::min<item_pointer_t>(learned_payload, hint.heap_length - offset);
+            std::uint8_t *header = scratch.data() + (i * max_placed_per_message + k) * placed_header_size;
+            pred.push_back({start, offset, length, header});
+            iovs[next_iov++] = {header, placed_header_size};
+            iovs[next_iov++] = {hint.payload + offset, length};
+            start += placed_header_size + length;
+            offset += length;
+            placed++;
+        }
+        iovs[next_iov++] = {buffer.data() + i * slot_size, slot_size};
+        std::memset(&msgs[i], 0, sizeof(msgs[i]));
+        msgs[i].msg_hdr.msg_iov = &iovs[iov_first[i]];
+        msgs[i].msg_hdr.msg_iovlen = next_iov - iov_first[i];
+        msgs[i].msg_hdr.msg_control = controls.data() + i * control_size;
+        msgs[i].msg_hdr.msg_controllen = control_size;
+    }
+    return placed;
+}
+
+void udp_reader::collect(std::size_t n_msgs, const placement_hint &hint, stream::batch &batch)
+{
+    /* First pass: classify every datagram, and copy out those that did not
+     * match their prediction before anything writes into the heap (their
+     * bytes may sit in the heap's unreceived region, which later packets
+     * legitimately fill). Second pass: hand them over in order.
+     */
+    packets.clear();
+    bounce.clear();
+    std::size_t hits = 0;
+    for (std::size_t i = 0; i < n_msgs; i++)
+    {
+        const std::size_t length = msgs[i].msg_len;
+        int segment = 0;
+        for (cmsghdr *c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c))
+        {
+            if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO)
+                std::memcpy(&segment, CMSG_DATA(c), sizeof(segment));
+            else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL)
+            {
+                // A running count, wrapping at 2^32: add the increase
+                std::uint32_t dropped;
+                std::memcpy(&dropped, CMSG_DATA(c), sizeof(dropped));
+                batch.kernel_dropped(std::uint32_t(dropped - last_dropped));
+                last_dropped = dropped;
+            }
+        }
+        if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+        {
+            packets.push_back({false, {}, 0, 0, true});
+            continue;
+        }
+        if (length == 0)
+        {
+            packets.push_back({false, {}, 0, 0, false});   // an empty datagram: malformed
+            continue;
+        }
+        const auto &pred = predictions[i];
+        const iovec *iov = &iovs[iov_first[i]];
+        const std::size_t step = segment > 0 ? std::size_t(segment) : length;
+        std::size_t k = 0;
+        for (std::size_t start = 0; start < length; start += step)
+        {
+            const std::size_t size = std::min(step, length - start);
+            while (k < pred.size() && pred[k].start < start)
+                k++;
+            if (k < pred.size() && pred[k].start == start && size == placed_header_size + pred[k].length)
+            {
+                const auto r = decode_packet(pred[k].header, placed_header_size,
+                                             hint.payload + pred[k].offset, pred[k].length);
+                if (r && item_pointer_t(r.packet.heap_cnt) == hint.cnt
+                    && item_pointer_t(r.packet.payload_offset) == pred[k].offset
+                    && r.packet.heap_length == s_item_pointer_t(hint.heap_length)
+                    && r.packet.heap_address_bits == hint.heap_address_bits)
+                {
+                    packets.push_back({true, r.packet, 0, size, false});
+                    hits++;
+                    continue;
+                }
+            }
+            const std::size_t at = bounce.size();
+            bounce.resize(at + size);
+            gather(iov, start, size, bounce.data() + at);
+            packets.push_back({false, {}, at, size, size > max_size});
+        }
+    }
+    if (hints_used && hits == 0)
+    {
+        // Predictions failed: pause, and learn the packet size afresh.
+        placement_backoff = placement_backoff_calls;
+        learned_payload = 0;
+    }
+    for (const auto &p : packets)
+    {
+        if (p.placed)
+            batch.add_placed_packet(p.view);
+        else if (p.truncated)
+            batch.discard(stat_packets_truncated);
+        else if (p.size == 0)
+            batch.discard(stat_packets_malformed);
+        else
+        {
+            const std::uint8_t *data = bounce.data() + p.bounce_offset;
+            // Learn the usual payload size from full-size packets with just
+            // the four specials: those are the ones placement predicts.
+            const auto r = decode_packet(data, p.size);
+            if (r && r.packet.n_items == 4 && r.packet.payload_length > 0)
+                learned_payload = std::max<std::size_t>(learned_payload, r.packet.payload_length);
+            batch.add_datagram(data, p.size);
+        }
+    }
+}
+
 void udp_reader::on_readable(const boost::system::error_code &ec)
 {
     if (ec)
@@ -158,15 +322,12 @@ void udp_reader::on_readable(const boost::system::error_code &ec)
         stream::batch batch(get_stream());
         for (std::size_t call = 0; call < max_calls_per_wakeup && !batch.is_stopped(); call++)
         {
-            for (std::size_t i = 0; i < batch_messages; i++)
-            {
-                iovs[i] = {buffer.data() + i * slot_size, slot_size};
-                std::memset(&msgs[i], 0, sizeof(msgs[i]));
-                msgs[i].msg_hdr.msg_iov = &iovs[i];
-                msgs[i].msg_hdr.msg_iovlen = 1;
-                msgs[i].msg_hdr.msg_control = controls.data() + i * control_size;
-                msgs[i].msg_hdr.msg_controllen = control_size;
-            }
+            // The batch holds the stream's lock, so the hinted heap cannot be
+            // evicted or freed while the kernel writes into it.
+            const placement_hint hint = batch.get_placement_hint();
+            hints_used = prepare(hint) > 0;
+            if (placement_backoff > 0)
+                placement_backoff--;
             const int n = recvmmsg(socket.native_handle(), msgs.data(), batch_messages, MSG_DONTWAIT, nullptr);
             if (n <= 0)
             {
@@ -174,41 +335,7 @@ void udp_reader::on_readable(const boost::system::error_code &ec)
                     log_warning(std::string("UDP receive failed: ") + std::strerror(errno));
                 break;
             }
-            for (int i = 0; i < n; i++)
-            {
-                const std::uint8_t *data = buffer.data() + i * slot_size;
-                const std::size_t length = msgs[i].msg_len;
-                int segment = 0;
-                for (cmsghdr *c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c))
-                {
-                    if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO)
-                        std::memcpy(&segment, CMSG_DATA(c), sizeof(segment));
-                    else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL)
-                    {
-                        // A running count, wrapping at 2^32: add the increase
-                        std::uint32_t dropped;
-                        std::memcpy(&dropped, CMSG_DATA(c), sizeof(dropped));
-                        batch.kernel_dropped(std::uint32_t(dropped - last_dropped));
-                        last_dropped = dropped;
-                    }
-                }
-                if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
-                {
-                    batch.discard(stat_packets_truncated);
-                    continue;
-                }
-                const std::size_t step = segment > 0 ? std::size_t(segment) : length;
-                for (std::size_t off = 0; off < length; off += step)
-                {
-                    const std::size_t size = std::min(step, length - off);
-                    if (size > max_size)
-                        batch.discard(stat_packets_truncated);
-                    else
-                        batch.add_datagram(data + off, size);
-                }
-                if (length == 0)
-                    batch.discard(stat_packets_malformed);     // an empty datagram
-            }
+            collect(n, hint, batch);
             if (std::size_t(n) < batch_messages)
                 break;      // the socket is drained
         }

@@ -188,6 +188,17 @@ struct packet_decode_result
  */
 packet_decode_result decode_packet(const std::uint8_t *data, std::size_t size) noexcept;
 
+/**
+ * Decode a packet whose header and item pointers (@a header_size bytes) and
+ * payload (@a payload_size bytes) lie apart in memory, as after a scatter
+ * read. Succeeds only if the split is exact: the header region holds
+ * exactly 8 + 8N bytes and the payload region exactly the payload length
+ * (otherwise @c truncated_payload). The view's @c payload points at
+ * @a payload.
+ */
+packet_decode_result decode_packet(const std::uint8_t *header, std::size_t header_size,
+                                   const std::uint8_t *payload, std::size_t payload_size) noexcept;
+
 } // namespace lightspead
 
 #endif // LIGHTSPEAD_PROTOCOL_PACKET_H

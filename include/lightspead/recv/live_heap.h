@@ -72,12 +72,18 @@ public:
 
     /**
      * Offer packet @a p (already decoded and validated). Accepted bytes are
-     * copied in; a refused packet changes nothing.
+     * copied in — unless @a in_place says a reader already received them at
+     * their place in this heap's buffer; a refused packet changes nothing.
      *
      * @throws std::bad_alloc if the allocator fails.
      */
     add_status add_packet(const packet_view &p, const live_heap_limits &limits,
-                          memory_allocator &allocator);
+                          memory_allocator &allocator, bool in_place = false);
+
+    /// The payload buffer (null until the first payload byte), of at least
+    /// the heap length when that is known.
+    std::uint8_t *get_payload() const noexcept { return payload.get(); }
+    std::size_t get_capacity() const noexcept { return capacity; }
 
     item_pointer_t get_cnt() const noexcept { return cnt; }
     int get_heap_address_bits() const noexcept { return heap_address_bits; }

@@ -29,6 +29,21 @@ namespace lightspead::recv
 class stream;
 
 /**
+ * Where the next packets of the heap a stream is assembling will go, if
+ * they continue it in order: a reader may receive them straight into that
+ * memory (scatter reads) and skip a copy. See @ref stream::batch::get_placement_hint.
+ */
+struct placement_hint
+{
+    bool valid = false;
+    item_pointer_t cnt = 0;
+    int heap_address_bits = 0;
+    item_pointer_t heap_length = 0;
+    item_pointer_t next_offset = 0;     ///< first payload byte not yet received
+    std::uint8_t *payload = nullptr;    ///< the heap's buffer (heap_length bytes)
+};
+
+/**
  * A snapshot of a stream's statistics, by index (@ref stat_index) or by
  * name.
  */
@@ -140,8 +155,10 @@ private:
     std::size_t stops_pending = 0;      // posted reader stops not yet run
     bool stopped = false;
     bool started;               // false until a start item (explicit_start)
+    // The heap the last accepted packet went to, for placement hints.
+    std::optional<live_heap> *last_slot = nullptr;
 
-    void process_packet(const packet_view &p);
+    void process_packet(const packet_view &p, bool in_place = false);
     // Hand a finished heap to the consumer, counting it as a heap if it is
     // complete and under `if_incomplete` otherwise.
     void deliver(live_heap &&h, stat_index if_incomplete);
@@ -236,6 +253,22 @@ public:
         void add_datagram(const std::uint8_t *data, std::size_t size);
         /// A packet already decoded (its bytes must stay valid for the call).
         void add_packet(const packet_view &p);
+
+        /**
+         * Where the heap being assembled continues, if a reader may place
+         * payload there directly: in-order assembly, a heap of known length,
+         * not yet complete. Valid only while this batch lives (the lock
+         * keeps the heap in place); the reader may write only into
+         * [payload + next_offset, payload + heap_length).
+         */
+        placement_hint get_placement_hint() const;
+
+        /**
+         * A packet whose payload a reader received straight into the heap
+         * at @a p.payload == hint.payload + p.payload_offset. Processed as
+         * @ref add_packet, without copying the payload.
+         */
+        void add_placed_packet(const packet_view &p);
         /// Count a discarded packet that never got as far as decoding.
         void discard(stat_index reason);
         /// Count datagrams the kernel dropped before the reader saw them.

@@ -56,6 +56,34 @@ private:
     std::vector<std::uint8_t> controls;
     std::uint32_t last_dropped = 0;     // the kernel's running count of drops
 
+    // Direct placement: packets that continue the heap being assembled are
+    // received with their payload straight into the heap (see on_readable).
+    struct predicted
+    {
+        std::size_t start;          // byte offset of the packet within its message
+        item_pointer_t offset;      // payload offset in the heap
+        std::size_t length;         // payload bytes
+        std::uint8_t *header;       // where its header lands (scratch)
+    };
+    struct received_packet
+    {
+        bool placed;                // payload already in the heap
+        packet_view view;           // when placed
+        std::size_t bounce_offset, size;   // otherwise: bytes in `bounce`
+        bool truncated;
+    };
+    std::size_t learned_payload = 0;    // payload of a full-size packet of the current heap
+    std::size_t placement_backoff = 0;  // calls to skip placement after a fruitless one
+    bool hints_used = false;            // the current call predicted packets
+    std::vector<std::uint8_t> scratch;  // headers of placed packets
+    std::vector<std::vector<predicted>> predictions;   // per message
+    std::vector<std::size_t> iov_first; // per message, into iovs
+    std::vector<std::uint8_t> bounce;
+    std::vector<received_packet> packets;
+
+    std::size_t prepare(const placement_hint &hint);
+    void collect(std::size_t n_msgs, const placement_hint &hint, stream::batch &batch);
+
     void setup(const boost::asio::ip::udp::endpoint &endpoint, std::size_t buffer_size,
                const boost::asio::ip::address *interface_address, const unsigned int *interface_index);
     void wait();
