@@ -3,6 +3,7 @@
 #include <string>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <boost/asio/post.hpp>
 #include <lightspead/common/logging.h>
 #include <lightspead/common/memory_allocator.h>
 
@@ -63,6 +64,17 @@ void mmap_allocator::free(std::uint8_t *ptr, void *user)
     munmap(ptr, reinterpret_cast<std::size_t>(user));
 }
 
+memory_pool::memory_pool(io_context_ref io, std::size_t lower, std::size_t upper,
+                         std::size_t max_free, std::size_t initial, std::size_t low_water,
+                         std::shared_ptr<memory_allocator> allocator)
+    : memory_pool(lower, upper, max_free, initial, std::move(allocator))
+{
+    if (low_water > max_free)
+        throw std::invalid_argument("memory_pool: low_water exceeds max_free");
+    this->low_water = low_water;
+    refill_io.emplace(io);
+}
+
 memory_pool::memory_pool(std::size_t lower, std::size_t upper, std::size_t max_free,
                          std::size_t initial, std::shared_ptr<memory_allocator> allocator)
     : lower(lower), upper(upper), max_free(max_free),
@@ -108,6 +120,7 @@ memory_allocator::pointer memory_pool::allocate(std::size_t size)
         return wrap(raw, new pool_buffer{std::move(p.get_deleter()), false});
     }
     pointer p;
+    bool start_refill = false;
     {
         std::lock_guard<std::mutex> lock(mutex);
         if (!pool.empty())
@@ -121,6 +134,13 @@ memory_allocator::pointer memory_pool::allocate(std::size_t size)
             log_warning("memory pool is empty: allocating on the network thread "
                         "(raise max_free/initial)");
         }
+        if (refill_io && pool.size() < low_water && !refilling)
+            start_refill = refilling = true;
+    }
+    if (start_refill)
+    {
+        auto self = std::static_pointer_cast<memory_pool>(shared_from_this());
+        boost::asio::post(refill_io->get(), [self] { self->refill(); });
     }
     if (!p)
         p = base->allocate(upper);
@@ -138,6 +158,39 @@ void memory_pool::free(std::uint8_t *ptr, void *user)
     // anything else is released to the base allocator by p's destructor.
     if (pooled)
     {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (pool.size() < max_free)
+            pool.push_back(std::move(p));
+    }
+}
+
+void memory_pool::refill()
+{
+    // One buffer at a time, allocated and touched outside the lock so that
+    // allocate() and free() are never held up by page faults.
+    for (;;)
+    {
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            if (pool.size() >= low_water)
+            {
+                refilling = false;
+                return;
+            }
+        }
+        pointer p;
+        try
+        {
+            p = base->allocate(upper);
+        }
+        catch (std::bad_alloc &)
+        {
+            log_warning("memory pool could not refill: out of memory");
+            std::lock_guard<std::mutex> lock(mutex);
+            refilling = false;
+            return;
+        }
+        prefault(p.get(), upper);
         std::lock_guard<std::mutex> lock(mutex);
         if (pool.size() < max_free)
             pool.push_back(std::move(p));

@@ -272,7 +272,31 @@ stream::batch::~batch()
     {
         owner.stats[stat_batches]++;
         owner.stats[stat_max_batch] = std::max<std::uint64_t>(owner.stats[stat_max_batch], packets);
+        owner.log_discards();
     }
+}
+
+void stream::log_discards()
+{
+    // Bad packets are counted, not logged one by one: a hostile or broken
+    // sender must not flood the log. One summary line per interval at most.
+    constexpr auto interval = std::chrono::seconds(1);
+    std::uint64_t total = 0;
+    for (std::size_t i = stat_packets_malformed; i <= stat_packets_stale; i++)
+        total += stats[i];
+    if (total == discards_logged)
+        return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_discard_log < interval)
+        return;
+    std::string msg = "discarded " + std::to_string(total - discards_logged) + " packets (totals:";
+    const auto &names = config.get_stats();
+    for (std::size_t i = stat_packets_malformed; i <= stat_packets_stale; i++)
+        if (stats[i] > 0)
+            msg += " " + names[i].name + "=" + std::to_string(stats[i]);
+    log_info(msg + ")");
+    discards_logged = total;
+    last_discard_log = now;
 }
 
 void stream::batch::add_datagram(const std::uint8_t *data, std::size_t size)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <numeric>
+#include <mutex>
 #include <set>
 #include <thread>
 #include <random>
@@ -846,4 +847,51 @@ TEST(recv_stream, kernel_drops_are_counted)
     EXPECT_GT(stats["kernel_dropped"], 0u);
     EXPECT_LT(heaps, 40u);
     EXPECT_GE(stats["worker_blocked"], 1u);
+}
+
+TEST(memory_pool, refills_in_the_background)
+{
+    thread_pool pool;
+    auto mp = std::make_shared<memory_pool>(pool, 0, 4096, 8, 2, 4);
+    EXPECT_EQ(mp->free_buffers(), 2u);
+    {
+        auto a = mp->allocate(100);     // leaves 1 < low_water 4: refill starts
+        for (int i = 0; i < 100 && mp->free_buffers() < 4; i++)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        EXPECT_EQ(mp->free_buffers(), 4u);
+    }
+    EXPECT_EQ(mp->free_buffers(), 5u);      // a came back; max_free is 8
+    EXPECT_THROW(memory_pool(pool, 0, 10, 2, 1, 3), std::invalid_argument);
+}
+
+TEST(recv_stream, bad_packets_are_logged_as_rate_limited_summaries)
+{
+    std::vector<std::string> lines;
+    std::mutex m;
+    auto old = set_log_function([&](log_level, const std::string &msg)
+    {
+        std::lock_guard<std::mutex> lock(m);
+        lines.push_back(msg);
+    });
+    // 3000 garbage datagrams in many batches, then a heap
+    thread_pool pool;
+    recv::ring_stream rs(pool);
+    auto queue = std::make_shared<inproc_queue>();
+    rs.emplace_reader<recv::inproc_reader>(queue);
+    for (int i = 0; i < 3000; i++)
+    {
+        queue->push(bytes{1, 2, 3, 4, 5, 6, 7, 8, 9});
+        if (i % 100 == 0)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    queue->stop();
+    for (const auto &heap : rs)
+        (void) heap;
+    set_log_function(old);
+    EXPECT_EQ(rs.get_stats()["packets_malformed"], 3000u);
+    std::size_t summaries = 0;
+    for (const auto &line : lines)
+        summaries += line.find("packets_malformed") != std::string::npos;
+    EXPECT_GE(summaries, 1u);
+    EXPECT_LE(summaries, 3u);       // one per second at most, not one per packet
 }

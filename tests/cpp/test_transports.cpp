@@ -260,3 +260,87 @@ TEST(udp_reader, direct_placement_with_interleaved_senders)
     // Loopback at 2 x 300 MB/s with a 64 MiB buffer: nothing should be lost.
     EXPECT_EQ(received, 2 * n_heaps) << "kernel_dropped " << stats["kernel_dropped"];
 }
+
+namespace
+{
+
+// Send a few heaps to `to` and check they arrive through `receiver`.
+void expect_heaps_arrive(thread_pool &pool, recv::ring_stream &receiver,
+                         send::udp_stream &sender)
+{
+    std::vector<std::uint8_t> data(30000, 5);
+    for (int i = 0; i < 3; i++)
+    {
+        send::heap h;
+        h.add_item(0x1001, data.data(), data.size(), false);
+        sender.async_send_heap(h, boost::asio::use_future).get();
+    }
+    send::heap end;
+    end.add_end();
+    sender.async_send_heap(end, boost::asio::use_future).get();
+    (void) pool;
+    int n = 0;
+    for (const auto &heap : receiver)
+    {
+        EXPECT_EQ(heap.get_items().at(0).length, data.size());
+        n++;
+    }
+    EXPECT_EQ(n, 3);
+}
+
+} // anonymous namespace
+
+TEST(udp_reader, ipv6)
+{
+    thread_pool pool;
+    recv::ring_stream receiver(pool);
+    recv::udp_reader *r;
+    try
+    {
+        r = receiver.emplace_reader<recv::udp_reader>(boost::asio::ip::udp::endpoint(make_address("::1"), 0));
+    }
+    catch (boost::system::system_error &)
+    {
+        GTEST_SKIP() << "no IPv6 loopback";
+    }
+    send::udp_stream sender(pool, {r->get_local_endpoint()});
+    expect_heaps_arrive(pool, receiver, sender);
+}
+
+TEST(udp_reader, ipv4_multicast_on_loopback)
+{
+    thread_pool pool;
+    recv::ring_stream receiver(pool);
+    const auto group = make_address("239.255.9.9");
+    const auto lo = make_address("127.0.0.1");
+    recv::udp_reader *r;
+    try
+    {
+        r = receiver.emplace_reader<recv::udp_reader>(
+            boost::asio::ip::udp::endpoint(group, 0), recv::udp_reader::default_max_size,
+            recv::udp_reader::default_buffer_size, lo);
+    }
+    catch (boost::system::system_error &e)
+    {
+        GTEST_SKIP() << "cannot join multicast on lo: " << e.what();
+    }
+    send::udp_stream sender(pool, {boost::asio::ip::udp::endpoint(group, r->get_local_endpoint().port())},
+                            send::stream_config(), 0, 1, lo);
+    expect_heaps_arrive(pool, receiver, sender);
+}
+
+TEST(udp_reader, rejects_bad_arguments)
+{
+    thread_pool pool;
+    recv::ring_stream receiver(pool);
+    const boost::asio::ip::udp::endpoint any(make_address("127.0.0.1"), 0);
+    EXPECT_THROW(receiver.emplace_reader<recv::udp_reader>(any, 4), std::invalid_argument);
+    EXPECT_THROW(receiver.emplace_reader<recv::udp_reader>(any, 70000), std::invalid_argument);
+    EXPECT_THROW(receiver.emplace_reader<recv::udp_reader>(
+                     boost::asio::ip::udp::endpoint(make_address("239.1.1.1"), 0), 9200, 0, 1u),
+                 std::invalid_argument);     // an interface index is for IPv6
+    EXPECT_THROW(receiver.emplace_reader<recv::tcp_reader>(
+                     boost::asio::ip::tcp::endpoint(make_address("127.0.0.1"), 0), 4),
+                 std::invalid_argument);
+    EXPECT_THROW(receiver.emplace_reader<recv::inproc_reader>(nullptr), std::invalid_argument);
+}

@@ -11,7 +11,9 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
+#include <lightspead/common/thread_pool.h>
 
 namespace lightspead
 {
@@ -92,15 +94,27 @@ protected:
  * The @c initial buffers are allocated and pre-touched at construction, so
  * the first heaps do not pay for page faults. When the free list is empty
  * the pool allocates a new buffer on the spot and warns once.
+ *
+ * Given an io_context (a thread pool), the pool also refills itself in the
+ * background: when an allocation leaves fewer than @c low_water buffers
+ * free, a task on that io_context allocates and pre-touches buffers until
+ * there are @c low_water again, so that the network thread rarely has to.
+ * Create pools with @c std::make_shared (buffers and refill tasks keep the
+ * pool alive).
  */
 class memory_pool : public memory_allocator
 {
 private:
     const std::size_t lower, upper, max_free;
+    std::size_t low_water = 0;      // refill below this many free buffers
     std::shared_ptr<memory_allocator> base;
+    std::optional<io_context_ref> refill_io;
     std::mutex mutex;
     std::vector<pointer> pool;
     bool warned_empty = false;
+    bool refilling = false;
+
+    void refill();
 
 public:
     /**
@@ -108,6 +122,16 @@ public:
      * initial > max_free.
      */
     memory_pool(std::size_t lower, std::size_t upper, std::size_t max_free, std::size_t initial,
+                std::shared_ptr<memory_allocator> allocator = nullptr);
+
+    /**
+     * As above, refilling in the background on @a io whenever fewer than
+     * @a low_water buffers are free.
+     *
+     * @throws std::invalid_argument also if low_water > max_free.
+     */
+    memory_pool(io_context_ref io, std::size_t lower, std::size_t upper, std::size_t max_free,
+                std::size_t initial, std::size_t low_water,
                 std::shared_ptr<memory_allocator> allocator = nullptr);
     ~memory_pool() override;
 

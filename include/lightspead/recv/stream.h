@@ -6,6 +6,7 @@
 #ifndef LIGHTSPEAD_RECV_STREAM_H
 #define LIGHTSPEAD_RECV_STREAM_H
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -157,6 +158,11 @@ private:
     bool started;               // false until a start item (explicit_start)
     // The heap the last accepted packet went to, for placement hints.
     std::optional<live_heap> *last_slot = nullptr;
+    // Discarded packets are logged as a summary at most once per interval.
+    std::chrono::steady_clock::time_point last_discard_log{};
+    std::uint64_t discards_logged = 0;
+
+    void log_discards();
 
     void process_packet(const packet_view &p, bool in_place = false);
     // Hand a finished heap to the consumer, counting it as a heap if it is
