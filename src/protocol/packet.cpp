@@ -132,4 +132,13 @@ packet_decode_result decode_packet(const std::uint8_t *header, std::size_t heade
     return result;
 }
 
+std::size_t next_packet_candidate(const std::uint8_t *data, std::size_t size) noexcept
+{
+    const std::uint8_t magic = magic_version >> 8, version = magic_version & 0xff;
+    for (std::size_t i = 1; i < size; i++)
+        if (data[i] == magic && (i + 1 == size || data[i + 1] == version))
+            return i;
+    return size;
+}
+
 } // namespace lightspead

@@ -49,13 +49,9 @@ void mem_reader::process_some()
                 position += r.packet.size;
                 continue;
             }
-            // Resynchronise: skip to the next byte pair that could start a packet.
+            // Resynchronise: skip to where a packet could start.
             batch.discard(stat_packets_malformed);
-            const std::uint8_t *next = ptr + position + 1;
-            const std::uint8_t *stop_at = ptr + length;
-            while (next < stop_at && !(next[0] == 0x53 && next + 1 < stop_at && next[1] == 4))
-                next++;
-            position = next - ptr;
+            position += next_packet_candidate(ptr + position, length - position);
         }
         if (end && !stopping)
             batch.stop_stream();        // end of input ends the stream

@@ -99,12 +99,9 @@ bool tcp_reader::parse(stream::batch &batch)
             needed = packet_header_size + 8 * r.packet.n_items + r.packet.payload_length;
         if (needed > 0 && needed <= max_size && needed > available)
             return true;
-        // Garbage: skip to the next byte pair that could start a packet.
+        // Garbage: skip to where a packet could start.
         batch.discard(stat_packets_malformed);
-        std::size_t next = head + 1;
-        while (next < tail && !(buffer[next] == 0x53 && (next + 1 == tail || buffer[next + 1] == 4)))
-            next++;
-        head = next;
+        head += next_packet_candidate(data, available);
     }
     return !batch.is_stopped();
 }

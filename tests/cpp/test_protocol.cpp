@@ -311,3 +311,14 @@ TEST(encode_descriptor, rejects_bad_descriptors)
     d.shape = {std::int64_t(1) << 40};  // 5 bytes in 64-40
     EXPECT_THROW(encode_descriptor(d, flavour(40)), std::invalid_argument);
 }
+
+TEST(next_packet_candidate, finds_magic_and_version)
+{
+    const std::uint8_t a[] = {0x53, 4, 1, 0x53, 5, 0x53, 4, 0};
+    EXPECT_EQ(next_packet_candidate(a, sizeof(a)), 5u);      // never offset 0
+    const std::uint8_t b[] = {1, 2, 0x53};
+    EXPECT_EQ(next_packet_candidate(b, sizeof(b)), 2u);      // more bytes may follow
+    const std::uint8_t c[] = {1, 2, 3};
+    EXPECT_EQ(next_packet_candidate(c, sizeof(c)), 3u);
+    EXPECT_EQ(next_packet_candidate(c, 0), 0u);
+}

@@ -199,6 +199,14 @@ packet_decode_result decode_packet(const std::uint8_t *data, std::size_t size) n
 packet_decode_result decode_packet(const std::uint8_t *header, std::size_t header_size,
                                    const std::uint8_t *payload, std::size_t payload_size) noexcept;
 
+/**
+ * Where a packet could start after bad bytes at the start of @a data: the
+ * first offset >= 1 holding the magic and version bytes (or the magic as
+ * the very last byte, when more may follow). Returns @a size if there is
+ * none. Used by readers of byte streams to resynchronise.
+ */
+std::size_t next_packet_candidate(const std::uint8_t *data, std::size_t size) noexcept;
+
 } // namespace lightspead
 
 #endif // LIGHTSPEAD_PROTOCOL_PACKET_H
