@@ -35,6 +35,7 @@ add_status live_heap::add_packet(const packet_view &p, const live_heap_limits &l
     const item_pointer_t end = offset + p.payload_length;
     if (p.heap_address_bits != heap_address_bits)
         return add_status::length_conflict;
+    offered_end = end;
     // Heap length: fixed by the first packet that gives it, never changed.
     if (p.heap_length >= 0)
     {

@@ -333,7 +333,12 @@ placement_hint stream::batch::get_placement_hint() const
     hint.cnt = h.get_cnt();
     hint.heap_address_bits = h.get_heap_address_bits();
     hint.heap_length = h.get_heap_length();
-    hint.next_offset = h.get_received_length();
+    // Packets follow the last one that arrived, even past a gap (in-order
+    // assembly will refuse those, but receiving them in place is harmless:
+    // everything from the received length on is unreceived).
+    hint.next_offset = std::max(h.get_received_length(), h.get_offered_end());
+    if (hint.next_offset >= hint.heap_length)
+        hint.valid = false;
     hint.payload = h.get_payload();
     return hint;
 }

@@ -154,6 +154,8 @@ void udp_reader::setup(const udp::endpoint &endpoint, std::size_t buffer_size,
     iov_first.resize(batch_messages);
     predictions.resize(batch_messages);
     scratch.resize(batch_messages * max_placed_per_message * placed_header_size);
+    // A message is one UDP datagram or GRO super-packet: at most 64 KiB.
+    bounce.reset(new std::uint8_t[batch_messages * 65536]);
     controls.resize(control_size * batch_messages);
 }
 
@@ -225,7 +227,7 @@ void udp_reader::collect(std::size_t n_msgs, const placement_hint &hint, stream:
      * legitimately fill). Second pass: hand them over in order.
      */
     packets.clear();
-    bounce.clear();
+    bounce_used = 0;
     std::size_t hits = 0;
     for (std::size_t i = 0; i < n_msgs; i++)
     {
@@ -277,9 +279,9 @@ void udp_reader::collect(std::size_t n_msgs, const placement_hint &hint, stream:
                     continue;
                 }
             }
-            const std::size_t at = bounce.size();
-            bounce.resize(at + size);
-            gather(iov, start, size, bounce.data() + at);
+            const std::size_t at = bounce_used;
+            bounce_used += size;
+            gather(iov, start, size, bounce.get() + at);
             packets.push_back({false, {}, at, size, size > max_size});
         }
     }
@@ -299,7 +301,7 @@ void udp_reader::collect(std::size_t n_msgs, const placement_hint &hint, stream:
             batch.discard(stat_packets_malformed);
         else
         {
-            const std::uint8_t *data = bounce.data() + p.bounce_offset;
+            const std::uint8_t *data = bounce.get() + p.bounce_offset;
             // Learn the usual payload size from full-size packets with just
             // the four specials: those are the ones placement predicts.
             const auto r = decode_packet(data, p.size);

@@ -54,6 +54,7 @@ private:
     s_item_pointer_t heap_length = -1;
     item_pointer_t received = 0;           // payload bytes received
     item_pointer_t extent = 0;             // highest payload end seen
+    item_pointer_t offered_end = 0;        // end of the last packet offered, accepted or not
     std::size_t packets = 0;
     memory_allocator::pointer payload;
     std::size_t capacity = 0;
@@ -91,6 +92,8 @@ public:
     s_item_pointer_t get_heap_length() const noexcept { return heap_length; }
     /// Payload bytes received so far.
     item_pointer_t get_received_length() const noexcept { return received; }
+    /// Where the last packet offered to this heap ended (accepted or not).
+    item_pointer_t get_offered_end() const noexcept { return offered_end; }
     std::size_t get_packets() const noexcept { return packets; }
     /// Every byte up to the (known) heap length is here.
     bool is_complete() const noexcept { return heap_length >= 0 && received == item_pointer_t(heap_length); }

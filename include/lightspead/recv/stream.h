@@ -40,7 +40,7 @@ struct placement_hint
     item_pointer_t cnt = 0;
     int heap_address_bits = 0;
     item_pointer_t heap_length = 0;
-    item_pointer_t next_offset = 0;     ///< first payload byte not yet received
+    item_pointer_t next_offset = 0;     ///< where the next packet is expected (all of [next_offset, heap_length) is unreceived)
     std::uint8_t *payload = nullptr;    ///< the heap's buffer (heap_length bytes)
 };
 

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 #include <sys/socket.h>
 #include <boost/asio/ip/address.hpp>
@@ -78,7 +79,8 @@ private:
     std::vector<std::uint8_t> scratch;  // headers of placed packets
     std::vector<std::vector<predicted>> predictions;   // per message
     std::vector<std::size_t> iov_first; // per message, into iovs
-    std::vector<std::uint8_t> bounce;
+    std::unique_ptr<std::uint8_t[]> bounce;    // not zeroed: a whole call's bytes fit
+    std::size_t bounce_used = 0;
     std::vector<received_packet> packets;
 
     std::size_t prepare(const placement_hint &hint);
