@@ -9,7 +9,7 @@ JOBS ?= $(shell nproc)
 DEB_PACKAGES := g++ cmake ninja-build pkg-config libboost-dev libgtest-dev \
 	python3 python3-venv iproute2
 
-.PHONY: all deps configure build test test-cpp test-interop demo bench clean
+.PHONY: all deps configure build test test-cpp test-python test-interop demo bench clean
 
 all: build
 
@@ -27,10 +27,14 @@ build: configure
 test-cpp: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 
+# Builds and installs the Python package into build/test-venv, then pytest
+test-python: build
+	./tests/python/run $(BUILD_DIR)
+
 test-interop: build
 	./tests/interop/run $(BUILD_DIR)
 
-test: test-cpp test-interop
+test: test-cpp test-python test-interop
 
 demo: build
 	./bench/demo $(BUILD_DIR)

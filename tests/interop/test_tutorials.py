@@ -5,6 +5,7 @@ import os
 import re
 import socket
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -64,6 +65,16 @@ def test_tut_2_send(build_dir):
     program = os.path.join(build_dir, "examples", "tutorial", "tut_2_send")
     _, heaps = run_and_receive([program], TUTORIAL_PORT, max_size=1500)
     check_heaps(heaps, 100, 1024 * 1024, filled=False)
+
+
+def test_python_tut_8_send_reuse_memory(free_udp_port):
+    program = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "tutorial",
+                           "tut_8_send_reuse_memory.py")
+    options = ["-n", "10", "-p", "9000", "-H", "4000000"]
+    stdout, heaps = run_and_receive([sys.executable, program, *options, "127.0.0.1", str(free_udp_port)],
+                                    free_udp_port)
+    assert re.fullmatch(r"[0-9.]+ MB/s\n", stdout)
+    check_heaps(heaps, 10, 4000000, filled=True)
 
 
 @pytest.mark.parametrize("program,options,heap_size", [

@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Tutorial 8: a sender that reuses two heaps' worth of memory
+("double-buffering") instead of allocating a fresh array per heap."""
+
+import argparse
+import asyncio
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import lightspead
+import lightspead.send
+import lightspead.send.asyncio
+
+
+@dataclass
+class State:
+    adc_samples: np.ndarray
+    future: asyncio.Future = field(default_factory=asyncio.Future)
+
+    def __post_init__(self):
+        # A future that is already done, so the first wait returns at once
+        self.future.set_result(0)
+
+
+async def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("-n", "--heaps", type=int, default=1000)
+    parser.add_argument("-p", "--packet-size", type=int)
+    parser.add_argument("-H", "--heap-size", type=int, default=1024 * 1024)
+    parser.add_argument("host", type=str)
+    parser.add_argument("port", type=int)
+    args = parser.parse_args()
+
+    # One network thread on core 0; this thread fills heaps on core 1
+    thread_pool = lightspead.ThreadPool(1, [0])
+    lightspead.ThreadPool.set_affinity(1)
+    config = lightspead.send.StreamConfig(rate=0.0, max_heaps=2)
+    if args.packet_size is not None:
+        config.max_packet_size = args.packet_size
+    stream = lightspead.send.asyncio.UdpStream(thread_pool, [(args.host, args.port)], config)
+    heap_size = args.heap_size
+    item_group = lightspead.send.ItemGroup()
+    item_group.add_item(
+        0x1600,
+        "timestamp",
+        "Index of the first sample",
+        shape=(),
+        format=[("u", lightspead.Flavour().heap_address_bits)],
+    )
+    item_group.add_item(
+        0x3300,
+        "adc_samples",
+        "ADC converter output",
+        shape=(heap_size,),
+        dtype=np.int8,
+    )
+
+    n_heaps = args.heaps
+    states = [State(adc_samples=np.ones(heap_size, np.int8)) for _ in range(2)]
+    start = time.perf_counter()
+    for i in range(n_heaps):
+        state = states[i % len(states)]
+        await state.future  # the previous heap that used this memory must be sent first
+        state.adc_samples.fill(i)
+        item_group["timestamp"].value = i * heap_size
+        item_group["adc_samples"].value = state.adc_samples
+        heap = item_group.get_heap()
+        state.future = stream.async_send_heap(heap)
+    for state in states:
+        await state.future
+    elapsed = time.perf_counter() - start
+    print(f"{heap_size * n_heaps / elapsed / 1e6:.2f} MB/s")
+
+    # Tell the receiver that the stream has ended
+    await stream.async_send_heap(item_group.get_end())
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

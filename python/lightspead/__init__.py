@@ -1,0 +1,41 @@
+"""lightspead: SPEAD (Streaming Protocol for Exchanging Astronomical Data).
+
+The public names follow spead2's Python API, so that a spead2 program runs
+with ``import lightspead as spead2``.
+"""
+
+from ._lightspead import (  # noqa: F401
+    BUG_COMPAT_DESCRIPTOR_WIDTHS,
+    BUG_COMPAT_PYSPEAD_0_5_2,
+    BUG_COMPAT_SHAPE_BIT_1,
+    BUG_COMPAT_SWAP_ENDIAN,
+    CTRL_DESCRIPTOR_REISSUE,
+    CTRL_DESCRIPTOR_UPDATE,
+    CTRL_STREAM_START,
+    CTRL_STREAM_STOP,
+    DESCRIPTOR_DESCRIPTION_ID,
+    DESCRIPTOR_DTYPE_ID,
+    DESCRIPTOR_FORMAT_ID,
+    DESCRIPTOR_ID,
+    DESCRIPTOR_ID_ID,
+    DESCRIPTOR_NAME_ID,
+    DESCRIPTOR_SHAPE_ID,
+    HEAP_CNT_ID,
+    HEAP_LENGTH_ID,
+    MEMCPY_NONTEMPORAL,
+    MEMCPY_STD,
+    NULL_ID,
+    PAYLOAD_LENGTH_ID,
+    PAYLOAD_OFFSET_ID,
+    STREAM_CTRL_ID,
+    Flavour,
+    ThreadPool,
+)
+from ._items import Descriptor, Item, ItemGroup  # noqa: F401
+
+# Subpackages are imported here so that `import lightspead as spead2`
+# followed by `spead2.send.asyncio.UdpStream(...)` works as with spead2.
+from . import send  # noqa: F401,E402
+from .send import asyncio as _send_asyncio  # noqa: F401,E402
+
+__version__ = "0.1.0"

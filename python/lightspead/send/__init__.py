@@ -1,0 +1,98 @@
+"""Sending heaps: streams, heaps and item groups that generate heaps."""
+
+from .._lightspead import Flavour
+from .._lightspead.send import (  # noqa: F401
+    DEFAULT_BUFFER_SIZE,
+    DEFAULT_BURST_RATE_RATIO,
+    DEFAULT_BURST_SIZE,
+    DEFAULT_MAX_HEAPS,
+    DEFAULT_MAX_PACKET_SIZE,
+    BytesStream,
+    StreamConfig,
+    UdpStream,
+    _RawHeap,
+)
+from .._items import ItemGroup as _ItemGroup
+
+
+class Heap(_RawHeap):
+    """A heap to send, built from :class:`~lightspead.Item` and
+    :class:`~lightspead.Descriptor` objects. The heap keeps the items'
+    buffers alive until it is destroyed; do not change an item's array
+    while a heap holding it is being sent."""
+
+    def __init__(self, flavour=None):
+        super().__init__(flavour if flavour is not None else Flavour())
+
+    def add_item(self, item):
+        """Add the item's current value."""
+        self.add_buffer(item.id, item.to_buffer(), item.allow_immediate())
+
+    def add_descriptor(self, descriptor):
+        """Add a descriptor item describing ``descriptor``."""
+        self.add_raw_descriptor(*descriptor.to_raw(self.flavour))
+
+
+class HeapGenerator:
+    """Builds heaps from an item group, sending only what changed.
+
+    ``descriptors`` and ``data`` of :meth:`get_heap` are 'stale' (what the
+    receiver has not seen: new or re-described items, changed values),
+    'all' or 'none'. With ``descriptor_frequency`` N, every item's
+    descriptor is sent again every N heaps."""
+
+    def __init__(self, item_group, descriptor_frequency=None, flavour=None):
+        if descriptor_frequency is not None and descriptor_frequency < 1:
+            raise ValueError("descriptor_frequency must be at least 1")
+        self._item_group = item_group
+        self._descriptor_frequency = descriptor_frequency
+        self._flavour = flavour if flavour is not None else Flavour()
+        self._sent_version = {}         # id -> item version last sent
+        self._described_at = {}         # id -> (item object, heap number)
+        self._heaps = 0
+
+    def _descriptor_stale(self, item):
+        described = self._described_at.get(item.id)
+        if described is None or described[0] is not item:
+            return True
+        return (self._descriptor_frequency is not None
+                and self._heaps - described[1] >= self._descriptor_frequency)
+
+    def get_heap(self, descriptors="stale", data="stale"):
+        """The next heap."""
+        for mode, what in ((descriptors, "descriptors"), (data, "data")):
+            if mode not in ("stale", "all", "none"):
+                raise ValueError(f"{what} must be 'stale', 'all' or 'none', not {mode!r}")
+        heap = Heap(self._flavour)
+        # Item by item, its descriptor then its value (the reference's order)
+        for item in self._item_group.values():
+            if descriptors == "all" or (descriptors == "stale" and self._descriptor_stale(item)):
+                heap.add_descriptor(item)
+                self._described_at[item.id] = (item, self._heaps)
+            if item.value is None:
+                continue
+            if data == "all" or (data == "stale" and self._sent_version.get(item.id) != (item, item.version)):
+                heap.add_item(item)
+                self._sent_version[item.id] = (item, item.version)
+        self._heaps += 1
+        return heap
+
+    def get_start(self):
+        """A heap announcing the start of the stream."""
+        heap = Heap(self._flavour)
+        heap.add_start()
+        return heap
+
+    def get_end(self):
+        """A heap telling receivers the stream has ended."""
+        heap = Heap(self._flavour)
+        heap.add_end()
+        return heap
+
+
+class ItemGroup(_ItemGroup, HeapGenerator):
+    """An item group that generates heaps of its items."""
+
+    def __init__(self, flavour=None, descriptor_frequency=None):
+        _ItemGroup.__init__(self)
+        HeapGenerator.__init__(self, self, descriptor_frequency, flavour)

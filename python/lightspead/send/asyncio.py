@@ -1,0 +1,64 @@
+"""Send streams for asyncio: ``async_send_heap`` returns an awaitable
+future. Completions are delivered through a file descriptor the event loop
+watches, not by a thread per stream."""
+
+import asyncio
+
+from . import BytesStream as _BytesStream
+from . import UdpStream as _UdpStream
+
+
+class _AsyncStream:
+    def _async_setup(self):
+        self._pending = {}
+        self._next_token = 0
+        self._watching = None       # the loop watching our descriptor
+
+    def async_send_heap(self, heap, cnt=-1, substream_index=0):
+        """Queue ``heap``; returns a future of the bytes sent (or an
+        OSError). The heap is kept alive until the future is done."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        token = self._next_token
+        self._next_token += 1
+        self._pending[token] = (future, heap)
+        if self._watching is None:
+            loop.add_reader(self._completion_fd, self._on_completions)
+            self._watching = loop
+        self._async_send_heap(heap, token, cnt, substream_index)
+        return future
+
+    def _on_completions(self):
+        for token, error, nbytes in self._take_completions():
+            future, _heap = self._pending.pop(token)
+            if future.done():
+                continue        # cancelled by the caller
+            if error is not None:
+                future.set_exception(OSError(error))
+            else:
+                future.set_result(nbytes)
+        if not self._pending and self._watching is not None:
+            self._watching.remove_reader(self._completion_fd)
+            self._watching = None
+
+    async def async_flush(self):
+        """Wait until every heap queued so far has been sent."""
+        futures = [future for future, _ in self._pending.values()]
+        if futures:
+            await asyncio.wait(futures)
+
+
+class UdpStream(_AsyncStream, _UdpStream):
+    """:class:`lightspead.send.UdpStream` with ``async_send_heap``."""
+
+    def __init__(self, *args, **kwargs):
+        _UdpStream.__init__(self, *args, **kwargs)
+        self._async_setup()
+
+
+class BytesStream(_AsyncStream, _BytesStream):
+    """:class:`lightspead.send.BytesStream` with ``async_send_heap``."""
+
+    def __init__(self, *args, **kwargs):
+        _BytesStream.__init__(self, *args, **kwargs)
+        self._async_setup()

@@ -1,0 +1,84 @@
+// Binding glue for the top-level lightspead module: types are converted,
+// nothing else. Behaviour lives in the C++ library or in python/lightspead.
+#include <string>
+#include <utility>
+#include <vector>
+#include <nanobind/nanobind.h>
+#include <nanobind/operators.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
+#include <lightspead/common/logging.h>
+#include <lightspead/common/memcpy.h>
+#include <lightspead/common/thread_pool.h>
+#include <lightspead/protocol/defines.h>
+#include <lightspead/protocol/flavour.h>
+
+namespace nb = nanobind;
+using namespace nb::literals;
+
+namespace lightspead::python
+{
+void register_send(nb::module_ &m);
+}
+
+NB_MODULE(_lightspead, m)
+{
+    using namespace lightspead;
+    m.doc() = "C++ core of lightspead (use the lightspead package, not this module)";
+
+#define EXPORT(name) m.attr(#name) = (long long) (name)
+    EXPORT(BUG_COMPAT_DESCRIPTOR_WIDTHS);
+    EXPORT(BUG_COMPAT_SHAPE_BIT_1);
+    EXPORT(BUG_COMPAT_SWAP_ENDIAN);
+    EXPORT(BUG_COMPAT_PYSPEAD_0_5_2);
+    EXPORT(NULL_ID);
+    EXPORT(HEAP_CNT_ID);
+    EXPORT(HEAP_LENGTH_ID);
+    EXPORT(PAYLOAD_OFFSET_ID);
+    EXPORT(PAYLOAD_LENGTH_ID);
+    EXPORT(DESCRIPTOR_ID);
+    EXPORT(STREAM_CTRL_ID);
+    EXPORT(DESCRIPTOR_NAME_ID);
+    EXPORT(DESCRIPTOR_DESCRIPTION_ID);
+    EXPORT(DESCRIPTOR_SHAPE_ID);
+    EXPORT(DESCRIPTOR_FORMAT_ID);
+    EXPORT(DESCRIPTOR_ID_ID);
+    EXPORT(DESCRIPTOR_DTYPE_ID);
+    EXPORT(CTRL_STREAM_START);
+    EXPORT(CTRL_DESCRIPTOR_REISSUE);
+    EXPORT(CTRL_STREAM_STOP);
+    EXPORT(CTRL_DESCRIPTOR_UPDATE);
+    EXPORT(MEMCPY_STD);
+    EXPORT(MEMCPY_NONTEMPORAL);
+#undef EXPORT
+
+    nb::class_<flavour>(m, "Flavour", "A SPEAD flavour: SPEAD-64-A with PySPEAD compatibility bits")
+        .def(nb::init<int, int, int, bug_compat_mask>(),
+             "version"_a = 4, "item_pointer_bits"_a = 64, "heap_address_bits"_a = 40, "bug_compat"_a = 0)
+        .def_prop_ro("version", &flavour::get_version)
+        .def_prop_ro("item_pointer_bits", &flavour::get_item_pointer_bits)
+        .def_prop_ro("heap_address_bits", &flavour::get_heap_address_bits)
+        .def_prop_ro("bug_compat", &flavour::get_bug_compat)
+        .def(nb::self == nb::self)
+        .def("__repr__", [](const flavour &f)
+        {
+            return "Flavour(4, 64, " + std::to_string(f.get_heap_address_bits()) + ", "
+                + std::to_string(f.get_bug_compat()) + ")";
+        });
+
+    nb::class_<thread_pool>(m, "ThreadPool", "Worker threads that run streams' I/O")
+        .def("__init__", [](thread_pool *self, int threads, const std::vector<int> &affinity)
+        {
+            new (self) thread_pool(threads, affinity);
+        }, "threads"_a = 1, "affinity"_a = std::vector<int>())
+        .def_static("set_affinity", &thread_pool::set_affinity, "core"_a,
+                    "Pin the calling thread to CPU core")
+        .def("stop", [](thread_pool &self)
+        {
+            nb::gil_scoped_release release;
+            self.stop();
+        }, "Finish queued work and join the threads (idempotent)");
+
+    auto send = m.def_submodule("send", "Sending");
+    lightspead::python::register_send(send);
+}

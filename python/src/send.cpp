@@ -1,0 +1,251 @@
+// Binding glue for lightspead.send: converts Python objects to the C++
+// send API and back. Item encoding, item groups and asyncio live in
+// python/lightspead/send.
+#include <future>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/use_future.hpp>
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/pair.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
+#include <nanobind/stl/vector.h>
+#include <lightspead/common/pollable_queue.h>
+#include <lightspead/common/thread_pool.h>
+#include <lightspead/send/heap.h>
+#include <lightspead/send/stream.h>
+#include <lightspead/send/stream_config.h>
+#include <lightspead/send/streambuf_stream.h>
+#include <lightspead/send/udp_stream.h>
+#include "common.h"
+
+namespace nb = nanobind;
+using namespace nb::literals;
+
+namespace lightspead::python
+{
+
+namespace
+{
+
+/// A send::heap plus the Python buffers its items point into.
+class heap_wrapper
+{
+public:
+    send::heap heap;
+    std::vector<std::unique_ptr<buffer_view>> buffers;
+
+    explicit heap_wrapper(const flavour &f) : heap(f) {}
+};
+
+/// (token, error message or None, bytes sent) for asyncio completions.
+using completion = std::tuple<std::uint64_t, std::optional<std::string>, item_pointer_t>;
+
+/// A stream with blocking and pollable-completion sends.
+class stream_wrapper
+{
+public:
+    virtual ~stream_wrapper()
+    {
+        // Wait for queued heaps without holding the GIL (their completion
+        // handlers never need it).
+        nb::gil_scoped_release release;
+        stream.reset();
+    }
+
+    std::unique_ptr<send::stream> stream;
+    std::shared_ptr<pollable_queue<completion>> completions = std::make_shared<pollable_queue<completion>>();
+
+    item_pointer_t send_heap(heap_wrapper &h, s_item_pointer_t cnt, std::size_t substream)
+    {
+        auto f = stream->async_send_heap(h.heap, boost::asio::use_future, cnt, substream);
+        try
+        {
+            return wait_releasing_gil(f);
+        }
+        catch (boost::system::system_error &e)
+        {
+            PyErr_SetObject(PyExc_OSError,
+                            nb::make_tuple(e.code().value(), e.code().message()).ptr());
+            throw nb::python_error();
+        }
+    }
+
+    void async_send_heap(heap_wrapper &h, std::uint64_t token, s_item_pointer_t cnt, std::size_t substream)
+    {
+        // The queue, not the wrapper, is captured: it outlives the stream.
+        auto queue = completions;
+        stream->async_send_heap(h.heap, [queue, token](const boost::system::error_code &ec, item_pointer_t bytes)
+        {
+            std::optional<std::string> error;
+            if (ec)
+                error = ec.message();
+            queue->push(completion(token, std::move(error), bytes));
+        }, cnt, substream);
+    }
+
+    void flush()
+    {
+        nb::gil_scoped_release release;
+        stream->flush();
+    }
+};
+
+boost::asio::ip::udp::endpoint resolve(boost::asio::io_context &io, const std::string &host, int port)
+{
+    boost::asio::ip::udp::resolver resolver(io);
+    auto results = resolver.resolve(host, std::to_string(port),
+                                    boost::asio::ip::resolver_base::numeric_service);
+    // Prefer IPv4, as a receiver bound to 0.0.0.0 expects
+    for (const auto &r : results)
+        if (r.endpoint().address().is_v4())
+            return r.endpoint();
+    return results.begin()->endpoint();
+}
+
+class udp_stream_wrapper : public stream_wrapper
+{
+};
+
+/// A streambuf_stream writing into a string, for tests and files.
+class bytes_stream_wrapper : public stream_wrapper
+{
+public:
+    std::stringbuf buffer;
+
+    ~bytes_stream_wrapper()
+    {
+        // The stream writes into `buffer`: it must go first.
+        nb::gil_scoped_release release;
+        stream.reset();
+    }
+};
+
+} // anonymous namespace
+
+void register_send(nb::module_ &m)
+{
+    using send::stream_config;
+    nb::class_<stream_config>(m, "StreamConfig", "Packet size, rate and queue depth of a send stream")
+        .def("__init__", [](stream_config *self, std::size_t max_packet_size, double rate,
+                            std::size_t burst_size, std::size_t max_heaps, double burst_rate_ratio)
+        {
+            new (self) stream_config();
+            self->set_max_packet_size(max_packet_size).set_rate(rate).set_burst_size(burst_size)
+                .set_max_heaps(max_heaps).set_burst_rate_ratio(burst_rate_ratio);
+        }, nb::kw_only(),
+           "max_packet_size"_a = stream_config::default_max_packet_size, "rate"_a = 0.0,
+           "burst_size"_a = stream_config::default_burst_size,
+           "max_heaps"_a = stream_config::default_max_heaps,
+           "burst_rate_ratio"_a = stream_config::default_burst_rate_ratio)
+        .def_prop_rw("max_packet_size", &stream_config::get_max_packet_size,
+                     [](stream_config &c, std::size_t v) { c.set_max_packet_size(v); })
+        .def_prop_rw("rate", &stream_config::get_rate, [](stream_config &c, double v) { c.set_rate(v); })
+        .def_prop_rw("burst_size", &stream_config::get_burst_size,
+                     [](stream_config &c, std::size_t v) { c.set_burst_size(v); })
+        .def_prop_rw("max_heaps", &stream_config::get_max_heaps,
+                     [](stream_config &c, std::size_t v) { c.set_max_heaps(v); })
+        .def_prop_rw("burst_rate_ratio", &stream_config::get_burst_rate_ratio,
+                     [](stream_config &c, double v) { c.set_burst_rate_ratio(v); })
+        .def_prop_ro("rate_bursty", &stream_config::get_burst_rate);
+    m.attr("DEFAULT_MAX_PACKET_SIZE") = stream_config::default_max_packet_size;
+    m.attr("DEFAULT_MAX_HEAPS") = stream_config::default_max_heaps;
+    m.attr("DEFAULT_BURST_SIZE") = stream_config::default_burst_size;
+    m.attr("DEFAULT_BURST_RATE_RATIO") = stream_config::default_burst_rate_ratio;
+
+    nb::class_<heap_wrapper>(m, "_RawHeap", "A heap at the level of raw items (see lightspead.send.Heap)")
+        .def(nb::init<const flavour &>(), "flavour"_a = flavour())
+        .def_prop_ro("flavour", [](const heap_wrapper &h) { return h.heap.get_flavour(); })
+        .def_prop_rw("repeat_pointers", [](const heap_wrapper &h) { return h.heap.get_repeat_pointers(); },
+                     [](heap_wrapper &h, bool v) { h.heap.set_repeat_pointers(v); })
+        .def("add_buffer", [](heap_wrapper &h, s_item_pointer_t id, nb::handle obj, bool allow_immediate)
+        {
+            auto view = std::make_unique<buffer_view>(obj);
+            h.heap.add_item(id, view->data(), view->size(), allow_immediate);
+            h.buffers.push_back(std::move(view));
+        }, "id"_a, "buffer"_a, "allow_immediate"_a,
+           "Add an item referencing the object's buffer (kept alive with the heap)")
+        .def("add_immediate", [](heap_wrapper &h, s_item_pointer_t id, item_pointer_t value)
+        {
+            h.heap.add_item(id, value);
+        }, "id"_a, "value"_a)
+        .def("add_raw_descriptor", [](heap_wrapper &h, s_item_pointer_t id, const std::string &name,
+                                      const std::string &description,
+                                      const std::vector<std::pair<std::string, s_item_pointer_t>> &format,
+                                      const std::vector<s_item_pointer_t> &shape,
+                                      const std::string &numpy_header)
+        {
+            descriptor d;
+            d.id = id;
+            d.name = name;
+            d.description = description;
+            for (const auto &[code, bits] : format)
+            {
+                if (code.size() != 1)
+                    throw std::invalid_argument("format codes are single characters");
+                d.format.emplace_back(code[0], bits);
+            }
+            d.shape = shape;
+            d.numpy_header = numpy_header;
+            h.heap.add_descriptor(d);
+        }, "id"_a, "name"_a, "description"_a, "format"_a, "shape"_a, "numpy_header"_a)
+        .def("add_start", [](heap_wrapper &h) { h.heap.add_start(); })
+        .def("add_end", [](heap_wrapper &h) { h.heap.add_end(); });
+
+    nb::class_<stream_wrapper>(m, "_Stream", "Base of the send streams")
+        .def("send_heap", &stream_wrapper::send_heap, "heap"_a, "cnt"_a = -1, "substream_index"_a = 0,
+             "Send a heap and wait for it (GIL released); returns bytes sent")
+        .def("_async_send_heap", &stream_wrapper::async_send_heap, "heap"_a, "token"_a, "cnt"_a = -1,
+             "substream_index"_a = 0)
+        .def_prop_ro("_completion_fd", [](const stream_wrapper &s) { return s.completions->get_fd(); })
+        .def("_take_completions", [](stream_wrapper &s) { return s.completions->drain(); })
+        .def("set_cnt_sequence", [](stream_wrapper &s, item_pointer_t next, item_pointer_t step)
+        {
+            s.stream->set_cnt_sequence(next, step);
+        }, "next"_a, "step"_a)
+        .def_prop_ro("num_substreams", [](const stream_wrapper &s) { return s.stream->get_num_substreams(); })
+        .def("flush", &stream_wrapper::flush);
+
+    nb::class_<udp_stream_wrapper, stream_wrapper>(m, "UdpStream", "Sends heaps as UDP datagrams")
+        .def("__init__", [](udp_stream_wrapper *self, thread_pool &pool,
+                            const std::vector<std::pair<std::string, int>> &endpoints,
+                            const stream_config &config, std::size_t buffer_size,
+                            const std::string &interface_address)
+        {
+            std::vector<boost::asio::ip::udp::endpoint> eps;
+            for (const auto &[host, port] : endpoints)
+                eps.push_back(resolve(pool.get_io_context(), host, port));
+            boost::asio::ip::address iface;
+            if (!interface_address.empty())
+                iface = boost::asio::ip::make_address(interface_address);
+            new (self) udp_stream_wrapper();
+            self->stream = std::make_unique<send::udp_stream>(pool, eps, config, buffer_size, iface);
+        }, "thread_pool"_a, "endpoints"_a, "config"_a = stream_config(),
+           "buffer_size"_a = send::udp_stream::default_buffer_size, "interface_address"_a = "",
+           nb::keep_alive<1, 2>());
+
+    nb::class_<bytes_stream_wrapper, stream_wrapper>(m, "BytesStream",
+                                                     "Sends heaps into memory; getvalue() returns the packets")
+        .def("__init__", [](bytes_stream_wrapper *self, thread_pool &pool, const stream_config &config)
+        {
+            new (self) bytes_stream_wrapper();
+            self->stream = std::make_unique<send::streambuf_stream>(pool, self->buffer, config);
+        }, "thread_pool"_a, "config"_a = stream_config(), nb::keep_alive<1, 2>())
+        .def("getvalue", [](bytes_stream_wrapper &self)
+        {
+            self.flush();
+            const std::string data = self.buffer.str();
+            return nb::bytes(data.data(), data.size());
+        });
+
+    m.attr("DEFAULT_BUFFER_SIZE") = send::udp_stream::default_buffer_size;
+}
+
+} // namespace lightspead::python

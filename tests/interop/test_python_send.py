@@ -1,0 +1,43 @@
+"""lightspead's Python send API produces the same bytes as spead2's for
+the same item groups, heap after heap."""
+
+import numpy as np
+import pytest
+import spead2
+import spead2.send
+
+import lightspead
+import lightspead.send
+
+
+def stream_bytes(module, bits, max_packet_size):
+    ig = module.send.ItemGroup(flavour=module.Flavour(4, 64, bits, 0))
+    ig.add_item(0x1600, "timestamp", "Index of the first sample", shape=(), format=[("u", bits)])
+    ig.add_item(0x3300, "adc_samples", "ADC converter output", shape=(3000,), dtype=np.int8)
+    ig.add_item(0x3301, "counts", "Format-based u16", shape=(3, 5), format=[("u", 16)])
+    ig.add_item(0x3302, "label", "A string", shape=(None,), format=[("c", 8)])
+    ig.add_item(0x3303, "spectrum", "Fortran-order float32", shape=(2, 3), dtype=np.float32, order="F")
+    ig.add_item(0x3304, "big_endian", "Big-endian u32 by dtype", shape=(4,), dtype=">u4")
+    ig.add_item(0x3305, "i24", "Signed 24-bit", shape=(2,), format=[("i", 24)])
+    thread_pool = module.ThreadPool()
+    stream = module.send.BytesStream(thread_pool, module.send.StreamConfig(max_packet_size=max_packet_size))
+    stream.send_heap(ig.get_start())
+    for i in range(4):
+        ig["timestamp"].value = i * 1000
+        ig["adc_samples"].value = ((np.arange(3000) + i) % 256).astype(np.uint8).view(np.int8)
+        ig["counts"].value = np.arange(15).reshape(3, 5) + i
+        ig["label"].value = f"heap {i}"
+        ig["spectrum"].value = np.arange(6, dtype=np.float32).reshape(2, 3) * i
+        if i % 2 == 0:
+            ig["big_endian"].value = np.arange(4, dtype=np.uint32) * (i + 1)
+        ig["i24"].value = [-i, i]
+        stream.send_heap(ig.get_heap())
+    stream.send_heap(ig.get_heap(descriptors="all", data="all"))
+    stream.send_heap(ig.get_end())
+    return stream.getvalue()
+
+
+@pytest.mark.parametrize("bits", [40, 48])
+@pytest.mark.parametrize("max_packet_size", [1472, 9000, 88])
+def test_same_bytes_as_spead2(bits, max_packet_size):
+    assert stream_bytes(lightspead, bits, max_packet_size) == stream_bytes(spead2, bits, max_packet_size)

@@ -1,0 +1,233 @@
+"""The Python send API: validation, encoding of values, item groups,
+blocking and asyncio streams."""
+
+import asyncio
+import socket
+import struct
+
+import numpy as np
+import pytest
+
+import lightspead
+import lightspead.send
+import lightspead.send.asyncio
+
+
+def packets(data):
+    """Split back-to-back packets into (header fields, pointers, payload)."""
+    out = []
+    pos = 0
+    while pos < len(data):
+        n = struct.unpack(">H", data[pos + 6:pos + 8])[0]
+        pointers = [struct.unpack(">Q", data[pos + 8 + 8 * k:pos + 16 + 8 * k])[0] for k in range(n)]
+        specials = {(p >> 40) & 0x7FFFFF: p & ((1 << 40) - 1) for p in pointers if p >> 63}
+        length = specials[4]
+        start = pos + 8 + 8 * n
+        out.append((specials, pointers, data[start:start + length]))
+        pos = start + length
+    return out
+
+
+def test_flavour():
+    f = lightspead.Flavour()
+    assert (f.version, f.item_pointer_bits, f.heap_address_bits, f.bug_compat) == (4, 64, 40, 0)
+    assert lightspead.Flavour(4, 64, 48, 2).heap_address_bits == 48
+    assert lightspead.Flavour() == lightspead.Flavour(4, 64, 40, 0)
+    for bad in [(3, 64, 40), (4, 32, 40), (4, 64, 44), (4, 64, 0)]:
+        with pytest.raises(ValueError):
+            lightspead.Flavour(*bad)
+    with pytest.raises(ValueError):
+        lightspead.Flavour(4, 64, 40, 8)
+
+
+def test_constants():
+    assert lightspead.HEAP_CNT_ID == 1
+    assert lightspead.CTRL_STREAM_STOP == 2
+    assert lightspead.BUG_COMPAT_PYSPEAD_0_5_2 == 7
+
+
+def test_thread_pool():
+    pool = lightspead.ThreadPool(2, [0])
+    pool.stop()
+    pool.stop()
+    with pytest.raises(ValueError):
+        lightspead.ThreadPool(0)
+    with pytest.raises(ValueError):
+        lightspead.ThreadPool.set_affinity(-1)
+
+
+def test_stream_config():
+    config = lightspead.send.StreamConfig(max_packet_size=9000, rate=1e9, max_heaps=2)
+    assert config.max_packet_size == 9000
+    assert config.rate == 1e9
+    assert config.max_heaps == 2
+    assert config.burst_size == lightspead.send.DEFAULT_BURST_SIZE
+    config.max_heaps = 8
+    assert config.max_heaps == 8
+    for kwargs in [dict(max_packet_size=10), dict(rate=-1.0), dict(max_heaps=0),
+                   dict(burst_rate_ratio=0.5), dict(burst_size=0)]:
+        with pytest.raises(ValueError):
+            lightspead.send.StreamConfig(**kwargs)
+    with pytest.raises(TypeError):
+        lightspead.send.StreamConfig(9000)      # keyword-only
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    (dict(id=0x1000, name="x", description="", shape=(None, None), dtype=np.int8), "variable"),
+    (dict(id=0x1000, name="x", description="", shape=(), dtype=np.int8, format=[("u", 8)]), "exactly one"),
+    (dict(id=0x1000, name="x", description="", shape=()), "exactly one"),
+    (dict(id=0x1000, name="\u00e9", description="", shape=(), dtype=np.int8), "ASCII"),
+    (dict(id=0x1000, name="x", description="", shape=(), format=[("q", 8)]), "unknown format"),
+    (dict(id=0x1000, name="x", description="", shape=(), format=[("f", 16)]), "16 bits"),
+    (dict(id=0x1000, name="x", description="", shape=(), dtype=np.int8, order="X"), "order"),
+    (dict(id=0x1000, name="x", description="", shape=(), format=[("u", 8)], order="F"), "order"),
+    (dict(id=0x1000, name="x", description="", shape=(-1,), dtype=np.int8), "non-negative"),
+    (dict(id=0, name="x", description="", shape=(), dtype=np.int8), "positive"),
+    (dict(id=0x1000, name="x", description="", shape=(), dtype=object), "objects"),
+])
+def test_descriptor_validation(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        lightspead.Descriptor(**kwargs)
+
+
+def test_item_buffers():
+    item = lightspead.Item(0x1000, "a", "", shape=(2, 3), dtype=np.dtype(">u2"))
+    item.value = np.arange(6).reshape(2, 3)
+    assert bytes(item.to_buffer()) == np.arange(6, dtype=">u2").tobytes()
+    fortran = lightspead.Item(0x1001, "f", "", shape=(2, 3), dtype=np.int8, order="F",
+                              value=np.arange(6, dtype=np.int8).reshape(2, 3))
+    assert bytes(fortran.to_buffer()) == bytes([0, 3, 1, 4, 2, 5])
+    fmt = lightspead.Item(0x1002, "u40", "", shape=(), format=[("u", 40)], value=0x0102030405)
+    assert bytes(fmt.to_buffer()) == bytes([1, 2, 3, 4, 5])
+    signed = lightspead.Item(0x1003, "i24", "", shape=(2,), format=[("i", 24)], value=[-1, 5])
+    assert bytes(signed.to_buffer()) == bytes([0xFF, 0xFF, 0xFF, 0, 0, 5])
+    text = lightspead.Item(0x1004, "s", "", shape=(None,), format=[("c", 8)], value="hello")
+    assert bytes(text.to_buffer()) == b"hello"
+    be = lightspead.Item(0x1005, "u16", "", shape=(2,), format=[("u", 16)], value=[1, 258])
+    assert bytes(be.to_buffer()) == bytes([0, 1, 1, 2])
+    # Zero copy for arrays that already have the right layout
+    samples = np.zeros(100, np.int8)
+    zero_copy = lightspead.Item(0x1006, "z", "", shape=(100,), dtype=np.int8, value=samples)
+    assert np.shares_memory(zero_copy.to_buffer(), samples)
+
+
+def test_item_buffer_errors():
+    item = lightspead.Item(0x1000, "a", "", shape=(2,), dtype=np.int8)
+    with pytest.raises(ValueError, match="no value"):
+        item.to_buffer()
+    item.value = np.zeros(3, np.int8)
+    with pytest.raises(ValueError, match="shape"):
+        item.to_buffer()
+    small = lightspead.Item(0x1001, "s", "", shape=(), format=[("u", 8)], value=256)
+    with pytest.raises(ValueError, match="fit"):
+        small.to_buffer()
+    odd = lightspead.Item(0x1002, "o", "", shape=(), format=[("u", 5)], value=3)
+    with pytest.raises(ValueError, match="not supported"):
+        odd.to_buffer()
+
+
+def test_item_group_ids_names_replacement():
+    ig = lightspead.ItemGroup()
+    a = ig.add_item(None, "a", "first", shape=(), format=[("u", 8)])
+    b = ig.add_item(None, "b", "second", shape=(), format=[("u", 8)])
+    assert (a.id, b.id) == (0x1000, 0x1001)
+    assert ig["a"] is a and ig[0x1001] is b
+    assert "a" in ig and 0x1000 in ig and "c" not in ig
+    assert set(ig.keys()) == {"a", "b"} and set(ig.ids()) == {0x1000, 0x1001}
+    c = ig.add_item(0x1000, "c", "replaces a", shape=(), format=[("u", 8)])
+    assert ig[0x1000] is c and "a" not in ig and len(ig) == 2
+    with pytest.raises(KeyError):
+        ig["a"]
+
+
+def test_heap_generator_sends_only_what_changed():
+    ig = lightspead.send.ItemGroup()
+    ig.add_item(0x1000, "x", "", shape=(), format=[("u", 40)], value=1)
+    ig.add_item(0x1001, "y", "", shape=(4,), dtype=np.uint8, value=np.arange(4, dtype=np.uint8))
+    pool = lightspead.ThreadPool()
+    stream = lightspead.send.BytesStream(pool)
+    stream.send_heap(ig.get_heap())             # descriptors + both values
+    ig["x"].value = 2
+    stream.send_heap(ig.get_heap())             # only x
+    stream.send_heap(ig.get_heap(descriptors="all", data="none"))
+    stream.send_heap(ig.get_end())
+    heaps = packets(stream.getvalue())
+    ids = [[(p >> 40) & 0x7FFFFF for p in pointers[4:]] for _, pointers, _ in heaps]
+    assert ids[0] == [5, 0x1000, 5, 0x1001]
+    assert ids[1] == [0x1000, 0]                 # an immediate, and the padding null
+    assert ids[2] == [5, 5]                      # descriptors only
+    assert ids[3] == [6, 0]
+    assert heaps[1][1][4] == (1 << 63) | (0x1000 << 40) | 2
+    assert [h[0][1] for h in heaps] == [1, 2, 3, 4]
+    with pytest.raises(ValueError):
+        ig.get_heap(descriptors="some")
+
+
+def test_descriptor_frequency():
+    ig = lightspead.send.ItemGroup(descriptor_frequency=2)
+    ig.add_item(0x1000, "x", "", shape=(), format=[("u", 8)])
+    with_descriptor = [any(((p >> 40) & 0x7FFFFF) == 5 for p in _pointers(ig.get_heap())) for _ in range(5)]
+    assert with_descriptor == [True, False, True, False, True]
+
+
+def _pointers(heap):
+    pool = lightspead.ThreadPool()
+    stream = lightspead.send.BytesStream(pool)
+    stream.send_heap(heap)
+    return packets(stream.getvalue())[0][1][4:]
+
+
+def test_udp_send_and_errors():
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.bind(("127.0.0.1", 0))
+    receiver.settimeout(5)
+    port = receiver.getsockname()[1]
+    pool = lightspead.ThreadPool()
+    stream = lightspead.send.UdpStream(pool, [("localhost", port)], lightspead.send.StreamConfig())
+    ig = lightspead.send.ItemGroup()
+    ig.add_item(0x1000, "x", "", shape=(), format=[("u", 40)], value=42)
+    n = stream.send_heap(ig.get_heap(descriptors="none"))
+    data = receiver.recv(65536)
+    assert len(data) == n
+    assert packets(data)[0][1][4] == (1 << 63) | (0x1000 << 40) | 42
+    with pytest.raises(OSError):
+        stream.send_heap(ig.get_heap(), cnt=1 << 40)       # counter too large
+    with pytest.raises(ValueError):
+        lightspead.send.UdpStream(pool, [], lightspead.send.StreamConfig())
+
+
+def test_asyncio_send():
+    async def main():
+        pool = lightspead.ThreadPool()
+        stream = lightspead.send.asyncio.BytesStream(pool, lightspead.send.StreamConfig(max_heaps=4))
+        ig = lightspead.send.ItemGroup()
+        ig.add_item(0x1000, "x", "", shape=(1000,), dtype=np.uint8)
+        futures = []
+        for i in range(10):
+            ig["x"].value = np.full(1000, i, np.uint8)
+            futures.append(stream.async_send_heap(ig.get_heap()))
+            if len(futures) >= 4:
+                assert await futures.pop(0) > 1000
+        for f in futures:
+            assert await f > 1000
+        # Big heaps, so the stream is still busy when the fifth is queued
+        big = lightspead.send.ItemGroup()
+        big.add_item(0x1000, "big", "", shape=(20_000_000,), dtype=np.uint8,
+                     value=np.zeros(20_000_000, np.uint8))
+        heap = big.get_heap(descriptors="none", data="all")
+        over = [stream.async_send_heap(heap) for _ in range(8)]
+        results = await asyncio.gather(*over, return_exceptions=True)
+        # More heaps than max_heaps at once: the excess fail, nothing blocks
+        assert any(isinstance(r, OSError) for r in results)
+        assert any(isinstance(r, int) for r in results)
+        return packets(stream.getvalue())
+
+    heaps = asyncio.run(main())
+    payloads = [payload for _, _, payload in heaps[:10]]
+    assert all(payloads[i][-1] == i for i in range(1, 10))
+    assert len(heaps) > 10
+
+
+def test_spead2_style_import():
+    import lightspead as spead2
+    assert spead2.send.asyncio.UdpStream is lightspead.send.asyncio.UdpStream
