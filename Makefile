@@ -7,7 +7,7 @@ BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 # Debian packages the build, tests and demo need.
 DEB_PACKAGES := g++ cmake ninja-build pkg-config libboost-dev libgtest-dev \
-	python3 python3-venv iproute2
+	python3 python3-venv python3-dev iproute2
 
 .PHONY: all deps configure build test test-cpp test-python test-interop demo bench clean
 
