@@ -28,13 +28,20 @@ from ._lightspead import (  # noqa: F401
     PAYLOAD_LENGTH_ID,
     PAYLOAD_OFFSET_ID,
     STREAM_CTRL_ID,
+    Empty,
     Flavour,
+    InprocQueue,
+    MemoryAllocator,
+    MemoryPool,
+    MmapAllocator,
+    Stopped,
     ThreadPool,
 )
 from ._items import Descriptor, Item, ItemGroup  # noqa: F401
 
 # Subpackages are imported here so that `import lightspead as spead2`
 # followed by `spead2.send.asyncio.UdpStream(...)` works as with spead2.
+from . import recv  # noqa: F401,E402
 from . import send  # noqa: F401,E402
 from .send import asyncio as _send_asyncio  # noqa: F401,E402
 

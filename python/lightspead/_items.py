@@ -1,6 +1,7 @@
 """Descriptors, items and item groups: what the items of a heap are and how
 their values become bytes (the Python-specific part of the API)."""
 
+import ast
 import numbers
 
 import numpy as np
@@ -114,6 +115,25 @@ class Descriptor:
         descr = np.lib.format.dtype_to_descr(dtype)
         return "{'descr': %r, 'fortran_order': %r, 'shape': %r}" % (descr, self.order == "F", shape)
 
+    @classmethod
+    def from_raw(cls, raw, flavour):
+        """A descriptor from received fields (id, name, description, format,
+        shape, numpy_header); raises ValueError for anything malformed."""
+        id, name, description, fmt, shape, numpy_header = raw
+        name = bytes(name).decode("ascii")
+        description = bytes(description).decode("ascii")
+        shape = [None if dim < 0 else dim for dim in shape]
+        if numpy_header:
+            dtype, order, shape = _parse_numpy_header(bytes(numpy_header).decode("ascii"))
+            if flavour.bug_compat & BUG_COMPAT_SWAP_ENDIAN:
+                dtype = dtype.newbyteorder()
+            return cls(id, name, description, shape, dtype=dtype, order=order)
+        return cls(id, name, description, shape, format=fmt)
+
+    def _same_description(self, other):
+        return (self.id, self.name, self.description, self.shape, self.dtype, self.order, self.format) == (
+            other.id, other.name, other.description, other.shape, other.dtype, other.order, other.format)
+
     def to_raw(self, flavour=None):
         """The descriptor's wire fields: (id, name, description, format,
         shape, numpy_header), shape with -1 for a variable dimension."""
@@ -122,6 +142,27 @@ class Descriptor:
         if self.dtype is not None:
             return self.id, self.name, self.description, [], shape, self._numpy_header(flavour)
         return self.id, self.name, self.description, list(self.format), shape, ""
+
+
+def _parse_numpy_header(text):
+    """(dtype, order, shape) from a .npy-style header; ValueError if it is
+    not exactly a dict with descr, fortran_order and shape."""
+    try:
+        header = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError) as e:
+        raise ValueError(f"bad numpy header {text!r}") from e
+    if not isinstance(header, dict) or set(header) != {"descr", "fortran_order", "shape"}:
+        raise ValueError(f"numpy header must have exactly descr, fortran_order and shape: {text!r}")
+    if not isinstance(header["fortran_order"], bool):
+        raise ValueError("numpy header fortran_order must be True or False")
+    shape = header["shape"]
+    if not isinstance(shape, tuple) or not all(isinstance(d, int) for d in shape):
+        raise ValueError("numpy header shape must be a tuple of integers")
+    try:
+        dtype = np.lib.format.descr_to_dtype(header["descr"])
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"bad numpy header descr {header['descr']!r}") from e
+    return dtype, "F" if header["fortran_order"] else "C", [None if d < 0 else d for d in shape]
 
 
 class Item(Descriptor):
@@ -156,6 +197,63 @@ class Item(Descriptor):
             raise ValueError(f"value does not fit in {bits}-bit {'signed' if signed else 'unsigned'} integers")
         wide = values.astype(">i8" if signed else ">u8")
         return np.ascontiguousarray(wide).view(np.uint8).reshape(-1, 8)[:, 8 - nbytes:].tobytes()
+
+    def _integers_from_bytes(self, data, count):
+        """Decode a one-field integer format of any whole-byte width."""
+        code, bits = self.format[0]
+        if bits % 8 != 0 or bits > 64 or len(self.format) != 1 or code not in "ui":
+            raise ValueError(f"format {self.format} is not supported for receiving yet")
+        nbytes = bits // 8
+        raw = np.frombuffer(data, np.uint8, count * nbytes).reshape(count, nbytes)
+        wide = np.zeros((count, 8), np.uint8)
+        wide[:, 8 - nbytes:] = raw
+        values = wide.view(">u8").reshape(count).astype(np.uint64)
+        if code == "i":
+            values = values.astype(np.int64)
+            values = np.where(values >= (1 << (bits - 1)), values - (1 << bits), values) if bits < 64 else values
+        return values
+
+    def set_from_raw(self, raw_item, new_order="="):
+        """Set the value from a received item's bytes. ``new_order`` '='
+        converts arrays to native byte order, '|' keeps the wire order.
+
+        Raises ValueError if the bytes do not fit the descriptor."""
+        data = memoryview(raw_item)
+        itemsize_bits = self.itemsize_bits
+        if raw_item.is_immediate:
+            # Immediates are right-justified in their item pointer
+            fixed = 1
+            for dim in self.shape:
+                fixed *= dim
+            needed = (fixed * itemsize_bits + 7) // 8
+            data = data[len(data) - min(needed, len(data)):]
+        fixed = 1
+        for dim in self.shape:
+            if dim is not None:
+                fixed *= dim
+        element_bytes = itemsize_bits // 8 if itemsize_bits % 8 == 0 else None
+        if element_bytes is None:
+            raise ValueError(f"item {self.name!r}: bit-packed formats are not supported for receiving yet")
+        if self.is_variable_size():
+            if fixed == 0 or len(data) % (fixed * element_bytes):
+                raise ValueError(f"item {self.name!r}: {len(data)} bytes do not fill its shape")
+            count = len(data) // element_bytes
+            shape = tuple(count // fixed if dim is None else dim for dim in self.shape)
+        else:
+            count = fixed
+            shape = self.shape
+            if len(data) < count * element_bytes:
+                raise ValueError(f"item {self.name!r}: {len(data)} bytes are too few for shape {shape}")
+        if self._fast_dtype is not None:
+            if self._fast_dtype.kind == "S" and len(shape) == 1:
+                self.value = bytes(data[:count]).decode("ascii")
+                return
+            array = np.frombuffer(data, self._fast_dtype, count).reshape(shape, order=self.order)
+            if new_order == "=" and not array.dtype.isnative:
+                array = array.astype(array.dtype.newbyteorder("="))
+        else:
+            array = self._integers_from_bytes(data, count).reshape(shape)
+        self.value = array[()] if shape == () else array
 
     def to_buffer(self):
         """The value as an object with the buffer protocol, in wire layout.
@@ -221,6 +319,26 @@ class ItemGroup:
             self._by_id.pop(old.id, None)
         self._by_id[item.id] = item
         self._by_name[item.name] = item
+
+    def update(self, heap, new_order="="):
+        """Apply a received heap: its descriptors add or replace items (an
+        item whose description is unchanged keeps its value), then its
+        values update items. Returns {name: item} for the items updated."""
+        for raw in heap.get_descriptors():
+            descriptor = Descriptor.from_raw(raw, heap.flavour)
+            existing = self._by_id.get(descriptor.id)
+            if existing is not None and existing._same_description(descriptor):
+                continue
+            self._add(Item(descriptor.id, descriptor.name, descriptor.description, descriptor.shape,
+                           dtype=descriptor.dtype, order=descriptor.order, format=descriptor.format))
+        updated = {}
+        for raw in heap.get_items():
+            item = self._by_id.get(raw.id)
+            if item is None or raw.id < 0x10:
+                continue        # not described yet, or a protocol item
+            item.set_from_raw(raw, new_order)
+            updated[item.name] = item
+        return updated
 
     def __getitem__(self, key):
         if isinstance(key, numbers.Integral):

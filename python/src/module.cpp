@@ -7,7 +7,11 @@
 #include <nanobind/operators.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
+#include <nanobind/stl/shared_ptr.h>
+#include <lightspead/common/inproc_queue.h>
 #include <lightspead/common/logging.h>
+#include <lightspead/common/memory_allocator.h>
+#include <lightspead/common/ringbuffer.h>
 #include <lightspead/common/memcpy.h>
 #include <lightspead/common/thread_pool.h>
 #include <lightspead/protocol/defines.h>
@@ -19,6 +23,7 @@ using namespace nb::literals;
 namespace lightspead::python
 {
 void register_send(nb::module_ &m);
+void register_recv(nb::module_ &m);
 }
 
 NB_MODULE(_lightspead, m)
@@ -79,6 +84,37 @@ NB_MODULE(_lightspead, m)
             self.stop();
         }, "Finish queued work and join the threads (idempotent)");
 
+    nb::exception<ringbuffer_stopped>(m, "Stopped");
+    nb::exception<ringbuffer_empty>(m, "Empty");
+
+    nb::class_<memory_allocator>(m, "MemoryAllocator", "Allocates heap payload memory (new[])")
+        .def(nb::new_([] { return std::make_shared<memory_allocator>(); }));
+    nb::class_<mmap_allocator, memory_allocator>(m, "MmapAllocator",
+                                                 "Allocates with mmap, optionally huge pages and pre-faulted")
+        .def(nb::new_([](bool prefer_huge, bool prefault)
+        {
+            return std::make_shared<mmap_allocator>(prefer_huge, prefault);
+        }), "prefer_huge"_a = false, "prefault"_a = false);
+    nb::class_<memory_pool, memory_allocator>(m, "MemoryPool", "Recycles pre-touched payload buffers")
+        .def(nb::new_([](std::size_t lower, std::size_t upper, std::size_t max_free, std::size_t initial,
+                         std::shared_ptr<memory_allocator> allocator)
+        {
+            return std::make_shared<memory_pool>(lower, upper, max_free, initial, std::move(allocator));
+        }), "lower"_a, "upper"_a, "max_free"_a, "initial"_a, "allocator"_a = nullptr)
+        .def(nb::new_([](thread_pool &pool, std::size_t lower, std::size_t upper, std::size_t max_free,
+                         std::size_t initial, std::size_t low_water, std::shared_ptr<memory_allocator> allocator)
+        {
+            return std::make_shared<memory_pool>(pool, lower, upper, max_free, initial, low_water,
+                                                 std::move(allocator));
+        }), "thread_pool"_a, "lower"_a, "upper"_a, "max_free"_a, "initial"_a, "low_water"_a,
+           "allocator"_a = nullptr, nb::keep_alive<0, 1>());
+
+    nb::class_<inproc_queue>(m, "InprocQueue", "In-process packet queue between a send and a receive stream")
+        .def(nb::new_([] { return std::make_shared<inproc_queue>(); }))
+        .def("stop", &inproc_queue::stop);
+
     auto send = m.def_submodule("send", "Sending");
     lightspead::python::register_send(send);
+    auto recv = m.def_submodule("recv", "Receiving");
+    lightspead::python::register_recv(recv);
 }

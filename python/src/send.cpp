@@ -14,12 +14,14 @@
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/pair.h>
+#include <nanobind/stl/shared_ptr.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 #include <lightspead/common/pollable_queue.h>
 #include <lightspead/common/thread_pool.h>
 #include <lightspead/send/heap.h>
+#include <lightspead/send/inproc_stream.h>
 #include <lightspead/send/stream.h>
 #include <lightspead/send/stream_config.h>
 #include <lightspead/send/streambuf_stream.h>
@@ -36,23 +38,23 @@ namespace
 {
 
 /// A send::heap plus the Python buffers its items point into.
-class heap_wrapper
+class send_heap_wrapper
 {
 public:
     send::heap heap;
     std::vector<std::unique_ptr<buffer_view>> buffers;
 
-    explicit heap_wrapper(const flavour &f) : heap(f) {}
+    explicit send_heap_wrapper(const flavour &f) : heap(f) {}
 };
 
 /// (token, error message or None, bytes sent) for asyncio completions.
 using completion = std::tuple<std::uint64_t, std::optional<std::string>, item_pointer_t>;
 
 /// A stream with blocking and pollable-completion sends.
-class stream_wrapper
+class send_stream_wrapper
 {
 public:
-    virtual ~stream_wrapper()
+    virtual ~send_stream_wrapper()
     {
         // Wait for queued heaps without holding the GIL (their completion
         // handlers never need it).
@@ -63,7 +65,7 @@ public:
     std::unique_ptr<send::stream> stream;
     std::shared_ptr<pollable_queue<completion>> completions = std::make_shared<pollable_queue<completion>>();
 
-    item_pointer_t send_heap(heap_wrapper &h, s_item_pointer_t cnt, std::size_t substream)
+    item_pointer_t send_heap(send_heap_wrapper &h, s_item_pointer_t cnt, std::size_t substream)
     {
         auto f = stream->async_send_heap(h.heap, boost::asio::use_future, cnt, substream);
         try
@@ -78,7 +80,7 @@ public:
         }
     }
 
-    void async_send_heap(heap_wrapper &h, std::uint64_t token, s_item_pointer_t cnt, std::size_t substream)
+    void async_send_heap(send_heap_wrapper &h, std::uint64_t token, s_item_pointer_t cnt, std::size_t substream)
     {
         // The queue, not the wrapper, is captured: it outlives the stream.
         auto queue = completions;
@@ -110,17 +112,21 @@ boost::asio::ip::udp::endpoint resolve(boost::asio::io_context &io, const std::s
     return results.begin()->endpoint();
 }
 
-class udp_stream_wrapper : public stream_wrapper
+class send_udp_stream_wrapper : public send_stream_wrapper
+{
+};
+
+class send_inproc_stream_wrapper : public send_stream_wrapper
 {
 };
 
 /// A streambuf_stream writing into a string, for tests and files.
-class bytes_stream_wrapper : public stream_wrapper
+class send_bytes_stream_wrapper : public send_stream_wrapper
 {
 public:
     std::stringbuf buffer;
 
-    ~bytes_stream_wrapper()
+    ~send_bytes_stream_wrapper()
     {
         // The stream writes into `buffer`: it must go first.
         nb::gil_scoped_release release;
@@ -160,23 +166,23 @@ void register_send(nb::module_ &m)
     m.attr("DEFAULT_BURST_SIZE") = stream_config::default_burst_size;
     m.attr("DEFAULT_BURST_RATE_RATIO") = stream_config::default_burst_rate_ratio;
 
-    nb::class_<heap_wrapper>(m, "_RawHeap", "A heap at the level of raw items (see lightspead.send.Heap)")
+    nb::class_<send_heap_wrapper>(m, "_RawHeap", "A heap at the level of raw items (see lightspead.send.Heap)")
         .def(nb::init<const flavour &>(), "flavour"_a = flavour())
-        .def_prop_ro("flavour", [](const heap_wrapper &h) { return h.heap.get_flavour(); })
-        .def_prop_rw("repeat_pointers", [](const heap_wrapper &h) { return h.heap.get_repeat_pointers(); },
-                     [](heap_wrapper &h, bool v) { h.heap.set_repeat_pointers(v); })
-        .def("add_buffer", [](heap_wrapper &h, s_item_pointer_t id, nb::handle obj, bool allow_immediate)
+        .def_prop_ro("flavour", [](const send_heap_wrapper &h) { return h.heap.get_flavour(); })
+        .def_prop_rw("repeat_pointers", [](const send_heap_wrapper &h) { return h.heap.get_repeat_pointers(); },
+                     [](send_heap_wrapper &h, bool v) { h.heap.set_repeat_pointers(v); })
+        .def("add_buffer", [](send_heap_wrapper &h, s_item_pointer_t id, nb::handle obj, bool allow_immediate)
         {
             auto view = std::make_unique<buffer_view>(obj);
             h.heap.add_item(id, view->data(), view->size(), allow_immediate);
             h.buffers.push_back(std::move(view));
         }, "id"_a, "buffer"_a, "allow_immediate"_a,
            "Add an item referencing the object's buffer (kept alive with the heap)")
-        .def("add_immediate", [](heap_wrapper &h, s_item_pointer_t id, item_pointer_t value)
+        .def("add_immediate", [](send_heap_wrapper &h, s_item_pointer_t id, item_pointer_t value)
         {
             h.heap.add_item(id, value);
         }, "id"_a, "value"_a)
-        .def("add_raw_descriptor", [](heap_wrapper &h, s_item_pointer_t id, const std::string &name,
+        .def("add_raw_descriptor", [](send_heap_wrapper &h, s_item_pointer_t id, const std::string &name,
                                       const std::string &description,
                                       const std::vector<std::pair<std::string, s_item_pointer_t>> &format,
                                       const std::vector<s_item_pointer_t> &shape,
@@ -196,25 +202,25 @@ void register_send(nb::module_ &m)
             d.numpy_header = numpy_header;
             h.heap.add_descriptor(d);
         }, "id"_a, "name"_a, "description"_a, "format"_a, "shape"_a, "numpy_header"_a)
-        .def("add_start", [](heap_wrapper &h) { h.heap.add_start(); })
-        .def("add_end", [](heap_wrapper &h) { h.heap.add_end(); });
+        .def("add_start", [](send_heap_wrapper &h) { h.heap.add_start(); })
+        .def("add_end", [](send_heap_wrapper &h) { h.heap.add_end(); });
 
-    nb::class_<stream_wrapper>(m, "_Stream", "Base of the send streams")
-        .def("send_heap", &stream_wrapper::send_heap, "heap"_a, "cnt"_a = -1, "substream_index"_a = 0,
+    nb::class_<send_stream_wrapper>(m, "_Stream", "Base of the send streams")
+        .def("send_heap", &send_stream_wrapper::send_heap, "heap"_a, "cnt"_a = -1, "substream_index"_a = 0,
              "Send a heap and wait for it (GIL released); returns bytes sent")
-        .def("_async_send_heap", &stream_wrapper::async_send_heap, "heap"_a, "token"_a, "cnt"_a = -1,
+        .def("_async_send_heap", &send_stream_wrapper::async_send_heap, "heap"_a, "token"_a, "cnt"_a = -1,
              "substream_index"_a = 0)
-        .def_prop_ro("_completion_fd", [](const stream_wrapper &s) { return s.completions->get_fd(); })
-        .def("_take_completions", [](stream_wrapper &s) { return s.completions->drain(); })
-        .def("set_cnt_sequence", [](stream_wrapper &s, item_pointer_t next, item_pointer_t step)
+        .def_prop_ro("_completion_fd", [](const send_stream_wrapper &s) { return s.completions->get_fd(); })
+        .def("_take_completions", [](send_stream_wrapper &s) { return s.completions->drain(); })
+        .def("set_cnt_sequence", [](send_stream_wrapper &s, item_pointer_t next, item_pointer_t step)
         {
             s.stream->set_cnt_sequence(next, step);
         }, "next"_a, "step"_a)
-        .def_prop_ro("num_substreams", [](const stream_wrapper &s) { return s.stream->get_num_substreams(); })
-        .def("flush", &stream_wrapper::flush);
+        .def_prop_ro("num_substreams", [](const send_stream_wrapper &s) { return s.stream->get_num_substreams(); })
+        .def("flush", &send_stream_wrapper::flush);
 
-    nb::class_<udp_stream_wrapper, stream_wrapper>(m, "UdpStream", "Sends heaps as UDP datagrams")
-        .def("__init__", [](udp_stream_wrapper *self, thread_pool &pool,
+    nb::class_<send_udp_stream_wrapper, send_stream_wrapper>(m, "UdpStream", "Sends heaps as UDP datagrams")
+        .def("__init__", [](send_udp_stream_wrapper *self, thread_pool &pool,
                             const std::vector<std::pair<std::string, int>> &endpoints,
                             const stream_config &config, std::size_t buffer_size,
                             const std::string &interface_address)
@@ -225,25 +231,34 @@ void register_send(nb::module_ &m)
             boost::asio::ip::address iface;
             if (!interface_address.empty())
                 iface = boost::asio::ip::make_address(interface_address);
-            new (self) udp_stream_wrapper();
+            new (self) send_udp_stream_wrapper();
             self->stream = std::make_unique<send::udp_stream>(pool, eps, config, buffer_size, iface);
         }, "thread_pool"_a, "endpoints"_a, "config"_a = stream_config(),
            "buffer_size"_a = send::udp_stream::default_buffer_size, "interface_address"_a = "",
            nb::keep_alive<1, 2>());
 
-    nb::class_<bytes_stream_wrapper, stream_wrapper>(m, "BytesStream",
+    nb::class_<send_bytes_stream_wrapper, send_stream_wrapper>(m, "BytesStream",
                                                      "Sends heaps into memory; getvalue() returns the packets")
-        .def("__init__", [](bytes_stream_wrapper *self, thread_pool &pool, const stream_config &config)
+        .def("__init__", [](send_bytes_stream_wrapper *self, thread_pool &pool, const stream_config &config)
         {
-            new (self) bytes_stream_wrapper();
+            new (self) send_bytes_stream_wrapper();
             self->stream = std::make_unique<send::streambuf_stream>(pool, self->buffer, config);
         }, "thread_pool"_a, "config"_a = stream_config(), nb::keep_alive<1, 2>())
-        .def("getvalue", [](bytes_stream_wrapper &self)
+        .def("getvalue", [](send_bytes_stream_wrapper &self)
         {
             self.flush();
             const std::string data = self.buffer.str();
             return nb::bytes(data.data(), data.size());
         });
+
+    nb::class_<send_inproc_stream_wrapper, send_stream_wrapper>(m, "InprocStream",
+                                                      "Sends heaps into in-process queues")
+        .def("__init__", [](send_inproc_stream_wrapper *self, thread_pool &pool,
+                            const std::vector<std::shared_ptr<inproc_queue>> &queues, const stream_config &config)
+        {
+            new (self) send_inproc_stream_wrapper();
+            self->stream = std::make_unique<send::inproc_stream>(pool, queues, config);
+        }, "thread_pool"_a, "queues"_a, "config"_a = stream_config(), nb::keep_alive<1, 2>());
 
     m.attr("DEFAULT_BUFFER_SIZE") = send::udp_stream::default_buffer_size;
 }

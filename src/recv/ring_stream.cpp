@@ -77,6 +77,19 @@ heap ring_stream::try_pop()
     }
 }
 
+std::optional<heap> ring_stream::pop_for(std::chrono::steady_clock::duration timeout)
+{
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;)
+    {
+        auto h = ring.pop_for(deadline - std::chrono::steady_clock::now());
+        if (!h)
+            return std::nullopt;
+        if (auto *complete = std::get_if<heap>(&*h))
+            return std::move(*complete);
+    }
+}
+
 ring_stream::any_heap ring_stream::pop_any()
 {
     return ring.pop();

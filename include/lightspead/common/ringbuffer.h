@@ -7,6 +7,7 @@
 #ifndef LIGHTSPEAD_COMMON_RINGBUFFER_H
 #define LIGHTSPEAD_COMMON_RINGBUFFER_H
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -105,6 +106,27 @@ public:
     {
         std::unique_lock<std::mutex> lock(mutex);
         not_empty.wait(lock, [this] { return stopped || !items.empty(); });
+        if (items.empty())
+            throw ringbuffer_stopped();
+        T value = std::move(items.front());
+        items.pop_front();
+        lock.unlock();
+        not_full.notify_one();
+        return value;
+    }
+
+    /**
+     * Like @ref pop, but give up after @a timeout: an empty optional means
+     * nothing arrived in time.
+     *
+     * @throws ringbuffer_stopped once stopped and drained.
+     */
+    template<typename Rep, typename Period>
+    std::optional<T> pop_for(const std::chrono::duration<Rep, Period> &timeout)
+    {
+        std::unique_lock<std::mutex> lock(mutex);
+        if (!not_empty.wait_for(lock, timeout, [this] { return stopped || !items.empty(); }))
+            return std::nullopt;
         if (items.empty())
             throw ringbuffer_stopped();
         T value = std::move(items.front());

@@ -6,6 +6,7 @@
 #ifndef LIGHTSPEAD_RECV_RING_STREAM_H
 #define LIGHTSPEAD_RECV_RING_STREAM_H
 
+#include <chrono>
 #include <cstddef>
 #include <iterator>
 #include <optional>
@@ -79,6 +80,13 @@ public:
 
     /// Like @ref pop without waiting. @throws ringbuffer_empty, ringbuffer_stopped.
     heap try_pop();
+
+    /**
+     * Like @ref pop, waiting at most @a timeout: an empty optional means no
+     * complete heap arrived in time (so a caller can check for signals).
+     * @throws ringbuffer_stopped at the end.
+     */
+    std::optional<heap> pop_for(std::chrono::steady_clock::duration timeout);
 
     /// The next finished heap, complete or not (waits). @throws ringbuffer_stopped.
     any_heap pop_any();

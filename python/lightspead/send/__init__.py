@@ -8,6 +8,7 @@ from .._lightspead.send import (  # noqa: F401
     DEFAULT_MAX_HEAPS,
     DEFAULT_MAX_PACKET_SIZE,
     BytesStream,
+    InprocStream,
     StreamConfig,
     UdpStream,
     _RawHeap,

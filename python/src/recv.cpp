@@ -1,0 +1,268 @@
+// Binding glue for lightspead.recv: converts between Python objects and the
+// C++ receive API. Item decoding and item groups live in python/lightspead.
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/pair.h>
+#include <nanobind/stl/shared_ptr.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
+#include <nanobind/stl/vector.h>
+#include <lightspead/common/inproc_queue.h>
+#include <lightspead/common/memory_allocator.h>
+#include <lightspead/common/ringbuffer.h>
+#include <lightspead/common/thread_pool.h>
+#include <lightspead/recv/heap.h>
+#include <lightspead/recv/inproc_reader.h>
+#include <lightspead/recv/mem_reader.h>
+#include <lightspead/recv/ring_stream.h>
+#include <lightspead/recv/stream_config.h>
+#include <lightspead/recv/tcp_reader.h>
+#include <lightspead/recv/udp_reader.h>
+#include "common.h"
+
+namespace nb = nanobind;
+using namespace nb::literals;
+
+namespace lightspead::python
+{
+
+namespace
+{
+
+/// A received heap, shared by the Python Heap and the RawItems that view it.
+struct recv_heap_wrapper
+{
+    recv::heap heap;
+    explicit recv_heap_wrapper(recv::heap &&h) : heap(std::move(h)) {}
+};
+
+/// One item of a received heap; exposes its bytes with the buffer protocol.
+struct raw_item
+{
+    std::shared_ptr<recv_heap_wrapper> owner;
+    recv::item item;
+};
+
+int raw_item_getbuffer(PyObject *self, Py_buffer *view, int flags)
+{
+    raw_item *r = nb::inst_ptr<raw_item>(self);
+    return PyBuffer_FillInfo(view, self, const_cast<std::uint8_t *>(r->item.ptr),
+                             Py_ssize_t(r->item.length), 1, flags);
+}
+
+PyType_Slot raw_item_slots[] = {
+    {Py_bf_getbuffer, (void *) raw_item_getbuffer},
+    {0, nullptr}
+};
+
+/// A ring stream plus the Python buffers its memory readers read from.
+struct recv_stream_wrapper
+{
+    std::vector<std::unique_ptr<buffer_view>> buffers;
+    std::unique_ptr<recv::ring_stream> stream;
+
+    ~recv_stream_wrapper()
+    {
+        nb::gil_scoped_release release;
+        stream.reset();     // before the buffers it reads
+    }
+};
+
+boost::asio::ip::address address_or_any(const std::string &host, bool v6 = false)
+{
+    if (host.empty())
+        return v6 ? boost::asio::ip::address(boost::asio::ip::address_v6::any())
+                  : boost::asio::ip::address(boost::asio::ip::address_v4::any());
+    return boost::asio::ip::make_address(host);
+}
+
+nb::object wrap_heap(recv::heap &&h)
+{
+    return nb::cast(std::make_shared<recv_heap_wrapper>(std::move(h)));
+}
+
+} // anonymous namespace
+
+void register_recv(nb::module_ &m)
+{
+    using recv::stream_config;
+    nb::class_<stream_config>(m, "StreamConfig", "Settings of a receive stream")
+        .def("__init__", [](stream_config *self, std::size_t max_heaps, std::size_t substreams,
+                            bug_compat_mask bug_compat, int memcpy,
+                            std::shared_ptr<memory_allocator> memory_allocator, bool stop_on_stop_item,
+                            bool allow_unsized_heaps, bool allow_out_of_order, bool explicit_start,
+                            std::size_t max_heap_size)
+        {
+            new (self) stream_config();
+            self->set_max_heaps(max_heaps).set_substreams(substreams).set_bug_compat(bug_compat)
+                .set_memcpy(memcpy_mode(memcpy)).set_stop_on_stop_item(stop_on_stop_item)
+                .set_allow_unsized_heaps(allow_unsized_heaps).set_allow_out_of_order(allow_out_of_order)
+                .set_explicit_start(explicit_start).set_max_heap_size(max_heap_size);
+            if (memory_allocator)
+                self->set_memory_allocator(std::move(memory_allocator));
+        }, nb::kw_only(), "max_heaps"_a = stream_config::default_max_heaps, "substreams"_a = 1,
+           "bug_compat"_a = 0, "memcpy"_a = int(MEMCPY_STD), "memory_allocator"_a = nullptr,
+           "stop_on_stop_item"_a = true, "allow_unsized_heaps"_a = true, "allow_out_of_order"_a = false,
+           "explicit_start"_a = false, "max_heap_size"_a = stream_config::default_max_heap_size)
+        .def_prop_rw("max_heaps", &stream_config::get_max_heaps,
+                     [](stream_config &c, std::size_t v) { c.set_max_heaps(v); })
+        .def_prop_rw("substreams", &stream_config::get_substreams,
+                     [](stream_config &c, std::size_t v) { c.set_substreams(v); })
+        .def_prop_rw("bug_compat", &stream_config::get_bug_compat,
+                     [](stream_config &c, bug_compat_mask v) { c.set_bug_compat(v); })
+        .def_prop_rw("memcpy", [](const stream_config &c) { return int(c.get_memcpy()); },
+                     [](stream_config &c, int v) { c.set_memcpy(memcpy_mode(v)); })
+        .def_prop_rw("memory_allocator", &stream_config::get_memory_allocator,
+                     [](stream_config &c, std::shared_ptr<memory_allocator> v) { c.set_memory_allocator(std::move(v)); })
+        .def_prop_rw("stop_on_stop_item", &stream_config::get_stop_on_stop_item,
+                     [](stream_config &c, bool v) { c.set_stop_on_stop_item(v); })
+        .def_prop_rw("allow_unsized_heaps", &stream_config::get_allow_unsized_heaps,
+                     [](stream_config &c, bool v) { c.set_allow_unsized_heaps(v); })
+        .def_prop_rw("allow_out_of_order", &stream_config::get_allow_out_of_order,
+                     [](stream_config &c, bool v) { c.set_allow_out_of_order(v); })
+        .def_prop_rw("explicit_start", &stream_config::get_explicit_start,
+                     [](stream_config &c, bool v) { c.set_explicit_start(v); })
+        .def_prop_rw("max_heap_size", &stream_config::get_max_heap_size,
+                     [](stream_config &c, std::size_t v) { c.set_max_heap_size(v); });
+    m.attr("DEFAULT_MAX_HEAPS") = stream_config::default_max_heaps;
+
+    using recv::ring_stream_config;
+    nb::class_<ring_stream_config>(m, "RingStreamConfig", "Settings of a stream's ringbuffer")
+        .def("__init__", [](ring_stream_config *self, std::size_t heaps, bool contiguous_only)
+        {
+            new (self) ring_stream_config();
+            self->set_heaps(heaps).set_contiguous_only(contiguous_only);
+        }, nb::kw_only(), "heaps"_a = ring_stream_config::default_heaps, "contiguous_only"_a = true)
+        .def_prop_rw("heaps", &ring_stream_config::get_heaps,
+                     [](ring_stream_config &c, std::size_t v) { c.set_heaps(v); })
+        .def_prop_rw("contiguous_only", &ring_stream_config::get_contiguous_only,
+                     [](ring_stream_config &c, bool v) { c.set_contiguous_only(v); });
+
+    nb::class_<raw_item>(m, "RawItem", nb::type_slots(raw_item_slots),
+                         "An item of a received heap; its bytes through the buffer protocol")
+        .def_prop_ro("id", [](const raw_item &r) { return r.item.id; })
+        .def_prop_ro("is_immediate", [](const raw_item &r) { return r.item.is_immediate; })
+        .def_prop_ro("immediate_value", [](const raw_item &r) { return r.item.immediate_value; })
+        .def("__len__", [](const raw_item &r) { return r.item.length; });
+
+    nb::class_<recv_heap_wrapper>(m, "Heap", "A complete received heap")
+        .def_prop_ro("cnt", [](const recv_heap_wrapper &h) { return h.heap.get_cnt(); })
+        .def_prop_ro("flavour", [](const recv_heap_wrapper &h) { return h.heap.get_flavour(); })
+        .def("get_items", [](std::shared_ptr<recv_heap_wrapper> h)
+        {
+            std::vector<raw_item> out;
+            for (const auto &it : h->heap.get_items())
+                out.push_back(raw_item{h, it});
+            return out;
+        })
+        .def("get_descriptors", [](const recv_heap_wrapper &h)
+        {
+            // (id, name, description, format, shape, numpy_header); bad ones left out
+            std::vector<std::tuple<s_item_pointer_t, nb::bytes, nb::bytes,
+                                   std::vector<std::pair<std::string, s_item_pointer_t>>,
+                                   std::vector<s_item_pointer_t>, nb::bytes>> out;
+            for (const auto &d : h.heap.get_descriptors())
+            {
+                std::vector<std::pair<std::string, s_item_pointer_t>> format;
+                for (const auto &[code, bits] : d.format)
+                    format.emplace_back(std::string(1, code), bits);
+                out.emplace_back(d.id, nb::bytes(d.name.data(), d.name.size()),
+                                 nb::bytes(d.description.data(), d.description.size()),
+                                 std::move(format), d.shape,
+                                 nb::bytes(d.numpy_header.data(), d.numpy_header.size()));
+            }
+            return out;
+        })
+        .def("is_start_of_stream", [](const recv_heap_wrapper &h) { return h.heap.is_start_of_stream(); })
+        .def("is_end_of_stream", [](const recv_heap_wrapper &h) { return h.heap.is_end_of_stream(); });
+
+    nb::class_<recv::stream_stats>(m, "StreamStats", "A snapshot of a stream's statistics")
+        .def("__getitem__", [](const recv::stream_stats &s, const std::string &name) { return s[name]; })
+        .def("__getitem__", [](const recv::stream_stats &s, std::size_t index) { return s[index]; })
+        .def("__len__", &recv::stream_stats::size)
+        .def("keys", [](const recv::stream_stats &s)
+        {
+            std::vector<std::string> names;
+            for (const auto &c : s.get_config())
+                names.push_back(c.name);
+            return names;
+        });
+
+    nb::class_<recv_stream_wrapper>(m, "_Stream", "A receive stream (see lightspead.recv.Stream)")
+        .def("__init__", [](recv_stream_wrapper *self, thread_pool &pool, const stream_config &config,
+                            const ring_stream_config &ring_config)
+        {
+            new (self) recv_stream_wrapper();
+            self->stream = std::make_unique<recv::ring_stream>(pool, config, ring_config);
+        }, "thread_pool"_a, "config"_a = stream_config(), "ring_config"_a = ring_stream_config(),
+           nb::keep_alive<1, 2>())
+        .def("add_udp_reader", [](recv_stream_wrapper &s, int port, std::size_t max_size,
+                                  std::size_t buffer_size, const std::string &bind_hostname)
+        {
+            s.stream->emplace_reader<recv::udp_reader>(
+                boost::asio::ip::udp::endpoint(address_or_any(bind_hostname), port), max_size, buffer_size);
+        }, "port"_a, "max_size"_a = recv::udp_reader::default_max_size,
+           "buffer_size"_a = recv::udp_reader::default_buffer_size, "bind_hostname"_a = "")
+        .def("add_udp_reader", [](recv_stream_wrapper &s, const std::string &multicast_group, int port,
+                                  std::size_t max_size, std::size_t buffer_size,
+                                  const std::string &interface_address)
+        {
+            s.stream->emplace_reader<recv::udp_reader>(
+                boost::asio::ip::udp::endpoint(boost::asio::ip::make_address(multicast_group), port),
+                max_size, buffer_size, address_or_any(interface_address));
+        }, "multicast_group"_a, "port"_a, "max_size"_a = recv::udp_reader::default_max_size,
+           "buffer_size"_a = recv::udp_reader::default_buffer_size, "interface_address"_a = "")
+        .def("add_tcp_reader", [](recv_stream_wrapper &s, int port, std::size_t max_size,
+                                  std::size_t buffer_size, const std::string &bind_hostname)
+        {
+            s.stream->emplace_reader<recv::tcp_reader>(
+                boost::asio::ip::tcp::endpoint(address_or_any(bind_hostname), port), max_size, buffer_size);
+        }, "port"_a, "max_size"_a = recv::tcp_reader::default_max_size,
+           "buffer_size"_a = recv::tcp_reader::default_buffer_size, "bind_hostname"_a = "")
+        .def("add_buffer_reader", [](recv_stream_wrapper &s, nb::handle buffer)
+        {
+            auto view = std::make_unique<buffer_view>(buffer);
+            s.stream->emplace_reader<recv::mem_reader>(static_cast<const std::uint8_t *>(view->data()),
+                                                       view->size());
+            s.buffers.push_back(std::move(view));
+        }, "buffer"_a)
+        .def("add_inproc_reader", [](recv_stream_wrapper &s, std::shared_ptr<inproc_queue> queue)
+        {
+            s.stream->emplace_reader<recv::inproc_reader>(std::move(queue));
+        }, "queue"_a)
+        .def("get", [](recv_stream_wrapper &s)
+        {
+            // Wait with the GIL released, checking for Ctrl-C every 50 ms
+            for (;;)
+            {
+                std::optional<recv::heap> h;
+                {
+                    nb::gil_scoped_release release;
+                    h = s.stream->pop_for(std::chrono::milliseconds(50));
+                }
+                if (h)
+                    return wrap_heap(std::move(*h));
+                if (PyErr_CheckSignals() != 0)
+                    throw nb::python_error();
+            }
+        }, "Wait for the next complete heap; raises Stopped at the end of the stream")
+        .def("get_nowait", [](recv_stream_wrapper &s) { return wrap_heap(s.stream->try_pop()); },
+             "The next complete heap, or raise Empty (or Stopped)")
+        .def_prop_ro("stats", [](const recv_stream_wrapper &s) { return s.stream->get_stats(); })
+        .def_prop_ro("config", [](const recv_stream_wrapper &s) { return s.stream->get_config(); })
+        .def("stop", [](recv_stream_wrapper &s)
+        {
+            nb::gil_scoped_release release;
+            s.stream->stop();
+        });
+}
+
+} // namespace lightspead::python

@@ -1,0 +1,198 @@
+"""The Python receive API: streams over memory, in-process queues and UDP,
+heaps and raw items, item groups updated from heaps, statistics."""
+
+import socket
+
+import numpy as np
+import pytest
+
+import lightspead
+import lightspead.recv
+import lightspead.send
+
+
+def make_group(flavour=None):
+    ig = lightspead.send.ItemGroup(flavour=flavour)
+    ig.add_item(0x1600, "timestamp", "ts", shape=(), format=[("u", 40)])
+    ig.add_item(0x3300, "adc", "samples", shape=(1000,), dtype=np.int8)
+    ig.add_item(0x3301, "label", "a string", shape=(None,), format=[("c", 8)])
+    ig.add_item(0x3302, "counts", "u16 format", shape=(2, 3), format=[("u", 16)])
+    ig.add_item(0x3303, "grid", "Fortran float32", shape=(2, 3), dtype=np.float32, order="F")
+    ig.add_item(0x3304, "big", "big-endian dtype", shape=(3,), dtype=">i4")
+    ig.add_item(0x3305, "signed", "i24", shape=(2,), format=[("i", 24)])
+    ig.add_item(0x3306, "var", "variable rows", shape=(None, 2), dtype=np.uint16)
+    return ig
+
+
+def values(i):
+    rng = np.random.default_rng(i)
+    return {
+        "timestamp": i * 1000,
+        "adc": rng.integers(-128, 128, 1000, dtype=np.int8),
+        "label": f"heap {i}",
+        "counts": np.arange(6).reshape(2, 3) + i,
+        "grid": rng.standard_normal((2, 3)).astype(np.float32),
+        "big": np.array([1, -2, 3 + i], ">i4"),
+        "signed": [-i - 1, i],
+        "var": np.arange(2 * (i + 1), dtype=np.uint16).reshape(i + 1, 2),
+    }
+
+
+def sent_bytes(n_heaps, flavour=None):
+    ig = make_group(flavour)
+    pool = lightspead.ThreadPool()
+    stream = lightspead.send.BytesStream(pool)
+    for i in range(n_heaps):
+        for name, value in values(i).items():
+            ig[name].value = value
+        stream.send_heap(ig.get_heap())
+    stream.send_heap(ig.get_end())
+    return stream.getvalue()
+
+
+def check_values(ig, i):
+    expected = values(i)
+    assert ig["timestamp"].value == expected["timestamp"]
+    np.testing.assert_array_equal(ig["adc"].value, expected["adc"])
+    assert ig["label"].value == expected["label"]
+    np.testing.assert_array_equal(ig["counts"].value, expected["counts"])
+    np.testing.assert_array_equal(ig["grid"].value, expected["grid"])
+    assert ig["grid"].value.shape == (2, 3)
+    np.testing.assert_array_equal(ig["big"].value, expected["big"])
+    assert ig["big"].value.dtype.isnative       # new_order '=' converts
+    np.testing.assert_array_equal(ig["signed"].value, expected["signed"])
+    np.testing.assert_array_equal(ig["var"].value, expected["var"])
+
+
+@pytest.mark.parametrize("bits", [40, 48])
+def test_buffer_reader_round_trip(bits):
+    flavour = lightspead.Flavour(4, 64, bits, 0)
+    pool = lightspead.ThreadPool()
+    stream = lightspead.recv.Stream(pool, lightspead.recv.StreamConfig(max_heaps=4))
+    stream.add_buffer_reader(sent_bytes(5, flavour))
+    ig = lightspead.ItemGroup()
+    heaps = list(stream)
+    assert len(heaps) == 5
+    for i, heap in enumerate(heaps):
+        assert heap.cnt == i + 1
+        assert heap.flavour.heap_address_bits == bits
+        updated = ig.update(heap)
+        assert set(updated) == set(values(i))
+        check_values(ig, i)
+    assert ig["timestamp"].description == "ts"
+    assert ig["adc"].dtype == np.int8
+    stats = stream.stats
+    assert stats["heaps"] == 5 and stats["packets_malformed"] == 0
+    assert len(stats) == len(stats.keys())
+
+
+def test_raw_items_and_buffer_protocol():
+    pool = lightspead.ThreadPool()
+    stream = lightspead.recv.Stream(pool)
+    stream.add_buffer_reader(sent_bytes(1))
+    heap = stream.get()
+    items = {item.id: item for item in heap.get_items()}
+    assert items[0x1600].is_immediate and items[0x1600].immediate_value == 0
+    adc = items[0x3300]
+    assert not adc.is_immediate and len(adc) == 1000
+    assert bytes(memoryview(adc)) == values(0)["adc"].tobytes()
+    del heap, items     # the view keeps the heap's memory alive
+    view = np.frombuffer(adc, np.int8)
+    np.testing.assert_array_equal(view, values(0)["adc"])
+    with pytest.raises(lightspead.Stopped):
+        stream.get()
+
+
+def test_descriptors_from_heap():
+    pool = lightspead.ThreadPool()
+    stream = lightspead.recv.Stream(pool)
+    stream.add_buffer_reader(sent_bytes(1))
+    heap = stream.get()
+    raw = {d[0]: d for d in heap.get_descriptors()}
+    assert set(raw) == {0x1600, 0x3300, 0x3301, 0x3302, 0x3303, 0x3304, 0x3305, 0x3306}
+    adc = lightspead.Descriptor.from_raw(raw[0x3300], heap.flavour)
+    assert (adc.name, adc.shape, adc.dtype) == ("adc", (1000,), np.int8)
+    var = lightspead.Descriptor.from_raw(raw[0x3306], heap.flavour)
+    assert var.shape == (None, 2)
+
+
+@pytest.mark.parametrize("header", [
+    b"not python",
+    b"{'descr': '<i4', 'fortran_order': False}",
+    b"{'descr': '<i4', 'fortran_order': 'no', 'shape': (1,)}",
+    b"{'descr': 'nonsense', 'fortran_order': False, 'shape': (1,)}",
+    b"{'descr': '<i4', 'fortran_order': False, 'shape': (1,), 'extra': 1}",
+    b"__import__('os')",
+])
+def test_bad_numpy_headers_are_rejected(header):
+    with pytest.raises(ValueError):
+        lightspead.Descriptor.from_raw((0x1000, b"x", b"", [], [1], header), lightspead.Flavour())
+
+
+def test_replacement_keeps_value_when_description_unchanged():
+    ig = lightspead.ItemGroup()
+    pool = lightspead.ThreadPool()
+    stream = lightspead.recv.Stream(pool)
+    stream.add_buffer_reader(sent_bytes(2))
+    first = stream.get()
+    ig.update(first)
+    item = ig["adc"]
+    ig.update(first)     # the same descriptors again
+    assert ig["adc"] is item
+
+
+def test_inproc_and_stop():
+    pool = lightspead.ThreadPool()
+    queue = lightspead.InprocQueue()
+    recv_stream = lightspead.recv.Stream(pool)
+    recv_stream.add_inproc_reader(queue)
+    send_stream = lightspead.send.InprocStream(pool, [queue])
+    ig = make_group()
+    for name, value in values(3).items():
+        ig[name].value = value
+    send_stream.send_heap(ig.get_heap())
+    received = lightspead.ItemGroup()
+    received.update(recv_stream.get())
+    check_values(received, 3)
+    with pytest.raises(lightspead.Empty):
+        recv_stream.get_nowait()
+    recv_stream.stop()
+    with pytest.raises(lightspead.Stopped):
+        recv_stream.get()
+
+
+def test_udp_reader_and_memory_pool():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    pool = lightspead.ThreadPool()
+    config = lightspead.recv.StreamConfig(max_heaps=2,
+                                          memory_allocator=lightspead.MemoryPool(0, 65536, 8, 8))
+    stream = lightspead.recv.Stream(pool, config, lightspead.recv.RingStreamConfig(heaps=8))
+    stream.add_udp_reader(port, bind_hostname="127.0.0.1")
+    sender = lightspead.send.UdpStream(pool, [("127.0.0.1", port)],
+                                       lightspead.send.StreamConfig(rate=50e6))
+    ig = make_group()
+    for i in range(4):
+        for name, value in values(i).items():
+            ig[name].value = value
+        sender.send_heap(ig.get_heap())
+    sender.send_heap(ig.get_end())
+    received = lightspead.ItemGroup()
+    for i, heap in enumerate(stream):
+        received.update(heap)
+        check_values(received, i)
+    assert stream.stats["heaps"] == 4
+
+
+def test_config_validation():
+    with pytest.raises(ValueError):
+        lightspead.recv.StreamConfig(max_heaps=0)
+    with pytest.raises(ValueError):
+        lightspead.recv.StreamConfig(bug_compat=8)
+    with pytest.raises(ValueError):
+        lightspead.recv.RingStreamConfig(heaps=0)
+    with pytest.raises(ValueError):
+        lightspead.MemoryPool(10, 5, 1, 0)
+    config = lightspead.recv.StreamConfig(allow_out_of_order=True, max_heap_size=1 << 20)
+    assert config.allow_out_of_order and config.max_heap_size == 1 << 20
