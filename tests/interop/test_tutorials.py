@@ -88,3 +88,26 @@ def test_tutorial_sender(program, options, heap_size, build_dir, free_udp_port):
     stdout, heaps = run_and_receive([path, *options, "127.0.0.1", str(free_udp_port)], free_udp_port)
     assert re.fullmatch(r"[0-9.e+]+ MB/s\n", stdout)
     check_heaps(heaps, int(options[1]), heap_size, filled=True)
+
+
+def test_python_tut_9_receives_cpp_tut_8(build_dir, free_udp_port):
+    """The Python receiver tutorial receives every heap of the C++ sender
+    tutorial (rate-limited here by a small heap count and a big socket buffer)."""
+    receiver_program = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "tutorial",
+                                    "tut_9_recv_memory_pool.py")
+    receiver = subprocess.Popen([sys.executable, receiver_program, "-H", "1000000", str(free_udp_port)],
+                                stdout=subprocess.PIPE, text=True)
+    try:
+        import time
+        time.sleep(1.5)
+        sender = os.path.join(build_dir, "examples", "tutorial", "tut_5_send_pipeline")
+        subprocess.run([sender, "-n", "5", "127.0.0.1", str(free_udp_port)], check=True,
+                       capture_output=True, timeout=60)
+        out, _ = receiver.communicate(timeout=60)
+    finally:
+        if receiver.poll() is None:
+            receiver.kill()
+    lines = out.splitlines()
+    assert lines[-1] == "Received 5 heaps"
+    powers = [float(line.split("Power:")[1]) for line in lines if line.startswith("Timestamp:")]
+    assert powers == [float(i * i) for i in range(5)]
