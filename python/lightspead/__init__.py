@@ -43,6 +43,7 @@ from ._items import Descriptor, Item, ItemGroup  # noqa: F401
 # followed by `spead2.send.asyncio.UdpStream(...)` works as with spead2.
 from . import recv  # noqa: F401,E402
 from . import send  # noqa: F401,E402
+from .recv import asyncio as _recv_asyncio  # noqa: F401,E402
 from .send import asyncio as _send_asyncio  # noqa: F401,E402
 
 __version__ = "0.1.0"

@@ -256,6 +256,8 @@ void register_recv(nb::module_ &m)
         }, "Wait for the next complete heap; raises Stopped at the end of the stream")
         .def("get_nowait", [](recv_stream_wrapper &s) { return wrap_heap(s.stream->try_pop()); },
              "The next complete heap, or raise Empty (or Stopped)")
+        .def_prop_ro("fd", [](const recv_stream_wrapper &s) { return s.stream->get_fd(); },
+                     "Readable when a heap is queued or the stream stops (for event loops)")
         .def_prop_ro("stats", [](const recv_stream_wrapper &s) { return s.stream->get_stats(); })
         .def_prop_ro("config", [](const recv_stream_wrapper &s) { return s.stream->get_config(); })
         .def("stop", [](recv_stream_wrapper &s)

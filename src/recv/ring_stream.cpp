@@ -1,4 +1,9 @@
+#include <cerrno>
+#include <cstdint>
 #include <stdexcept>
+#include <system_error>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <lightspead/recv/ring_stream.h>
 
 namespace lightspead::recv
@@ -20,13 +25,23 @@ ring_stream_config &ring_stream_config::set_contiguous_only(bool contiguous_only
 
 ring_stream::ring_stream(io_context_ref io, const stream_config &config,
                          const ring_stream_config &ring_config)
-    : stream(io, config), ring_config(ring_config), ring(ring_config.get_heaps())
+    : stream(io, config), ring_config(ring_config), ring(ring_config.get_heaps()),
+    event_fd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC))
 {
+    if (event_fd < 0)
+        throw std::system_error(errno, std::generic_category(), "eventfd");
 }
 
 ring_stream::~ring_stream()
 {
     stop();
+    close(event_fd);
+}
+
+void ring_stream::signal() noexcept
+{
+    const std::uint64_t one = 1;
+    [[maybe_unused]] auto n = write(event_fd, &one, sizeof(one));
 }
 
 bool ring_stream::heap_ready(live_heap &&h)
@@ -34,10 +49,15 @@ bool ring_stream::heap_ready(live_heap &&h)
     const bug_compat_mask compat = get_config().get_bug_compat();
     try
     {
+        bool waited = false;
         if (h.is_complete() && h.pointers_within_length())
-            return ring.push(heap(std::move(h), compat));
-        if (!ring_config.get_contiguous_only())
-            return ring.push(incomplete_heap(std::move(h), compat));
+            waited = ring.push(heap(std::move(h), compat));
+        else if (!ring_config.get_contiguous_only())
+            waited = ring.push(incomplete_heap(std::move(h), compat));
+        else
+            return false;
+        signal();
+        return waited;
     }
     catch (ringbuffer_stopped &)
     {
@@ -49,11 +69,13 @@ bool ring_stream::heap_ready(live_heap &&h)
 void ring_stream::stop_received()
 {
     ring.stop();
+    signal();
 }
 
 void ring_stream::stop()
 {
     ring.stop();
+    signal();
     stream::stop();
 }
 

@@ -196,3 +196,36 @@ def test_config_validation():
         lightspead.MemoryPool(10, 5, 1, 0)
     config = lightspead.recv.StreamConfig(allow_out_of_order=True, max_heap_size=1 << 20)
     assert config.allow_out_of_order and config.max_heap_size == 1 << 20
+
+
+def test_asyncio_receive():
+    import asyncio
+    import lightspead.recv.asyncio
+
+    async def main():
+        pool = lightspead.ThreadPool()
+        queue = lightspead.InprocQueue()
+        stream = lightspead.recv.asyncio.Stream(pool)
+        stream.add_inproc_reader(queue)
+        sender = lightspead.send.InprocStream(pool, [queue])
+        ig = make_group()
+
+        async def produce():
+            for i in range(6):
+                await asyncio.sleep(0.01)       # the consumer is waiting by now
+                for name, value in values(i).items():
+                    ig[name].value = value
+                sender.send_heap(ig.get_heap())
+            sender.send_heap(ig.get_end())
+
+        producer = asyncio.ensure_future(produce())
+        received = lightspead.ItemGroup()
+        n = 0
+        async for heap in stream:
+            received.update(heap)
+            check_values(received, n)
+            n += 1
+        await producer
+        return n
+
+    assert asyncio.run(main()) == 6

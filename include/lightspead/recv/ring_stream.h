@@ -60,6 +60,9 @@ public:
 private:
     const ring_stream_config ring_config;
     ringbuffer<any_heap> ring;
+    int event_fd;       // readable after each push and at the end
+
+    void signal() noexcept;
 
     bool heap_ready(live_heap &&h) override;
     void stop_received() override;
@@ -96,6 +99,13 @@ public:
     void stop() override;
 
     const ring_stream_config &get_ring_config() const noexcept { return ring_config; }
+
+    /**
+     * An eventfd that becomes readable when a heap is queued or the stream
+     * stops, for event loops: wait for it, read it (8 bytes) to reset it,
+     * then call @ref try_pop until it reports empty.
+     */
+    int get_fd() const noexcept { return event_fd; }
 
     /// Input iterator over complete heaps, ending when the stream stops.
     class iterator

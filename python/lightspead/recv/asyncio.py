@@ -1,0 +1,47 @@
+"""A receive stream for asyncio: ``await stream.get()`` and ``async for``.
+The event loop watches the stream's file descriptor; no thread per stream."""
+
+import asyncio
+import os
+
+from .._lightspead import Empty, Stopped
+from . import Stream as _Stream
+
+
+class Stream(_Stream):
+    """:class:`lightspead.recv.Stream` with awaitable :meth:`get`."""
+
+    async def get(self):
+        """The next complete heap; raises :class:`lightspead.Stopped` at
+        the end of the stream."""
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                return self.get_nowait()
+            except Empty:
+                pass
+            ready = loop.create_future()
+            loop.add_reader(self.fd, lambda: ready.done() or ready.set_result(None))
+            try:
+                # Re-check after registering: a heap may have arrived between
+                # the empty pop and the registration.
+                try:
+                    return self.get_nowait()
+                except Empty:
+                    pass
+                await ready
+            finally:
+                loop.remove_reader(self.fd)
+            try:
+                os.read(self.fd, 8)     # reset; heaps are then taken by get_nowait
+            except BlockingIOError:
+                pass
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        try:
+            return await self.get()
+        except Stopped:
+            raise StopAsyncIteration from None
