@@ -38,6 +38,9 @@ from ._lightspead import (  # noqa: F401
     ThreadPool,
 )
 from ._items import Descriptor, Item, ItemGroup  # noqa: F401
+from . import _logging
+
+_logging.start()
 
 # Subpackages are imported here so that `import lightspead as spead2`
 # followed by `spead2.send.asyncio.UdpStream(...)` works as with spead2.

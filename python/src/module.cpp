@@ -7,10 +7,12 @@
 #include <nanobind/operators.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
+#include <nanobind/stl/pair.h>
 #include <nanobind/stl/shared_ptr.h>
 #include <lightspead/common/inproc_queue.h>
 #include <lightspead/common/logging.h>
 #include <lightspead/common/memory_allocator.h>
+#include <lightspead/common/pollable_queue.h>
 #include <lightspead/common/ringbuffer.h>
 #include <lightspead/common/memcpy.h>
 #include <lightspead/common/thread_pool.h>
@@ -24,6 +26,21 @@ namespace lightspead::python
 {
 void register_send(nb::module_ &m);
 void register_recv(nb::module_ &m);
+
+namespace
+{
+
+// Log messages from any C++ thread wait here for a Python thread to pass
+// them to `logging`: taking the GIL on a network thread could deadlock
+// against a Python thread waiting for that network thread.
+using log_entry = std::pair<int, std::string>;
+pollable_queue<log_entry> &log_queue()
+{
+    static auto *queue = new pollable_queue<log_entry>();    // never destroyed: threads may log at exit
+    return *queue;
+}
+
+} // anonymous namespace
 }
 
 NB_MODULE(_lightspead, m)
@@ -83,6 +100,16 @@ NB_MODULE(_lightspead, m)
             nb::gil_scoped_release release;
             self.stop();
         }, "Finish queued work and join the threads (idempotent)");
+
+    m.def("_route_log_to_queue", []
+    {
+        set_log_function([](log_level level, const std::string &msg)
+        {
+            lightspead::python::log_queue().push({int(level), msg});
+        });
+    }, "Send C++ log messages to the queue that lightspead's log thread drains");
+    m.def("_log_fd", [] { return lightspead::python::log_queue().get_fd(); });
+    m.def("_take_log_messages", [] { return lightspead::python::log_queue().drain(); });
 
     nb::exception<ringbuffer_stopped>(m, "Stopped");
     nb::exception<ringbuffer_empty>(m, "Empty");

@@ -231,3 +231,20 @@ def test_asyncio_send():
 def test_spead2_style_import():
     import lightspead as spead2
     assert spead2.send.asyncio.UdpStream is lightspead.send.asyncio.UdpStream
+
+
+def test_cpp_log_messages_reach_python_logging(caplog):
+    import logging
+    import threading
+    import time
+    caplog.set_level(logging.WARNING, logger="lightspead")
+    # The core logs a warning when a thread cannot be pinned to a core
+    t = threading.Thread(target=lightspead.ThreadPool.set_affinity, args=(100000,))
+    t.start()
+    t.join()
+    for _ in range(100):
+        if any("100000" in r.getMessage() for r in caplog.records):
+            break
+        time.sleep(0.02)
+    records = [r for r in caplog.records if r.name == "lightspead"]
+    assert any("100000" in r.getMessage() and r.levelno == logging.WARNING for r in records)
