@@ -3,6 +3,7 @@
 #include <string>
 #include <utility>
 #include <vector>
+#include <boost/system/system_error.hpp>
 #include <nanobind/nanobind.h>
 #include <nanobind/operators.h>
 #include <nanobind/stl/string.h>
@@ -110,6 +111,21 @@ NB_MODULE(_lightspead, m)
     }, "Send C++ log messages to the queue that lightspead's log thread drains");
     m.def("_log_fd", [] { return lightspead::python::log_queue().get_fd(); });
     m.def("_take_log_messages", [] { return lightspead::python::log_queue().drain(); });
+
+    // System errors (sockets, files) become OSError with their errno, so
+    // Python sees e.g. ConnectionRefusedError.
+    nb::register_exception_translator([](const std::exception_ptr &p, void *)
+    {
+        try
+        {
+            std::rethrow_exception(p);
+        }
+        catch (const boost::system::system_error &e)
+        {
+            nb::object error = nb::handle(PyExc_OSError)(e.code().value(), e.code().message());
+            PyErr_SetObject(reinterpret_cast<PyObject *>(Py_TYPE(error.ptr())), error.ptr());
+        }
+    });
 
     nb::exception<ringbuffer_stopped>(m, "Stopped");
     nb::exception<ringbuffer_empty>(m, "Empty");

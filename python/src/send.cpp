@@ -9,6 +9,7 @@
 #include <tuple>
 #include <utility>
 #include <vector>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/use_future.hpp>
 #include <nanobind/nanobind.h>
@@ -25,6 +26,7 @@
 #include <lightspead/send/stream.h>
 #include <lightspead/send/stream_config.h>
 #include <lightspead/send/streambuf_stream.h>
+#include <lightspead/send/tcp_stream.h>
 #include <lightspead/send/udp_stream.h>
 #include "common.h"
 
@@ -117,6 +119,10 @@ class send_udp_stream_wrapper : public send_stream_wrapper
 };
 
 class send_inproc_stream_wrapper : public send_stream_wrapper
+{
+};
+
+class send_tcp_stream_wrapper : public send_stream_wrapper
 {
 };
 
@@ -250,6 +256,24 @@ void register_send(nb::module_ &m)
             const std::string data = self.buffer.str();
             return nb::bytes(data.data(), data.size());
         });
+
+    nb::class_<send_tcp_stream_wrapper, send_stream_wrapper>(m, "TcpStream",
+                                                         "Sends heaps over one TCP connection")
+        .def("__init__", [](send_tcp_stream_wrapper *self, thread_pool &pool,
+                            const std::vector<std::pair<std::string, int>> &endpoints,
+                            const stream_config &config, std::size_t buffer_size)
+        {
+            if (endpoints.size() != 1)
+                throw std::invalid_argument("TcpStream needs exactly one endpoint");
+            boost::asio::ip::tcp::resolver resolver(pool.get_io_context());
+            auto results = resolver.resolve(endpoints[0].first, std::to_string(endpoints[0].second),
+                                            boost::asio::ip::resolver_base::numeric_service);
+            new (self) send_tcp_stream_wrapper();
+            nb::gil_scoped_release release;     // connecting may take a while
+            self->stream = std::make_unique<send::tcp_stream>(pool, results.begin()->endpoint(), config,
+                                                              buffer_size);
+        }, "thread_pool"_a, "endpoints"_a, "config"_a = stream_config(),
+           "buffer_size"_a = send::tcp_stream::default_buffer_size, nb::keep_alive<1, 2>());
 
     nb::class_<send_inproc_stream_wrapper, send_stream_wrapper>(m, "InprocStream",
                                                       "Sends heaps into in-process queues")

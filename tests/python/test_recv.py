@@ -229,3 +229,30 @@ def test_asyncio_receive():
         return n
 
     assert asyncio.run(main()) == 6
+
+
+def test_tcp_round_trip():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    pool = lightspead.ThreadPool()
+    stream = lightspead.recv.Stream(pool)
+    stream.add_tcp_reader(port, bind_hostname="127.0.0.1")
+    sender = lightspead.send.TcpStream(pool, [("127.0.0.1", port)])
+    ig = make_group()
+    for i in range(3):
+        for name, value in values(i).items():
+            ig[name].value = value
+        sender.send_heap(ig.get_heap())
+    del sender          # closing the connection ends the stream
+    received = lightspead.ItemGroup()
+    n = 0
+    for i, heap in enumerate(stream):
+        received.update(heap)
+        check_values(received, i)
+        n += 1
+    assert n == 3
+    with pytest.raises(ConnectionRefusedError):
+        lightspead.send.TcpStream(pool, [("127.0.0.1", port)])
+    with pytest.raises(ValueError):
+        lightspead.send.TcpStream(pool, [])

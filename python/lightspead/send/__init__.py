@@ -10,6 +10,7 @@ from .._lightspead.send import (  # noqa: F401
     BytesStream,
     InprocStream,
     StreamConfig,
+    TcpStream,
     UdpStream,
     _RawHeap,
 )

@@ -5,6 +5,7 @@ watches, not by a thread per stream."""
 import asyncio
 
 from . import BytesStream as _BytesStream
+from . import TcpStream as _TcpStream
 from . import UdpStream as _UdpStream
 
 
@@ -61,4 +62,12 @@ class BytesStream(_AsyncStream, _BytesStream):
 
     def __init__(self, *args, **kwargs):
         _BytesStream.__init__(self, *args, **kwargs)
+        self._async_setup()
+
+
+class TcpStream(_AsyncStream, _TcpStream):
+    """:class:`lightspead.send.TcpStream` with ``async_send_heap``."""
+
+    def __init__(self, *args, **kwargs):
+        _TcpStream.__init__(self, *args, **kwargs)
         self._async_setup()
