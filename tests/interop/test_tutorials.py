@@ -111,3 +111,45 @@ def test_python_tut_9_receives_cpp_tut_8(build_dir, free_udp_port):
     assert lines[-1] == "Received 5 heaps"
     powers = [float(line.split("Power:")[1]) for line in lines if line.startswith("Timestamp:")]
     assert powers == [float(i * i) for i in range(5)]
+
+
+@pytest.mark.parametrize("program,options", [
+    ("tut_4_send_perf.py", ["-n", "10"]),
+    ("tut_5_send_pipeline.py", ["-n", "10"]),
+    ("tut_6_send_pktsize.py", ["-n", "10", "-p", "9000"]),
+])
+def test_python_tutorial_senders(program, options, free_udp_port):
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "tutorial", program)
+    stdout, heaps = run_and_receive([sys.executable, path, *options, "127.0.0.1", str(free_udp_port)],
+                                    free_udp_port)
+    assert re.fullmatch(r"[0-9.]+ MB/s\n", stdout)
+    check_heaps(heaps, 10, 1024 * 1024, filled=True)
+
+
+def test_python_tut_2_send():
+    program = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "tutorial", "tut_2_send.py")
+    _, heaps = run_and_receive([sys.executable, program], TUTORIAL_PORT, max_size=1500)
+    check_heaps(heaps, 100, 1024 * 1024, filled=False)
+
+
+@pytest.mark.parametrize("program", ["tut_3_recv.py", "tut_7_recv_power.py"])
+def test_python_tutorial_receivers(program, build_dir):
+    import time
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "tutorial", program)
+    args = [] if program == "tut_3_recv.py" else [str(TUTORIAL_PORT)]
+    receiver = subprocess.Popen([sys.executable, path, *args], stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.5)
+        sender = os.path.join(build_dir, "examples", "tutorial", "tut_4_send_perf")
+        subprocess.run([sender, "-n", "3", "127.0.0.1", str(TUTORIAL_PORT)], check=True,
+                       capture_output=True, timeout=60)
+        out, _ = receiver.communicate(timeout=60)
+    finally:
+        if receiver.poll() is None:
+            receiver.kill()
+    lines = out.splitlines()
+    if program == "tut_3_recv.py":
+        assert lines == [f"Received heap {i + 1} timestamp {i * 1048576} first sample {i}" for i in range(3)]
+    else:
+        assert lines[-1] == "Received 3 heaps"
+        assert [float(line.split("Power:")[1]) for line in lines[:-1]] == [0.0, 1.0, 4.0]
