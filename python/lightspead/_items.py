@@ -3,6 +3,7 @@ their values become bytes (the Python-specific part of the API)."""
 
 import ast
 import numbers
+import struct
 
 import numpy as np
 
@@ -144,6 +145,77 @@ class Descriptor:
         return self.id, self.name, self.description, list(self.format), shape, ""
 
 
+def _tuple_array(value, ndim, nfields, name):
+    """An object array of the item's shape whose elements are tuples of
+    ``nfields`` fields (for formats with several fields)."""
+    if ndim == 0:
+        value = tuple(value.tolist() if isinstance(value, np.void) else value)
+        if len(value) != nfields:
+            raise ValueError(f"item {name!r}: each element needs {nfields} fields")
+        out = np.empty((), dtype=object)
+        out[()] = value
+        return out
+    if isinstance(value, np.ndarray) and value.dtype.names is not None:
+        value = value.tolist()      # structured array: elements become tuples
+    elif isinstance(value, np.void):
+        value = value.tolist()
+    array = np.array(value, dtype=object)
+    if array.ndim != ndim + 1 or array.shape[-1] != nfields:
+        raise ValueError(f"item {name!r}: value must be an array of {nfields}-field elements")
+    out = np.empty(array.shape[:-1], dtype=object)
+    for index in np.ndindex(out.shape):
+        out[index] = tuple(array[index])
+    return out
+
+
+# numpy dtype of each field of a decoded multi-field element
+_FIELD_DTYPES = {
+    "u": lambda bits: np.dtype(object),
+    "i": lambda bits: np.dtype(object),
+    "f": lambda bits: np.dtype(f"=f{bits // 8}"),
+    "c": lambda bits: np.dtype("S1"),
+    "b": lambda bits: np.dtype("?"),
+}
+
+
+def _field_bits(code, bits, value, name):
+    """One field of a bit-packed element as an unsigned integer of ``bits``."""
+    if code == "u":
+        value = int(value)
+        if not 0 <= value < (1 << bits):
+            raise ValueError(f"item {name!r}: {value} does not fit in {bits} unsigned bits")
+        return value
+    if code == "i":
+        value = int(value)
+        if not -(1 << (bits - 1)) <= value < (1 << (bits - 1)):
+            raise ValueError(f"item {name!r}: {value} does not fit in {bits} signed bits")
+        return value & ((1 << bits) - 1)
+    if code == "f":
+        return int.from_bytes(struct.pack(">f" if bits == 32 else ">d", float(value)), "big")
+    if code == "c":
+        if isinstance(value, (bytes, np.bytes_)):
+            value = value[0] if len(value) == 1 else None
+        elif isinstance(value, str):
+            value = ord(value) if len(value) == 1 else None
+        if value is None or not 0 <= int(value) < 256:
+            raise ValueError(f"item {name!r}: 'c' fields hold single characters")
+        return int(value)
+    return int(bool(value))     # "b"
+
+
+def _field_value(code, bits, raw):
+    """The Python value of one bit-packed field."""
+    if code == "u":
+        return raw
+    if code == "i":
+        return raw - (1 << bits) if raw >> (bits - 1) else raw
+    if code == "f":
+        return struct.unpack(">f" if bits == 32 else ">d", raw.to_bytes(bits // 8, "big"))[0]
+    if code == "c":
+        return bytes([raw])
+    return bool(raw)
+
+
 def _parse_numpy_header(text):
     """(dtype, order, shape) from a .npy-style header; ValueError if it is
     not exactly a dict with descr, fortran_order and shape."""
@@ -183,12 +255,29 @@ class Item(Descriptor):
         self._value = new_value
         self.version += 1
 
+    def _packed_bytes(self, array):
+        """Encode any format (several fields, any widths) as a big-endian
+        bit stream, most significant bit first, padded with zero bits to a
+        whole byte. The general (slow) path."""
+        fields = self.format
+        acc = 0
+        nbits = 0
+        for element in array.reshape(-1) if array.ndim else [array[()]]:
+            parts = element if len(fields) > 1 else (element,)
+            if len(parts) != len(fields):
+                raise ValueError(f"item {self.name!r}: each element needs {len(fields)} fields")
+            for (code, bits), part in zip(fields, parts):
+                acc = (acc << bits) | _field_bits(code, bits, part, self.name)
+                nbits += bits
+        pad = -nbits % 8
+        return (acc << pad).to_bytes((nbits + pad) // 8, "big")
+
     def _bytes_of_integers(self, values):
         """Encode a one-field integer format of any whole-byte width."""
         code, bits = self.format[0]
         nbytes = bits // 8
         if bits % 8 != 0 or bits > 64 or len(self.format) != 1 or code not in "ui":
-            raise ValueError(f"format {self.format} is not supported for sending yet")
+            return self._packed_bytes(np.asarray(values, dtype=object))
         signed = code == "i"
         limit = 1 << (bits - 1) if signed else 1 << bits
         low = -limit if signed else 0
@@ -198,11 +287,33 @@ class Item(Descriptor):
         wide = values.astype(">i8" if signed else ">u8")
         return np.ascontiguousarray(wide).view(np.uint8).reshape(-1, 8)[:, 8 - nbytes:].tobytes()
 
+    def _unpacked(self, data, count):
+        """Decode ``count`` elements of any format from a bit stream (the
+        general, slow path): ints, floats, bytes or bools, or tuples of them
+        for several fields."""
+        acc = int.from_bytes(bytes(data), "big")
+        total = len(data) * 8
+        pos = 0
+        if len(self.format) > 1:
+            # A structured array, one field per format entry (as the reference)
+            out = np.empty(count, dtype=[(f"f{i}", _FIELD_DTYPES[code](bits))
+                                         for i, (code, bits) in enumerate(self.format)])
+        else:
+            out = np.empty(count, dtype=object)
+        for k in range(count):
+            parts = []
+            for code, bits in self.format:
+                raw = (acc >> (total - pos - bits)) & ((1 << bits) - 1)
+                pos += bits
+                parts.append(_field_value(code, bits, raw))
+            out[k] = tuple(parts) if len(parts) > 1 else parts[0]
+        return out
+
     def _integers_from_bytes(self, data, count):
         """Decode a one-field integer format of any whole-byte width."""
         code, bits = self.format[0]
         if bits % 8 != 0 or bits > 64 or len(self.format) != 1 or code not in "ui":
-            raise ValueError(f"format {self.format} is not supported for receiving yet")
+            return self._unpacked(data, count)
         nbytes = bits // 8
         raw = np.frombuffer(data, np.uint8, count * nbytes).reshape(count, nbytes)
         wide = np.zeros((count, 8), np.uint8)
@@ -231,18 +342,16 @@ class Item(Descriptor):
         for dim in self.shape:
             if dim is not None:
                 fixed *= dim
-        element_bytes = itemsize_bits // 8 if itemsize_bits % 8 == 0 else None
-        if element_bytes is None:
-            raise ValueError(f"item {self.name!r}: bit-packed formats are not supported for receiving yet")
         if self.is_variable_size():
-            if fixed == 0 or len(data) % (fixed * element_bytes):
-                raise ValueError(f"item {self.name!r}: {len(data)} bytes do not fill its shape")
-            count = len(data) // element_bytes
+            # As many whole elements as the bytes hold (padding bits at the end)
+            if fixed == 0:
+                raise ValueError(f"item {self.name!r}: a zero-sized fixed part cannot be variable")
+            count = (len(data) * 8 // (itemsize_bits * fixed)) * fixed
             shape = tuple(count // fixed if dim is None else dim for dim in self.shape)
         else:
             count = fixed
             shape = self.shape
-            if len(data) < count * element_bytes:
+            if len(data) * 8 < count * itemsize_bits:
                 raise ValueError(f"item {self.name!r}: {len(data)} bytes are too few for shape {shape}")
         if self._fast_dtype is not None:
             if self._fast_dtype.kind == "S" and len(shape) == 1:
@@ -266,6 +375,8 @@ class Item(Descriptor):
         if self._fast_dtype is not None and self._fast_dtype.kind == "S" and isinstance(value, (str, bytes)):
             data = value.encode("ascii") if isinstance(value, str) else value
             array = np.frombuffer(data, np.uint8)
+        elif self._fast_dtype is None and len(self.format) > 1:
+            array = _tuple_array(value, len(self.shape), len(self.format), self.name)
         elif self._fast_dtype is not None:
             try:
                 array = np.asarray(value, dtype=self._fast_dtype)
@@ -276,7 +387,9 @@ class Item(Descriptor):
         if not self.compatible_shape(array.shape):
             raise ValueError(f"value of shape {array.shape} does not fit item {self.name!r} of shape {self.shape}")
         if self._fast_dtype is None:
-            return self._bytes_of_integers(array)
+            if len(self.format) == 1 and self.format[0][0] in "ui" and array.dtype != object:
+                return self._bytes_of_integers(array)
+            return self._packed_bytes(np.asarray(value, dtype=object) if array.dtype != object else array)
         if self.order == "F":
             # The transpose of a Fortran-ordered array is C-contiguous with
             # the same bytes.

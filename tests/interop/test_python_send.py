@@ -41,3 +41,41 @@ def stream_bytes(module, bits, max_packet_size):
 @pytest.mark.parametrize("max_packet_size", [1472, 9000, 88])
 def test_same_bytes_as_spead2(bits, max_packet_size):
     assert stream_bytes(lightspead, bits, max_packet_size) == stream_bytes(spead2, bits, max_packet_size)
+
+
+def packed_bytes(module):
+    ig = module.send.ItemGroup()
+    ig.add_item(0x2000, "five", "5-bit unsigned", shape=(7,), format=[("u", 5)])
+    ig.add_item(0x2001, "mixed", "u4 i12 b8", shape=(3,), format=[("u", 4), ("i", 12), ("b", 8)])
+    ig.add_item(0x2002, "fc", "f32 and a char", shape=(), format=[("f", 32), ("c", 8)])
+    ig.add_item(0x2003, "var", "variable 3-bit", shape=(None,), format=[("i", 3)])
+    thread_pool = module.ThreadPool()
+    stream = module.send.BytesStream(thread_pool, module.send.StreamConfig())
+    for i in range(3):
+        ig["five"].value = [(k * 5 + i) % 32 for k in range(7)]
+        ig["mixed"].value = [(k + i, -100 * k + i, bool(k % 2)) for k in range(3)]
+        ig["fc"].value = (1.25 * i, b"abc"[i:i + 1])
+        ig["var"].value = [(-4 + (k + i) % 8) for k in range(i + 2)]
+        stream.send_heap(ig.get_heap())
+    stream.send_heap(ig.get_end())
+    return stream.getvalue()
+
+
+def test_bit_packed_bytes_and_values_match_spead2():
+    ours, theirs = packed_bytes(lightspead), packed_bytes(spead2)
+    assert ours == theirs
+
+    def decode(module):
+        pool = module.ThreadPool()
+        stream = module.recv.Stream(pool)
+        stream.add_buffer_reader(theirs)
+        ig = module.ItemGroup()
+        out = []
+        for heap in stream:
+            ig.update(heap)
+            out.append({name: (item.value.tolist() if hasattr(item.value, "tolist") else item.value,
+                               str(getattr(item.value, "dtype", type(item.value))))
+                        for name, item in ig.items()})
+        return out
+
+    assert decode(lightspead) == decode(spead2)

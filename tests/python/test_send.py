@@ -121,9 +121,23 @@ def test_item_buffer_errors():
     small = lightspead.Item(0x1001, "s", "", shape=(), format=[("u", 8)], value=256)
     with pytest.raises(ValueError, match="fit"):
         small.to_buffer()
-    odd = lightspead.Item(0x1002, "o", "", shape=(), format=[("u", 5)], value=3)
-    with pytest.raises(ValueError, match="not supported"):
+    odd = lightspead.Item(0x1002, "o", "", shape=(), format=[("u", 5)], value=32)
+    with pytest.raises(ValueError, match="fit"):
         odd.to_buffer()
+    pair = lightspead.Item(0x1003, "p", "", shape=(1,), format=[("u", 4), ("i", 4)], value=[(1, 2, 3)])
+    with pytest.raises(ValueError, match="2-field"):
+        pair.to_buffer()
+
+
+def test_bit_packed_formats():
+    five = lightspead.Item(0x1000, "five", "", shape=(3,), format=[("u", 5)], value=[1, 2, 31])
+    # 00001 00010 11111 + one padding bit = 0000 1000 1011 1110
+    assert bytes(five.to_buffer()) == bytes([0b00001000, 0b10111110])
+    mixed = lightspead.Item(0x1001, "mixed", "", shape=(2,), format=[("u", 4), ("i", 12), ("b", 8)],
+                            value=[(3, -2, True), (15, 100, False)])
+    assert bytes(mixed.to_buffer()) == bytes([0x3F, 0xFE, 0x01, 0xF0, 0x64, 0x00])
+    floats = lightspead.Item(0x1002, "fl", "", shape=(), format=[("f", 32), ("c", 8)], value=(1.5, b"z"))
+    assert bytes(floats.to_buffer()) == bytes([0x3F, 0xC0, 0, 0]) + b"z"
 
 
 def test_item_group_ids_names_replacement():
