@@ -1,0 +1,118 @@
+"""C++ core of lightspead (use the lightspead package, not this module)"""
+
+from collections.abc import Sequence
+from typing import overload
+
+from lightspead._lightspead import recv as recv, send as send
+
+
+BUG_COMPAT_DESCRIPTOR_WIDTHS: int = 1
+
+BUG_COMPAT_SHAPE_BIT_1: int = 2
+
+BUG_COMPAT_SWAP_ENDIAN: int = 4
+
+BUG_COMPAT_PYSPEAD_0_5_2: int = 7
+
+NULL_ID: int = 0
+
+HEAP_CNT_ID: int = 1
+
+HEAP_LENGTH_ID: int = 2
+
+PAYLOAD_OFFSET_ID: int = 3
+
+PAYLOAD_LENGTH_ID: int = 4
+
+DESCRIPTOR_ID: int = 5
+
+STREAM_CTRL_ID: int = 6
+
+DESCRIPTOR_NAME_ID: int = 16
+
+DESCRIPTOR_DESCRIPTION_ID: int = 17
+
+DESCRIPTOR_SHAPE_ID: int = 18
+
+DESCRIPTOR_FORMAT_ID: int = 19
+
+DESCRIPTOR_ID_ID: int = 20
+
+DESCRIPTOR_DTYPE_ID: int = 21
+
+CTRL_STREAM_START: int = 0
+
+CTRL_DESCRIPTOR_REISSUE: int = 1
+
+CTRL_STREAM_STOP: int = 2
+
+CTRL_DESCRIPTOR_UPDATE: int = 3
+
+MEMCPY_STD: int = 0
+
+MEMCPY_NONTEMPORAL: int = 1
+
+class Flavour:
+    """A SPEAD flavour: SPEAD-64-A with PySPEAD compatibility bits"""
+
+    def __init__(self, version: int = 4, item_pointer_bits: int = 64, heap_address_bits: int = 40, bug_compat: int = 0) -> None: ...
+
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def item_pointer_bits(self) -> int: ...
+
+    @property
+    def heap_address_bits(self) -> int: ...
+
+    @property
+    def bug_compat(self) -> int: ...
+
+    def __eq__(self, arg: Flavour, /) -> bool: ...
+
+    def __repr__(self) -> str: ...
+
+class ThreadPool:
+    """Worker threads that run streams' I/O"""
+
+    def __init__(self, threads: int = 1, affinity: Sequence[int] = []) -> None: ...
+
+    @staticmethod
+    def set_affinity(core: int) -> None:
+        """Pin the calling thread to CPU core"""
+
+    def stop(self) -> None:
+        """Finish queued work and join the threads (idempotent)"""
+
+class Stopped(Exception):
+    pass
+
+class Empty(Exception):
+    pass
+
+class MemoryAllocator:
+    """Allocates heap payload memory (new[])"""
+
+    def __init__(self) -> None: ...
+
+class MmapAllocator(MemoryAllocator):
+    """Allocates with mmap, optionally huge pages and pre-faulted"""
+
+    def __init__(self, prefer_huge: bool = False, prefault: bool = False) -> None: ...
+
+class MemoryPool(MemoryAllocator):
+    """Recycles pre-touched payload buffers"""
+
+    @overload
+    def __init__(self, lower: int, upper: int, max_free: int, initial: int, allocator: MemoryAllocator | None = None) -> None: ...
+
+    @overload
+    def __init__(self, thread_pool: ThreadPool, lower: int, upper: int, max_free: int, initial: int, low_water: int, allocator: MemoryAllocator | None = None) -> None: ...
+
+class InprocQueue:
+    """In-process packet queue between a send and a receive stream"""
+
+    def __init__(self) -> None: ...
+
+    def stop(self) -> None: ...

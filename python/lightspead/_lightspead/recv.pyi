@@ -1,0 +1,134 @@
+"""Receiving"""
+
+from typing import overload
+
+import lightspead._lightspead
+
+
+class StreamConfig:
+    """Settings of a receive stream"""
+
+    def __init__(self, *, max_heaps: int = 4, substreams: int = 1, bug_compat: int = 0, memcpy: int = 0, memory_allocator: lightspead._lightspead.MemoryAllocator | None = None, stop_on_stop_item: bool = True, allow_unsized_heaps: bool = True, allow_out_of_order: bool = False, explicit_start: bool = False, max_heap_size: int = 1073741824) -> None: ...
+
+    @property
+    def max_heaps(self) -> int: ...
+
+    @max_heaps.setter
+    def max_heaps(self, arg: int, /) -> None: ...
+
+    @property
+    def substreams(self) -> int: ...
+
+    @substreams.setter
+    def substreams(self, arg: int, /) -> None: ...
+
+    @property
+    def bug_compat(self) -> int: ...
+
+    @bug_compat.setter
+    def bug_compat(self, arg: int, /) -> None: ...
+
+    @property
+    def memcpy(self) -> int: ...
+
+    @memcpy.setter
+    def memcpy(self, arg: int, /) -> None: ...
+
+    @property
+    def memory_allocator(self) -> lightspead._lightspead.MemoryAllocator: ...
+
+    @memory_allocator.setter
+    def memory_allocator(self, arg: lightspead._lightspead.MemoryAllocator, /) -> None: ...
+
+    @property
+    def stop_on_stop_item(self) -> bool: ...
+
+    @stop_on_stop_item.setter
+    def stop_on_stop_item(self, arg: bool, /) -> None: ...
+
+    @property
+    def allow_unsized_heaps(self) -> bool: ...
+
+    @allow_unsized_heaps.setter
+    def allow_unsized_heaps(self, arg: bool, /) -> None: ...
+
+    @property
+    def allow_out_of_order(self) -> bool: ...
+
+    @allow_out_of_order.setter
+    def allow_out_of_order(self, arg: bool, /) -> None: ...
+
+    @property
+    def explicit_start(self) -> bool: ...
+
+    @explicit_start.setter
+    def explicit_start(self, arg: bool, /) -> None: ...
+
+    @property
+    def max_heap_size(self) -> int: ...
+
+    @max_heap_size.setter
+    def max_heap_size(self, arg: int, /) -> None: ...
+
+DEFAULT_MAX_HEAPS: int = 4
+
+class RingStreamConfig:
+    """Settings of a stream's ringbuffer"""
+
+    def __init__(self, *, heaps: int = 4, contiguous_only: bool = True) -> None: ...
+
+    @property
+    def heaps(self) -> int: ...
+
+    @heaps.setter
+    def heaps(self, arg: int, /) -> None: ...
+
+    @property
+    def contiguous_only(self) -> bool: ...
+
+    @contiguous_only.setter
+    def contiguous_only(self, arg: bool, /) -> None: ...
+
+class RawItem:
+    """An item of a received heap; its bytes through the buffer protocol"""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def is_immediate(self) -> bool: ...
+
+    @property
+    def immediate_value(self) -> int: ...
+
+    def __len__(self) -> int: ...
+
+class Heap:
+    """A complete received heap"""
+
+    @property
+    def cnt(self) -> int: ...
+
+    @property
+    def flavour(self) -> lightspead._lightspead.Flavour: ...
+
+    def get_items(self) -> list[RawItem]: ...
+
+    def get_descriptors(self) -> list[tuple[int, bytes, bytes, list[tuple[str, int]], list[int], bytes]]: ...
+
+    def is_start_of_stream(self) -> bool: ...
+
+    def is_end_of_stream(self) -> bool: ...
+
+class StreamStats:
+    """A snapshot of a stream's statistics"""
+
+    @overload
+    def __getitem__(self, arg: str, /) -> int: ...
+
+    @overload
+    def __getitem__(self, arg: int, /) -> int: ...
+
+    def __len__(self) -> int: ...
+
+    def keys(self) -> list[str]: ...
