@@ -50,3 +50,25 @@ from .recv import asyncio as _recv_asyncio  # noqa: F401,E402
 from .send import asyncio as _send_asyncio  # noqa: F401,E402
 
 __version__ = "0.1.0"
+
+
+def parse_range_list(ranges):
+    """Expand a comma-separated list of numbers and inclusive ranges, as
+    used for CPU core lists: ``"0-3,6"`` gives ``[0, 1, 2, 3, 6]``. An
+    empty string gives an empty list; anything else malformed raises
+    ValueError."""
+    if not ranges:
+        return []
+    out = []
+    for part in ranges.split(","):
+        if "-" in part[1:]:
+            first, last = part.split("-", 1) if not part.startswith("-") else (part, None)
+            if last is None:
+                raise ValueError(f"bad range {part!r}")
+            first, last = int(first), int(last)
+            if first > last:
+                raise ValueError(f"range {part!r} runs backwards")
+            out.extend(range(first, last + 1))
+        else:
+            out.append(int(part))
+    return out

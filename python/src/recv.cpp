@@ -185,9 +185,40 @@ void register_recv(nb::module_ &m)
         .def("is_end_of_stream", [](const recv_heap_wrapper &h) { return h.heap.is_end_of_stream(); });
 
     nb::class_<recv::stream_stats>(m, "StreamStats", "A snapshot of a stream's statistics")
-        .def("__getitem__", [](const recv::stream_stats &s, const std::string &name) { return s[name]; })
+        .def("__getitem__", [](const recv::stream_stats &s, const std::string &name)
+        {
+            try
+            {
+                return s[name];
+            }
+            catch (std::out_of_range &)
+            {
+                throw nb::key_error(name.c_str());
+            }
+        })
         .def("__getitem__", [](const recv::stream_stats &s, std::size_t index) { return s[index]; })
         .def("__len__", &recv::stream_stats::size)
+        .def("__contains__", [](const recv::stream_stats &s, const std::string &name)
+        {
+            for (const auto &c : s.get_config())
+                if (c.name == name)
+                    return true;
+            return false;
+        })
+        .def("values", [](const recv::stream_stats &s)
+        {
+            std::vector<std::uint64_t> out;
+            for (std::size_t i = 0; i < s.size(); i++)
+                out.push_back(s[i]);
+            return out;
+        })
+        .def("items", [](const recv::stream_stats &s)
+        {
+            std::vector<std::pair<std::string, std::uint64_t>> out;
+            for (std::size_t i = 0; i < s.size(); i++)
+                out.emplace_back(s.get_config()[i].name, s[i]);
+            return out;
+        })
         .def("keys", [](const recv::stream_stats &s)
         {
             std::vector<std::string> names;

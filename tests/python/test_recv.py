@@ -256,3 +256,28 @@ def test_tcp_round_trip():
         lightspead.send.TcpStream(pool, [("127.0.0.1", port)])
     with pytest.raises(ValueError):
         lightspead.send.TcpStream(pool, [])
+
+
+def test_stats_access():
+    pool = lightspead.ThreadPool()
+    stream = lightspead.recv.Stream(pool)
+    stream.add_buffer_reader(sent_bytes(2))
+    list(stream)
+    stats = stream.stats
+    assert stats["heaps"] == 2 and stats[0] == 2       # by name and by index
+    assert "heaps" in stats and "nope" not in stats
+    assert dict(stats.items())["heaps"] == 2
+    assert len(stats.values()) == len(stats.keys()) == len(stats)
+    with pytest.raises(KeyError):
+        stats["nope"]
+    with pytest.raises(IndexError):
+        stats[len(stats)]
+
+
+def test_parse_range_list():
+    assert lightspead.parse_range_list("") == []
+    assert lightspead.parse_range_list("0-3,6") == [0, 1, 2, 3, 6]
+    assert lightspead.parse_range_list("5") == [5]
+    for bad in ["a", "3-1", "1-", "1,,2"]:
+        with pytest.raises(ValueError):
+            lightspead.parse_range_list(bad)
