@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -44,10 +45,17 @@ struct recv_heap_wrapper
     explicit recv_heap_wrapper(recv::heap &&h) : heap(std::move(h)) {}
 };
 
+/// What is known of a heap that did not complete.
+struct incomplete_wrapper
+{
+    recv::incomplete_heap heap;
+    explicit incomplete_wrapper(recv::incomplete_heap &&h) : heap(std::move(h)) {}
+};
+
 /// One item of a received heap; exposes its bytes with the buffer protocol.
 struct raw_item
 {
-    std::shared_ptr<recv_heap_wrapper> owner;
+    std::shared_ptr<const void> owner;      // the heap whose memory item points into
     recv::item item;
 };
 
@@ -87,6 +95,13 @@ boost::asio::ip::address address_or_any(const std::string &host, bool v6 = false
 nb::object wrap_heap(recv::heap &&h)
 {
     return nb::cast(std::make_shared<recv_heap_wrapper>(std::move(h)));
+}
+
+nb::object wrap_any(recv::ring_stream::any_heap &&h)
+{
+    if (auto *complete = std::get_if<recv::heap>(&h))
+        return wrap_heap(std::move(*complete));
+    return nb::cast(std::make_shared<incomplete_wrapper>(std::move(std::get<recv::incomplete_heap>(h))));
 }
 
 } // anonymous namespace
@@ -184,6 +199,21 @@ void register_recv(nb::module_ &m)
         .def("is_start_of_stream", [](const recv_heap_wrapper &h) { return h.heap.is_start_of_stream(); })
         .def("is_end_of_stream", [](const recv_heap_wrapper &h) { return h.heap.is_end_of_stream(); });
 
+    nb::class_<incomplete_wrapper>(m, "IncompleteHeap",
+                                   "A heap that did not complete (queued when contiguous_only is False)")
+        .def_prop_ro("cnt", [](const incomplete_wrapper &h) { return h.heap.get_cnt(); })
+        .def_prop_ro("flavour", [](const incomplete_wrapper &h) { return h.heap.get_flavour(); })
+        .def_prop_ro("heap_length", [](const incomplete_wrapper &h) { return h.heap.get_heap_length(); })
+        .def_prop_ro("received_length", [](const incomplete_wrapper &h) { return h.heap.get_received_length(); })
+        .def_prop_ro("payload_ranges", [](const incomplete_wrapper &h) { return h.heap.get_payload_ranges(); })
+        .def("get_items", [](std::shared_ptr<incomplete_wrapper> h)
+        {
+            std::vector<raw_item> out;
+            for (const auto &it : h->heap.get_items())
+                out.push_back(raw_item{h, it});
+            return out;
+        }, "The immediate items that arrived");
+
     nb::class_<recv::stream_stats>(m, "StreamStats", "A snapshot of a stream's statistics")
         .def("__getitem__", [](const recv::stream_stats &s, const std::string &name)
         {
@@ -274,19 +304,30 @@ void register_recv(nb::module_ &m)
             // Wait with the GIL released, checking for Ctrl-C every 50 ms
             for (;;)
             {
-                std::optional<recv::heap> h;
+                std::optional<recv::ring_stream::any_heap> h;
                 {
                     nb::gil_scoped_release release;
-                    h = s.stream->pop_for(std::chrono::milliseconds(50));
+                    if (s.stream->get_ring_config().get_contiguous_only())
+                    {
+                        if (auto complete = s.stream->pop_for(std::chrono::milliseconds(50)))
+                            h.emplace(std::move(*complete));
+                    }
+                    else
+                        h = s.stream->pop_any_for(std::chrono::milliseconds(50));
                 }
                 if (h)
-                    return wrap_heap(std::move(*h));
+                    return wrap_any(std::move(*h));
                 if (PyErr_CheckSignals() != 0)
                     throw nb::python_error();
             }
-        }, "Wait for the next complete heap; raises Stopped at the end of the stream")
-        .def("get_nowait", [](recv_stream_wrapper &s) { return wrap_heap(s.stream->try_pop()); },
-             "The next complete heap, or raise Empty (or Stopped)")
+        }, "Wait for the next heap (an IncompleteHeap too when contiguous_only is False); "
+           "raises Stopped at the end of the stream")
+        .def("get_nowait", [](recv_stream_wrapper &s)
+        {
+            if (s.stream->get_ring_config().get_contiguous_only())
+                return wrap_heap(s.stream->try_pop());
+            return wrap_any(s.stream->try_pop_any());
+        }, "The next heap, or raise Empty (or Stopped)")
         .def_prop_ro("fd", [](const recv_stream_wrapper &s) { return s.stream->get_fd(); },
                      "Readable when a heap is queued or the stream stops (for event loops)")
         .def_prop_ro("stats", [](const recv_stream_wrapper &s) { return s.stream->get_stats(); })

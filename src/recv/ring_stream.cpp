@@ -117,6 +117,16 @@ ring_stream::any_heap ring_stream::pop_any()
     return ring.pop();
 }
 
+std::optional<ring_stream::any_heap> ring_stream::pop_any_for(std::chrono::steady_clock::duration timeout)
+{
+    return ring.pop_for(timeout);
+}
+
+ring_stream::any_heap ring_stream::try_pop_any()
+{
+    return ring.try_pop();
+}
+
 void ring_stream::iterator::advance()
 {
     try

@@ -281,3 +281,34 @@ def test_parse_range_list():
     for bad in ["a", "3-1", "1-", "1,,2"]:
         with pytest.raises(ValueError):
             lightspead.parse_range_list(bad)
+
+
+def test_incomplete_heaps_when_asked_for():
+    data = sent_bytes(2)
+    # Drop the second packet: heap 1 cannot complete
+    import struct
+    sizes = []
+    pos = 0
+    while pos < len(data):
+        n = struct.unpack(">H", data[pos + 6:pos + 8])[0]
+        pointers = [struct.unpack(">Q", data[pos + 8 + 8 * k:pos + 16 + 8 * k])[0] for k in range(n)]
+        length = next(p & ((1 << 40) - 1) for p in pointers if (p >> 40) & 0x7FFFFF == 4 and p >> 63)
+        sizes.append(8 + 8 * n + length)
+        pos += sizes[-1]
+    damaged = data[:sizes[0]] + data[sizes[0] + sizes[1]:]
+    pool = lightspead.ThreadPool()
+    stream = lightspead.recv.Stream(pool, lightspead.recv.StreamConfig(),
+                                    lightspead.recv.RingStreamConfig(contiguous_only=False))
+    stream.add_buffer_reader(damaged)
+    heaps = list(stream)
+    kinds = [type(h).__name__ for h in heaps]
+    assert "IncompleteHeap" in kinds and "Heap" in kinds
+    incomplete = next(h for h in heaps if isinstance(h, lightspead.recv.IncompleteHeap))
+    assert incomplete.cnt == 1
+    assert 0 < incomplete.received_length < incomplete.heap_length
+    assert incomplete.payload_ranges[0][0] == 0
+    assert {item.id for item in incomplete.get_items()} >= {0x1600}
+    # With contiguous_only (the default) only complete heaps come out
+    plain = lightspead.recv.Stream(pool)
+    plain.add_buffer_reader(damaged)
+    assert all(isinstance(h, lightspead.recv.Heap) for h in plain)

@@ -94,6 +94,12 @@ public:
     /// The next finished heap, complete or not (waits). @throws ringbuffer_stopped.
     any_heap pop_any();
 
+    /// Like @ref pop_any, waiting at most @a timeout (empty optional: nothing yet).
+    std::optional<any_heap> pop_any_for(std::chrono::steady_clock::duration timeout);
+
+    /// Like @ref pop_any without waiting. @throws ringbuffer_empty, ringbuffer_stopped.
+    any_heap try_pop_any();
+
     /// Stop the stream: the ringbuffer is stopped first, so a network thread
     /// waiting for room is released; heaps already queued can still be popped.
     void stop() override;

@@ -120,6 +120,27 @@ class Heap:
 
     def is_end_of_stream(self) -> bool: ...
 
+class IncompleteHeap:
+    """A heap that did not complete (queued when contiguous_only is False)"""
+
+    @property
+    def cnt(self) -> int: ...
+
+    @property
+    def flavour(self) -> lightspead._lightspead.Flavour: ...
+
+    @property
+    def heap_length(self) -> int: ...
+
+    @property
+    def received_length(self) -> int: ...
+
+    @property
+    def payload_ranges(self) -> list[tuple[int, int]]: ...
+
+    def get_items(self) -> list[RawItem]:
+        """The immediate items that arrived"""
+
 class StreamStats:
     """A snapshot of a stream's statistics"""
 

@@ -4,6 +4,7 @@ from .._lightspead import Stopped
 from .._lightspead.recv import (  # noqa: F401
     DEFAULT_MAX_HEAPS,
     Heap,
+    IncompleteHeap,
     RawItem,
     RingStreamConfig,
     StreamConfig,
