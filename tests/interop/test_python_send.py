@@ -79,3 +79,40 @@ def test_bit_packed_bytes_and_values_match_spead2():
         return out
 
     assert decode(lightspead) == decode(spead2)
+
+
+def structured_bytes(module):
+    dtype = np.dtype([("re", "<i2"), ("im", ">i2"), ("flag", "?")])
+    ig = module.send.ItemGroup()
+    ig.add_item(0x2100, "vis", "structured", shape=(4,), dtype=dtype)
+    ig.add_item(0x2101, "be2d", "big-endian Fortran", shape=(2, 2), dtype=">f8", order="F")
+    thread_pool = module.ThreadPool()
+    stream = module.send.BytesStream(thread_pool, module.send.StreamConfig())
+    for i in range(2):
+        value = np.zeros(4, dtype)
+        value["re"] = np.arange(4) + i
+        value["im"] = -np.arange(4)
+        value["flag"] = [True, False, True, i == 1]
+        ig["vis"].value = value
+        ig["be2d"].value = np.arange(4.0).reshape(2, 2) * (i + 1)
+        stream.send_heap(ig.get_heap())
+    stream.send_heap(ig.get_end())
+    return stream.getvalue()
+
+
+def test_structured_and_non_native_dtypes_match_spead2():
+    ours, theirs = structured_bytes(lightspead), structured_bytes(spead2)
+    assert ours == theirs
+
+    def decode(module):
+        pool = module.ThreadPool()
+        stream = module.recv.Stream(pool)
+        stream.add_buffer_reader(theirs)
+        ig = module.ItemGroup()
+        out = []
+        for heap in stream:
+            ig.update(heap)
+            out.append({name: (item.value.tolist(), str(item.value.dtype)) for name, item in ig.items()})
+        return out
+
+    assert decode(lightspead) == decode(spead2)
