@@ -61,24 +61,26 @@ def packed_bytes(module):
     return stream.getvalue()
 
 
+def decoded_values(module, data):
+    """Every heap's item values (as lists) and their types, after
+    module.ItemGroup.update."""
+    pool = module.ThreadPool()
+    stream = module.recv.Stream(pool)
+    stream.add_buffer_reader(data)
+    ig = module.ItemGroup()
+    out = []
+    for heap in stream:
+        ig.update(heap)
+        out.append({name: (item.value.tolist() if hasattr(item.value, "tolist") else item.value,
+                           str(getattr(item.value, "dtype", type(item.value))))
+                    for name, item in ig.items()})
+    return out
+
+
 def test_bit_packed_bytes_and_values_match_spead2():
     ours, theirs = packed_bytes(lightspead), packed_bytes(spead2)
     assert ours == theirs
-
-    def decode(module):
-        pool = module.ThreadPool()
-        stream = module.recv.Stream(pool)
-        stream.add_buffer_reader(theirs)
-        ig = module.ItemGroup()
-        out = []
-        for heap in stream:
-            ig.update(heap)
-            out.append({name: (item.value.tolist() if hasattr(item.value, "tolist") else item.value,
-                               str(getattr(item.value, "dtype", type(item.value))))
-                        for name, item in ig.items()})
-        return out
-
-    assert decode(lightspead) == decode(spead2)
+    assert decoded_values(lightspead, theirs) == decoded_values(spead2, theirs)
 
 
 def structured_bytes(module):
@@ -103,16 +105,4 @@ def structured_bytes(module):
 def test_structured_and_non_native_dtypes_match_spead2():
     ours, theirs = structured_bytes(lightspead), structured_bytes(spead2)
     assert ours == theirs
-
-    def decode(module):
-        pool = module.ThreadPool()
-        stream = module.recv.Stream(pool)
-        stream.add_buffer_reader(theirs)
-        ig = module.ItemGroup()
-        out = []
-        for heap in stream:
-            ig.update(heap)
-            out.append({name: (item.value.tolist(), str(item.value.dtype)) for name, item in ig.items()})
-        return out
-
-    assert decode(lightspead) == decode(spead2)
+    assert decoded_values(lightspead, theirs) == decoded_values(spead2, theirs)
