@@ -14,6 +14,7 @@
 #include <boost/asio/use_future.hpp>
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/optional.h>
+#include <nanobind/stl/tuple.h>
 #include <nanobind/stl/pair.h>
 #include <nanobind/stl/shared_ptr.h>
 #include <nanobind/stl/string.h>
@@ -66,6 +67,49 @@ public:
 
     std::unique_ptr<send::stream> stream;
     std::shared_ptr<pollable_queue<completion>> completions = std::make_shared<pollable_queue<completion>>();
+
+    using reference = std::tuple<send_heap_wrapper *, s_item_pointer_t, std::size_t>;
+
+    static std::vector<send::heap_reference> to_refs(const std::vector<reference> &refs)
+    {
+        std::vector<send::heap_reference> out;
+        for (const auto &[h, cnt, substream] : refs)
+        {
+            if (!h)
+                throw std::invalid_argument("a heap reference needs a heap");
+            out.emplace_back(h->heap, cnt, substream);
+        }
+        return out;
+    }
+
+    item_pointer_t send_heaps(const std::vector<reference> &refs, send::group_mode mode)
+    {
+        auto r = to_refs(refs);
+        auto f = stream->async_send_heaps(r, boost::asio::use_future, mode);
+        try
+        {
+            return wait_releasing_gil(f);
+        }
+        catch (boost::system::system_error &e)
+        {
+            PyErr_SetObject(PyExc_OSError,
+                            nb::make_tuple(e.code().value(), e.code().message()).ptr());
+            throw nb::python_error();
+        }
+    }
+
+    void async_send_heaps(const std::vector<reference> &refs, send::group_mode mode, std::uint64_t token)
+    {
+        auto r = to_refs(refs);
+        auto queue = completions;
+        stream->async_send_heaps(r, [queue, token](const boost::system::error_code &ec, item_pointer_t bytes)
+        {
+            std::optional<std::string> error;
+            if (ec)
+                error = ec.message();
+            queue->push(completion(token, std::move(error), bytes));
+        }, mode);
+    }
 
     item_pointer_t send_heap(send_heap_wrapper &h, s_item_pointer_t cnt, std::size_t substream)
     {
@@ -172,6 +216,10 @@ void register_send(nb::module_ &m)
     m.attr("DEFAULT_BURST_SIZE") = stream_config::default_burst_size;
     m.attr("DEFAULT_BURST_RATE_RATIO") = stream_config::default_burst_rate_ratio;
 
+    nb::enum_<send::group_mode>(m, "GroupMode", "How the packets of a group of heaps are ordered")
+        .value("ROUND_ROBIN", send::group_mode::round_robin, "one packet of each heap in turn")
+        .value("SERIAL", send::group_mode::serial, "each heap in full, then the next");
+
     nb::class_<send_heap_wrapper>(m, "_RawHeap", "A heap at the level of raw items (see lightspead.send.Heap)")
         .def(nb::init<const flavour &>(), "flavour"_a = flavour())
         .def_prop_ro("flavour", [](const send_heap_wrapper &h) { return h.heap.get_flavour(); })
@@ -216,6 +264,9 @@ void register_send(nb::module_ &m)
              "Send a heap and wait for it (GIL released); returns bytes sent")
         .def("_async_send_heap", &send_stream_wrapper::async_send_heap, "heap"_a, "token"_a, "cnt"_a = -1,
              "substream_index"_a = 0)
+        .def("_send_heaps", &send_stream_wrapper::send_heaps, "refs"_a, "mode"_a,
+             "Send (heap, cnt, substream) triples as one group and wait; returns bytes sent")
+        .def("_async_send_heaps", &send_stream_wrapper::async_send_heaps, "refs"_a, "mode"_a, "token"_a)
         .def_prop_ro("_completion_fd", [](const send_stream_wrapper &s) { return s.completions->get_fd(); })
         .def("_take_completions", [](send_stream_wrapper &s) { return s.completions->drain(); })
         .def("set_cnt_sequence", [](send_stream_wrapper &s, item_pointer_t next, item_pointer_t step)

@@ -59,45 +59,54 @@ void stream::set_cnt_sequence(item_pointer_t next, item_pointer_t step)
     cnt_step = step;
 }
 
-void stream::enqueue(const heap &h, s_item_pointer_t cnt, std::size_t substream, queued_handler &&handler)
+void stream::enqueue(const heap_reference *refs, std::size_t n, group_mode mode, queued_handler &&handler)
 {
-    const item_pointer_t cnt_limit = h.get_flavour().get_address_limit();
     std::unique_lock<std::mutex> lock(queue_mutex);
-    if (queue_tail - queue_head >= queue.size())
+    auto fail = [&](boost::system::error_code ec, const std::string &why)
     {
         lock.unlock();
-        handler(boost::asio::error::would_block, 0, true);
-        return;
-    }
-    if (substream >= transport_->num_substreams())
+        if (!why.empty())
+            log_warning(why);
+        handler(ec, 0, true);
+    };
+    if (n == 0)
+        return fail(invalid_argument_error(), "cannot send an empty group of heaps");
+    if (queue_tail - queue_head + n > queue.size())
+        return fail(boost::asio::error::would_block, "");
+    for (std::size_t i = 0; i < n; i++)
     {
-        lock.unlock();
-        log_warning("substream index " + std::to_string(substream) + " is out of range (stream has "
-                    + std::to_string(transport_->num_substreams()) + ")");
-        handler(invalid_argument_error(), 0, true);
-        return;
+        const heap_reference &r = refs[i];
+        if (r.substream_index >= transport_->num_substreams())
+            return fail(invalid_argument_error(),
+                        "substream index " + std::to_string(r.substream_index) + " is out of range (stream has "
+                        + std::to_string(transport_->num_substreams()) + ")");
+        if (r.cnt >= 0 && item_pointer_t(r.cnt) >= r.h->get_flavour().get_address_limit())
+            return fail(invalid_argument_error(),
+                        "heap counter " + std::to_string(r.cnt) + " does not fit in "
+                        + std::to_string(r.h->get_flavour().get_heap_address_bits()) + " bits");
     }
-    if (cnt >= 0 && item_pointer_t(cnt) >= cnt_limit)
+    const std::size_t group_end = queue_tail + n;
+    for (std::size_t i = 0; i < n; i++)
     {
-        lock.unlock();
-        log_warning("heap counter " + std::to_string(cnt) + " does not fit in "
-                    + std::to_string(h.get_flavour().get_heap_address_bits()) + " bits");
-        handler(invalid_argument_error(), 0, true);
-        return;
+        const heap_reference &r = refs[i];
+        queue_item &qi = slot(queue_tail);
+        qi.h = r.h;
+        if (r.cnt >= 0)
+            qi.cnt = r.cnt;
+        else
+        {
+            qi.cnt = next_cnt & (r.h->get_flavour().get_address_limit() - 1);
+            next_cnt += cnt_step;
+        }
+        qi.substream = r.substream_index;
+        qi.result = {};
+        qi.bytes_sent = 0;
+        qi.group_end = group_end;
+        qi.mode = mode;
+        if (i + 1 == n)
+            qi.handler = std::move(handler);
+        queue_tail++;
     }
-    if (cnt < 0)
-    {
-        cnt = next_cnt & (cnt_limit - 1);
-        next_cnt += cnt_step;
-    }
-    queue_item &qi = slot(queue_tail);
-    qi.h = &h;
-    qi.cnt = cnt;
-    qi.substream = substream;
-    qi.handler = std::move(handler);
-    qi.result = {};
-    qi.bytes_sent = 0;
-    queue_tail++;
     if (!writer_active)
     {
         writer_active = true;
@@ -108,6 +117,32 @@ void stream::enqueue(const heap &h, s_item_pointer_t cnt, std::size_t substream,
             run_writer();
         });
     }
+}
+
+bool stream::start_group()
+{
+    // The heap at gen_position starts a round-robin group of several heaps:
+    // set up a generator for each (a heap that cannot be cut fails alone).
+    const queue_item &first = slot(gen_position);
+    if (first.mode != group_mode::round_robin || first.group_end - gen_position < 2)
+        return false;
+    group_generators.clear();
+    for (std::size_t pos = gen_position; pos < first.group_end; pos++)
+    {
+        queue_item &qi = slot(pos);
+        try
+        {
+            group_generators.emplace_back(std::in_place, *qi.h, qi.cnt, config.get_max_packet_size());
+        }
+        catch (std::invalid_argument &e)
+        {
+            log_warning(std::string("cannot send heap: ") + e.what());
+            qi.result = invalid_argument_error();
+            group_generators.emplace_back();
+        }
+    }
+    group_next = 0;
+    return true;
 }
 
 bool stream::fill_batch()
@@ -122,6 +157,45 @@ bool stream::fill_batch()
     const bool rate_limited = config.get_rate() > 0.0;
     while (batch.packets.size() < max_batch_packets)
     {
+        if (!generator && group_generators.empty() && gen_position < tail)
+            start_group();
+        if (!group_generators.empty())
+        {
+            // Round robin: the next member that still has packets
+            const std::size_t members = group_generators.size();
+            std::size_t tried = 0;
+            while (tried < members && !group_generators[group_next])
+            {
+                group_next = (group_next + 1) % members;
+                tried++;
+            }
+            if (tried == members)
+            {
+                // Every member is cut: the group is done
+                gen_position = slot(gen_position).group_end;
+                group_generators.clear();
+                continue;
+            }
+            auto &gen = *group_generators[group_next];
+            const std::size_t header_size = gen.next_header_size();
+            if (header_used + header_size > header_arena.size())
+                break;
+            const std::size_t position = gen_position + group_next;
+            auto &p = batch.packets.emplace_back();
+            p.iov_first = batch.iov.size();
+            p.size = gen.next_packet(header_arena.data() + header_used, batch.iov);
+            p.iov_count = batch.iov.size() - p.iov_first;
+            p.substream = slot(position).substream;
+            p.heap = position;
+            header_used += header_size;
+            batch.bytes += p.size;
+            if (!gen.has_next_packet())
+                group_generators[group_next].reset();
+            group_next = (group_next + 1) % members;
+            if (rate_limited && batch.bytes >= config.get_burst_size())
+                break;
+            continue;
+        }
         if (!generator)
         {
             if (gen_position == tail)
@@ -230,7 +304,16 @@ bool stream::complete_heaps_and_check_idle(bool may_go_idle)
         while (queue_head < gen_position)
         {
             queue_item &qi = slot(queue_head++);
-            done.push_back({std::move(qi.handler), qi.result, qi.bytes_sent});
+            if (queue_head < qi.group_end)
+            {
+                // A group member before the last: its outcome joins the group's
+                queue_item &last = slot(qi.group_end - 1);
+                last.bytes_sent += qi.bytes_sent;
+                if (!last.result && qi.result)
+                    last.result = qi.result;
+            }
+            else
+                done.push_back({std::move(qi.handler), qi.result, qi.bytes_sent});
             qi.h = nullptr;
         }
         if (may_go_idle && queue_head == queue_tail)

@@ -507,3 +507,73 @@ TEST(udp_stream, nobody_listening_is_not_an_error)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));   // let ICMP arrive
     }
 }
+
+TEST(send_stream, groups_round_robin_and_serial)
+{
+    for (auto mode : {send::group_mode::round_robin, send::group_mode::serial})
+    {
+        thread_pool pool;
+        std::stringbuf sb;
+        send::stream_config config;
+        config.set_max_heaps(4);
+        send::streambuf_stream s(pool, sb, config);
+        std::vector<std::uint8_t> data(5000, 1);
+        std::vector<send::heap> heaps(3);
+        std::vector<send::heap_reference> refs;
+        for (int i = 0; i < 3; i++)
+        {
+            heaps[i].add_item(0x1000, data.data(), data.size(), false);
+            refs.emplace_back(heaps[i], 100 + i);
+        }
+        std::promise<std::pair<boost::system::error_code, item_pointer_t>> done;
+        int calls = 0;
+        s.async_send_heaps(refs, [&](const boost::system::error_code &ec, item_pointer_t bytes)
+        {
+            calls++;
+            done.set_value({ec, bytes});
+        }, mode);
+        auto [ec, bytes] = done.get_future().get();
+        s.flush();
+        EXPECT_FALSE(ec);
+        EXPECT_EQ(calls, 1);
+        EXPECT_EQ(bytes, sb.str().size());
+        std::vector<s_item_pointer_t> order;
+        for (const auto &p : split_packets(sb.str()))
+            order.push_back(p.cnt);
+        ASSERT_EQ(order.size(), 12u);      // 4 packets per heap
+        if (mode == send::group_mode::round_robin)
+        {
+            EXPECT_EQ(order, (std::vector<s_item_pointer_t>{100, 101, 102, 100, 101, 102,
+                                                            100, 101, 102, 100, 101, 102}));
+        }
+        else
+        {
+            EXPECT_EQ(order, (std::vector<s_item_pointer_t>{100, 100, 100, 100, 101, 101,
+                                                            101, 101, 102, 102, 102, 102}));
+        }
+    }
+}
+
+TEST(send_stream, group_errors)
+{
+    boost::asio::io_context io;
+    std::stringbuf sb;
+    send::stream_config config;
+    config.set_max_heaps(2);
+    send::streambuf_stream s(io, sb, config);
+    send::heap h;
+    std::vector<send::heap_reference> three{{h}, {h}, {h}};
+    std::vector<send::heap_reference> none;
+    std::vector<send::heap_reference> bad_cnt{{h, s_item_pointer_t(1) << 40}};
+    std::vector<boost::system::error_code> results;
+    auto record = [&](const boost::system::error_code &ec, item_pointer_t) { results.push_back(ec); };
+    s.async_send_heaps(three, record);       // more than max_heaps
+    s.async_send_heaps(none, record);
+    s.async_send_heaps(bad_cnt, record);
+    io.run();
+    ASSERT_EQ(results.size(), 3u);
+    EXPECT_EQ(results[0], boost::asio::error::would_block);
+    EXPECT_EQ(results[1], boost::system::errc::invalid_argument);
+    EXPECT_EQ(results[2], boost::system::errc::invalid_argument);
+    EXPECT_TRUE(sb.str().empty());
+}

@@ -106,3 +106,21 @@ def test_structured_and_non_native_dtypes_match_spead2():
     ours, theirs = structured_bytes(lightspead), structured_bytes(spead2)
     assert ours == theirs
     assert decoded_values(lightspead, theirs) == decoded_values(spead2, theirs)
+
+
+@pytest.mark.parametrize("mode", ["ROUND_ROBIN", "SERIAL"])
+def test_heap_groups_same_bytes_as_spead2(mode):
+    def group_bytes(module):
+        pool = module.ThreadPool()
+        stream = module.send.BytesStream(pool, module.send.StreamConfig(max_heaps=8))
+        refs = []
+        for i in range(3):
+            heap = module.send.Heap()
+            item = module.Item(0x1000 + i, f"x{i}", "", shape=(3000 + 1000 * i,), dtype=np.uint8)
+            item.value = np.full(3000 + 1000 * i, i, np.uint8)
+            heap.add_item(item)
+            refs.append(module.send.HeapReference(heap, cnt=20 + i))
+        stream.send_heaps(module.send.HeapReferenceList(refs), getattr(module.send.GroupMode, mode))
+        return stream.getvalue()
+
+    assert group_bytes(lightspead) == group_bytes(spead2)

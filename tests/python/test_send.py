@@ -262,3 +262,33 @@ def test_cpp_log_messages_reach_python_logging(caplog):
         time.sleep(0.02)
     records = [r for r in caplog.records if r.name == "lightspead"]
     assert any("100000" in r.getMessage() and r.levelno == logging.WARNING for r in records)
+
+
+def test_send_heaps_groups():
+    pool = lightspead.ThreadPool()
+    stream = lightspead.send.BytesStream(pool, lightspead.send.StreamConfig(max_heaps=4))
+    heaps = []
+    for i in range(3):
+        heap = lightspead.send.Heap()
+        heap.add_item(lightspead.Item(0x1000, "x", "", shape=(4000,), dtype=np.uint8,
+                                      value=np.full(4000, i, np.uint8)))
+        heaps.append(lightspead.send.HeapReference(heap, cnt=10 + i))
+    n = stream.send_heaps(lightspead.send.HeapReferenceList(heaps), lightspead.send.GroupMode.ROUND_ROBIN)
+    data = stream.getvalue()
+    assert n == len(data)
+    order = [specials[1] for specials, _, _ in packets(data)]
+    assert order == [10, 11, 12] * 3
+    with pytest.raises(TypeError):
+        stream.send_heaps([heaps[0].heap], lightspead.send.GroupMode.SERIAL)
+    with pytest.raises(OSError):
+        stream.send_heaps(heaps * 2, lightspead.send.GroupMode.SERIAL)     # more than max_heaps
+
+    async def main():
+        s = lightspead.send.asyncio.BytesStream(pool, lightspead.send.StreamConfig(max_heaps=4))
+        total = await s.async_send_heaps(heaps, lightspead.send.GroupMode.SERIAL)
+        return total, s.getvalue()
+
+    import asyncio
+    total, data = asyncio.run(main())
+    assert total == len(data)
+    assert [specials[1] for specials, _, _ in packets(data)] == [10] * 3 + [11] * 3 + [12] * 3

@@ -33,6 +33,26 @@
 namespace lightspead::send
 {
 
+/// How the packets of a group of heaps (@ref stream::async_send_heaps) are ordered.
+enum class group_mode
+{
+    round_robin,    ///< one packet of each heap in turn, so the heaps go out interleaved
+    serial          ///< each heap's packets, then the next heap's
+};
+
+/// A heap in a group, with its own counter and substream.
+struct heap_reference
+{
+    const heap *h;
+    s_item_pointer_t cnt = -1;          ///< -1: the next in the stream's sequence
+    std::size_t substream_index = 0;
+
+    heap_reference(const heap &h, s_item_pointer_t cnt = -1, std::size_t substream_index = 0)
+        : h(&h), cnt(cnt), substream_index(substream_index)
+    {
+    }
+};
+
 /**
  * Sends heaps asynchronously, in the order they are queued.
  *
@@ -67,9 +87,11 @@ private:
         const heap *h = nullptr;
         item_pointer_t cnt = 0;
         std::size_t substream = 0;
-        queued_handler handler;
+        queued_handler handler;             // only in a group's last heap
         boost::system::error_code result;
         item_pointer_t bytes_sent = 0;
+        std::size_t group_end = 0;          // queue position one past the group's last heap
+        group_mode mode = group_mode::serial;
     };
 
     io_context_ref io;
@@ -89,6 +111,9 @@ private:
     // Owned by the writer (the io_context), so unguarded.
     std::size_t gen_position = 0;       // queue position of the heap being cut
     std::optional<packet_generator> generator;
+    // A round-robin group being cut: a generator per member (empty once done)
+    std::vector<std::optional<packet_generator>> group_generators;
+    std::size_t group_next = 0;         // member whose packet comes next
     packet_batch batch;
     std::vector<std::uint8_t> header_arena;
     std::size_t header_used = 0;
@@ -99,7 +124,8 @@ private:
 
     queue_item &slot(std::size_t position) { return queue[position % queue.size()]; }
 
-    void enqueue(const heap &h, s_item_pointer_t cnt, std::size_t substream, queued_handler &&handler);
+    void enqueue(const heap_reference *refs, std::size_t n, group_mode mode, queued_handler &&handler);
+    bool start_group();
     void run_writer();
     bool fill_batch();
     // Records a transmitted batch; false if the writer must now wait (timer).
@@ -165,10 +191,30 @@ public:
     auto async_send_heap(const heap &h, CompletionToken &&token,
                          s_item_pointer_t cnt = -1, std::size_t substream_index = 0)
     {
-        auto initiation = [this](auto handler, const heap *h, s_item_pointer_t cnt, std::size_t substream)
+        const heap_reference ref(h, cnt, substream_index);
+        return async_send_heaps(&ref, 1, std::forward<CompletionToken>(token), group_mode::serial);
+    }
+
+    /**
+     * Queue a group of heaps that completes as one: the handler runs once
+     * every heap of the group is on the wire, with the bytes of all of
+     * them (or the first error). The group takes one queue slot per heap:
+     * a group larger than the free space fails with would_block, as does an
+     * empty one with invalid_argument. The heaps must stay untouched until
+     * the completion runs; @a refs itself is copied before returning.
+     *
+     * With @ref group_mode::round_robin the heaps' packets alternate, one
+     * from each in turn (for example to spread several substreams evenly in
+     * time).
+     */
+    template<typename CompletionToken>
+    auto async_send_heaps(const heap_reference *refs, std::size_t n, CompletionToken &&token,
+                          group_mode mode = group_mode::round_robin)
+    {
+        auto initiation = [this](auto handler, const heap_reference *refs, std::size_t n, group_mode mode)
         {
             auto ex = boost::asio::get_associated_executor(handler, get_io_context().get_executor());
-            enqueue(*h, cnt, substream, queued_handler(
+            enqueue(refs, n, mode, queued_handler(
                 [handler = std::move(handler), ex](
                     const boost::system::error_code &ec, item_pointer_t bytes, bool defer) mutable
                 {
@@ -180,7 +226,15 @@ public:
                 }));
         };
         return boost::asio::async_initiate<CompletionToken, completion_signature>(
-            initiation, token, &h, cnt, substream_index);
+            initiation, token, refs, n, mode);
+    }
+
+    /// As above, for a vector of references.
+    template<typename CompletionToken>
+    auto async_send_heaps(const std::vector<heap_reference> &refs, CompletionToken &&token,
+                          group_mode mode = group_mode::round_robin)
+    {
+        return async_send_heaps(refs.data(), refs.size(), std::forward<CompletionToken>(token), mode);
     }
 
     /// Block until every heap queued so far has completed.

@@ -1,8 +1,10 @@
 """Sending"""
 
 from collections.abc import Sequence
+import enum
 
 import lightspead._lightspead
+from lightspead.send import _send_heaps as send_heaps
 
 
 class StreamConfig:
@@ -50,6 +52,15 @@ DEFAULT_MAX_HEAPS: int = 4
 DEFAULT_BURST_SIZE: int = 65536
 
 DEFAULT_BURST_RATE_RATIO: float = 1.05
+
+class GroupMode(enum.Enum):
+    """How the packets of a group of heaps are ordered"""
+
+    ROUND_ROBIN = 0
+    """one packet of each heap in turn"""
+
+    SERIAL = 1
+    """each heap in full, then the next"""
 
 class UdpStream(_Stream):
     """Sends heaps as UDP datagrams"""

@@ -8,6 +8,7 @@ from .._lightspead.send import (  # noqa: F401
     DEFAULT_MAX_HEAPS,
     DEFAULT_MAX_PACKET_SIZE,
     BytesStream,
+    GroupMode,
     InprocStream,
     StreamConfig,
     TcpStream,
@@ -33,6 +34,47 @@ class Heap(_RawHeap):
     def add_descriptor(self, descriptor):
         """Add a descriptor item describing ``descriptor``."""
         self.add_raw_descriptor(*descriptor.to_raw(self.flavour))
+
+
+class HeapReference:
+    """A heap in a group sent with ``send_heaps``/``async_send_heaps``,
+    with its own heap counter (-1: the stream's next) and substream."""
+
+    def __init__(self, heap, *, cnt=-1, substream_index=0):
+        self.heap = heap
+        self.cnt = cnt
+        self.substream_index = substream_index
+
+
+class HeapReferenceList:
+    """A reusable list of :class:`HeapReference` to send as a group."""
+
+    def __init__(self, heaps):
+        self.heaps = list(heaps)
+        for ref in self.heaps:
+            if not isinstance(ref, HeapReference):
+                raise TypeError("HeapReferenceList holds HeapReference objects")
+
+
+def _triples(heaps):
+    if isinstance(heaps, HeapReferenceList):
+        heaps = heaps.heaps
+    out = []
+    for ref in heaps:
+        if not isinstance(ref, HeapReference):
+            raise TypeError("send_heaps takes HeapReference objects or a HeapReferenceList")
+        out.append((ref.heap, ref.cnt, ref.substream_index))
+    return out
+
+
+def _send_heaps(self, heaps, mode):
+    """Send a group of heaps and wait for all of them; returns the bytes
+    sent. ``mode`` is a :class:`GroupMode`."""
+    return self._send_heaps(_triples(heaps), mode)
+
+
+for _stream_class in (UdpStream, TcpStream, BytesStream, InprocStream):
+    _stream_class.send_heaps = _send_heaps
 
 
 class HeapGenerator:

@@ -29,6 +29,22 @@ class _AsyncStream:
         self._async_send_heap(heap, token, cnt, substream_index)
         return future
 
+    def async_send_heaps(self, heaps, mode):
+        """Queue a group of heaps (HeapReference objects or a
+        HeapReferenceList); returns a future of the bytes sent by all."""
+        from . import _triples
+        triples = _triples(heaps)
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        token = self._next_token
+        self._next_token += 1
+        self._pending[token] = (future, [heap for heap, _, _ in triples])
+        if self._watching is None:
+            loop.add_reader(self._completion_fd, self._on_completions)
+            self._watching = loop
+        self._async_send_heaps(triples, mode, token)
+        return future
+
     def _on_completions(self):
         for token, error, nbytes in self._take_completions():
             future, _heap = self._pending.pop(token)
