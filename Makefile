@@ -6,7 +6,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 # Debian packages the build, tests and demo need.
-DEB_PACKAGES := g++ cmake ninja-build pkg-config libboost-dev libgtest-dev \
+DEB_PACKAGES := g++ cmake ninja-build pkg-config libboost-dev libgtest-dev libpcap-dev \
 	python3 python3-venv python3-dev iproute2
 
 .PHONY: all deps configure build test test-cpp test-python test-interop demo bench clean

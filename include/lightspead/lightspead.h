@@ -33,5 +33,6 @@
 #include <lightspead/recv/inproc_reader.h>
 #include <lightspead/recv/udp_reader.h>
 #include <lightspead/recv/tcp_reader.h>
+#include <lightspead/recv/udp_pcap_file_reader.h>
 
 #endif // LIGHTSPEAD_LIGHTSPEAD_H

@@ -26,6 +26,7 @@
 #include <lightspead/recv/ring_stream.h>
 #include <lightspead/recv/stream_config.h>
 #include <lightspead/recv/tcp_reader.h>
+#include <lightspead/recv/udp_pcap_file_reader.h>
 #include <lightspead/recv/udp_reader.h>
 #include "common.h"
 
@@ -295,6 +296,12 @@ void register_recv(nb::module_ &m)
                                                        view->size());
             s.buffers.push_back(std::move(view));
         }, "buffer"_a)
+        .def("add_udp_pcap_file_reader", [](recv_stream_wrapper &s, const std::string &filename,
+                                            const std::string &filter)
+        {
+            s.stream->emplace_reader<recv::udp_pcap_file_reader>(filename, filter);
+        }, "filename"_a, "filter"_a = "",
+           "Read the UDP packets of a pcap capture (optionally BPF-filtered), then stop")
         .def("add_inproc_reader", [](recv_stream_wrapper &s, std::shared_ptr<inproc_queue> queue)
         {
             s.stream->emplace_reader<recv::inproc_reader>(std::move(queue));

@@ -1,6 +1,8 @@
 // One test body, every transport: heaps sent by a lightspead send stream
 // come out of a lightspead receive stream byte for byte.
 #include <chrono>
+#include <cstdio>
+#include <fstream>
 #include <functional>
 #include <future>
 #include <thread>
@@ -343,4 +345,111 @@ TEST(udp_reader, rejects_bad_arguments)
                      boost::asio::ip::tcp::endpoint(make_address("127.0.0.1"), 0), 4),
                  std::invalid_argument);
     EXPECT_THROW(receiver.emplace_reader<recv::inproc_reader>(nullptr), std::invalid_argument);
+}
+
+namespace
+{
+
+void put16(std::vector<std::uint8_t> &out, unsigned v) { out.push_back(v >> 8); out.push_back(v & 0xff); }
+void put32le(std::vector<std::uint8_t> &out, std::uint32_t v)
+{
+    for (int k = 0; k < 4; k++)
+        out.push_back(std::uint8_t(v >> (8 * k)));
+}
+
+// An Ethernet/IPv4/UDP frame around `payload`, optionally VLAN-tagged or
+// with another IP protocol.
+std::vector<std::uint8_t> frame(const std::string &payload, bool vlan = false, int protocol = 17)
+{
+    std::vector<std::uint8_t> f(12, 0x02);          // MAC addresses
+    if (vlan)
+    {
+        put16(f, 0x8100);
+        put16(f, 5);
+    }
+    put16(f, 0x0800);
+    const std::size_t ip_len = 20 + 8 + payload.size();
+    f.insert(f.end(), {0x45, 0});
+    put16(f, ip_len);
+    f.insert(f.end(), {0, 0, 0x40, 0, 64, std::uint8_t(protocol), 0, 0, 127, 0, 0, 1, 127, 0, 0, 1});
+    put16(f, 7148);
+    put16(f, 7148);
+    put16(f, 8 + payload.size());
+    put16(f, 0);
+    f.insert(f.end(), payload.begin(), payload.end());
+    return f;
+}
+
+} // anonymous namespace
+
+TEST(udp_pcap_file_reader, reads_udp_payloads_and_skips_the_rest)
+{
+    // Three heaps as packets, written into a capture with some noise
+    std::stringbuf sb;
+    std::vector<std::string> packets;
+    std::vector<std::vector<std::uint8_t>> data;
+    {
+        thread_pool pool;
+        for (int i = 0; i < 3; i++)
+        {
+            std::stringbuf one;
+            send::streambuf_stream s(pool, one);
+            data.emplace_back(1000 + i, std::uint8_t(i));
+            send::heap h;
+            h.add_item(0x1000, data.back().data(), data.back().size(), false);
+            s.async_send_heap(h, boost::asio::use_future, i + 1).get();
+            packets.push_back(one.str());
+        }
+    }
+    std::vector<std::uint8_t> file;
+    put32le(file, 0xa1b2c3d4);
+    file.insert(file.end(), {2, 0, 4, 0});
+    put32le(file, 0);
+    put32le(file, 0);
+    put32le(file, 65535);
+    put32le(file, 1);       // Ethernet
+    auto record = [&](const std::vector<std::uint8_t> &f, std::size_t caplen)
+    {
+        put32le(file, 0);
+        put32le(file, 0);
+        put32le(file, caplen);
+        put32le(file, f.size());
+        file.insert(file.end(), f.begin(), f.begin() + caplen);
+    };
+    auto f0 = frame(packets[0]);
+    record(f0, f0.size());
+    auto tcp = frame(packets[1], false, 6);
+    record(tcp, tcp.size());                      // not UDP: skipped
+    auto cut = frame(packets[1]);
+    record(cut, cut.size() - 10);                 // truncated capture: skipped
+    auto f1 = frame(packets[1], true);
+    record(f1, f1.size());                        // VLAN-tagged
+    auto f2 = frame(packets[2]);
+    record(f2, f2.size());
+    const std::string path = ::testing::TempDir() + "lightspead_test.pcap";
+    {
+        std::ofstream out(path, std::ios::binary);
+        out.write(reinterpret_cast<const char *>(file.data()), file.size());
+    }
+    thread_pool pool;
+    recv::ring_stream receiver(pool);
+    receiver.emplace_reader<recv::udp_pcap_file_reader>(path);
+    int n = 0;
+    for (const auto &heap : receiver)
+    {
+        EXPECT_EQ(heap.get_cnt(), n + 1);
+        EXPECT_EQ(bytes(heap.get_items().at(0).ptr, heap.get_items().at(0).ptr + heap.get_items().at(0).length),
+                  data[n]);
+        n++;
+    }
+    EXPECT_EQ(n, 3);
+    EXPECT_EQ(receiver.get_stats()["packets"], 3u);
+    // A filter that matches nothing, a missing file, a bad filter
+    recv::ring_stream filtered(pool);
+    filtered.emplace_reader<recv::udp_pcap_file_reader>(path, "udp port 9");
+    EXPECT_THROW(filtered.pop(), ringbuffer_stopped);
+    recv::ring_stream other(pool);
+    EXPECT_THROW(other.emplace_reader<recv::udp_pcap_file_reader>(path + ".missing"), std::runtime_error);
+    EXPECT_THROW(other.emplace_reader<recv::udp_pcap_file_reader>(path, "not a filter ("), std::runtime_error);
+    std::remove(path.c_str());
 }

@@ -312,3 +312,36 @@ def test_incomplete_heaps_when_asked_for():
     plain = lightspead.recv.Stream(pool)
     plain.add_buffer_reader(damaged)
     assert all(isinstance(h, lightspead.recv.Heap) for h in plain)
+
+
+def test_udp_pcap_file_reader(tmp_path):
+    import struct
+    data = sent_bytes(2)
+    # Split into packets, wrap each in Ethernet/IPv4/UDP, write a pcap file
+    frames = []
+    pos = 0
+    while pos < len(data):
+        n = struct.unpack(">H", data[pos + 6:pos + 8])[0]
+        pointers = [struct.unpack(">Q", data[pos + 8 + 8 * k:pos + 16 + 8 * k])[0] for k in range(n)]
+        length = next(p & ((1 << 40) - 1) for p in pointers if (p >> 40) & 0x7FFFFF == 4 and p >> 63)
+        packet = data[pos:pos + 8 + 8 * n + length]
+        pos += len(packet)
+        udp = struct.pack(">HHHH", 7148, 7148, 8 + len(packet), 0) + packet
+        ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0x4000, 64, 17, 0,
+                         bytes([127, 0, 0, 1]), bytes([127, 0, 0, 1]))
+        frames.append(b"\x02" * 12 + b"\x08\x00" + ip + udp)
+    path = tmp_path / "capture.pcap"
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        for frame in frames:
+            f.write(struct.pack("<IIII", 0, 0, len(frame), len(frame)) + frame)
+    pool = lightspead.ThreadPool()
+    stream = lightspead.recv.Stream(pool)
+    stream.add_udp_pcap_file_reader(str(path))
+    ig = lightspead.ItemGroup()
+    for i, heap in enumerate(stream):
+        ig.update(heap)
+        check_values(ig, i)
+    assert stream.stats["heaps"] == 2
+    with pytest.raises(RuntimeError):
+        lightspead.recv.Stream(pool).add_udp_pcap_file_reader(str(tmp_path / "missing.pcap"))
