@@ -292,3 +292,28 @@ def test_send_heaps_groups():
     total, data = asyncio.run(main())
     assert total == len(data)
     assert [specials[1] for specials, _, _ in packets(data)] == [10] * 3 + [11] * 3 + [12] * 3
+
+
+def test_seed_program_runs_with_only_the_import_changed(tmp_path):
+    """The seed's sender, written for spead2, runs on lightspead when its
+    import line becomes `import lightspead as spead2`."""
+    import os
+    import subprocess
+    import sys
+    tutorial = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "tutorial",
+                            "tut_8_send_reuse_memory.py")
+    with open(tutorial) as f:
+        source = f.read()
+    # Back to the spead2 spelling, then change only the import lines
+    source = source.replace("import lightspead\nimport lightspead.send\nimport lightspead.send.asyncio\n",
+                            "import lightspead as spead2\n").replace("lightspead.", "spead2.")
+    assert "lightspead" in source.splitlines()[source.splitlines().index("import lightspead as spead2")]
+    program = tmp_path / "seed.py"
+    program.write_text(source)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = subprocess.run([sys.executable, str(program), "-n", "3", "-H", "100000", "127.0.0.1", str(port)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.endswith("MB/s\n")
