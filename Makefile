@@ -9,7 +9,7 @@ JOBS ?= $(shell nproc)
 DEB_PACKAGES := g++ cmake ninja-build pkg-config libboost-dev libgtest-dev libpcap-dev \
 	python3 python3-venv python3-dev iproute2
 
-.PHONY: all deps configure build test test-cpp test-python test-interop demo bench clean
+.PHONY: all deps configure build test test-cpp test-sanitize test-tsan test-python test-interop demo bench fuzz clean
 
 all: build
 
@@ -27,6 +27,45 @@ build: configure
 test-cpp: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 
+# The C++ tests again under AddressSanitizer + UndefinedBehaviorSanitizer
+test-sanitize: deps
+	@if [ ! -f $(BUILD_DIR)-asan/build.ninja ]; then \
+		cmake -S . -B $(BUILD_DIR)-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+			-DLIGHTSPEAD_SANITIZE=address,undefined -DLIGHTSPEAD_BUILD_BENCH=OFF; \
+	fi
+	cmake --build $(BUILD_DIR)-asan -j $(JOBS)
+	ctest --test-dir $(BUILD_DIR)-asan --output-on-failure -j $(JOBS)
+
+# ... and under ThreadSanitizer (not part of `make test`)
+test-tsan: deps
+	@if [ ! -f $(BUILD_DIR)-tsan/build.ninja ]; then \
+		cmake -S . -B $(BUILD_DIR)-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+			-DLIGHTSPEAD_SANITIZE=thread -DLIGHTSPEAD_BUILD_BENCH=OFF; \
+	fi
+	cmake --build $(BUILD_DIR)-tsan -j $(JOBS)
+	ctest --test-dir $(BUILD_DIR)-tsan --output-on-failure -j $(JOBS)
+
+# Fuzz every harness for FUZZ_SECONDS with libFuzzer, ASan and UBSan (clang).
+# New interesting inputs land in $(BUILD_DIR)-fuzz/corpus/<harness>;
+# crashes are written there as crash-* files.
+FUZZ_SECONDS ?= 60
+FUZZ_HARNESSES := packet descriptor stream
+fuzz: deps
+	@./scripts/install-deps clang
+	@if [ ! -f $(BUILD_DIR)-fuzz/build.ninja ]; then \
+		CC=clang CXX=clang++ cmake -S . -B $(BUILD_DIR)-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+			-DLIGHTSPEAD_SANITIZE=address,undefined -DLIGHTSPEAD_LIBFUZZER=ON \
+			-DLIGHTSPEAD_BUILD_BENCH=OFF -DLIGHTSPEAD_BUILD_EXAMPLES=OFF; \
+	fi
+	cmake --build $(BUILD_DIR)-fuzz -j $(JOBS) $(addprefix --target fuzz_,$(FUZZ_HARNESSES))
+	@for h in $(FUZZ_HARNESSES); do \
+		mkdir -p $(BUILD_DIR)-fuzz/corpus/$$h && \
+		echo "== fuzz_$$h for $(FUZZ_SECONDS) s" && \
+		(cd $(BUILD_DIR)-fuzz/corpus && ../tests/fuzz/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) \
+			-print_final_stats=1 $$h $(CURDIR)/tests/fuzz/corpus/$$h 2>&1 | \
+			grep -E "stat::number_of_executed_units|stat::new_units_added|ERROR|SUMMARY|Done") || exit 1; \
+	done
+
 # Builds and installs the Python package into build/test-venv, then pytest
 test-python: build
 	./tests/python/run $(BUILD_DIR)
@@ -34,7 +73,7 @@ test-python: build
 test-interop: build
 	./tests/interop/run $(BUILD_DIR)
 
-test: test-cpp test-python test-interop
+test: test-cpp test-sanitize test-python test-interop
 
 demo: build
 	./bench/demo $(BUILD_DIR)
@@ -44,4 +83,4 @@ bench: build
 	./bench/recv_bench $(BUILD_DIR)
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(BUILD_DIR)-asan $(BUILD_DIR)-tsan

@@ -48,6 +48,11 @@ add_status live_heap::add_packet(const packet_view &p, const live_heap_limits &l
     }
     if (end > limits.max_heap_size)
         return add_status::too_large;
+    // A packet that does not state the heap length must still fit the
+    // length an earlier packet stated (found by fuzzing: it was copied past
+    // the end of the buffer).
+    if (p.heap_length < 0 && heap_length >= 0 && end > item_pointer_t(heap_length))
+        return add_status::length_conflict;
 
     // Placement
     auto next = ranges.end();

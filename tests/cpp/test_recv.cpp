@@ -895,3 +895,26 @@ TEST(recv_stream, bad_packets_are_logged_as_rate_limited_summaries)
     EXPECT_GE(summaries, 1u);
     EXPECT_LE(summaries, 3u);       // one per second at most, not one per packet
 }
+
+TEST(recv_stream, packet_without_length_beyond_known_length_is_refused)
+{
+    // Regression (found by fuzz_stream): the first packet states a heap
+    // length of 16; a second one, stating none, claims bytes 16-31.
+    bytes buffer = wire::prefix(40, 0, 5, 16, 0, 8);
+    buffer.insert(buffer.end(), 8, 1);
+    bytes second = wire::header(40, 3);
+    wire::imm(second, 40, HEAP_CNT_ID, 5);
+    wire::imm(second, 40, PAYLOAD_OFFSET_ID, 16);
+    wire::imm(second, 40, PAYLOAD_LENGTH_ID, 16);
+    second.insert(second.end(), 16, 2);
+    buffer.insert(buffer.end(), second.begin(), second.end());
+    for (bool out_of_order : {false, true})
+    {
+        recv::stream_config config;
+        config.set_allow_out_of_order(out_of_order);
+        auto r = receive_buffer(buffer, config);
+        EXPECT_TRUE(r.heaps.empty());
+        EXPECT_EQ(r.stat(recv::stat_packets_length_conflict) + r.stat(recv::stat_packets_out_of_order), 1u);
+        expect_counters_add_up(r);
+    }
+}
