@@ -9,7 +9,7 @@ JOBS ?= $(shell nproc)
 DEB_PACKAGES := g++ cmake ninja-build pkg-config libboost-dev libgtest-dev libpcap-dev \
 	python3 python3-venv python3-dev iproute2
 
-.PHONY: all deps configure build test test-cpp test-sanitize test-tsan test-python test-interop demo bench fuzz clean
+.PHONY: all deps configure build test test-cpp test-sanitize test-tsan test-python test-interop demo bench fuzz soak clean
 
 all: build
 
@@ -81,6 +81,11 @@ demo: build
 bench: build
 	./bench/send_bench $(BUILD_DIR)
 	./bench/recv_bench $(BUILD_DIR)
+
+# Stream for SOAK_SECONDS through loopback, printing RSS over time
+SOAK_SECONDS ?= 600
+soak: build
+	./bench/soak $(BUILD_DIR) --duration $(SOAK_SECONDS)
 
 clean:
 	rm -rf $(BUILD_DIR) $(BUILD_DIR)-asan $(BUILD_DIR)-tsan
