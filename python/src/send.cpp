@@ -86,16 +86,9 @@ public:
     {
         auto r = to_refs(refs);
         auto f = stream->async_send_heaps(r, boost::asio::use_future, mode);
-        try
-        {
-            return wait_releasing_gil(f);
-        }
-        catch (boost::system::system_error &e)
-        {
-            PyErr_SetObject(PyExc_OSError,
-                            nb::make_tuple(e.code().value(), e.code().message()).ptr());
-            throw nb::python_error();
-        }
+        // A failed send raises boost::system::system_error, which the
+        // module's translator turns into OSError with its errno.
+        return wait_releasing_gil(f);
     }
 
     void async_send_heaps(const std::vector<reference> &refs, send::group_mode mode, std::uint64_t token)
@@ -114,16 +107,9 @@ public:
     item_pointer_t send_heap(send_heap_wrapper &h, s_item_pointer_t cnt, std::size_t substream)
     {
         auto f = stream->async_send_heap(h.heap, boost::asio::use_future, cnt, substream);
-        try
-        {
-            return wait_releasing_gil(f);
-        }
-        catch (boost::system::system_error &e)
-        {
-            PyErr_SetObject(PyExc_OSError,
-                            nb::make_tuple(e.code().value(), e.code().message()).ptr());
-            throw nb::python_error();
-        }
+        // A failed send raises boost::system::system_error, which the
+        // module's translator turns into OSError with its errno.
+        return wait_releasing_gil(f);
     }
 
     void async_send_heap(send_heap_wrapper &h, std::uint64_t token, s_item_pointer_t cnt, std::size_t substream)
