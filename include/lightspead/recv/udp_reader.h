@@ -79,7 +79,7 @@ private:
     std::vector<std::uint8_t> scratch;  // headers of placed packets
     std::vector<std::vector<predicted>> predictions;   // per message
     std::vector<std::size_t> iov_first; // per message, into iovs
-    std::unique_ptr<std::uint8_t[]> bounce;    // not zeroed: a whole call's bytes fit
+    std::unique_ptr<std::uint8_t[]> bounce;    // a whole call's bytes fit; pre-touched
     std::size_t bounce_used = 0;
     std::vector<received_packet> packets;
 
