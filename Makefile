@@ -7,7 +7,7 @@ BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 # Debian packages the build, tests and demo need.
 DEB_PACKAGES := g++ cmake ninja-build pkg-config libboost-dev libgtest-dev libpcap-dev \
-	python3 python3-venv python3-dev iproute2
+	python3 python3-venv python3-dev iproute2 nftables ethtool
 
 .PHONY: all deps configure build test test-cpp test-sanitize test-tsan test-python test-interop demo bench fuzz soak clean
 
