@@ -13,7 +13,7 @@ STUB_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "python", "lights
 
 def test_stubs_are_current(tmp_path):
     pytest.importorskip("nanobind.stubgen")
-    subprocess.run([sys.executable, "-m", "nanobind.stubgen", "-m", "lightspead._lightspead", "-r",
+    subprocess.run([sys.executable, "-m", "nanobind.stubgen", "-m", "lightspead._lightspead", "-r", "-P",
                     "-O", str(tmp_path), "-q"], check=True)
     generated = tmp_path / "_lightspead"
     names = sorted(os.listdir(generated))
@@ -21,9 +21,20 @@ def test_stubs_are_current(tmp_path):
     for name in names:
         assert filecmp.cmp(generated / name, os.path.join(STUB_DIR, name), shallow=False), (
             f"{name} is stale: regenerate with python -m nanobind.stubgen -m lightspead._lightspead "
-            f"-r -O python/lightspead")
+            f"-r -P -O python/lightspead")
 
 
 def test_package_is_typed():
     import lightspead
     assert os.path.exists(os.path.join(os.path.dirname(lightspead.__file__), "py.typed"))
+
+
+def test_stream_methods_are_typed():
+    """lightspead.recv.Stream and the send streams get their methods from
+    private base classes: the stubs must describe those too."""
+    with open(os.path.join(STUB_DIR, "recv.pyi")) as f:
+        recv = f.read()
+    with open(os.path.join(STUB_DIR, "send.pyi")) as f:
+        send = f.read()
+    assert "class _Stream" in recv and "def add_udp_reader" in recv and "def get(" in recv
+    assert "class _Stream" in send and "def send_heap" in send and "def stop(" in send

@@ -83,7 +83,16 @@ class ThreadPool:
         """Pin the calling thread to CPU core"""
 
     def stop(self) -> None:
-        """Finish queued work and join the threads (idempotent)"""
+        """
+        Stop every stream on the pool (receive streams end, unfinished sends fail with OSError(ECANCELED)), finish queued work and join the threads. Idempotent.
+        """
+
+def _route_log_to_queue() -> None:
+    """Send C++ log messages to the queue that lightspead's log thread drains"""
+
+def _log_fd() -> int: ...
+
+def _take_log_messages() -> list[tuple[int, str]]: ...
 
 class Stopped(Exception):
     pass

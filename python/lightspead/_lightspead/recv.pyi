@@ -159,3 +159,45 @@ class StreamStats:
     def items(self) -> list[tuple[str, int]]: ...
 
     def keys(self) -> list[str]: ...
+
+class _Stream:
+    """A receive stream (see lightspead.recv.Stream)"""
+
+    def __init__(self, thread_pool: lightspead._lightspead.ThreadPool, config: StreamConfig = ..., ring_config: RingStreamConfig = ...) -> None: ...
+
+    @overload
+    def add_udp_reader(self, port: int, max_size: int = 9200, buffer_size: int = 8388608, bind_hostname: str = '') -> None: ...
+
+    @overload
+    def add_udp_reader(self, multicast_group: str, port: int, max_size: int = 9200, buffer_size: int = 8388608, interface_address: str = '') -> None: ...
+
+    def add_tcp_reader(self, port: int, max_size: int = 65536, buffer_size: int = 8388608, bind_hostname: str = '') -> None: ...
+
+    def add_buffer_reader(self, buffer: object) -> None: ...
+
+    def add_udp_pcap_file_reader(self, filename: str, filter: str = '') -> None:
+        """
+        Read the UDP packets of a pcap capture (optionally BPF-filtered), then stop
+        """
+
+    def add_inproc_reader(self, queue: lightspead._lightspead.InprocQueue) -> None: ...
+
+    def get(self) -> object:
+        """
+        Wait for the next heap (an IncompleteHeap too when contiguous_only is False); raises Stopped at the end of the stream
+        """
+
+    def get_nowait(self) -> object:
+        """The next heap, or raise Empty (or Stopped)"""
+
+    @property
+    def fd(self) -> int:
+        """Readable when a heap is queued or the stream stops (for event loops)"""
+
+    @property
+    def stats(self) -> StreamStats: ...
+
+    @property
+    def config(self) -> StreamConfig: ...
+
+    def stop(self) -> None: ...

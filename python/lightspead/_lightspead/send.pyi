@@ -62,6 +62,65 @@ class GroupMode(enum.Enum):
     SERIAL = 1
     """each heap in full, then the next"""
 
+class _RawHeap:
+    """A heap at the level of raw items (see lightspead.send.Heap)"""
+
+    def __init__(self, flavour: lightspead._lightspead.Flavour = ...) -> None: ...
+
+    @property
+    def flavour(self) -> lightspead._lightspead.Flavour: ...
+
+    @property
+    def repeat_pointers(self) -> bool: ...
+
+    @repeat_pointers.setter
+    def repeat_pointers(self, arg: bool, /) -> None: ...
+
+    def add_buffer(self, id: int, buffer: object, allow_immediate: bool) -> None:
+        """Add an item referencing the object's buffer (kept alive with the heap)"""
+
+    def add_immediate(self, id: int, value: int) -> None: ...
+
+    def add_raw_descriptor(self, id: int, name: str, description: str, format: Sequence[tuple[str, int]], shape: Sequence[int], numpy_header: str) -> None: ...
+
+    def add_start(self) -> None: ...
+
+    def add_end(self) -> None: ...
+
+class _Stream:
+    """Base of the send streams"""
+
+    def send_heap(self, heap: _RawHeap, cnt: int = -1, substream_index: int = 0) -> int:
+        """Send a heap and wait for it (GIL released); returns bytes sent"""
+
+    def _async_send_heap(self, heap: _RawHeap, token: int, cnt: int = -1, substream_index: int = 0) -> None: ...
+
+    def _send_heaps(self, refs: Sequence[tuple[_RawHeap, int, int]], mode: GroupMode) -> int:
+        """
+        Send (heap, cnt, substream) triples as one group and wait; returns bytes sent
+        """
+
+    def _async_send_heaps(self, refs: Sequence[tuple[_RawHeap, int, int]], mode: GroupMode, token: int) -> None: ...
+
+    @property
+    def _completion_fd(self) -> int: ...
+
+    def _take_completions(self) -> list[tuple[int, tuple[int, str] | None, int]]: ...
+
+    def set_cnt_sequence(self, next: int, step: int) -> None: ...
+
+    @property
+    def num_substreams(self) -> int: ...
+
+    def flush(self) -> None:
+        """Block until every heap queued so far has completed."""
+
+    def stop(self) -> None:
+        """
+        Stop the stream: heaps not yet fully sent fail with OSError(ECANCELED), as do later sends.
+        Waits until every heap has completed. Stopping the ThreadPool stops its streams too.
+        """
+
 class UdpStream(_Stream):
     """Sends heaps as UDP datagrams"""
 
