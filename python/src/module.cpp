@@ -100,7 +100,8 @@ NB_MODULE(_lightspead, m)
         {
             nb::gil_scoped_release release;
             self.stop();
-        }, "Finish queued work and join the threads (idempotent)");
+        }, "Stop every stream on the pool (receive streams end, unfinished sends fail with OSError(ECANCELED)), "
+           "finish queued work and join the threads. Idempotent.");
 
     m.def("_route_log_to_queue", []
     {

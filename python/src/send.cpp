@@ -50,8 +50,18 @@ public:
     explicit send_heap_wrapper(const flavour &f) : heap(f) {}
 };
 
-/// (token, error message or None, bytes sent) for asyncio completions.
-using completion = std::tuple<std::uint64_t, std::optional<std::string>, item_pointer_t>;
+/// (token, (errno, message) or None, bytes sent) for asyncio completions.
+using completion = std::tuple<std::uint64_t, std::optional<std::pair<int, std::string>>, item_pointer_t>;
+
+std::optional<std::pair<int, std::string>> completion_error(const boost::system::error_code &ec)
+{
+    if (!ec)
+        return std::nullopt;
+    // Asio's own errors (operation_aborted, ...) are errno values too
+    const bool is_errno = ec.category() == boost::system::system_category()
+        || ec.category() == boost::system::generic_category();
+    return std::make_pair(is_errno ? ec.value() : 0, ec.message());
+}
 
 /// A stream with blocking and pollable-completion sends.
 class send_stream_wrapper
@@ -97,10 +107,7 @@ public:
         auto queue = completions;
         stream->async_send_heaps(r, [queue, token](const boost::system::error_code &ec, item_pointer_t bytes)
         {
-            std::optional<std::string> error;
-            if (ec)
-                error = ec.message();
-            queue->push(completion(token, std::move(error), bytes));
+            queue->push(completion(token, completion_error(ec), bytes));
         }, mode);
     }
 
@@ -118,10 +125,7 @@ public:
         auto queue = completions;
         stream->async_send_heap(h.heap, [queue, token](const boost::system::error_code &ec, item_pointer_t bytes)
         {
-            std::optional<std::string> error;
-            if (ec)
-                error = ec.message();
-            queue->push(completion(token, std::move(error), bytes));
+            queue->push(completion(token, completion_error(ec), bytes));
         }, cnt, substream);
     }
 
@@ -129,6 +133,12 @@ public:
     {
         nb::gil_scoped_release release;
         stream->flush();
+    }
+
+    void stop()
+    {
+        nb::gil_scoped_release release;
+        stream->stop();
     }
 };
 
@@ -260,7 +270,10 @@ void register_send(nb::module_ &m)
             s.stream->set_cnt_sequence(next, step);
         }, "next"_a, "step"_a)
         .def_prop_ro("num_substreams", [](const send_stream_wrapper &s) { return s.stream->get_num_substreams(); })
-        .def("flush", &send_stream_wrapper::flush);
+        .def("flush", &send_stream_wrapper::flush, "Block until every heap queued so far has completed.")
+        .def("stop", &send_stream_wrapper::stop,
+             "Stop the stream: heaps not yet fully sent fail with OSError(ECANCELED), as do later sends.\n"
+             "Waits until every heap has completed. Stopping the ThreadPool stops its streams too.");
 
     nb::class_<send_udp_stream_wrapper, send_stream_wrapper>(m, "UdpStream", "Sends heaps as UDP datagrams")
         .def("__init__", [](send_udp_stream_wrapper *self, thread_pool &pool,

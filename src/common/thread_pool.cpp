@@ -1,3 +1,4 @@
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <stdexcept>
@@ -58,16 +59,72 @@ void thread_pool::run_worker()
 
 thread_pool::~thread_pool()
 {
+    if (io_context.get_executor().running_in_this_thread())
+    {
+        // The io_context would be destroyed under the handler that is
+        // running this: there is no way to carry on safely.
+        log_warning("a thread_pool was destroyed from one of its own threads; aborting");
+        std::abort();
+    }
     stop();
 }
 
 void thread_pool::stop()
 {
+    if (io_context.get_executor().running_in_this_thread())
+        throw std::logic_error("thread_pool::stop called from one of the pool's own threads");
+    std::lock_guard<std::mutex> stop_lock(stop_mutex);
+    std::list<std::shared_ptr<user>> to_stop;
+    {
+        std::lock_guard<std::mutex> lock(users_mutex);
+        stopping = true;
+        to_stop = users;
+    }
+    // Not under users_mutex: a stream that is being destroyed meanwhile
+    // unregisters (waiting on its own mutex), and stopping a stream may
+    // need the threads, which may be registering new users.
+    for (auto &u : to_stop)
+    {
+        std::lock_guard<std::mutex> lock(u->mutex);
+        if (u->on_stop)
+        {
+            auto on_stop = std::move(u->on_stop);
+            u->on_stop = nullptr;
+            on_stop();
+        }
+    }
     work.reset();
     for (auto &worker : workers)
         if (worker.joinable())
             worker.join();
     workers.clear();
+}
+
+bool thread_pool::is_stopped() const
+{
+    std::lock_guard<std::mutex> lock(users_mutex);
+    return stopping;
+}
+
+thread_pool::registration thread_pool::add_user(std::function<void()> on_stop)
+{
+    std::lock_guard<std::mutex> lock(users_mutex);
+    if (stopping)
+        return nullptr;
+    auto u = std::make_shared<user>();
+    u->on_stop = std::move(on_stop);
+    auto pos = users.insert(users.end(), u);
+    // The deleter runs when the registration goes: it waits for an on_stop
+    // call in progress (u->mutex), then leaves the list.
+    return registration(u.get(), [this, u, pos](void *)
+    {
+        {
+            std::lock_guard<std::mutex> user_lock(u->mutex);
+            u->on_stop = nullptr;
+        }
+        std::lock_guard<std::mutex> list_lock(users_mutex);
+        users.erase(pos);
+    });
 }
 
 void thread_pool::set_affinity(int core)

@@ -34,6 +34,7 @@ ring_stream::ring_stream(io_context_ref io, const stream_config &config,
 
 ring_stream::~ring_stream()
 {
+    detach_from_pool();
     stop();
     close(event_fd);
 }

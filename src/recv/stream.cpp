@@ -51,11 +51,38 @@ stream::stream(io_context_ref io, const stream_config &config)
 
 stream::~stream()
 {
+    detach_from_pool();
     // The derived class has gone, so there is no consumer left to flush
     // heaps to (derived classes call stop() in their own destructors).
     std::unique_lock<std::mutex> lock(mutex);
     stop_locked(false);
     readers_done.wait(lock, [this] { return readers_running == 0 && stops_pending == 0; });
+}
+
+bool stream::attach_to_pool()
+{
+    std::lock_guard<std::mutex> lock(registration_mutex);
+    if (registration_tried)
+        return bool(pool_registration) || !io.get_pool();
+    registration_tried = true;
+    thread_pool *pool = io.get_pool();
+    if (!pool)
+        return true;
+    // The stream is fully built by now (this runs from emplace_reader), so
+    // the pool may call the virtual stop().
+    pool_registration = pool->add_user([this] { stop(); });
+    return bool(pool_registration);
+}
+
+void stream::detach_from_pool()
+{
+    thread_pool::registration registration;
+    {
+        std::lock_guard<std::mutex> lock(registration_mutex);
+        registration = std::move(pool_registration);
+        registration_tried = true;
+    }
+    registration.reset();       // waits for a stop the pool is making
 }
 
 void stream::start_reader(reader &r)
@@ -121,7 +148,10 @@ void stream::stop()
 {
     std::unique_lock<std::mutex> lock(mutex);
     stop_locked();
-    readers_done.wait(lock, [this] { return readers_running == 0 && stops_pending == 0; });
+    // On one of the io_context's threads the readers' stops may need this
+    // very thread: start them and let the destructor do the waiting.
+    if (!io.running_in_this_thread())
+        readers_done.wait(lock, [this] { return readers_running == 0 && stops_pending == 0; });
 }
 
 stream_stats stream::get_stats() const

@@ -43,11 +43,41 @@ stream::stream(io_context_ref io, const stream_config &config, std::unique_ptr<t
         if (after_transmit())
             run_writer();
     };
+    if (thread_pool *pool = io.get_pool())
+    {
+        // Only base-class state is touched by stop(), so the pool may call
+        // it even while a derived class is still being built or destroyed.
+        pool_registration = pool->add_user([this] { stream::stop(); });
+        if (!pool_registration)
+            stopped = true;
+    }
 }
 
 stream::~stream()
 {
+    thread_pool::registration registration;
+    {
+        std::lock_guard<std::mutex> lock(registration_mutex);
+        registration = std::move(pool_registration);
+    }
+    registration.reset();       // waits for a stop the pool is making
     flush();
+}
+
+void stream::stop()
+{
+    {
+        std::lock_guard<std::mutex> lock(queue_mutex);
+        if (!stopped)
+        {
+            stopped = true;
+            // The writer sees `stopped` once the wait it is in (if any) ends.
+            timer.cancel();
+            transport_->cancel();
+        }
+    }
+    if (!io.running_in_this_thread())
+        flush();
 }
 
 void stream::set_cnt_sequence(item_pointer_t next, item_pointer_t step)
@@ -67,8 +97,11 @@ void stream::enqueue(const heap_reference *refs, std::size_t n, group_mode mode,
         lock.unlock();
         if (!why.empty())
             log_warning(why);
-        handler(ec, 0, true);
+        const thread_pool *pool = io.get_pool();
+        handler(ec, 0, pool && pool->is_stopped() ? invoke_mode::direct : invoke_mode::post);
     };
+    if (stopped)
+        return fail(boost::asio::error::operation_aborted, "");
     if (n == 0)
         return fail(invalid_argument_error(), "cannot send an empty group of heaps");
     if (queue_tail - queue_head + n > queue.size())
@@ -145,6 +178,20 @@ bool stream::start_group()
     return true;
 }
 
+void stream::abandon_unsent()
+{
+    // Called by the writer once stopped (queue_mutex held): no packet of
+    // these heaps goes out any more.
+    generator.reset();
+    group_generators.clear();
+    for (; gen_position < queue_tail; gen_position++)
+    {
+        queue_item &qi = slot(gen_position);
+        if (!qi.result)
+            qi.result = boost::asio::error::operation_aborted;
+    }
+}
+
 bool stream::fill_batch()
 {
     batch.clear();
@@ -152,6 +199,11 @@ bool stream::fill_batch()
     std::size_t tail;
     {
         std::lock_guard<std::mutex> lock(queue_mutex);
+        if (stopped)
+        {
+            abandon_unsent();
+            return false;
+        }
         tail = queue_tail;
     }
     const bool rate_limited = config.get_rate() > 0.0;
@@ -279,6 +331,9 @@ bool stream::after_transmit()
         {
             // Heaps whose packets are all out complete before the wait.
             complete_heaps_and_check_idle(false);
+            std::lock_guard<std::mutex> lock(queue_mutex);
+            if (stopped)
+                return true;    // no wait: the next fill_batch fails the rest
             timer.expires_at(target);
             timer.async_wait([this](const boost::system::error_code &) { run_writer(); });
             return false;
@@ -326,7 +381,7 @@ bool stream::complete_heaps_and_check_idle(bool may_go_idle)
     // From here on only locals are touched when idle: flush() may have
     // returned and the stream may be destroyed.
     for (auto &d : done)
-        d.handler(d.result, d.bytes, false);
+        d.handler(d.result, d.bytes, invoke_mode::dispatch);
     return idle;
 }
 

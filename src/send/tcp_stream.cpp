@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <limits>
+#include <mutex>
 #include <stdexcept>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -26,6 +27,9 @@ private:
     std::size_t next_iov = 0;       // first iovec not fully written
     std::size_t iov_offset = 0;     // bytes of it already written
     boost::system::error_code failed;   // sticky: a broken connection stays broken
+    // cancel() may come from any thread: it and starting a wait take wait_mutex.
+    std::mutex wait_mutex;
+    bool cancelled = false;
 
     bool write_pending();
     void fail_rest(const boost::system::error_code &ec);
@@ -37,6 +41,14 @@ public:
     }
 
     std::size_t num_substreams() const override { return 1; }
+
+    void cancel() override
+    {
+        std::lock_guard<std::mutex> lock(wait_mutex);
+        cancelled = true;
+        boost::system::error_code ec;
+        socket.cancel(ec);
+    }
 
     bool transmit(packet_batch &b, const std::function<void()> &r) override
     {
@@ -85,6 +97,13 @@ bool tcp_transport::write_pending()
                 continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK)
             {
+                std::lock_guard<std::mutex> lock(wait_mutex);
+                if (cancelled)
+                {
+                    // Sticky: a heap cut short leaves the byte stream unusable.
+                    fail_rest(boost::asio::error::operation_aborted);
+                    return true;
+                }
                 socket.async_wait(tcp::socket::wait_write, [this](const boost::system::error_code &ec)
                 {
                     if (ec)

@@ -2,6 +2,7 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <netinet/in.h>
@@ -71,6 +72,10 @@ private:
     std::vector<std::vector<std::uint8_t>> bounce;
     std::size_t next_msg = 0;
     bool retried_refused = false;
+    // cancel() may come from any thread: it and every use of the waiter
+    // take wait_mutex.
+    std::mutex wait_mutex;
+    bool cancelled = false;
 
     void build_messages(std::size_t first_packet);
     bool send_pending();
@@ -99,6 +104,17 @@ public:
     std::size_t num_substreams() const override { return endpoints.size(); }
 
     bool is_gso_active() const { return gso; }
+
+    void cancel() override
+    {
+        std::lock_guard<std::mutex> lock(wait_mutex);
+        cancelled = true;
+        if (waiter.is_open())
+        {
+            boost::system::error_code ec;
+            waiter.cancel(ec);
+        }
+    }
 
     bool transmit(packet_batch &b, const std::function<void()> &r) override
     {
@@ -226,10 +242,19 @@ bool udp_transport::send_pending()
         retried_refused = false;
         if (err == EAGAIN || err == EWOULDBLOCK)
         {
+            std::unique_lock<std::mutex> lock(wait_mutex);
+            if (cancelled)
+            {
+                for (std::size_t m = next_msg; m < msgs.size(); m++)
+                    fail_message(m, boost::asio::error::operation_aborted);
+                next_msg = msgs.size();
+                return true;
+            }
             const int dup_fd = ::dup(fd);
             if (dup_fd < 0)
             {
                 // Out of descriptors: wait on this thread rather than fail.
+                lock.unlock();
                 pollfd pfd{fd, POLLOUT, 0};
                 ::poll(&pfd, 1, 100);
                 continue;
@@ -239,6 +264,7 @@ bool udp_transport::send_pending()
             if (ec)
             {
                 ::close(dup_fd);
+                lock.unlock();
                 pollfd pfd{fd, POLLOUT, 0};
                 ::poll(&pfd, 1, 100);
                 continue;
@@ -247,7 +273,10 @@ bool udp_transport::send_pending()
                 boost::asio::posix::stream_descriptor::wait_write,
                 [this](const boost::system::error_code &ec)
                 {
-                    waiter.close();     // leave the epoll set again
+                    {
+                        std::lock_guard<std::mutex> lock(wait_mutex);
+                        waiter.close();     // leave the epoll set again
+                    }
                     if (ec)
                     {
                         for (std::size_t m = next_msg; m < msgs.size(); m++)

@@ -46,7 +46,11 @@ public:
     using recv::stream::stream;
     std::size_t complete = 0, incomplete = 0;
 
-    ~checking_stream() override { stop(); }
+    ~checking_stream() override
+    {
+        detach_from_pool();
+        stop();
+    }
 
 protected:
     bool heap_ready(recv::live_heap &&h) override

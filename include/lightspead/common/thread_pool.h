@@ -6,7 +6,10 @@
 #ifndef LIGHTSPEAD_COMMON_THREAD_POOL_H
 #define LIGHTSPEAD_COMMON_THREAD_POOL_H
 
+#include <functional>
+#include <list>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -19,16 +22,32 @@ namespace lightspead
 /**
  * An io_context run by @c num_threads threads.
  *
- * Streams that use the pool must be destroyed (or, for receive streams,
- * stopped) before the pool is: their destructors wait for the pool's
- * threads to finish their work.
+ * Streams built on the pool register with it, so the pool and its streams
+ * may be stopped in any order and from any thread outside the pool:
+ * @ref stop first stops every stream still registered (a receive stream
+ * stops its readers and wakes its consumers, a send stream fails the heaps
+ * it has not finished with @c operation_aborted), then joins the threads.
+ * A stream built on an already stopped pool starts out stopped.
+ *
+ * The pool object itself must outlive the streams that refer to it (or
+ * they can hold it through a @c std::shared_ptr, see @ref io_context_ref).
  */
 class thread_pool
 {
 private:
+    struct user
+    {
+        std::mutex mutex;               // held while on_stop runs
+        std::function<void()> on_stop;  // empty once unregistered
+    };
+
     boost::asio::io_context io_context;
     std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
     std::vector<std::thread> workers;
+    std::mutex stop_mutex;              // serialises stop()
+    mutable std::mutex users_mutex;     // protects users and stopping
+    std::list<std::shared_ptr<user>> users;
+    bool stopping = false;
 
     void run_worker();
 
@@ -58,10 +77,31 @@ public:
     boost::asio::io_context &get_io_context() noexcept { return io_context; }
 
     /**
-     * Let the threads finish the work queued so far, then join them.
-     * Idempotent; call it from outside the pool's own threads.
+     * Stop every registered stream, let the threads finish the work queued
+     * so far, then join them. Idempotent and thread-safe.
+     *
+     * @throws std::logic_error if called from one of the pool's own threads
+     * (the pool cannot join the thread that is running the call).
      */
     void stop();
+
+    /// Whether @ref stop has begun.
+    bool is_stopped() const;
+
+    /**
+     * Registration of a stream (or anything else that does I/O on the
+     * pool) with the pool; destroying it unregisters, waiting for an
+     * @c on_stop call that is under way to return.
+     */
+    using registration = std::shared_ptr<void>;
+
+    /**
+     * Register @a on_stop to be called (once, from the thread that calls
+     * @ref stop, before the threads are joined) when the pool stops.
+     * Returns an empty registration, without calling @a on_stop, if the
+     * pool has already begun to stop.
+     */
+    registration add_user(std::function<void()> on_stop);
 
     /**
      * Pin the calling thread to CPU @a core. If the operating system
@@ -82,15 +122,20 @@ class io_context_ref
 {
 private:
     boost::asio::io_context *io;
+    thread_pool *pool_ptr = nullptr;
     std::shared_ptr<thread_pool> pool;
 
 public:
     io_context_ref(boost::asio::io_context &io) : io(&io) {}
-    io_context_ref(thread_pool &pool) : io(&pool.get_io_context()) {}
+    io_context_ref(thread_pool &pool) : io(&pool.get_io_context()), pool_ptr(&pool) {}
     io_context_ref(std::shared_ptr<thread_pool> pool)
-        : io(&pool->get_io_context()), pool(std::move(pool)) {}
+        : io(&pool->get_io_context()), pool_ptr(pool.get()), pool(std::move(pool)) {}
 
     boost::asio::io_context &get() const noexcept { return *io; }
+    /// The thread pool, or null for an io_context the application runs.
+    thread_pool *get_pool() const noexcept { return pool_ptr; }
+    /// Whether the calling thread is running the io_context's handlers.
+    bool running_in_this_thread() const noexcept { return io->get_executor().running_in_this_thread(); }
     boost::asio::io_context &operator*() const noexcept { return *io; }
     boost::asio::io_context *operator->() const noexcept { return io; }
 };

@@ -156,6 +156,10 @@ private:
     std::size_t stops_pending = 0;      // posted reader stops not yet run
     bool stopped = false;
     bool started;               // false until a start item (explicit_start)
+    // With the thread pool, which stops the stream when it stops
+    std::mutex registration_mutex;
+    thread_pool::registration pool_registration;
+    bool registration_tried = false;    // guarded by registration_mutex
     // The heap the last accepted packet went to, for placement hints.
     std::optional<live_heap> *last_slot = nullptr;
     // Discarded packets are logged as a summary at most once per interval.
@@ -170,6 +174,8 @@ private:
     void deliver(live_heap &&h, stat_index if_incomplete);
     void stop_locked(bool flush = true);
     void reader_finished(const reader &r);
+    // Register with the thread pool (once); false if the pool has stopped.
+    bool attach_to_pool();
 
 protected:
     /**
@@ -188,12 +194,20 @@ protected:
     /// Add @a n to custom statistic @a index (lock held by the caller's batch).
     void add_stat(std::size_t index, std::uint64_t n) { stats[index] += n; }
 
+    /**
+     * Leave the thread pool, so that it no longer stops this stream, waiting
+     * for a stop it is making. The destructor of a derived class must call
+     * this and then @ref stop before anything else.
+     */
+    void detach_from_pool();
+
 public:
     stream(io_context_ref io, const stream_config &config);
     /**
      * Stops the readers and waits for them. Derived classes must call
-     * @ref stop in their own destructors, while they can still take the
-     * flushed heaps.
+     * @ref detach_from_pool and @ref stop first in their own destructors,
+     * while they can still take the flushed heaps. Never destroy a stream
+     * from its own io_context's threads (the wait would be for them).
      */
     virtual ~stream();
 
@@ -207,13 +221,22 @@ public:
      * Create a reader of type @a R with arguments (*this, args...) and start
      * it.
      *
+     * The first reader registers the stream with its @ref thread_pool (if
+     * it runs on one), which then stops the stream when the pool stops.
+     *
      * @return the reader, owned by the stream (valid while the stream
-     *         lives), or nullptr if the stream has already stopped.
+     *         lives), or nullptr if the stream has already stopped (which
+     *         it does here if its thread pool has stopped).
      * @throws whatever R's constructor throws (e.g. for a bad endpoint).
      */
     template<typename R, typename... Args>
     R *emplace_reader(Args &&... args)
     {
+        if (!attach_to_pool())
+        {
+            stop();
+            return nullptr;
+        }
         auto r = std::make_unique<R>(*this, std::forward<Args>(args)...);
         R *raw = r.get();
         {
@@ -230,7 +253,9 @@ public:
 
     /**
      * Stop: flush the heaps in assembly (as incomplete), stop every reader
-     * and wait until none is running. Idempotent.
+     * and wait until none is running. Idempotent and thread-safe. Called on
+     * the stream's own io_context (from a handler), it starts the readers'
+     * stop without waiting for it.
      */
     virtual void stop();
 

@@ -62,13 +62,18 @@ struct heap_reference
  * for that heap has run. The stream does not copy item data.
  *
  * @par Threads
- * @ref async_send_heap and @ref flush may be called from any thread.
- * Completion handlers run on the stream's io_context (or the handler's
- * associated executor), never inside @ref async_send_heap.
+ * @ref async_send_heap, @ref flush and @ref stop may be called from any
+ * thread. Completion handlers run on the stream's io_context (or the
+ * handler's associated executor), never inside @ref async_send_heap, with
+ * one exception: once the @ref thread_pool the stream runs on has stopped,
+ * nothing would run them there, so a send then fails (with
+ * @c operation_aborted) by calling its handler before returning.
  *
- * @par Destruction
- * The destructor waits until every queued heap has completed, so destroy
- * the stream before the thread pool that runs it, and never from one of its
+ * @par Stopping and destruction
+ * @ref stop fails every heap not yet fully sent with
+ * @c boost::asio::error::operation_aborted; so does stopping the
+ * @ref thread_pool the stream runs on. The destructor waits until every
+ * queued heap has completed, so never destroy the stream from one of its
  * own completion handlers (the wait would be for that very handler).
  */
 class stream
@@ -79,8 +84,12 @@ public:
 
 private:
     // Holds a completion handler and knows how to invoke it on its executor.
-    // The flag says whether to post (initiation-time errors) or dispatch.
-    using queued_handler = unique_function<void(const boost::system::error_code &, item_pointer_t, bool)>;
+    // How a completion reaches the user's handler: dispatched (from the
+    // writer), posted (a failure inside async_send_heap), or called directly
+    // (a failure once the thread pool has stopped, when nothing would run a
+    // posted handler).
+    enum class invoke_mode { dispatch, post, direct };
+    using queued_handler = unique_function<void(const boost::system::error_code &, item_pointer_t, invoke_mode)>;
 
     struct queue_item
     {
@@ -105,6 +114,7 @@ private:
     std::size_t queue_head = 0;         // oldest heap not yet completed (monotonic)
     std::size_t queue_tail = 0;         // one past the newest heap (monotonic)
     bool writer_active = false;
+    bool stopped = false;
     item_pointer_t next_cnt = 1;
     item_pointer_t cnt_step = 1;
 
@@ -118,11 +128,16 @@ private:
     std::vector<std::uint8_t> header_arena;
     std::size_t header_used = 0;
     std::function<void()> resume_after_transmit;
-    boost::asio::steady_timer timer;
+    boost::asio::steady_timer timer;    // calls on it are made under queue_mutex (stop() cancels it)
     std::chrono::steady_clock::time_point rate_time;    // when sent bytes are due at the nominal rate
     std::chrono::steady_clock::time_point batch_start;
 
+    // With the thread pool, which stops the stream when it stops
+    std::mutex registration_mutex;
+    thread_pool::registration pool_registration;
+
     queue_item &slot(std::size_t position) { return queue[position % queue.size()]; }
+    void abandon_unsent();
 
     void enqueue(const heap_reference *refs, std::size_t n, group_mode mode, queued_handler &&handler);
     bool start_group();
@@ -216,13 +231,15 @@ public:
             auto ex = boost::asio::get_associated_executor(handler, get_io_context().get_executor());
             enqueue(refs, n, mode, queued_handler(
                 [handler = std::move(handler), ex](
-                    const boost::system::error_code &ec, item_pointer_t bytes, bool defer) mutable
+                    const boost::system::error_code &ec, item_pointer_t bytes, invoke_mode mode) mutable
                 {
                     auto call = [handler = std::move(handler), ec, bytes]() mutable { handler(ec, bytes); };
-                    if (defer)
+                    if (mode == invoke_mode::post)
                         boost::asio::post(ex, std::move(call));
-                    else
+                    else if (mode == invoke_mode::dispatch)
                         boost::asio::dispatch(ex, std::move(call));
+                    else
+                        call();
                 }));
         };
         return boost::asio::async_initiate<CompletionToken, completion_signature>(
@@ -239,6 +256,17 @@ public:
 
     /// Block until every heap queued so far has completed.
     void flush();
+
+    /**
+     * Stop the stream: heaps that are queued or part-way out complete with
+     * @c boost::asio::error::operation_aborted (a heap whose packets are
+     * all out completes normally), waits the transport is in (socket full,
+     * rate limit) end at once, and later sends fail with the same error.
+     * Waits until every heap has completed, except when called on the
+     * stream's own io_context (from a completion handler), where it only
+     * starts the stop. Idempotent and thread-safe.
+     */
+    void stop();
 };
 
 } // namespace lightspead::send

@@ -64,6 +64,15 @@ public:
      * finished. The memory @a batch points to stays valid until then.
      */
     virtual bool transmit(packet_batch &batch, const std::function<void()> &resume) = 0;
+
+    /**
+     * Called by the stream, from any thread, when it stops: a wait that
+     * @ref transmit started must end promptly (failing the packets not yet
+     * sent with @c operation_aborted and calling @c resume as usual), and
+     * later calls must not start new waits. Transports that never wait
+     * need not override it.
+     */
+    virtual void cancel() {}
 };
 
 } // namespace lightspead::send

@@ -51,7 +51,8 @@ class _AsyncStream:
             if future.done():
                 continue        # cancelled by the caller
             if error is not None:
-                future.set_exception(OSError(error))
+                errno, message = error
+                future.set_exception(OSError(errno, message) if errno else OSError(message))
             else:
                 future.set_result(nbytes)
         if not self._pending and self._watching is not None:
