@@ -65,6 +65,13 @@ fuzz: deps
 			-print_final_stats=1 $$h $(CURDIR)/tests/fuzz/corpus/$$h 2>&1 | \
 			grep -E "stat::number_of_executed_units|stat::new_units_added|ERROR|SUMMARY|Done") || exit 1; \
 	done
+	@# The Python-side harness (numpy headers, formats) with atheris
+	@py=$$(./scripts/test-venv $(BUILD_DIR)) && $$py -m pip install --quiet --disable-pip-version-check atheris && \
+		mkdir -p $(BUILD_DIR)-fuzz/corpus/items && echo "== fuzz_items.py for $(FUZZ_SECONDS) s" && \
+		cd $(BUILD_DIR)-fuzz/corpus && $$py $(CURDIR)/tests/fuzz/fuzz_items.py --fuzz -max_total_time=$(FUZZ_SECONDS) \
+			-print_final_stats=1 items $(CURDIR)/tests/fuzz/corpus/items 2>&1 | \
+			grep -E "stat::number_of_executed_units|stat::new_units_added|Uncaught|ERROR|SUMMARY|Done"
+	@! ls $(BUILD_DIR)-fuzz/corpus/crash-* 2>/dev/null || (echo "FAIL: the crash reproducers above need fixing"; exit 1)
 
 # Builds and installs the Python package into build/test-venv, then pytest
 test-python: build

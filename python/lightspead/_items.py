@@ -3,6 +3,7 @@ their values become bytes (the Python-specific part of the API)."""
 
 import ast
 import numbers
+import warnings
 import struct
 
 import numpy as np
@@ -38,6 +39,19 @@ def _format_dtype(fmt):
     return None
 
 
+def _check_plain_dtype(dtype):
+    """ValueError unless the dtype is plain bytes in memory (numbers, fixed
+    strings, structures of them): numpy 2's variable-width StringDType
+    ('T'), for one, holds pointers, which cannot travel in a heap."""
+    if dtype.names:
+        for name in dtype.names:
+            _check_plain_dtype(dtype.fields[name][0])
+    elif dtype.subdtype is not None:
+        _check_plain_dtype(dtype.subdtype[0])
+    elif dtype.kind not in "biufcSUVMm":
+        raise ValueError(f"dtype {dtype} cannot be sent (only fixed-size numeric, string and structured dtypes)")
+
+
 class Descriptor:
     """What an item is: ID, name, description, shape and either a numpy
     ``dtype`` (with ``order`` 'C' or 'F') or a SPEAD ``format`` list of
@@ -62,8 +76,25 @@ class Descriptor:
             dtype = np.dtype(dtype)
             if dtype.hasobject:
                 raise ValueError("dtypes containing Python objects cannot be sent")
+            _check_plain_dtype(dtype)
             if dtype.itemsize == 0:
                 raise ValueError("dtypes must have a non-zero size")
+            if dtype.subdtype is not None:
+                # As numpy does for arrays: a subarray dtype's dimensions
+                # join the shape (after it, so only in C order).
+                if order != "C":
+                    raise ValueError("a subarray dtype needs order 'C'")
+                while dtype.subdtype is not None:
+                    dtype, sub_shape = dtype.subdtype
+                    shape += sub_shape
+            try:
+                described = np.lib.format.descr_to_dtype(np.lib.format.dtype_to_descr(dtype))
+            except Exception:  # noqa: BLE001 - numpy raises many kinds
+                described = None
+            if described != dtype:
+                # e.g. structures with gaps numpy's header format cannot state:
+                # the receiver would read the data with a different layout
+                raise ValueError(f"dtype {dtype} has no exact numpy header description")
         else:
             if order != "C":
                 raise ValueError("order 'F' is only for dtype items")
@@ -216,12 +247,38 @@ def _field_value(code, bits, raw):
     return bool(raw)
 
 
+def _contains_unicode(dtype):
+    if dtype.names:
+        return any(_contains_unicode(dtype.fields[name][0]) for name in dtype.names)
+    return (dtype.subdtype[0] if dtype.subdtype else dtype).kind == "U"
+
+
+def _check_code_points(array, name):
+    """ValueError unless every character of the array's unicode parts is a
+    valid code point (numpy fails with SystemError on converting one that
+    is not)."""
+    dtype = array.dtype
+    if dtype.names:
+        for field in dtype.names:
+            _check_code_points(array[field], name)
+        return
+    if dtype.kind != "U" or array.size == 0:
+        return
+    order = dtype.byteorder if dtype.byteorder in "<>" else "="
+    codes = np.ascontiguousarray(array).reshape(-1).view(np.dtype("u4").newbyteorder(order))
+    if codes.size and codes.max() > 0x10FFFF:
+        raise ValueError(f"item {name!r}: text is not valid unicode (code point above U+10FFFF)")
+
+
 def _parse_numpy_header(text):
     """(dtype, order, shape) from a .npy-style header; ValueError if it is
     not exactly a dict with descr, fortran_order and shape."""
     try:
-        header = ast.literal_eval(text)
-    except (ValueError, SyntaxError, MemoryError, RecursionError) as e:
+        # Silently: a hostile header must not make the parser print warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            header = ast.literal_eval(text)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as e:
         raise ValueError(f"bad numpy header {text!r}") from e
     if not isinstance(header, dict) or set(header) != {"descr", "fortran_order", "shape"}:
         raise ValueError(f"numpy header must have exactly descr, fortran_order and shape: {text!r}")
@@ -231,9 +288,14 @@ def _parse_numpy_header(text):
     if not isinstance(shape, tuple) or not all(isinstance(d, int) for d in shape):
         raise ValueError("numpy header shape must be a tuple of integers")
     try:
-        dtype = np.lib.format.descr_to_dtype(header["descr"])
-    except (TypeError, ValueError) as e:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            dtype = np.lib.format.descr_to_dtype(header["descr"])
+    except Exception as e:  # noqa: BLE001 - numpy's dtype parser raises many kinds (SyntaxError too)
         raise ValueError(f"bad numpy header descr {header['descr']!r}") from e
+    if dtype.hasobject:
+        raise ValueError(f"numpy header descr {header['descr']!r} holds Python objects")
+    _check_plain_dtype(dtype)
     return dtype, "F" if header["fortran_order"] else "C", [None if d < 0 else d for d in shape]
 
 
@@ -331,8 +393,9 @@ class Item(Descriptor):
         Raises ValueError if the bytes do not fit the descriptor."""
         data = memoryview(raw_item)
         itemsize_bits = self.itemsize_bits
-        if raw_item.is_immediate:
-            # Immediates are right-justified in their item pointer
+        if raw_item.is_immediate and not self.is_variable_size():
+            # Immediates are right-justified in their item pointer (a
+            # variable-size item takes all of its bytes)
             fixed = 1
             for dim in self.shape:
                 fixed *= dim
@@ -358,6 +421,8 @@ class Item(Descriptor):
                 self.value = bytes(data[:count]).decode("ascii")
                 return
             array = np.frombuffer(data, self._fast_dtype, count).reshape(shape, order=self.order)
+            if _contains_unicode(array.dtype):
+                _check_code_points(array, self.name)
             if new_order == "=" and not array.dtype.isnative:
                 array = array.astype(array.dtype.newbyteorder("="))
         else:

@@ -129,6 +129,40 @@ def test_bad_numpy_headers_are_rejected(header):
         lightspead.Descriptor.from_raw((0x1000, b"x", b"", [], [1], header), lightspead.Flavour())
 
 
+class _RawValue(bytes):
+    """Stands in for a received RawItem."""
+    is_immediate = False
+
+
+def test_subarray_dtype_joins_the_shape():
+    # '<8f' is a subarray dtype (8 float32s): numpy folds it into the shape
+    d = lightspead.Descriptor.from_raw(
+        (0x1000, b"x", b"", [], [], b"{'descr': '<8f', 'fortran_order': False, 'shape': (2,)}"),
+        lightspead.Flavour())
+    assert d.dtype == np.dtype("<f4") and d.shape == (2, 8)
+    again = lightspead.Descriptor.from_raw([f.encode() if isinstance(f, str) else f for f in d.to_raw()],
+                                           lightspead.Flavour())
+    assert again.dtype == d.dtype and again.shape == d.shape
+    with pytest.raises(ValueError, match="order 'C'"):
+        lightspead.Descriptor(0x1000, "x", "", (2,), dtype=("<f4", (8,)), order="F")
+
+
+def test_invalid_code_points_are_rejected():
+    item = lightspead.Item(0x1000, "text", "", (), dtype=">U1")
+    with pytest.raises(ValueError, match="unicode"):
+        item.set_from_raw(_RawValue(b"\x7f\xff\xff\xff"))
+    item.set_from_raw(_RawValue(b"\x00\x00\x00A"))
+    assert item.value == "A"
+
+
+def test_variable_size_immediate_takes_all_its_bytes():
+    item = lightspead.Item(0x1000, "bytes", "", (None,), dtype=np.uint8)
+    raw = _RawValue(bytes([0, 0, 1, 2, 3]))
+    raw.is_immediate = True
+    item.set_from_raw(raw)
+    assert list(item.value) == [0, 0, 1, 2, 3]
+
+
 def test_replacement_keeps_value_when_description_unchanged():
     ig = lightspead.ItemGroup()
     pool = lightspead.ThreadPool()
