@@ -352,7 +352,6 @@ bool stream::complete_heaps_and_check_idle(bool may_go_idle)
         item_pointer_t bytes;
     };
     std::vector<done_item> done;
-    bool idle = false;
     {
         std::lock_guard<std::mutex> lock(queue_mutex);
         // Every heap before gen_position has had all its packets transmitted.
@@ -371,18 +370,20 @@ bool stream::complete_heaps_and_check_idle(bool may_go_idle)
                 done.push_back({std::move(qi.handler), qi.result, qi.bytes_sent});
             qi.h = nullptr;
         }
-        if (may_go_idle && queue_head == queue_tail)
-        {
-            writer_active = false;
-            idle = true;
-            queue_drained.notify_all();
-        }
     }
-    // From here on only locals are touched when idle: flush() may have
-    // returned and the stream may be destroyed.
+    // Handlers run before the writer can go idle, so that flush() (and the
+    // destructor) return only once they have: the stream is alive here.
     for (auto &d : done)
         d.handler(d.result, d.bytes, invoke_mode::dispatch);
-    return idle;
+    if (!may_go_idle)
+        return false;
+    std::lock_guard<std::mutex> lock(queue_mutex);
+    if (queue_head != queue_tail)
+        return false;       // a handler queued more: carry on
+    writer_active = false;
+    // Nothing is touched after this: flush() may return and the stream go.
+    queue_drained.notify_all();
+    return true;
 }
 
 void stream::flush()

@@ -254,7 +254,12 @@ public:
         return async_send_heaps(refs.data(), refs.size(), std::forward<CompletionToken>(token), mode);
     }
 
-    /// Block until every heap queued so far has completed.
+    /**
+     * Block until every heap queued so far has completed and its handler
+     * (if dispatched on the stream's io_context or run inline, as for
+     * @c use_future) has returned. Never call it from one of the stream's
+     * own completion handlers: it would wait for that very handler.
+     */
     void flush();
 
     /**
