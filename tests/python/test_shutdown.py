@@ -190,3 +190,20 @@ def test_concurrent_stops_from_many_threads():
             t.join(10)
             assert not t.is_alive()
         hole.close()
+
+
+def test_pool_stop_ends_asyncio_receive_iteration():
+    import lightspead.recv.asyncio
+
+    async def main():
+        pool = lightspead.ThreadPool()
+        stream = lightspead.recv.asyncio.Stream(pool)
+        stream.add_udp_reader(0, bind_hostname="127.0.0.1")
+
+        async def consume():
+            return [heap async for heap in stream]
+        task = asyncio.create_task(consume())
+        await asyncio.sleep(0.1)
+        pool.stop()
+        assert await asyncio.wait_for(task, 10) == []
+    asyncio.run(main())
