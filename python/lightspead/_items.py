@@ -3,8 +3,8 @@ their values become bytes (the Python-specific part of the API)."""
 
 import ast
 import numbers
-import warnings
 import struct
+import warnings
 
 import numpy as np
 
@@ -247,12 +247,6 @@ def _field_value(code, bits, raw):
     return bool(raw)
 
 
-def _contains_unicode(dtype):
-    if dtype.names:
-        return any(_contains_unicode(dtype.fields[name][0]) for name in dtype.names)
-    return (dtype.subdtype[0] if dtype.subdtype else dtype).kind == "U"
-
-
 def _check_code_points(array, name):
     """ValueError unless every character of the array's unicode parts is a
     valid code point (numpy fails with SystemError on converting one that
@@ -266,7 +260,7 @@ def _check_code_points(array, name):
         return
     order = dtype.byteorder if dtype.byteorder in "<>" else "="
     codes = np.ascontiguousarray(array).reshape(-1).view(np.dtype("u4").newbyteorder(order))
-    if codes.size and codes.max() > 0x10FFFF:
+    if codes.max() > 0x10FFFF:
         raise ValueError(f"item {name!r}: text is not valid unicode (code point above U+10FFFF)")
 
 
@@ -293,9 +287,7 @@ def _parse_numpy_header(text):
             dtype = np.lib.format.descr_to_dtype(header["descr"])
     except Exception as e:  # noqa: BLE001 - numpy's dtype parser raises many kinds (SyntaxError too)
         raise ValueError(f"bad numpy header descr {header['descr']!r}") from e
-    if dtype.hasobject:
-        raise ValueError(f"numpy header descr {header['descr']!r} holds Python objects")
-    _check_plain_dtype(dtype)
+    _check_plain_dtype(dtype)     # before the byte swap, which some dtypes refuse
     return dtype, "F" if header["fortran_order"] else "C", [None if d < 0 else d for d in shape]
 
 
@@ -421,8 +413,7 @@ class Item(Descriptor):
                 self.value = bytes(data[:count]).decode("ascii")
                 return
             array = np.frombuffer(data, self._fast_dtype, count).reshape(shape, order=self.order)
-            if _contains_unicode(array.dtype):
-                _check_code_points(array, self.name)
+            _check_code_points(array, self.name)
             if new_order == "=" and not array.dtype.isnative:
                 array = array.astype(array.dtype.newbyteorder("="))
         else:
