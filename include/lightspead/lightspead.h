@@ -10,10 +10,16 @@
 #include <lightspead/protocol/packet.h>
 #include <lightspead/protocol/descriptor.h>
 #include <lightspead/protocol/items.h>
+#include <lightspead/protocol/stream_framing.h>
+#include <lightspead/protocol/captured_frame.h>
+#include <lightspead/common/eventfd_semaphore.h>
+#include <lightspead/common/iovec.h>
 #include <lightspead/common/logging.h>
 #include <lightspead/common/memcpy.h>
 #include <lightspead/common/memory_allocator.h>
 #include <lightspead/common/ringbuffer.h>
+#include <lightspead/common/socket_options.h>
+#include <lightspead/common/udp_offload.h>
 #include <lightspead/common/thread_pool.h>
 #include <lightspead/common/inproc_queue.h>
 #include <lightspead/send/heap.h>
@@ -29,6 +35,7 @@
 #include <lightspead/recv/heap.h>
 #include <lightspead/recv/stream.h>
 #include <lightspead/recv/ring_stream.h>
+#include <lightspead/recv/yielding_reader.h>
 #include <lightspead/recv/mem_reader.h>
 #include <lightspead/recv/inproc_reader.h>
 #include <lightspead/recv/udp_reader.h>

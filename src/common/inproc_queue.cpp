@@ -1,30 +1,7 @@
-#include <cerrno>
-#include <cstdint>
-#include <system_error>
-#include <sys/eventfd.h>
-#include <unistd.h>
 #include <lightspead/common/inproc_queue.h>
 
 namespace lightspead
 {
-
-inproc_queue::inproc_queue() : event_fd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC))
-{
-    if (event_fd < 0)
-        throw std::system_error(errno, std::generic_category(), "eventfd");
-}
-
-inproc_queue::~inproc_queue()
-{
-    close(event_fd);
-}
-
-void inproc_queue::signal() noexcept
-{
-    const std::uint64_t one = 1;
-    // Can only fail if the counter would overflow, i.e. it is readable anyway.
-    [[maybe_unused]] auto n = write(event_fd, &one, sizeof(one));
-}
 
 bool inproc_queue::push(packet &&p)
 {
@@ -35,7 +12,7 @@ bool inproc_queue::push(packet &&p)
         packets.push_back(std::move(p));
     }
     data_available.notify_one();
-    signal();
+    ready.signal();
     return true;
 }
 
@@ -67,7 +44,7 @@ void inproc_queue::stop()
         stopped = true;
     }
     data_available.notify_all();
-    signal();
+    ready.signal();
 }
 
 bool inproc_queue::is_stopped() const

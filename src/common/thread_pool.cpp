@@ -144,4 +144,28 @@ void thread_pool::set_affinity(int core)
         log_warning("cannot bind to CPU " + std::to_string(core) + ": " + std::strerror(status));
 }
 
+bool pool_membership::join(const io_context_ref &io, std::function<void()> on_stop)
+{
+    std::lock_guard<std::mutex> lock(mutex);
+    if (decided)
+        return member_or_no_pool;
+    decided = true;
+    if (thread_pool *pool = io.get_pool())
+        registration = pool->add_user(std::move(on_stop));
+    member_or_no_pool = registration || !io.get_pool();
+    return member_or_no_pool;
+}
+
+void pool_membership::leave()
+{
+    thread_pool::registration dropped;
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        dropped = std::move(registration);
+        member_or_no_pool = false;
+        decided = true;
+    }
+    dropped.reset();        // outside the lock: waits for a stop the pool is making
+}
+
 } // namespace lightspead

@@ -1,9 +1,4 @@
-#include <cerrno>
-#include <cstdint>
 #include <stdexcept>
-#include <system_error>
-#include <sys/eventfd.h>
-#include <unistd.h>
 #include <lightspead/recv/ring_stream.h>
 
 namespace lightspead::recv
@@ -25,24 +20,14 @@ ring_stream_config &ring_stream_config::set_contiguous_only(bool contiguous_only
 
 ring_stream::ring_stream(io_context_ref io, const stream_config &config,
                          const ring_stream_config &ring_config)
-    : stream(io, config), ring_config(ring_config), ring(ring_config.get_heaps()),
-    event_fd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC))
+    : stream(io, config), ring_config(ring_config), ring(ring_config.get_heaps())
 {
-    if (event_fd < 0)
-        throw std::system_error(errno, std::generic_category(), "eventfd");
 }
 
 ring_stream::~ring_stream()
 {
     detach_from_pool();
     stop();
-    close(event_fd);
-}
-
-void ring_stream::signal() noexcept
-{
-    const std::uint64_t one = 1;
-    [[maybe_unused]] auto n = write(event_fd, &one, sizeof(one));
 }
 
 bool ring_stream::heap_ready(live_heap &&h)
@@ -57,7 +42,7 @@ bool ring_stream::heap_ready(live_heap &&h)
             waited = ring.push(incomplete_heap(std::move(h), compat));
         else
             return false;
-        signal();
+        ready.signal();
         return waited;
     }
     catch (ringbuffer_stopped &)
@@ -70,13 +55,13 @@ bool ring_stream::heap_ready(live_heap &&h)
 void ring_stream::stop_received()
 {
     ring.stop();
-    signal();
+    ready.signal();
 }
 
 void ring_stream::stop()
 {
     ring.stop();
-    signal();
+    ready.signal();
     stream::stop();
 }
 

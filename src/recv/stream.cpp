@@ -59,30 +59,9 @@ stream::~stream()
     readers_done.wait(lock, [this] { return readers_running == 0 && stops_pending == 0; });
 }
 
-bool stream::attach_to_pool()
-{
-    std::lock_guard<std::mutex> lock(registration_mutex);
-    if (registration_tried)
-        return bool(pool_registration) || !io.get_pool();
-    registration_tried = true;
-    thread_pool *pool = io.get_pool();
-    if (!pool)
-        return true;
-    // The stream is fully built by now (this runs from emplace_reader), so
-    // the pool may call the virtual stop().
-    pool_registration = pool->add_user([this] { stop(); });
-    return bool(pool_registration);
-}
-
 void stream::detach_from_pool()
 {
-    thread_pool::registration registration;
-    {
-        std::lock_guard<std::mutex> lock(registration_mutex);
-        registration = std::move(pool_registration);
-        registration_tried = true;
-    }
-    registration.reset();       // waits for a stop the pool is making
+    membership.leave();
 }
 
 void stream::start_reader(reader &r)

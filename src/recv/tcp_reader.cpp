@@ -1,8 +1,9 @@
 #include <cstring>
-#include <limits>
 #include <stdexcept>
 #include <string>
 #include <boost/asio/buffer.hpp>
+#include <lightspead/common/socket_options.h>
+#include <lightspead/protocol/stream_framing.h>
 #include <lightspead/recv/tcp_reader.h>
 
 namespace lightspead::recv
@@ -53,9 +54,7 @@ void tcp_reader::on_accept(const boost::system::error_code &ec)
     }
     boost::system::error_code ignored;
     acceptor.close(ignored);    // one connection only
-    if (receive_buffer_size > 0)
-        socket.set_option(tcp::socket::receive_buffer_size(
-            int(std::min<std::size_t>(receive_buffer_size, std::numeric_limits<int>::max()))), ignored);
+    set_socket_buffer(socket.native_handle(), socket_buffer::receive, receive_buffer_size);
     read();
 }
 
@@ -76,32 +75,16 @@ bool tcp_reader::parse(stream::batch &batch)
 {
     while (head < tail && !batch.is_stopped())
     {
-        const std::uint8_t *data = buffer.data() + head;
-        const std::size_t available = tail - head;
-        const auto r = decode_packet(data, available);
-        if (r)
-        {
-            if (r.packet.size > max_size)
-                batch.discard(stat_packets_truncated);
-            else
-                batch.add_packet(r.packet);
-            head += r.packet.size;
-            continue;
-        }
-        // Incomplete but plausible so far: wait for more bytes, unless the
-        // packet would exceed max_size (then it is garbage).
-        std::size_t needed = 0;
-        if (r.status == packet_status::too_short)
-            needed = packet_header_size;
-        else if (r.status == packet_status::truncated_pointers)
-            needed = packet_header_size + 8 * (load_be64(data) & 0xffff);
-        else if (r.status == packet_status::truncated_payload)
-            needed = packet_header_size + 8 * r.packet.n_items + r.packet.payload_length;
-        if (needed > 0 && needed <= max_size && needed > available)
-            return true;
-        // Garbage: skip to where a packet could start.
-        batch.discard(stat_packets_malformed);
-        head += next_packet_candidate(data, available);
+        const stream_frame f = next_stream_frame(buffer.data() + head, tail - head, max_size, true);
+        if (f.kind == stream_frame_kind::incomplete)
+            return true;        // the buffer has room for it: read on
+        if (f.kind == stream_frame_kind::packet)
+            batch.add_packet(f.packet);
+        else if (f.kind == stream_frame_kind::oversized)
+            batch.discard(stat_packets_truncated);
+        else
+            batch.discard(stat_packets_malformed);      // skipping to where a packet could start
+        head += f.size;
     }
     return !batch.is_stopped();
 }

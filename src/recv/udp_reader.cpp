@@ -2,20 +2,13 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
-#include <netinet/in.h>
-#include <netinet/udp.h>
 #include <unistd.h>
-#include <boost/asio/ip/multicast.hpp>
 #include <boost/system/system_error.hpp>
+#include <lightspead/common/iovec.h>
 #include <lightspead/common/logging.h>
+#include <lightspead/common/socket_options.h>
+#include <lightspead/common/udp_offload.h>
 #include <lightspead/recv/udp_reader.h>
-
-#ifndef UDP_GRO
-# define UDP_GRO 104
-#endif
-#ifndef SOL_UDP
-# define SOL_UDP 17
-#endif
 
 namespace lightspead::recv
 {
@@ -27,62 +20,13 @@ using boost::asio::ip::udp;
 
 constexpr std::size_t batch_messages = 64;       // datagrams per recvmmsg
 constexpr std::size_t max_calls_per_wakeup = 16; // then let other work run
-constexpr std::size_t gro_slot_size = 65536;     // a whole coalesced super-packet
+constexpr std::size_t gro_slot_size = max_gro_message;
 constexpr std::size_t control_size = CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(std::uint32_t));
 // Direct placement predicts packets with just the four specials (what every
 // packet but a heap's first carries), at most this many per message.
 constexpr std::size_t placed_header_size = packet_prefix_size;
 constexpr std::size_t max_placed_per_message = 16;
 constexpr std::size_t placement_backoff_calls = 8;
-
-/// Copy bytes [from, from + n) of a message scattered over @a iov.
-void gather(const iovec *iov, std::size_t from, std::size_t n, std::uint8_t *out)
-{
-    for (; n > 0; iov++)
-    {
-        if (from >= iov->iov_len)
-        {
-            from -= iov->iov_len;
-            continue;
-        }
-        const std::size_t take = std::min(n, iov->iov_len - from);
-        std::memcpy(out, static_cast<const std::uint8_t *>(iov->iov_base) + from, take);
-        out += take;
-        n -= take;
-        from = 0;
-    }
-}
-
-void set_receive_buffer(udp::socket &socket, std::size_t size)
-{
-    if (size == 0)
-        return;
-    const int fd = socket.native_handle();
-    const int requested = int(std::min<std::size_t>(size, 0x3fffffff));
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &requested, sizeof(requested));
-    auto granted = [fd]
-    {
-        int value = 0;
-        socklen_t len = sizeof(value);
-        getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &value, &len);
-        return std::size_t(value) / 2;      // Linux reports double (bookkeeping)
-    };
-    if (granted() >= size)
-        return;
-    // Beyond net.core.rmem_max only a privileged process may go.
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &requested, sizeof(requested));
-    const std::size_t actual = granted();
-    if (actual < size)
-    {
-        static bool warned = false;     // say it once per process, not per reader
-        if (!warned)
-        {
-            warned = true;
-            log_warning("requested a receive buffer of " + std::to_string(size) + " bytes but got "
-                        + std::to_string(actual) + ": raise net.core.rmem_max or run as root");
-        }
-    }
-}
 
 } // anonymous namespace
 
@@ -116,27 +60,14 @@ void udp_reader::setup(const udp::endpoint &endpoint, std::size_t buffer_size,
         throw std::invalid_argument("udp_reader max_size " + std::to_string(max_size)
                                     + " is outside [8, 65535]");
     const auto &address = endpoint.address();
-    if (interface_address && !interface_address->is_unspecified()
-        && (!interface_address->is_v4() || !address.is_v4()))
-        throw std::invalid_argument("a multicast interface address is only for IPv4 endpoints");
-    if (interface_index && !address.is_v6())
-        throw std::invalid_argument("a multicast interface index is only for IPv6 endpoints");
+    check_multicast_interface(address, interface_address, interface_index);
 
     socket.open(endpoint.protocol());
     socket.set_option(udp::socket::reuse_address(address.is_multicast()));
-    set_receive_buffer(socket, buffer_size);
+    set_socket_buffer(socket.native_handle(), socket_buffer::receive, buffer_size);
     socket.bind(endpoint);
     if (address.is_multicast())
-    {
-        if (address.is_v4())
-            socket.set_option(boost::asio::ip::multicast::join_group(
-                address.to_v4(),
-                interface_address && !interface_address->is_unspecified()
-                    ? interface_address->to_v4() : boost::asio::ip::address_v4::any()));
-        else
-            socket.set_option(boost::asio::ip::multicast::join_group(
-                address.to_v6(), interface_index ? *interface_index : 0));
-    }
+        join_multicast_group(socket, address, interface_address, interface_index);
     socket.non_blocking(true);
 
     // GRO when the kernel has it: coalesced datagrams need whole-super-packet slots.
@@ -158,7 +89,7 @@ void udp_reader::setup(const udp::endpoint &endpoint, std::size_t buffer_size,
     // Zeroed so that every page is touched now: otherwise the pages fault
     // in (about 10 us each on a VM) in the middle of a burst, the first
     // time a call gathers that much, and RSS creeps up for hours.
-    bounce.reset(new std::uint8_t[batch_messages * 65536]());
+    bounce.reset(new std::uint8_t[batch_messages * max_gro_message]());
     controls.resize(control_size * batch_messages);
 }
 

@@ -1,5 +1,6 @@
 #include <stdexcept>
 #include <boost/asio/error.hpp>
+#include <lightspead/common/iovec.h>
 #include <lightspead/send/inproc_stream.h>
 
 namespace lightspead::send
@@ -25,14 +26,8 @@ public:
     {
         for (auto &p : batch.packets)
         {
-            inproc_queue::packet data;
-            data.reserve(p.size);
-            for (std::size_t i = 0; i < p.iov_count; i++)
-            {
-                const iovec &v = batch.iov[p.iov_first + i];
-                const auto *base = static_cast<const std::uint8_t *>(v.iov_base);
-                data.insert(data.end(), base, base + v.iov_len);
-            }
+            inproc_queue::packet data(p.size);
+            gather(&batch.iov[p.iov_first], 0, p.size, data.data());
             if (!queues[p.substream]->push(std::move(data)))
                 p.error = boost::asio::error::broken_pipe;
         }

@@ -43,24 +43,15 @@ stream::stream(io_context_ref io, const stream_config &config, std::unique_ptr<t
         if (after_transmit())
             run_writer();
     };
-    if (thread_pool *pool = io.get_pool())
-    {
-        // Only base-class state is touched by stop(), so the pool may call
-        // it even while a derived class is still being built or destroyed.
-        pool_registration = pool->add_user([this] { stream::stop(); });
-        if (!pool_registration)
-            stopped = true;
-    }
+    // Only base-class state is touched by stop(), so the pool may call it
+    // even while a derived class is still being built or destroyed.
+    if (!membership.join(io, [this] { stream::stop(); }))
+        stopped = true;
 }
 
 stream::~stream()
 {
-    thread_pool::registration registration;
-    {
-        std::lock_guard<std::mutex> lock(registration_mutex);
-        registration = std::move(pool_registration);
-    }
-    registration.reset();       // waits for a stop the pool is making
+    membership.leave();     // waits for a stop the pool is making
     flush();
 }
 

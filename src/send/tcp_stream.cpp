@@ -1,11 +1,12 @@
 #include <algorithm>
 #include <cerrno>
-#include <limits>
 #include <mutex>
 #include <stdexcept>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <boost/asio/error.hpp>
+#include <lightspead/common/iovec.h>
+#include <lightspead/common/socket_options.h>
 #include <lightspead/send/tcp_stream.h>
 
 namespace lightspead::send
@@ -15,8 +16,6 @@ namespace
 {
 
 using boost::asio::ip::tcp;
-
-constexpr std::size_t max_iov = 1024;
 
 class tcp_transport final : public transport
 {
@@ -142,9 +141,7 @@ bool tcp_transport::write_pending()
 tcp::socket connect(boost::asio::io_context &io, const tcp::endpoint &endpoint, std::size_t buffer_size)
 {
     tcp::socket socket(io, endpoint.protocol());
-    if (buffer_size > 0)
-        socket.set_option(tcp::socket::send_buffer_size(
-            int(std::min<std::size_t>(buffer_size, std::numeric_limits<int>::max()))));
+    set_socket_buffer(socket.native_handle(), socket_buffer::send, buffer_size);
     socket.connect(endpoint);
     socket.set_option(tcp::no_delay(true));
     return socket;

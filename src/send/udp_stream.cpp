@@ -1,28 +1,20 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <limits>
 #include <mutex>
 #include <stdexcept>
 #include <string>
-#include <netinet/in.h>
-#include <netinet/udp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/ip/multicast.hpp>
-#include <boost/asio/ip/unicast.hpp>
 #include <boost/system/system_error.hpp>
+#include <lightspead/common/iovec.h>
 #include <lightspead/common/logging.h>
+#include <lightspead/common/socket_options.h>
+#include <lightspead/common/udp_offload.h>
 #include <lightspead/send/udp_stream.h>
-
-#ifndef UDP_SEGMENT
-# define UDP_SEGMENT 103
-#endif
-#ifndef SOL_UDP
-# define SOL_UDP 17
-#endif
 
 namespace lightspead::send
 {
@@ -32,10 +24,6 @@ namespace
 
 using boost::asio::ip::udp;
 
-constexpr std::size_t max_udp_ipv4 = 65507;   // 65535 - IPv4 header - UDP header
-constexpr std::size_t max_udp_ipv6 = 65527;   // 65535 - UDP header
-constexpr std::size_t max_gso_segments = 64;  // the kernel's UDP_MAX_SEGMENTS
-constexpr std::size_t max_iov = 1024;         // IOV_MAX on Linux
 constexpr unsigned max_mmsg = 1024;           // UIO_MAXIOV: messages per sendmmsg
 
 struct alignas(cmsghdr) gso_control
@@ -84,7 +72,7 @@ private:
 public:
     udp_transport(udp::socket &&socket, std::vector<udp::endpoint> endpoints)
         : fd(-1), waiter(socket.get_executor()), endpoints(std::move(endpoints)),
-        max_gso_bytes(this->endpoints[0].address().is_v4() ? max_udp_ipv4 : max_udp_ipv6)
+        max_gso_bytes(this->endpoints[0].address().is_v4() ? max_udp_payload_ipv4 : max_udp_payload_ipv6)
     {
         if (this->endpoints.size() == 1)
         {
@@ -180,14 +168,8 @@ void udp_transport::build_messages(std::size_t first_packet)
         else
         {
             // A single packet made of very many small items: linearise it.
-            auto &copy = bounce.emplace_back();
-            copy.reserve(p0.size);
-            for (std::size_t k = 0; k < p0.iov_count; k++)
-            {
-                const iovec &v = batch->iov[p0.iov_first + k];
-                const auto *base = static_cast<const std::uint8_t *>(v.iov_base);
-                copy.insert(copy.end(), base, base + v.iov_len);
-            }
+            auto &copy = bounce.emplace_back(p0.size);
+            gather(&batch->iov[p0.iov_first], 0, p0.size, copy.data());
             bounce_iov.push_back({copy.data(), copy.size()});
             m.msg_hdr.msg_iov = &bounce_iov.back();
             m.msg_hdr.msg_iovlen = 1;
@@ -319,7 +301,7 @@ std::vector<udp::endpoint> check_endpoints(
             throw std::invalid_argument(
                 "endpoint " + ep.address().to_string() + " is not a multicast address");
     }
-    const std::size_t limit = v4 ? max_udp_ipv4 : max_udp_ipv6;
+    const std::size_t limit = v4 ? max_udp_payload_ipv4 : max_udp_payload_ipv6;
     if (config.get_max_packet_size() > limit)
         throw std::invalid_argument(
             "max_packet_size " + std::to_string(config.get_max_packet_size())
@@ -332,18 +314,7 @@ udp::socket make_socket(boost::asio::io_context &io, const std::vector<udp::endp
 {
     udp::socket socket(io, endpoints[0].protocol());
     socket.non_blocking(true);
-    if (buffer_size > 0)
-    {
-        socket.set_option(udp::socket::send_buffer_size(
-            int(std::min<std::size_t>(buffer_size, std::numeric_limits<int>::max()))));
-        udp::socket::send_buffer_size actual;
-        socket.get_option(actual);
-        // Linux reports double the usable size it reserves for bookkeeping.
-        if (std::size_t(actual.value()) < buffer_size)
-            log_warning("requested send buffer of " + std::to_string(buffer_size)
-                        + " bytes but got " + std::to_string(actual.value())
-                        + " (see net.core.wmem_max)");
-    }
+    set_socket_buffer(socket.native_handle(), socket_buffer::send, buffer_size);
     return socket;
 }
 
@@ -372,20 +343,10 @@ std::unique_ptr<transport> make_multicast_transport(
 {
     check_ttl(ttl);
     auto eps = check_endpoints(endpoints, config, true);
+    check_multicast_interface(eps[0].address(), interface_address, interface_index);
     auto socket = make_socket(io, eps, buffer_size);
     socket.set_option(boost::asio::ip::multicast::hops(ttl));
-    if (interface_address && !interface_address->is_unspecified())
-    {
-        if (!interface_address->is_v4() || !eps[0].address().is_v4())
-            throw std::invalid_argument("a multicast interface address is only for IPv4 endpoints");
-        socket.set_option(boost::asio::ip::multicast::outbound_interface(interface_address->to_v4()));
-    }
-    if (interface_index)
-    {
-        if (!eps[0].address().is_v6())
-            throw std::invalid_argument("a multicast interface index is only for IPv6 endpoints");
-        socket.set_option(boost::asio::ip::multicast::outbound_interface(*interface_index));
-    }
+    set_multicast_send_interface(socket, interface_address, interface_index);
     return std::make_unique<udp_transport>(std::move(socket), std::move(eps));
 }
 

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <vector>
+#include <lightspead/common/eventfd_semaphore.h>
 
 namespace lightspead
 {
@@ -35,14 +36,11 @@ private:
     std::condition_variable data_available;
     std::deque<packet> packets;
     bool stopped = false;
-    int event_fd;
-
-    void signal() noexcept;
+    eventfd_semaphore ready;     // readable after each push and after stop
 
 public:
     /// @throws std::system_error if no eventfd can be created.
-    inproc_queue();
-    ~inproc_queue();
+    inproc_queue() = default;
     inproc_queue(const inproc_queue &) = delete;
     inproc_queue &operator=(const inproc_queue &) = delete;
 
@@ -51,7 +49,7 @@ public:
      * Read (8 bytes) to reset it, then drain with @ref try_pop; the queue
      * keeps ownership of the descriptor.
      */
-    int get_fd() const noexcept { return event_fd; }
+    int get_fd() const noexcept { return ready.get_fd(); }
 
     /// Append @a p. Returns false (and drops it) if the queue is stopped.
     bool push(packet &&p);

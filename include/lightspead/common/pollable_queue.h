@@ -9,15 +9,11 @@
 #ifndef LIGHTSPEAD_COMMON_POLLABLE_QUEUE_H
 #define LIGHTSPEAD_COMMON_POLLABLE_QUEUE_H
 
-#include <cerrno>
-#include <cstdint>
 #include <deque>
 #include <iterator>
 #include <mutex>
-#include <system_error>
 #include <vector>
-#include <sys/eventfd.h>
-#include <unistd.h>
+#include <lightspead/common/eventfd_semaphore.h>
 
 namespace lightspead
 {
@@ -28,23 +24,17 @@ class pollable_queue
 private:
     std::mutex mutex;
     std::deque<T> items;
-    int fd;
+    eventfd_semaphore ready;
 
 public:
     /// @throws std::system_error if no eventfd can be created.
-    pollable_queue() : fd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC))
-    {
-        if (fd < 0)
-            throw std::system_error(errno, std::generic_category(), "eventfd");
-    }
-
-    ~pollable_queue() { close(fd); }
+    pollable_queue() = default;
 
     pollable_queue(const pollable_queue &) = delete;
     pollable_queue &operator=(const pollable_queue &) = delete;
 
     /// Readable whenever something was pushed since the last @ref drain.
-    int get_fd() const noexcept { return fd; }
+    int get_fd() const noexcept { return ready.get_fd(); }
 
     void push(T &&value)
     {
@@ -52,16 +42,14 @@ public:
             std::lock_guard<std::mutex> lock(mutex);
             items.push_back(std::move(value));
         }
-        const std::uint64_t one = 1;
-        [[maybe_unused]] auto n = write(fd, &one, sizeof(one));
+        ready.signal();
     }
 
     /// Reset the eventfd and take everything queued (reset first, so a push
     /// racing with the drain leaves the eventfd readable).
     std::vector<T> drain()
     {
-        std::uint64_t counter;
-        [[maybe_unused]] auto n = read(fd, &counter, sizeof(counter));
+        ready.reset();
         std::lock_guard<std::mutex> lock(mutex);
         std::vector<T> out(std::make_move_iterator(items.begin()), std::make_move_iterator(items.end()));
         items.clear();

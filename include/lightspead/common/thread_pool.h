@@ -140,6 +140,39 @@ public:
     boost::asio::io_context *operator->() const noexcept { return io; }
 };
 
+/**
+ * How a stream (send or receive) belongs to the thread pool it runs on, so
+ * that stopping the pool stops the stream: one registration, made once and
+ * dropped once, safe against a pool that is stopping on another thread.
+ *
+ * Thread-safe. The owner calls @ref leave before it stops being able to
+ * handle @c on_stop (at the latest first thing in its destructor).
+ */
+class pool_membership
+{
+private:
+    std::mutex mutex;
+    thread_pool::registration registration;
+    bool decided = false;       // join or leave has run
+    bool member_or_no_pool = false;
+
+public:
+    /**
+     * Register @a on_stop with the pool behind @a io (if it is a pool).
+     * Only the first call registers; every call returns the first one's
+     * answer: true if registered or there is no pool (the application runs
+     * the io_context itself), false if the pool had already begun to stop
+     * or @ref leave came first.
+     */
+    bool join(const io_context_ref &io, std::function<void()> on_stop);
+
+    /**
+     * Unregister, waiting for an @c on_stop call that the pool is making
+     * to return. After it, @ref join returns false. Idempotent.
+     */
+    void leave();
+};
+
 } // namespace lightspead
 
 #endif // LIGHTSPEAD_COMMON_THREAD_POOL_H

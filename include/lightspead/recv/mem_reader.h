@@ -7,7 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <lightspead/recv/stream.h>
+#include <lightspead/recv/yielding_reader.h>
 
 namespace lightspead::recv
 {
@@ -19,21 +19,17 @@ namespace lightspead::recv
  * packet header and counted as malformed packets. The buffer must outlive
  * the reader (that is, the stream).
  */
-class mem_reader : public reader
+class mem_reader : public yielding_reader
 {
 private:
     const std::uint8_t *ptr;
     std::size_t length;
     std::size_t position = 0;
-    bool stopping = false;
 
-    void process_some();
+    bool next_packet(stream::batch &batch) override;
 
 public:
     mem_reader(stream &owner, const std::uint8_t *ptr, std::size_t length);
-
-    void start() override;
-    void stop() override;
 };
 
 } // namespace lightspead::recv

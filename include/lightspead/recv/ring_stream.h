@@ -11,6 +11,7 @@
 #include <iterator>
 #include <optional>
 #include <variant>
+#include <lightspead/common/eventfd_semaphore.h>
 #include <lightspead/common/ringbuffer.h>
 #include <lightspead/recv/heap.h>
 #include <lightspead/recv/stream.h>
@@ -60,9 +61,7 @@ public:
 private:
     const ring_stream_config ring_config;
     ringbuffer<any_heap> ring;
-    int event_fd;       // readable after each push and at the end
-
-    void signal() noexcept;
+    eventfd_semaphore ready;    // readable after each push and at the end
 
     bool heap_ready(live_heap &&h) override;
     void stop_received() override;
@@ -111,7 +110,7 @@ public:
      * stops, for event loops: wait for it, read it (8 bytes) to reset it,
      * then call @ref try_pop until it reports empty.
      */
-    int get_fd() const noexcept { return event_fd; }
+    int get_fd() const noexcept { return ready.get_fd(); }
 
     /// Input iterator over complete heaps, ending when the stream stops.
     class iterator

@@ -157,9 +157,7 @@ private:
     bool stopped = false;
     bool started;               // false until a start item (explicit_start)
     // With the thread pool, which stops the stream when it stops
-    std::mutex registration_mutex;
-    thread_pool::registration pool_registration;
-    bool registration_tried = false;    // guarded by registration_mutex
+    pool_membership membership;
     // The heap the last accepted packet went to, for placement hints.
     std::optional<live_heap> *last_slot = nullptr;
     // Discarded packets are logged as a summary at most once per interval.
@@ -174,8 +172,6 @@ private:
     void deliver(live_heap &&h, stat_index if_incomplete);
     void stop_locked(bool flush = true);
     void reader_finished(const reader &r);
-    // Register with the thread pool (once); false if the pool has stopped.
-    bool attach_to_pool();
 
 protected:
     /**
@@ -232,7 +228,8 @@ public:
     template<typename R, typename... Args>
     R *emplace_reader(Args &&... args)
     {
-        if (!attach_to_pool())
+        // The stream is fully built by now, so the pool may call the virtual stop().
+        if (!membership.join(io, [this] { stop(); }))
         {
             stop();
             return nullptr;

@@ -7,7 +7,8 @@
 
 #include <cstddef>
 #include <string>
-#include <lightspead/recv/stream.h>
+#include <memory>
+#include <lightspead/recv/yielding_reader.h>
 
 namespace lightspead::recv
 {
@@ -22,21 +23,17 @@ namespace lightspead::recv
  * @throws std::runtime_error if the file cannot be opened or the filter
  * does not compile.
  */
-class udp_pcap_file_reader : public reader
+class udp_pcap_file_reader : public yielding_reader
 {
 private:
     struct pcap_state;
     std::unique_ptr<pcap_state> state;
-    bool stopping = false;
 
-    void process_some();
+    bool next_packet(stream::batch &batch) override;
 
 public:
     udp_pcap_file_reader(stream &owner, const std::string &filename, const std::string &filter = "");
     ~udp_pcap_file_reader() override;
-
-    void start() override;
-    void stop() override;
 };
 
 } // namespace lightspead::recv

@@ -133,8 +133,7 @@ private:
     std::chrono::steady_clock::time_point batch_start;
 
     // With the thread pool, which stops the stream when it stops
-    std::mutex registration_mutex;
-    thread_pool::registration pool_registration;
+    pool_membership membership;
 
     queue_item &slot(std::size_t position) { return queue[position % queue.size()]; }
     void abandon_unsent();

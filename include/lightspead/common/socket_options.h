@@ -1,0 +1,79 @@
+/**
+ * @file
+ * Socket options that the send and receive sides share: buffer sizing and
+ * multicast interfaces. Each rule exists here once, so a UDP reader, a UDP
+ * stream, a TCP reader and a TCP stream all size and report buffers alike.
+ */
+#ifndef LIGHTSPEAD_COMMON_SOCKET_OPTIONS_H
+#define LIGHTSPEAD_COMMON_SOCKET_OPTIONS_H
+
+#include <cstddef>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/udp.hpp>
+
+namespace lightspead
+{
+
+/// Which of a socket's two kernel buffers.
+enum class socket_buffer
+{
+    send,
+    receive
+};
+
+/**
+ * Ask for a kernel buffer of @a size usable bytes on socket @a fd (0 leaves
+ * the system default alone and returns 0).
+ *
+ * Linux reserves twice what it is asked for (half is bookkeeping) and
+ * reports the doubled figure back, so the usable size is half of what
+ * @c getsockopt says; that half is what is compared with @a size and
+ * returned. If the system cap (@c net.core.rmem_max / @c wmem_max) holds
+ * the buffer below @a size, the privileged @c SO_RCVBUFFORCE /
+ * @c SO_SNDBUFFORCE is tried; if the buffer is still short, a warning says
+ * what was granted (once per process for each direction, not per socket).
+ *
+ * A refusal is not an error (a socket with a smaller buffer still works),
+ * so nothing is thrown for it.
+ *
+ * @return the usable size the kernel granted.
+ */
+std::size_t set_socket_buffer(int fd, socket_buffer which, std::size_t size);
+
+/**
+ * Check that the interface options given for @a group can apply to it: an
+ * interface address (unspecified means "any" and is always allowed) only
+ * with an IPv4 address, an interface index only with IPv6. A null pointer
+ * means the option is not given.
+ *
+ * @throws std::invalid_argument naming the mismatch.
+ */
+void check_multicast_interface(const boost::asio::ip::address &group,
+                               const boost::asio::ip::address *interface_address,
+                               const unsigned int *interface_index);
+
+/**
+ * Join multicast @a group on @a socket, on the interface with
+ * @a interface_address (IPv4) or @a interface_index (IPv6), or on the
+ * kernel's choice when neither is given. Call @ref check_multicast_interface first.
+ *
+ * @throws boost::system::system_error if the kernel refuses.
+ */
+void join_multicast_group(boost::asio::ip::udp::socket &socket, const boost::asio::ip::address &group,
+                          const boost::asio::ip::address *interface_address,
+                          const unsigned int *interface_index);
+
+/**
+ * Send multicast from @a socket through the interface with
+ * @a interface_address (IPv4) or @a interface_index (IPv6); neither leaves
+ * the kernel's route. Call @ref check_multicast_interface first.
+ *
+ * @throws boost::system::system_error if the kernel refuses.
+ */
+void set_multicast_send_interface(boost::asio::ip::udp::socket &socket,
+                                  const boost::asio::ip::address *interface_address,
+                                  const unsigned int *interface_index);
+
+} // namespace lightspead
+
+#endif // LIGHTSPEAD_COMMON_SOCKET_OPTIONS_H
