@@ -49,7 +49,7 @@ test-tsan: deps
 # New interesting inputs land in $(BUILD_DIR)-fuzz/corpus/<harness>;
 # crashes are written there as crash-* files.
 FUZZ_SECONDS ?= 60
-FUZZ_HARNESSES := packet descriptor stream
+FUZZ_HARNESSES := packet descriptor stream framing captured_frame
 fuzz: deps
 	@./scripts/install-deps clang
 	@if [ ! -f $(BUILD_DIR)-fuzz/build.ninja ]; then \

@@ -24,6 +24,8 @@
 #include <lightspead/common/inproc_queue.h>
 #include <lightspead/send/heap.h>
 #include <lightspead/send/packet_generator.h>
+#include <lightspead/send/batch_builder.h>
+#include <lightspead/send/rate_limiter.h>
 #include <lightspead/send/stream_config.h>
 #include <lightspead/send/stream.h>
 #include <lightspead/send/udp_stream.h>

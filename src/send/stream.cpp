@@ -24,18 +24,13 @@ boost::system::error_code invalid_argument_error()
     return boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
 }
 
-std::chrono::steady_clock::duration seconds_for(double bytes, double rate)
-{
-    return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-        std::chrono::duration<double>(bytes / rate));
-}
-
 } // anonymous namespace
 
 stream::stream(io_context_ref io, const stream_config &config, std::unique_ptr<transport> t)
     : io(io), config(config), transport_(std::move(t)),
     queue(config.get_max_heaps()),
-    header_arena(header_arena_size),
+    builder(max_batch_packets, header_arena_size, config.get_rate() > 0.0 ? config.get_burst_size() : 0),
+    limiter(config.get_rate(), config.get_burst_rate()),
     timer(io.get())
 {
     resume_after_transmit = [this]
@@ -136,8 +131,7 @@ void stream::enqueue(const heap_reference *refs, std::size_t n, group_mode mode,
         writer_active = true;
         boost::asio::post(io.get(), [this]
         {
-            // Time spent idle is not credit to burst with later.
-            rate_time = std::max(rate_time, std::chrono::steady_clock::now());
+            limiter.wake(std::chrono::steady_clock::now());     // idle time is not credit
             run_writer();
         });
     }
@@ -183,10 +177,65 @@ void stream::abandon_unsent()
     }
 }
 
+bool stream::start_heap()
+{
+    queue_item &qi = slot(gen_position);
+    try
+    {
+        generator.emplace(*qi.h, qi.cnt, config.get_max_packet_size());
+        return true;
+    }
+    catch (std::invalid_argument &e)
+    {
+        log_warning(std::string("cannot send heap: ") + e.what());
+        qi.result = invalid_argument_error();
+        gen_position++;
+        return false;
+    }
+}
+
+bool stream::add_serial_packet()
+{
+    if (!builder.add_packet(*generator, slot(gen_position).substream, gen_position))
+        return false;
+    if (!generator->has_next_packet())
+    {
+        generator.reset();
+        gen_position++;
+    }
+    return true;
+}
+
+bool stream::add_group_packet()
+{
+    // Round robin: the next member that still has packets
+    const std::size_t members = group_generators.size();
+    std::size_t tried = 0;
+    while (tried < members && !group_generators[group_next])
+    {
+        group_next = (group_next + 1) % members;
+        tried++;
+    }
+    if (tried == members)
+    {
+        // Every member is cut: the group is done
+        gen_position = slot(gen_position).group_end;
+        group_generators.clear();
+        return true;
+    }
+    auto &gen = *group_generators[group_next];
+    const std::size_t position = gen_position + group_next;
+    if (!builder.add_packet(gen, slot(position).substream, position))
+        return false;
+    if (!gen.has_next_packet())
+        group_generators[group_next].reset();
+    group_next = (group_next + 1) % members;
+    return true;
+}
+
 bool stream::fill_batch()
 {
-    batch.clear();
-    header_used = 0;
+    builder.clear();
     std::size_t tail;
     {
         std::lock_guard<std::mutex> lock(queue_mutex);
@@ -197,85 +246,22 @@ bool stream::fill_batch()
         }
         tail = queue_tail;
     }
-    const bool rate_limited = config.get_rate() > 0.0;
-    while (batch.packets.size() < max_batch_packets)
+    // Heaps queued after `tail` wait for the next batch: the writer does
+    // not take the lock per packet.
+    while (!builder.is_full())
     {
-        if (!generator && group_generators.empty() && gen_position < tail)
-            start_group();
-        if (!group_generators.empty())
-        {
-            // Round robin: the next member that still has packets
-            const std::size_t members = group_generators.size();
-            std::size_t tried = 0;
-            while (tried < members && !group_generators[group_next])
-            {
-                group_next = (group_next + 1) % members;
-                tried++;
-            }
-            if (tried == members)
-            {
-                // Every member is cut: the group is done
-                gen_position = slot(gen_position).group_end;
-                group_generators.clear();
-                continue;
-            }
-            auto &gen = *group_generators[group_next];
-            const std::size_t header_size = gen.next_header_size();
-            if (header_used + header_size > header_arena.size())
-                break;
-            const std::size_t position = gen_position + group_next;
-            auto &p = batch.packets.emplace_back();
-            p.iov_first = batch.iov.size();
-            p.size = gen.next_packet(header_arena.data() + header_used, batch.iov);
-            p.iov_count = batch.iov.size() - p.iov_first;
-            p.substream = slot(position).substream;
-            p.heap = position;
-            header_used += header_size;
-            batch.bytes += p.size;
-            if (!gen.has_next_packet())
-                group_generators[group_next].reset();
-            group_next = (group_next + 1) % members;
-            if (rate_limited && batch.bytes >= config.get_burst_size())
-                break;
-            continue;
-        }
-        if (!generator)
+        if (!generator && group_generators.empty())
         {
             if (gen_position == tail)
                 break;
-            queue_item &qi = slot(gen_position);
-            try
-            {
-                generator.emplace(*qi.h, qi.cnt, config.get_max_packet_size());
-            }
-            catch (std::invalid_argument &e)
-            {
-                log_warning(std::string("cannot send heap: ") + e.what());
-                qi.result = invalid_argument_error();
-                gen_position++;
-                continue;
-            }
+            if (!start_group() && !start_heap())
+                continue;       // that heap failed alone
         }
-        const std::size_t header_size = generator->next_header_size();
-        if (header_used + header_size > header_arena.size())
-            break;
-        auto &p = batch.packets.emplace_back();
-        p.iov_first = batch.iov.size();
-        p.size = generator->next_packet(header_arena.data() + header_used, batch.iov);
-        p.iov_count = batch.iov.size() - p.iov_first;
-        p.substream = slot(gen_position).substream;
-        p.heap = gen_position;
-        header_used += header_size;
-        batch.bytes += p.size;
-        if (!generator->has_next_packet())
-        {
-            generator.reset();
-            gen_position++;
-        }
-        if (rate_limited && batch.bytes >= config.get_burst_size())
-            break;
+        const bool added = group_generators.empty() ? add_serial_packet() : add_group_packet();
+        if (!added)
+            break;              // out of header space
     }
-    return !batch.packets.empty();
+    return !builder.get_batch().packets.empty();
 }
 
 void stream::run_writer()
@@ -288,9 +274,9 @@ void stream::run_writer()
                 return;     // idle: `this` may already be gone
             continue;
         }
-        if (config.get_rate() > 0.0)
-            batch_start = std::chrono::steady_clock::now();
-        if (!transport_->transmit(batch, resume_after_transmit))
+        if (limiter.is_enabled())
+            limiter.start_burst(std::chrono::steady_clock::now());
+        if (!transport_->transmit(builder.get_batch(), resume_after_transmit))
             return;         // the transport calls resume_after_transmit later
         if (!after_transmit())
             return;
@@ -299,6 +285,7 @@ void stream::run_writer()
 
 bool stream::after_transmit()
 {
+    const packet_batch &batch = builder.get_batch();
     for (const auto &p : batch.packets)
     {
         queue_item &qi = slot(p.heap);
@@ -310,22 +297,17 @@ bool stream::after_transmit()
         else
             qi.bytes_sent += p.size;
     }
-    if (config.get_rate() > 0.0)
+    if (limiter.is_enabled())
     {
-        // Never faster than the burst rate from one batch to the next, and
-        // on average no faster than the nominal rate.
-        const auto now = std::chrono::steady_clock::now();
-        const auto burst_time = batch_start + seconds_for(batch.bytes, config.get_burst_rate());
-        rate_time += seconds_for(batch.bytes, config.get_rate());
-        const auto target = std::max(burst_time, rate_time);
-        if (target > now)
+        const auto next_burst = limiter.end_burst(batch.bytes);
+        if (next_burst > std::chrono::steady_clock::now())
         {
             // Heaps whose packets are all out complete before the wait.
             complete_heaps_and_check_idle(false);
             std::lock_guard<std::mutex> lock(queue_mutex);
             if (stopped)
                 return true;    // no wait: the next fill_batch fails the rest
-            timer.expires_at(target);
+            timer.expires_at(next_burst);
             timer.async_wait([this](const boost::system::error_code &) { run_writer(); });
             return false;
         }

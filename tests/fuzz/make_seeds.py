@@ -38,9 +38,26 @@ def stream_bytes(bits, max_packet_size, with_descriptors=True):
     return stream.getvalue()
 
 
+def udp_frames(payload):
+    """The same UDP datagram in every framing the pcap reader knows: (link byte, frame)."""
+    udp = struct.pack(">HHHH", 7148, 7149, 8 + len(payload), 0) + payload
+    v4 = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0x4000, 64, 17, 0,
+                     bytes([127, 0, 0, 1]), bytes([127, 0, 0, 2])) + udp
+    v6 = struct.pack(">IHBB16s16s", 0x60000000, len(udp), 17, 64, bytes(15) + b"\1", bytes(15) + b"\2") + udp
+    mac = bytes(range(12))
+    return [
+        (0, mac + struct.pack(">H", 0x0800) + v4),                          # Ethernet
+        (0, mac + struct.pack(">HHH", 0x8100, 100, 0x86dd) + v6),           # VLAN, IPv6
+        (0, mac + struct.pack(">HHHHH", 0x88a8, 1, 0x8100, 2, 0x0800) + v4),  # QinQ
+        (1, v4), (1, v6),                                                   # raw IP
+        (2, bytes(14) + struct.pack(">H", 0x0800) + v4),                    # Linux cooked
+        (2, bytes(14) + struct.pack(">H", 0x86dd) + v6),
+    ]
+
+
 def main():
     out = sys.argv[1]
-    for name in ("packet", "descriptor", "stream"):
+    for name in ("packet", "descriptor", "stream", "framing", "captured_frame"):
         os.makedirs(os.path.join(out, name), exist_ok=True)
     n = 0
     for bits in (40, 48):
@@ -53,6 +70,16 @@ def main():
             framed = bytes([n % 8]) + b"".join(struct.pack(">H", len(p)) + p for p in packets(data))
             with open(os.path.join(out, "stream", f"{bits}-{size}"), "wb") as f:
                 f.write(framed)
+            # framing: a limits/pieces byte, then the stream as TCP carries it,
+            # whole, with junk in front, and cut short
+            for k, (prefix, cut) in enumerate([(b"", 0), (b"\x53\x04junk\x53", 0), (b"", 17)]):
+                body = prefix + (data[:-cut] if cut else data)
+                with open(os.path.join(out, "framing", f"{bits}-{size}-{k}"), "wb") as f:
+                    f.write(bytes([(n * 8 + k * 3) % 256]) + body)
+            if size == 1472:
+                for k, (link, frame) in enumerate(udp_frames(packets(data)[0])):
+                    with open(os.path.join(out, "captured_frame", f"{bits}-{k}"), "wb") as f:
+                        f.write(bytes([link]) + frame)
             n += 1
         # descriptor: the value of each descriptor item, behind a compat byte
         ig = lightspead.send.ItemGroup(flavour=lightspead.Flavour(4, 64, bits, 0))

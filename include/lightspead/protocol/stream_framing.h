@@ -43,12 +43,14 @@ struct stream_frame
  *                         (a live connection); if false a partial packet
  *                         is @c garbage, so the caller never waits
  *
- * The result is decided by a prefix of the bytes alone: feeding the same
- * stream in any pieces, consuming as told and appending the next piece on
- * @c incomplete, yields the same frames as feeding it whole. @c garbage
- * skips at least one byte; nothing but @c incomplete consumes zero bytes,
- * and that only when more may follow. With @a available 0 the result is
- * @c incomplete.
+ * Packets no larger than @a max_size are found from a prefix of the bytes
+ * alone: feeding the same stream in any pieces, consuming as told and
+ * appending the next piece on @c incomplete, yields the same packets as
+ * feeding it whole (garbage may be skipped in more, smaller steps). A
+ * packet larger than @a max_size is @c oversized only if all of it is in
+ * @a available; a partial one is @c garbage. @c garbage skips at least one
+ * byte; only @c incomplete consumes none. With @a available 0 the result
+ * is @c incomplete.
  *
  * Never throws.
  */

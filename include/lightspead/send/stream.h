@@ -25,8 +25,10 @@
 #include <lightspead/common/thread_pool.h>
 #include <lightspead/common/unique_function.h>
 #include <lightspead/protocol/defines.h>
+#include <lightspead/send/batch_builder.h>
 #include <lightspead/send/heap.h>
 #include <lightspead/send/packet_generator.h>
+#include <lightspead/send/rate_limiter.h>
 #include <lightspead/send/stream_config.h>
 #include <lightspead/send/transport.h>
 
@@ -124,13 +126,10 @@ private:
     // A round-robin group being cut: a generator per member (empty once done)
     std::vector<std::optional<packet_generator>> group_generators;
     std::size_t group_next = 0;         // member whose packet comes next
-    packet_batch batch;
-    std::vector<std::uint8_t> header_arena;
-    std::size_t header_used = 0;
+    batch_builder builder;
+    rate_limiter limiter;
     std::function<void()> resume_after_transmit;
     boost::asio::steady_timer timer;    // calls on it are made under queue_mutex (stop() cancels it)
-    std::chrono::steady_clock::time_point rate_time;    // when sent bytes are due at the nominal rate
-    std::chrono::steady_clock::time_point batch_start;
 
     // With the thread pool, which stops the stream when it stops
     pool_membership membership;
@@ -142,6 +141,13 @@ private:
     bool start_group();
     void run_writer();
     bool fill_batch();
+    // Sets up the generator of the serial heap at gen_position; false
+    // (failing that heap alone) if it cannot be cut into packets.
+    bool start_heap();
+    // Appends the next packet of a round-robin group; false if the batch is full.
+    bool add_group_packet();
+    // Appends the next packet of the serial heap at gen_position; false if the batch is full.
+    bool add_serial_packet();
     // Records a transmitted batch; false if the writer must now wait (timer).
     bool after_transmit();
     // Completes fully sent heaps; with may_go_idle, marks the writer idle

@@ -1,0 +1,71 @@
+/**
+ * @file
+ * The send path's pacing arithmetic, apart from any clock or timer so that
+ * it can be tested without waiting. @ref stream asks it, after each burst,
+ * when the next burst may start, and waits on its own timer.
+ */
+#ifndef LIGHTSPEAD_SEND_RATE_LIMITER_H
+#define LIGHTSPEAD_SEND_RATE_LIMITER_H
+
+#include <chrono>
+#include <cstddef>
+
+namespace lightspead::send
+{
+
+/**
+ * Paces bursts of bytes: on average no faster than @c rate, and from the
+ * start of one burst to the start of the next no faster than
+ * @c burst_rate (the rate at which a stream that fell behind catches up).
+ *
+ * The rule that matters: idle time is not credit. When the sender has had
+ * nothing to send it calls @ref wake, and the average is then measured
+ * from that moment, so a stream idle for a minute does not then send a
+ * minute's worth at the burst rate.
+ *
+ * Times are given by the caller (a steady clock in the stream, anything in
+ * tests). Not thread-safe: the stream's writer is its only user.
+ */
+class rate_limiter
+{
+public:
+    using clock = std::chrono::steady_clock;
+    using time_point = clock::time_point;
+
+private:
+    double rate;                // bytes per second; 0 means no limit
+    double burst_rate;
+    time_point due{};           // when the bytes sent so far are due at the average rate
+    time_point burst_start{};
+
+    static clock::duration time_for(double bytes, double bytes_per_second);
+
+public:
+    /**
+     * @param rate        average bytes per second (0: unlimited; then
+     *                    @ref end_burst never asks the sender to wait)
+     * @param burst_rate  the fastest rate between bursts (at least @a rate
+     *                    for a limiter that can catch up)
+     */
+    rate_limiter(double rate, double burst_rate) noexcept;
+
+    /// Whether there is a limit at all.
+    bool is_enabled() const noexcept { return rate > 0.0; }
+
+    /// The sender has work again after having none: time before @a now is not credit.
+    void wake(time_point now) noexcept;
+
+    /// A burst starts going out at @a now.
+    void start_burst(time_point now) noexcept;
+
+    /**
+     * The burst begun at the last @ref start_burst put @a bytes on the
+     * wire. Returns when the next burst may start: the later of the burst
+     * rate's and the average rate's times (it may already have passed).
+     */
+    time_point end_burst(std::size_t bytes) noexcept;
+};
+
+} // namespace lightspead::send
+
+#endif // LIGHTSPEAD_SEND_RATE_LIMITER_H

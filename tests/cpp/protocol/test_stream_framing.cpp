@@ -1,0 +1,187 @@
+// Splitting a byte stream of back-to-back packets (TCP, memory buffers).
+#include <cstdint>
+#include <limits>
+#include <vector>
+#include <gtest/gtest.h>
+#include <lightspead/protocol/stream_framing.h>
+#include "wire.h"
+
+using namespace lightspead;
+using bytes = std::vector<std::uint8_t>;
+
+namespace
+{
+
+constexpr std::size_t unlimited = std::numeric_limits<std::size_t>::max();
+
+bytes packet_with_payload(std::size_t payload, std::uint64_t cnt)
+{
+    bytes p = wire::prefix(40, 0, cnt, payload, 0, payload);
+    for (std::size_t i = 0; i < payload; i++)
+        p.push_back(std::uint8_t(i + cnt));
+    return p;
+}
+
+struct split
+{
+    std::vector<std::pair<std::size_t, std::size_t>> packets;   // (offset, size)
+    std::size_t garbage = 0;
+    std::size_t remainder = 0;
+};
+
+// Consume the whole of `data` as a reader would.
+split walk(const bytes &data, std::size_t max_size, bool more_may_follow)
+{
+    split out;
+    std::size_t pos = 0;
+    while (pos < data.size())
+    {
+        const auto f = next_stream_frame(data.data() + pos, data.size() - pos, max_size, more_may_follow);
+        if (f.kind == stream_frame_kind::incomplete)
+        {
+            out.remainder = data.size() - pos;
+            break;
+        }
+        EXPECT_GE(f.size, 1u);
+        if (f.kind == stream_frame_kind::garbage)
+            out.garbage += f.size;
+        else
+            out.packets.emplace_back(pos, f.size);
+        pos += f.size;
+    }
+    return out;
+}
+
+} // anonymous namespace
+
+TEST(stream_framing, splits_back_to_back_packets)
+{
+    const bytes a = packet_with_payload(16, 1), b = packet_with_payload(100, 2);
+    bytes data = a;
+    wire::append(data, b);
+    auto f = next_stream_frame(data.data(), data.size(), unlimited, true);
+    ASSERT_EQ(f.kind, stream_frame_kind::packet);
+    EXPECT_EQ(f.size, a.size());
+    EXPECT_EQ(f.packet.heap_cnt, 1);
+    EXPECT_EQ(f.packet.payload, data.data() + a.size() - 16);
+    f = next_stream_frame(data.data() + a.size(), b.size(), unlimited, false);
+    ASSERT_EQ(f.kind, stream_frame_kind::packet);
+    EXPECT_EQ(f.size, b.size());
+    EXPECT_EQ(f.packet.heap_cnt, 2);
+}
+
+TEST(stream_framing, packet_larger_than_the_limit_is_oversized)
+{
+    const bytes a = packet_with_payload(100, 1);
+    auto f = next_stream_frame(a.data(), a.size(), a.size() - 1, true);
+    EXPECT_EQ(f.kind, stream_frame_kind::oversized);
+    EXPECT_EQ(f.size, a.size());
+    f = next_stream_frame(a.data(), a.size(), a.size(), true);
+    EXPECT_EQ(f.kind, stream_frame_kind::packet);
+}
+
+TEST(stream_framing, partial_packet_waits_only_while_more_may_follow)
+{
+    const bytes a = packet_with_payload(100, 1);
+    // Cut inside the header, the pointers and the payload
+    for (std::size_t cut : {std::size_t(1), std::size_t(7), std::size_t(8), std::size_t(20), a.size() - 1})
+    {
+        auto f = next_stream_frame(a.data(), cut, unlimited, true);
+        EXPECT_EQ(f.kind, stream_frame_kind::incomplete) << cut;
+        EXPECT_EQ(f.size, 0u);
+        f = next_stream_frame(a.data(), cut, unlimited, false);
+        EXPECT_EQ(f.kind, stream_frame_kind::garbage) << cut;
+        EXPECT_GE(f.size, 1u);
+        EXPECT_LE(f.size, cut);
+    }
+}
+
+TEST(stream_framing, partial_packet_beyond_the_limit_is_not_waited_for)
+{
+    const bytes a = packet_with_payload(100, 1);
+    // The pointers say the packet will need a.size() bytes: more than
+    // allowed, so it is garbage (resynchronised past), not oversized: only
+    // a whole packet can be told to be one.
+    const auto f = next_stream_frame(a.data(), 60, a.size() - 1, true);
+    EXPECT_EQ(f.kind, stream_frame_kind::garbage);
+    EXPECT_EQ(f.size, 60u);
+}
+
+TEST(stream_framing, garbage_is_skipped_to_the_next_candidate)
+{
+    bytes data{0x00, 0x11, 0x53, 0x00, 0x22};
+    const bytes a = packet_with_payload(8, 3);
+    wire::append(data, a);
+    const auto f = next_stream_frame(data.data(), data.size(), unlimited, true);
+    EXPECT_EQ(f.kind, stream_frame_kind::garbage);
+    EXPECT_EQ(f.size, 5u);      // 0x53 0x00 is no candidate: magic without version
+    const auto g = next_stream_frame(data.data() + 5, data.size() - 5, unlimited, true);
+    EXPECT_EQ(g.kind, stream_frame_kind::packet);
+    EXPECT_EQ(g.packet.heap_cnt, 3);
+}
+
+TEST(stream_framing, empty_input_is_incomplete)
+{
+    const std::uint8_t byte = 0;
+    for (bool more : {false, true})
+    {
+        const auto f = next_stream_frame(&byte, 0, unlimited, more);
+        EXPECT_EQ(f.kind, stream_frame_kind::incomplete);
+        EXPECT_EQ(f.size, 0u);
+    }
+}
+
+TEST(stream_framing, every_byte_is_a_packet_or_skipped)
+{
+    bytes data{0x01, 0x02};
+    wire::append(data, packet_with_payload(24, 1));
+    data.push_back(0x53);
+    wire::append(data, packet_with_payload(40, 2));
+    const bytes b = packet_with_payload(300, 3);
+    data.insert(data.end(), b.begin(), b.begin() + 50);       // cut short
+    const auto s = walk(data, unlimited, false);
+    std::size_t in_packets = 0;
+    for (const auto &[offset, size] : s.packets)
+        in_packets += size;
+    EXPECT_EQ(s.packets.size(), 2u);
+    EXPECT_EQ(in_packets + s.garbage, data.size());
+    EXPECT_EQ(s.remainder, 0u);
+}
+
+TEST(stream_framing, any_split_of_the_input_gives_the_same_packets)
+{
+    bytes data{0x53, 0x04, 0x00};
+    wire::append(data, packet_with_payload(24, 1));
+    wire::append(data, packet_with_payload(200, 2));
+    data.push_back(0x53);
+    wire::append(data, packet_with_payload(0, 3));
+    const auto whole = walk(data, unlimited, true);
+    ASSERT_EQ(whole.packets.size(), 3u);
+    for (std::size_t cut = 0; cut <= data.size(); cut++)
+    {
+        // A reader's buffer: the first piece, then the rest once it waits.
+        bytes buffer(data.begin(), data.begin() + cut);
+        std::size_t pos = 0, consumed = 0;
+        bool appended = false;
+        std::vector<std::pair<std::size_t, std::size_t>> packets;
+        for (;;)
+        {
+            const auto f = next_stream_frame(buffer.data() + pos, buffer.size() - pos, unlimited, true);
+            if (f.kind == stream_frame_kind::incomplete)
+            {
+                if (appended)
+                    break;
+                buffer.insert(buffer.end(), data.begin() + cut, data.end());
+                appended = true;
+                continue;
+            }
+            if (f.kind != stream_frame_kind::garbage)
+                packets.emplace_back(consumed, f.size);
+            pos += f.size;
+            consumed += f.size;
+            if (pos == buffer.size() && appended)
+                break;
+        }
+        EXPECT_EQ(packets, whole.packets) << "cut at " << cut;
+    }
+}
