@@ -18,7 +18,7 @@ deps:
 
 configure: deps
 	@if [ ! -f $(BUILD_DIR)/build.ninja ]; then \
-		cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE); \
+		cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DLIGHTSPEAD_WERROR=ON; \
 	fi
 
 build: configure
@@ -31,7 +31,7 @@ test-cpp: build
 test-sanitize: deps
 	@if [ ! -f $(BUILD_DIR)-asan/build.ninja ]; then \
 		cmake -S . -B $(BUILD_DIR)-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-			-DLIGHTSPEAD_SANITIZE=address,undefined -DLIGHTSPEAD_BUILD_BENCH=OFF; \
+			-DLIGHTSPEAD_SANITIZE=address,undefined -DLIGHTSPEAD_BUILD_BENCH=OFF -DLIGHTSPEAD_WERROR=ON; \
 	fi
 	cmake --build $(BUILD_DIR)-asan -j $(JOBS)
 	ctest --test-dir $(BUILD_DIR)-asan --output-on-failure -j $(JOBS)
@@ -40,7 +40,7 @@ test-sanitize: deps
 test-tsan: deps
 	@if [ ! -f $(BUILD_DIR)-tsan/build.ninja ]; then \
 		cmake -S . -B $(BUILD_DIR)-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-			-DLIGHTSPEAD_SANITIZE=thread -DLIGHTSPEAD_BUILD_BENCH=OFF; \
+			-DLIGHTSPEAD_SANITIZE=thread -DLIGHTSPEAD_BUILD_BENCH=OFF -DLIGHTSPEAD_WERROR=ON; \
 	fi
 	cmake --build $(BUILD_DIR)-tsan -j $(JOBS)
 	ctest --test-dir $(BUILD_DIR)-tsan --output-on-failure -j $(JOBS)
@@ -51,7 +51,7 @@ test-tsan: deps
 FUZZ_SECONDS ?= 60
 FUZZ_HARNESSES := packet descriptor stream framing captured_frame
 fuzz: deps
-	@./scripts/install-deps clang
+	@./scripts/install-deps clang libclang-rt-14-dev
 	@if [ ! -f $(BUILD_DIR)-fuzz/build.ninja ]; then \
 		CC=clang CXX=clang++ cmake -S . -B $(BUILD_DIR)-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 			-DLIGHTSPEAD_SANITIZE=address,undefined -DLIGHTSPEAD_LIBFUZZER=ON \

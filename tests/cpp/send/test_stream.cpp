@@ -103,33 +103,6 @@ TEST(stream_config, rejects_invalid_values)
     EXPECT_DOUBLE_EQ(c.get_burst_rate(), 1e9);
 }
 
-TEST(thread_pool, rejects_invalid_arguments)
-{
-    EXPECT_THROW(thread_pool(0), std::invalid_argument);
-    EXPECT_THROW(thread_pool(1, {-1}), std::invalid_argument);
-    EXPECT_THROW(thread_pool::set_affinity(-1), std::invalid_argument);
-}
-
-TEST(thread_pool, runs_work_on_pinned_threads)
-{
-    thread_pool pool(2, {0});
-    std::promise<int> p;
-    boost::asio::post(pool.get_io_context(), [&p] { p.set_value(sched_getcpu()); });
-    EXPECT_EQ(p.get_future().get(), 0);
-    pool.stop();
-    pool.stop();        // idempotent
-}
-
-TEST(thread_pool, impossible_affinity_only_warns)
-{
-    std::string logged;
-    auto old = set_log_function([&](log_level, const std::string &msg) { logged = msg; });
-    std::thread t([] { thread_pool::set_affinity(100000); });
-    t.join();
-    set_log_function(old);
-    EXPECT_NE(logged.find("100000"), std::string::npos);
-}
-
 TEST(send_stream, heap_counters_follow_sequence)
 {
     thread_pool pool;

@@ -1,0 +1,83 @@
+// Memory: pools, allocators and the copy functions the receive path uses.
+#include <algorithm>
+#include <map>
+#include <numeric>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <random>
+#include <stdexcept>
+#include <utility>
+#include <boost/asio.hpp>
+#include <gtest/gtest.h>
+#include <lightspead/lightspead.h>
+#include "heap_packets.h"
+#include "recv/receive_helpers.h"
+#include "wire.h"
+
+using namespace lightspead;
+using bytes = std::vector<std::uint8_t>;
+using namespace recv_test;
+
+TEST(memory_pool, recycles_buffers)
+{
+    auto pool = std::make_shared<memory_pool>(100, 1000, 2, 1);
+    EXPECT_EQ(pool->free_buffers(), 1u);
+    std::uint8_t *first;
+    {
+        auto p = pool->allocate(500);
+        first = p.get();
+        EXPECT_EQ(pool->free_buffers(), 0u);
+        p[999] = 1;     // pool buffers are `upper` bytes
+    }
+    EXPECT_EQ(pool->free_buffers(), 1u);
+    auto q = pool->allocate(1000);
+    EXPECT_EQ(q.get(), first);
+    auto big = pool->allocate(5000);        // outside the range: not pooled
+    big.reset();
+    EXPECT_EQ(pool->free_buffers(), 0u);
+    EXPECT_THROW(memory_pool(10, 5, 1, 0), std::invalid_argument);
+    EXPECT_THROW(memory_pool(0, 0, 1, 0), std::invalid_argument);
+    EXPECT_THROW(memory_pool(0, 10, 1, 2), std::invalid_argument);
+}
+
+TEST(memory_pool, mmap_allocator)
+{
+    auto a = std::make_shared<mmap_allocator>(true, true);
+    auto p = a->allocate(1 << 20);
+    p[0] = 1;
+    p[(1 << 20) - 1] = 2;
+    EXPECT_EQ(p[0] + p[(1 << 20) - 1], 3);
+}
+
+TEST(memcpy, nontemporal_copies_every_alignment_and_length)
+{
+    auto src = pattern(1000, 11);
+    for (std::size_t offset = 0; offset < 20; offset++)
+        for (std::size_t n : {0, 1, 15, 16, 17, 63, 64, 65, 200, 900})
+        {
+            bytes dest(1000 + 40, 0xee);
+            memcpy_nontemporal(dest.data() + offset, src.data() + 3, n);
+            for (std::size_t i = 0; i < dest.size(); i++)
+            {
+                const std::uint8_t expected = (i >= offset && i < offset + n) ? src[3 + i - offset] : 0xee;
+                ASSERT_EQ(dest[i], expected) << "offset " << offset << " n " << n << " i " << i;
+            }
+        }
+    EXPECT_THROW(get_memcpy(memcpy_mode(7)), std::invalid_argument);
+}
+
+TEST(memory_pool, refills_in_the_background)
+{
+    thread_pool pool;
+    auto mp = std::make_shared<memory_pool>(pool, 0, 4096, 8, 2, 4);
+    EXPECT_EQ(mp->free_buffers(), 2u);
+    {
+        auto a = mp->allocate(100);     // leaves 1 < low_water 4: refill starts
+        for (int i = 0; i < 100 && mp->free_buffers() < 4; i++)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        EXPECT_EQ(mp->free_buffers(), 4u);
+    }
+    EXPECT_EQ(mp->free_buffers(), 5u);      // a came back; max_free is 8
+    EXPECT_THROW(memory_pool(pool, 0, 10, 2, 1, 3), std::invalid_argument);
+}
