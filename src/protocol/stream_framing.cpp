@@ -23,7 +23,14 @@ stream_frame next_stream_frame(const std::uint8_t *data, std::size_t available, 
         // decide it? Only worth waiting for if a packet that size is allowed.
         std::size_t needed = 0;
         if (r.status == packet_status::too_short)
-            needed = packet_header_size;
+        {
+            // Too short to decode, but the first two bytes may already
+            // rule a packet out; waiting on them would make the result
+            // depend on how the bytes arrive.
+            const bool plausible = data[0] == (magic_version >> 8)
+                && (available < 2 || data[1] == (magic_version & 0xff));
+            needed = plausible ? packet_header_size : 0;
+        }
         else if (r.status == packet_status::truncated_pointers)
             needed = packet_header_size + sizeof(item_pointer_t) * r.packet.n_items;
         else if (r.status == packet_status::truncated_payload)

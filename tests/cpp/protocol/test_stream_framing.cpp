@@ -185,3 +185,15 @@ TEST(stream_framing, any_split_of_the_input_gives_the_same_packets)
         EXPECT_EQ(packets, whole.packets) << "cut at " << cut;
     }
 }
+
+TEST(stream_framing, a_short_prefix_that_cannot_start_a_packet_is_not_waited_for)
+{
+    // Fewer than 8 bytes: only a magic byte, or magic and version, can be
+    // the start of a packet (found by the fuzzer: waiting on the others made
+    // the result depend on how the bytes arrived).
+    const bytes junk{0x53, 0x00, 0x01}, other{0x11, 0x53}, start{0x53, 0x04, 0x02}, magic{0x53};
+    EXPECT_EQ(next_stream_frame(junk.data(), junk.size(), unlimited, true).kind, stream_frame_kind::garbage);
+    EXPECT_EQ(next_stream_frame(other.data(), other.size(), unlimited, true).kind, stream_frame_kind::garbage);
+    EXPECT_EQ(next_stream_frame(start.data(), start.size(), unlimited, true).kind, stream_frame_kind::incomplete);
+    EXPECT_EQ(next_stream_frame(magic.data(), magic.size(), unlimited, true).kind, stream_frame_kind::incomplete);
+}
