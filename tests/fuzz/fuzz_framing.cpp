@@ -50,6 +50,15 @@ stream_frame checked_frame(const std::uint8_t *data, std::size_t available, std:
     return f;
 }
 
+// Count a frame that consumed bytes at `pos`.
+void record(walked &out, const stream_frame &f, std::size_t pos)
+{
+    if (f.kind == stream_frame_kind::garbage)
+        out.skipped += f.size;
+    else
+        out.packets.emplace_back(pos, f.size);
+}
+
 walked walk_whole(const std::uint8_t *data, std::size_t size, std::size_t max_size, bool more)
 {
     walked out;
@@ -62,10 +71,7 @@ walked walk_whole(const std::uint8_t *data, std::size_t size, std::size_t max_si
             out.remainder = size - pos;
             break;
         }
-        if (f.kind == stream_frame_kind::garbage)
-            out.skipped += f.size;
-        else
-            out.packets.emplace_back(pos, f.size);
+        record(out, f, pos);
         pos += f.size;
     }
     FUZZ_CHECK(out.remainder == 0 || more);
@@ -94,10 +100,7 @@ walked walk_pieces(const std::uint8_t *data, std::size_t size, unsigned seed)
             arrived = std::min(size, arrived + 1 + (state >> 16) % 97);
             continue;
         }
-        if (f.kind == stream_frame_kind::garbage)
-            out.skipped += f.size;
-        else
-            out.packets.emplace_back(pos, f.size);
+        record(out, f, pos);
         pos += f.size;
     }
     out.remainder = size - pos;

@@ -52,6 +52,17 @@ private:
     std::size_t capacity;
     bool stopped = false;
 
+    // Remove the oldest value (there is one) and wake a waiting producer
+    // once the lock is released.
+    T take_front(std::unique_lock<std::mutex> &lock)
+    {
+        T value = std::move(items.front());
+        items.pop_front();
+        lock.unlock();
+        not_full.notify_one();
+        return value;
+    }
+
 public:
     /// @throws std::invalid_argument if @a capacity is 0.
     explicit ringbuffer(std::size_t capacity) : capacity(capacity)
@@ -108,11 +119,7 @@ public:
         not_empty.wait(lock, [this] { return stopped || !items.empty(); });
         if (items.empty())
             throw ringbuffer_stopped();
-        T value = std::move(items.front());
-        items.pop_front();
-        lock.unlock();
-        not_full.notify_one();
-        return value;
+        return take_front(lock);
     }
 
     /**
@@ -129,11 +136,7 @@ public:
             return std::nullopt;
         if (items.empty())
             throw ringbuffer_stopped();
-        T value = std::move(items.front());
-        items.pop_front();
-        lock.unlock();
-        not_full.notify_one();
-        return value;
+        return take_front(lock);
     }
 
     /// Remove the oldest value without waiting. @throws ringbuffer_empty, ringbuffer_stopped.
@@ -146,11 +149,7 @@ public:
                 throw ringbuffer_stopped();
             throw ringbuffer_empty();
         }
-        T value = std::move(items.front());
-        items.pop_front();
-        lock.unlock();
-        not_full.notify_one();
-        return value;
+        return take_front(lock);
     }
 
     /// Refuse further pushes, wake everyone; consumers drain what is left.

@@ -16,10 +16,12 @@ namespace lightspead::recv
 
 /**
  * Listens on an endpoint, accepts one connection and reads packets that
- * follow each other with no framing. Bytes that do not start a valid packet
- * (or start one larger than @c max_size) are skipped up to the next
- * plausible header and counted as malformed; the end of the connection
- * stops the stream.
+ * follow each other with no framing (split by @ref next_stream_frame).
+ * Bytes that do not start a valid packet are skipped up to the next
+ * plausible header and counted as malformed; a whole valid packet larger
+ * than @c max_size is skipped and counted as truncated, while a partial one
+ * that would be larger is not waited for (it counts as malformed). The end
+ * of the connection stops the stream.
  *
  * @throws std::invalid_argument if @c max_size is below 8;
  *         boost::system::system_error if the endpoint cannot be bound.
