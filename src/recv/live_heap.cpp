@@ -28,14 +28,21 @@ bool live_heap::reserve(std::size_t size, memory_allocator &allocator, std::size
     return true;
 }
 
-add_status live_heap::add_packet(const packet_view &p, const live_heap_limits &limits,
-                                 memory_allocator &allocator, bool in_place)
+namespace
 {
-    const item_pointer_t offset = p.payload_offset;
-    const item_pointer_t end = offset + p.payload_length;
-    if (p.heap_address_bits != heap_address_bits)
-        return add_status::length_conflict;
-    offered_end = end;
+
+// The four specials every packet carries describe the packet, not the heap.
+bool is_packet_special(item_pointer_t ptr, const pointer_codec &codec) noexcept
+{
+    const item_pointer_t id = codec.get_id(ptr);
+    return pointer_codec::is_immediate(ptr) && id >= HEAP_CNT_ID && id <= PAYLOAD_LENGTH_ID;
+}
+
+} // anonymous namespace
+
+add_status live_heap::check_length(const packet_view &p, item_pointer_t end,
+                                   const live_heap_limits &limits) const noexcept
+{
     // Heap length: fixed by the first packet that gives it, never changed.
     if (p.heap_length >= 0)
     {
@@ -53,15 +60,16 @@ add_status live_heap::add_packet(const packet_view &p, const live_heap_limits &l
     // the end of the buffer).
     if (p.heap_length < 0 && heap_length >= 0 && end > item_pointer_t(heap_length))
         return add_status::length_conflict;
+    return add_status::accepted;
+}
 
-    // Placement
-    auto next = ranges.end();
+add_status live_heap::check_placement(item_pointer_t offset, item_pointer_t end, const live_heap_limits &limits,
+                                      range_map::iterator &next)
+{
+    next = ranges.end();
     if (!limits.allow_out_of_order)
-    {
-        if (offset != received)
-            return add_status::out_of_order;
-    }
-    else if (p.payload_length > 0)
+        return offset == received ? add_status::accepted : add_status::out_of_order;
+    if (end > offset)
     {
         // First range starting after offset; the one before it may overlap.
         next = ranges.upper_bound(offset);
@@ -70,63 +78,52 @@ add_status live_heap::add_packet(const packet_view &p, const live_heap_limits &l
         if (next != ranges.begin() && std::prev(next)->second > offset)
             return add_status::duplicate;
     }
+    return add_status::accepted;
+}
 
-    // Item pointers: count the new ones before committing to anything.
+std::size_t live_heap::count_new_pointers(const packet_view &p) const
+{
     const pointer_codec codec(p.heap_address_bits);
-    std::size_t new_pointers = 0;
+    std::size_t n = 0;
     for (std::size_t i = 0; i < p.n_items; i++)
     {
         const item_pointer_t ptr = p.pointer(i);
-        const item_pointer_t id = codec.get_id(ptr);
-        if (pointer_codec::is_immediate(ptr) && id >= HEAP_CNT_ID && id <= PAYLOAD_LENGTH_ID)
-            continue;
-        if (!seen_pointers.count(ptr))
-            new_pointers++;
+        if (!is_packet_special(ptr, codec) && !seen_pointers.count(ptr))
+            n++;
     }
-    if (pointers.size() + new_pointers > limits.max_pointers)
-        return add_status::too_many_pointers;
+    return n;
+}
 
-    const s_item_pointer_t known_length = heap_length >= 0 ? heap_length : p.heap_length;
-    const std::size_t needed = known_length >= 0 ? std::size_t(known_length) : std::size_t(end);
-    if (!reserve(needed, allocator, limits.max_heap_size))
-        return add_status::too_large;
-
-    // Commit
-    heap_length = known_length;
-    if (in_place && p.payload != payload.get() + offset)
-        in_place = false;       // not where it belongs after all: copy it
-    if (p.payload_length > 0 && !in_place)
-        limits.copy(payload.get() + offset, p.payload, p.payload_length);
-    received += p.payload_length;
-    extent = std::max(extent, end);
-    if (limits.allow_out_of_order && p.payload_length > 0)
+void live_heap::merge_range(item_pointer_t offset, item_pointer_t end, range_map::iterator next)
+{
+    // Merge with neighbours that touch the new range.
+    item_pointer_t start = offset, stop = end;
+    if (next != ranges.begin())
     {
-        // Merge with neighbours that touch the new range.
-        item_pointer_t start = offset, stop = end;
-        if (next != ranges.begin())
+        auto prev = std::prev(next);
+        if (prev->second == offset)
         {
-            auto prev = std::prev(next);
-            if (prev->second == offset)
-            {
-                start = prev->first;
-                ranges.erase(prev);
-            }
+            start = prev->first;
+            ranges.erase(prev);
         }
-        if (next != ranges.end() && next->first == end)
-        {
-            stop = next->second;
-            ranges.erase(next);
-        }
-        ranges.emplace(start, stop);
     }
+    if (next != ranges.end() && next->first == end)
+    {
+        stop = next->second;
+        ranges.erase(next);
+    }
+    ranges.emplace(start, stop);
+}
+
+void live_heap::record_pointers(const packet_view &p)
+{
+    const pointer_codec codec(p.heap_address_bits);
     for (std::size_t i = 0; i < p.n_items; i++)
     {
         const item_pointer_t ptr = p.pointer(i);
-        const item_pointer_t id = codec.get_id(ptr);
-        const bool immediate = pointer_codec::is_immediate(ptr);
-        if (immediate && id >= HEAP_CNT_ID && id <= PAYLOAD_LENGTH_ID)
+        if (is_packet_special(ptr, codec))
             continue;
-        if (immediate && id == STREAM_CTRL_ID)
+        if (pointer_codec::is_immediate(ptr) && codec.get_id(ptr) == STREAM_CTRL_ID)
         {
             if (codec.get_value(ptr) == CTRL_STREAM_STOP)
                 stop_item = true;
@@ -136,6 +133,43 @@ add_status live_heap::add_packet(const packet_view &p, const live_heap_limits &l
         if (seen_pointers.insert(ptr).second)
             pointers.push_back(ptr);
     }
+}
+
+add_status live_heap::add_packet(const packet_view &p, const live_heap_limits &limits,
+                                 memory_allocator &allocator, bool in_place)
+{
+    const item_pointer_t offset = p.payload_offset;
+    const item_pointer_t end = offset + p.payload_length;
+    if (p.heap_address_bits != heap_address_bits)
+        return add_status::length_conflict;
+    offered_end = end;
+
+    // Check: everything that can refuse the packet, before anything changes.
+    if (const add_status s = check_length(p, end, limits); s != add_status::accepted)
+        return s;
+    range_map::iterator next;
+    if (const add_status s = check_placement(offset, end, limits, next); s != add_status::accepted)
+        return s;
+    if (pointers.size() + count_new_pointers(p) > limits.max_pointers)
+        return add_status::too_many_pointers;
+    const s_item_pointer_t known_length = heap_length >= 0 ? heap_length : p.heap_length;
+    const std::size_t needed = known_length >= 0 ? std::size_t(known_length) : std::size_t(end);
+    if (!reserve(needed, allocator, limits.max_heap_size))
+        return add_status::too_large;
+
+    // Place the payload (unless the reader received it in place already).
+    heap_length = known_length;
+    if (in_place && p.payload != payload.get() + offset)
+        in_place = false;       // not where it belongs after all: copy it
+    if (p.payload_length > 0 && !in_place)
+        limits.copy(payload.get() + offset, p.payload, p.payload_length);
+
+    // Commit: the bookkeeping of what has arrived.
+    received += p.payload_length;
+    extent = std::max(extent, end);
+    if (limits.allow_out_of_order && p.payload_length > 0)
+        merge_range(offset, end, next);
+    record_pointers(p);
     packets++;
     return add_status::accepted;
 }

@@ -162,12 +162,12 @@ void stream::deliver(live_heap &&h, stat_index if_incomplete)
         stats[stat_worker_blocked]++;
 }
 
-void stream::process_packet(const packet_view &p, bool in_place)
+bool stream::admit(const packet_view &p)
 {
     if (stopped)
     {
         stats[stat_packets_after_stop]++;
-        return;
+        return false;
     }
     if (!started)
     {
@@ -181,62 +181,68 @@ void stream::process_packet(const packet_view &p, bool in_place)
         if (!started)
         {
             stats[stat_packets_before_start]++;
-            return;
+            return false;
         }
     }
     if (p.heap_length < 0 && !config.get_allow_unsized_heaps())
     {
         stats[stat_packets_unsized]++;
-        return;
+        return false;
     }
-    auto &table = tables[item_pointer_t(p.heap_cnt) % tables.size()];
-    std::optional<live_heap> *slot = nullptr;
+    return true;
+}
+
+std::optional<live_heap> *stream::find_heap(substream_table &table, const packet_view &p)
+{
     for (auto &candidate : table.slots)
     {
         stats[stat_search_dist]++;
         if (candidate && candidate->get_cnt() == item_pointer_t(p.heap_cnt))
-        {
-            slot = &candidate;
-            break;
-        }
+            return &candidate;
     }
-    if (!slot)
-    {
-        if (std::find(table.recent.begin(), table.recent.end(), item_pointer_t(p.heap_cnt))
-            != table.recent.end())
-        {
-            stats[stat_packets_stale]++;
-            return;
-        }
-        // Checks that need no heap come first: a bad packet must not evict
-        // a good heap from the table.
-        if (!config.get_allow_out_of_order() && p.payload_offset != 0)
-        {
-            stats[stat_packets_out_of_order]++;
-            return;
-        }
-        const item_pointer_t end = p.payload_offset + p.payload_length;
-        if ((p.heap_length >= 0 && item_pointer_t(p.heap_length) > limits.max_heap_size)
-            || end > limits.max_heap_size)
-        {
-            stats[stat_packets_heap_too_large]++;
-            return;
-        }
-        slot = &table.slots[table.next];
-        table.next = (table.next + 1) % table.slots.size();
-        if (*slot)
-        {
-            table.remember((*slot)->get_cnt());
-            deliver(std::move(**slot), stat_incomplete_heaps_evicted);
-            slot->reset();
-        }
-        slot->emplace(p.heap_cnt, p.heap_address_bits);
-    }
+    return nullptr;
+}
 
+std::optional<live_heap> *stream::start_heap(substream_table &table, const packet_view &p)
+{
+    if (std::find(table.recent.begin(), table.recent.end(), item_pointer_t(p.heap_cnt)) != table.recent.end())
+    {
+        stats[stat_packets_stale]++;
+        return nullptr;
+    }
+    // Checks that need no heap come first: a bad packet must not evict a
+    // good heap from the table.
+    if (!config.get_allow_out_of_order() && p.payload_offset != 0)
+    {
+        stats[stat_packets_out_of_order]++;
+        return nullptr;
+    }
+    const item_pointer_t end = p.payload_offset + p.payload_length;
+    if ((p.heap_length >= 0 && item_pointer_t(p.heap_length) > limits.max_heap_size)
+        || end > limits.max_heap_size)
+    {
+        stats[stat_packets_heap_too_large]++;
+        return nullptr;
+    }
+    // Take the next slot round-robin, evicting whatever is there.
+    std::optional<live_heap> *slot = &table.slots[table.next];
+    table.next = (table.next + 1) % table.slots.size();
+    if (*slot)
+    {
+        table.remember((*slot)->get_cnt());
+        deliver(std::move(**slot), stat_incomplete_heaps_evicted);
+        slot->reset();
+    }
+    slot->emplace(p.heap_cnt, p.heap_address_bits);
+    return slot;
+}
+
+bool stream::add_to_heap(live_heap &h, const packet_view &p, bool in_place)
+{
     add_status status;
     try
     {
-        status = (*slot)->add_packet(p, limits, *config.get_memory_allocator(), in_place);
+        status = h.add_packet(p, limits, *config.get_memory_allocator(), in_place);
     }
     catch (std::bad_alloc &)
     {
@@ -252,7 +258,29 @@ void stream::process_packet(const packet_view &p, bool in_place)
     case add_status::too_large: stats[stat_packets_heap_too_large]++; break;
     case add_status::too_many_pointers: stats[stat_packets_too_many_pointers]++; break;
     }
-    if (status != add_status::accepted)
+    return status == add_status::accepted;
+}
+
+void stream::finish_heap(substream_table &table, std::optional<live_heap> &slot)
+{
+    live_heap h = std::move(*slot);
+    slot.reset();
+    table.remember(h.get_cnt());
+    if (h.has_stop_item() && config.get_stop_on_stop_item())
+        stop_locked();      // the stop heap itself is not delivered
+    else
+        deliver(std::move(h), stat_incomplete_heaps_evicted);   // complete: not counted there
+}
+
+void stream::process_packet(const packet_view &p, bool in_place)
+{
+    if (!admit(p))
+        return;
+    auto &table = tables[item_pointer_t(p.heap_cnt) % tables.size()];
+    std::optional<live_heap> *slot = find_heap(table, p);
+    if (!slot && !(slot = start_heap(table, p)))
+        return;
+    if (!add_to_heap(**slot, p, in_place))
     {
         if ((*slot)->get_packets() == 0)
             slot->reset();      // refused as the heap's first packet: nothing to keep
@@ -260,15 +288,7 @@ void stream::process_packet(const packet_view &p, bool in_place)
     }
     last_slot = slot;
     if ((*slot)->is_complete())
-    {
-        live_heap h = std::move(**slot);
-        slot->reset();
-        table.remember(h.get_cnt());
-        if (h.has_stop_item() && config.get_stop_on_stop_item())
-            stop_locked();      // the stop heap itself is not delivered
-        else
-            deliver(std::move(h), stat_incomplete_heaps_evicted);   // complete: not counted there
-    }
+        finish_heap(table, *slot);
 }
 
 stream::batch::batch(stream &owner) : owner(owner), lock(owner.mutex)

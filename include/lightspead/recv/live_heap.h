@@ -60,11 +60,20 @@ private:
     std::size_t capacity = 0;
     std::vector<item_pointer_t> pointers;  // distinct, in arrival order
     std::unordered_set<item_pointer_t> seen_pointers;
-    std::map<item_pointer_t, item_pointer_t> ranges;   // start -> end (out-of-order only)
+    using range_map = std::map<item_pointer_t, item_pointer_t>;
+    range_map ranges;                      // start -> end (out-of-order only)
     bool stop_item = false;
     bool start_item = false;
 
     bool reserve(std::size_t size, memory_allocator &allocator, std::size_t limit);
+    // The steps of add_packet: checks that change nothing, then the commit.
+    add_status check_length(const packet_view &p, item_pointer_t end, const live_heap_limits &limits) const noexcept;
+    // Sets `next` to the first range after the packet (out-of-order assembly).
+    add_status check_placement(item_pointer_t offset, item_pointer_t end, const live_heap_limits &limits,
+                               range_map::iterator &next);
+    std::size_t count_new_pointers(const packet_view &p) const;
+    void merge_range(item_pointer_t offset, item_pointer_t end, range_map::iterator next);
+    void record_pointers(const packet_view &p);
 
 public:
     live_heap(item_pointer_t cnt, int heap_address_bits);

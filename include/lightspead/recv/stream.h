@@ -167,6 +167,18 @@ private:
     void log_discards();
 
     void process_packet(const packet_view &p, bool in_place = false);
+    // The steps of process_packet, each counting what it refuses:
+    // whether the stream takes packets now (stopped, start item, unsized);
+    bool admit(const packet_view &p);
+    // the heap the packet belongs to, if it is being assembled;
+    std::optional<live_heap> *find_heap(substream_table &table, const packet_view &p);
+    // a slot for a new heap (evicting the oldest), or null if the packet
+    // cannot start one;
+    std::optional<live_heap> *start_heap(substream_table &table, const packet_view &p);
+    // the packet into the heap: false if refused;
+    bool add_to_heap(live_heap &h, const packet_view &p, bool in_place);
+    // a complete heap out of the table: delivered, or the stream stopped.
+    void finish_heap(substream_table &table, std::optional<live_heap> &slot);
     // Hand a finished heap to the consumer, counting it as a heap if it is
     // complete and under `if_incomplete` otherwise.
     void deliver(live_heap &&h, stat_index if_incomplete);
