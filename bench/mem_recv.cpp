@@ -41,7 +41,7 @@ protected:
     }
 };
 
-} // anonymous namespace
+}  // anonymous namespace
 
 int main(int argc, char *const argv[])
 {
@@ -54,10 +54,18 @@ int main(int argc, char *const argv[])
     {
         switch (opt)
         {
-        case 'H': heap_size = std::stoll(optarg); break;
-        case 'n': n_heaps = std::stoi(optarg); break;
-        case 'p': packet_size = std::stoi(optarg); break;
-        case 'r': runs = std::stoi(optarg); break;
+        case 'H':
+            heap_size = std::stoll(optarg);
+            break;
+        case 'n':
+            n_heaps = std::stoi(optarg);
+            break;
+        case 'p':
+            packet_size = std::stoi(optarg);
+            break;
+        case 'r':
+            runs = std::stoi(optarg);
+            break;
         default:
             std::cerr << "Usage: " << argv[0] << " [-H heap-size] [-n heaps] [-p packet-size] [-r runs]\n";
             return 2;
@@ -90,8 +98,8 @@ int main(int argc, char *const argv[])
         lightspead::recv::ring_stream_config ring_config;
         ring_config.set_heaps(2);
         const int pool_heaps = config.get_max_heaps() + ring_config.get_heaps() + 1;
-        config.set_memory_allocator(std::make_shared<lightspead::memory_pool>(
-            0, heap_size + 8192, pool_heaps, pool_heaps));
+        config.set_memory_allocator(
+            std::make_shared<lightspead::memory_pool>(0, heap_size + 8192, pool_heaps, pool_heaps));
         lightspead::recv::ring_stream stream(pool, config, ring_config);
         auto start = std::chrono::steady_clock::now();
         stream.emplace_reader<lightspead::recv::mem_reader>(buf.data.data(), buf.data.size());

@@ -42,11 +42,21 @@ int main(int argc, char *const argv[])
     {
         switch (opt)
         {
-        case 'n': passes = std::stoi(optarg); break;
-        case 'p': datagram = std::stoul(optarg); break;
-        case 'H': buffer_size = std::stoul(optarg); break;
-        case 'G': gso = false; break;
-        default: usage(argv[0]); return 2;
+        case 'n':
+            passes = std::stoi(optarg);
+            break;
+        case 'p':
+            datagram = std::stoul(optarg);
+            break;
+        case 'H':
+            buffer_size = std::stoul(optarg);
+            break;
+        case 'G':
+            gso = false;
+            break;
+        default:
+            usage(argv[0]);
+            return 2;
         }
     }
     if (argc - optind != 2 || datagram == 0 || datagram > 65507)
@@ -71,13 +81,16 @@ int main(int argc, char *const argv[])
     int sndbuf = 512 * 1024;
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 
-    std::vector<std::uint8_t> buffer(buffer_size, 1);    // touched up front
+    std::vector<std::uint8_t> buffer(buffer_size, 1);  // touched up front
     const std::size_t segs = gso ? std::min<std::size_t>(64, 65507 / datagram) : 1;
     const std::size_t per_msg = segs * datagram;
     constexpr std::size_t batch = 64;
     std::vector<mmsghdr> msgs(batch);
     std::vector<iovec> iov(batch);
-    struct alignas(cmsghdr) control { std::uint8_t data[CMSG_SPACE(sizeof(std::uint16_t))]; };
+    struct alignas(cmsghdr) control
+    {
+        std::uint8_t data[CMSG_SPACE(sizeof(std::uint16_t))];
+    };
     std::vector<control> controls(batch);
 
     auto start = std::chrono::steady_clock::now();

@@ -62,13 +62,13 @@ T wait_releasing_gil(std::future<T> &f)
         if (status == std::future_status::ready)
             break;
         if (!interrupted && PyErr_CheckSignals() != 0)
-            interrupted.emplace();      // takes the pending exception; raised below
+            interrupted.emplace();  // takes the pending exception; raised below
     }
     if (interrupted)
         throw *interrupted;
     return f.get();
 }
 
-} // namespace lightspead::python
+}  // namespace lightspead::python
 
 #endif

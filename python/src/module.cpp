@@ -6,16 +6,16 @@
 #include <boost/system/system_error.hpp>
 #include <nanobind/nanobind.h>
 #include <nanobind/operators.h>
-#include <nanobind/stl/string.h>
-#include <nanobind/stl/vector.h>
 #include <nanobind/stl/pair.h>
 #include <nanobind/stl/shared_ptr.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
 #include <lightspead/common/inproc_queue.h>
 #include <lightspead/common/logging.h>
+#include <lightspead/common/memcpy.h>
 #include <lightspead/common/memory_allocator.h>
 #include <lightspead/common/pollable_queue.h>
 #include <lightspead/common/ringbuffer.h>
-#include <lightspead/common/memcpy.h>
 #include <lightspead/common/thread_pool.h>
 #include <lightspead/protocol/defines.h>
 #include <lightspead/protocol/flavour.h>
@@ -37,19 +37,19 @@ namespace
 using log_entry = std::pair<int, std::string>;
 pollable_queue<log_entry> &log_queue()
 {
-    static auto *queue = new pollable_queue<log_entry>();    // never destroyed: threads may log at exit
+    static auto *queue = new pollable_queue<log_entry>();  // never destroyed: threads may log at exit
     return *queue;
 }
 
-} // anonymous namespace
-}
+}  // anonymous namespace
+}  // namespace lightspead::python
 
 NB_MODULE(_lightspead, m)
 {
     using namespace lightspead;
     m.doc() = "C++ core of lightspead (use the lightspead package, not this module)";
 
-#define EXPORT(name) m.attr(#name) = (long long) (name)
+#define EXPORT(name) m.attr(#name) = (long long)(name)
     EXPORT(BUG_COMPAT_DESCRIPTOR_WIDTHS);
     EXPORT(BUG_COMPAT_SHAPE_BIT_1);
     EXPORT(BUG_COMPAT_SWAP_ENDIAN);
@@ -76,47 +76,55 @@ NB_MODULE(_lightspead, m)
 #undef EXPORT
 
     nb::class_<flavour>(m, "Flavour", "A SPEAD flavour: SPEAD-64-A with PySPEAD compatibility bits")
-        .def(nb::init<int, int, int, bug_compat_mask>(),
-             "version"_a = 4, "item_pointer_bits"_a = 64, "heap_address_bits"_a = 40, "bug_compat"_a = 0)
+        .def(nb::init<int, int, int, bug_compat_mask>(), "version"_a = 4, "item_pointer_bits"_a = 64,
+             "heap_address_bits"_a = 40, "bug_compat"_a = 0)
         .def_prop_ro("version", &flavour::get_version)
         .def_prop_ro("item_pointer_bits", &flavour::get_item_pointer_bits)
         .def_prop_ro("heap_address_bits", &flavour::get_heap_address_bits)
         .def_prop_ro("bug_compat", &flavour::get_bug_compat)
         .def(nb::self == nb::self)
-        .def("__repr__", [](const flavour &f)
-        {
-            return "Flavour(4, 64, " + std::to_string(f.get_heap_address_bits()) + ", "
-                + std::to_string(f.get_bug_compat()) + ")";
+        .def("__repr__",
+             [](const flavour &f)
+             {
+        return "Flavour(4, 64, " + std::to_string(f.get_heap_address_bits()) + ", " + std::to_string(f.get_bug_compat())
+            + ")";
         });
 
     nb::class_<thread_pool>(m, "ThreadPool", "Worker threads that run streams' I/O")
-        .def("__init__", [](thread_pool *self, int threads, const std::vector<int> &affinity)
-        {
-            new (self) thread_pool(threads, affinity);
-        }, "threads"_a = 1, "affinity"_a = std::vector<int>())
-        .def_static("set_affinity", &thread_pool::set_affinity, "core"_a,
-                    "Pin the calling thread to CPU core")
-        .def("stop", [](thread_pool &self)
-        {
-            nb::gil_scoped_release release;
-            self.stop();
-        }, "Stop every stream on the pool (receive streams end, unfinished sends fail with OSError(ECANCELED)), "
-           "finish queued work and join the threads. Idempotent.");
+        .def(
+            "__init__",
+            [](thread_pool *self, int threads, const std::vector<int> &affinity)
+            { new (self) thread_pool(threads, affinity); },
+            "threads"_a = 1, "affinity"_a = std::vector<int>())
+        .def_static("set_affinity", &thread_pool::set_affinity, "core"_a, "Pin the calling thread to CPU core")
+        .def(
+            "stop",
+            [](thread_pool &self)
+            {
+        nb::gil_scoped_release release;
+        self.stop();
+            },
+            "Stop every stream on the pool (receive streams end, unfinished sends fail with OSError(ECANCELED)), "
+            "finish queued work and join the threads. Idempotent.");
 
-    m.def("_route_log_to_queue", []
-    {
-        set_log_function([](log_level level, const std::string &msg)
+    m.def(
+        "_route_log_to_queue",
+        []
         {
+        set_log_function(
+            [](log_level level, const std::string &msg) {
             lightspead::python::log_queue().push({int(level), msg});
         });
-    }, "Send C++ log messages to the queue that lightspead's log thread drains");
+        },
+        "Send C++ log messages to the queue that lightspead's log thread drains");
     m.def("_log_fd", [] { return lightspead::python::log_queue().get_fd(); });
     m.def("_take_log_messages", [] { return lightspead::python::log_queue().drain(); });
 
     // System errors (sockets, files) become OSError with their errno, so
     // Python sees e.g. ConnectionRefusedError.
-    nb::register_exception_translator([](const std::exception_ptr &p, void *)
-    {
+    nb::register_exception_translator(
+        [](const std::exception_ptr &p, void *)
+        {
         try
         {
             std::rethrow_exception(p);
@@ -136,22 +144,20 @@ NB_MODULE(_lightspead, m)
     nb::class_<mmap_allocator, memory_allocator>(m, "MmapAllocator",
                                                  "Allocates with mmap, optionally huge pages and pre-faulted")
         .def(nb::new_([](bool prefer_huge, bool prefault)
-        {
-            return std::make_shared<mmap_allocator>(prefer_huge, prefault);
-        }), "prefer_huge"_a = false, "prefault"_a = false);
+                      { return std::make_shared<mmap_allocator>(prefer_huge, prefault); }),
+             "prefer_huge"_a = false, "prefault"_a = false);
     nb::class_<memory_pool, memory_allocator>(m, "MemoryPool", "Recycles pre-touched payload buffers")
         .def(nb::new_([](std::size_t lower, std::size_t upper, std::size_t max_free, std::size_t initial,
                          std::shared_ptr<memory_allocator> allocator)
-        {
-            return std::make_shared<memory_pool>(lower, upper, max_free, initial, std::move(allocator));
-        }), "lower"_a, "upper"_a, "max_free"_a, "initial"_a, "allocator"_a = nullptr)
-        .def(nb::new_([](thread_pool &pool, std::size_t lower, std::size_t upper, std::size_t max_free,
-                         std::size_t initial, std::size_t low_water, std::shared_ptr<memory_allocator> allocator)
-        {
-            return std::make_shared<memory_pool>(pool, lower, upper, max_free, initial, low_water,
-                                                 std::move(allocator));
-        }), "thread_pool"_a, "lower"_a, "upper"_a, "max_free"_a, "initial"_a, "low_water"_a,
-           "allocator"_a = nullptr, nb::keep_alive<0, 1>());
+                      { return std::make_shared<memory_pool>(lower, upper, max_free, initial, std::move(allocator)); }),
+             "lower"_a, "upper"_a, "max_free"_a, "initial"_a, "allocator"_a = nullptr)
+        .def(nb::new_(
+                 [](thread_pool &pool, std::size_t lower, std::size_t upper, std::size_t max_free, std::size_t initial,
+                    std::size_t low_water, std::shared_ptr<memory_allocator> allocator) {
+        return std::make_shared<memory_pool>(pool, lower, upper, max_free, initial, low_water, std::move(allocator));
+        }),
+             "thread_pool"_a, "lower"_a, "upper"_a, "max_free"_a, "initial"_a, "low_water"_a, "allocator"_a = nullptr,
+             nb::keep_alive<0, 1>());
 
     nb::class_<inproc_queue>(m, "InprocQueue", "In-process packet queue between a send and a receive stream")
         .def(nb::new_([] { return std::make_shared<inproc_queue>(); }))

@@ -56,21 +56,17 @@ struct incomplete_wrapper
 /// One item of a received heap; exposes its bytes with the buffer protocol.
 struct raw_item
 {
-    std::shared_ptr<const void> owner;      // the heap whose memory item points into
+    std::shared_ptr<const void> owner;  // the heap whose memory item points into
     recv::item item;
 };
 
 int raw_item_getbuffer(PyObject *self, Py_buffer *view, int flags)
 {
     raw_item *r = nb::inst_ptr<raw_item>(self);
-    return PyBuffer_FillInfo(view, self, const_cast<std::uint8_t *>(r->item.ptr),
-                             Py_ssize_t(r->item.length), 1, flags);
+    return PyBuffer_FillInfo(view, self, const_cast<std::uint8_t *>(r->item.ptr), Py_ssize_t(r->item.length), 1, flags);
 }
 
-PyType_Slot raw_item_slots[] = {
-    {Py_bf_getbuffer, (void *) raw_item_getbuffer},
-    {0, nullptr}
-};
+PyType_Slot raw_item_slots[] = {{Py_bf_getbuffer, (void *)raw_item_getbuffer}, {0, nullptr}};
 
 /// A ring stream plus the Python buffers its memory readers read from.
 struct recv_stream_wrapper
@@ -81,7 +77,7 @@ struct recv_stream_wrapper
     ~recv_stream_wrapper()
     {
         nb::gil_scoped_release release;
-        stream.reset();     // before the buffers it reads
+        stream.reset();  // before the buffers it reads
     }
 };
 
@@ -105,39 +101,47 @@ nb::object wrap_any(recv::ring_stream::any_heap &&h)
     return nb::cast(std::make_shared<incomplete_wrapper>(std::move(std::get<recv::incomplete_heap>(h))));
 }
 
-} // anonymous namespace
+}  // anonymous namespace
 
 void register_recv(nb::module_ &m)
 {
     using recv::stream_config;
     nb::class_<stream_config>(m, "StreamConfig", "Settings of a receive stream")
-        .def("__init__", [](stream_config *self, std::size_t max_heaps, std::size_t substreams,
-                            bug_compat_mask bug_compat, int memcpy,
-                            std::shared_ptr<memory_allocator> memory_allocator, bool stop_on_stop_item,
-                            bool allow_unsized_heaps, bool allow_out_of_order, bool explicit_start,
-                            std::size_t max_heap_size)
-        {
-            new (self) stream_config();
-            self->set_max_heaps(max_heaps).set_substreams(substreams).set_bug_compat(bug_compat)
-                .set_memcpy(memcpy_mode(memcpy)).set_stop_on_stop_item(stop_on_stop_item)
-                .set_allow_unsized_heaps(allow_unsized_heaps).set_allow_out_of_order(allow_out_of_order)
-                .set_explicit_start(explicit_start).set_max_heap_size(max_heap_size);
-            if (memory_allocator)
-                self->set_memory_allocator(std::move(memory_allocator));
-        }, nb::kw_only(), "max_heaps"_a = stream_config::default_max_heaps, "substreams"_a = 1,
-           "bug_compat"_a = 0, "memcpy"_a = int(MEMCPY_STD), "memory_allocator"_a = nullptr,
-           "stop_on_stop_item"_a = true, "allow_unsized_heaps"_a = true, "allow_out_of_order"_a = false,
-           "explicit_start"_a = false, "max_heap_size"_a = stream_config::default_max_heap_size)
+        .def(
+            "__init__",
+            [](stream_config *self, std::size_t max_heaps, std::size_t substreams, bug_compat_mask bug_compat,
+               int memcpy, std::shared_ptr<memory_allocator> memory_allocator, bool stop_on_stop_item,
+               bool allow_unsized_heaps, bool allow_out_of_order, bool explicit_start, std::size_t max_heap_size)
+            {
+        new (self) stream_config();
+        self->set_max_heaps(max_heaps)
+            .set_substreams(substreams)
+            .set_bug_compat(bug_compat)
+            .set_memcpy(memcpy_mode(memcpy))
+            .set_stop_on_stop_item(stop_on_stop_item)
+            .set_allow_unsized_heaps(allow_unsized_heaps)
+            .set_allow_out_of_order(allow_out_of_order)
+            .set_explicit_start(explicit_start)
+            .set_max_heap_size(max_heap_size);
+        if (memory_allocator)
+            self->set_memory_allocator(std::move(memory_allocator));
+            },
+            nb::kw_only(), "max_heaps"_a = stream_config::default_max_heaps, "substreams"_a = 1, "bug_compat"_a = 0,
+            "memcpy"_a = int(MEMCPY_STD), "memory_allocator"_a = nullptr, "stop_on_stop_item"_a = true,
+            "allow_unsized_heaps"_a = true, "allow_out_of_order"_a = false, "explicit_start"_a = false,
+            "max_heap_size"_a = stream_config::default_max_heap_size)
         .def_prop_rw("max_heaps", &stream_config::get_max_heaps,
                      [](stream_config &c, std::size_t v) { c.set_max_heaps(v); })
         .def_prop_rw("substreams", &stream_config::get_substreams,
                      [](stream_config &c, std::size_t v) { c.set_substreams(v); })
         .def_prop_rw("bug_compat", &stream_config::get_bug_compat,
                      [](stream_config &c, bug_compat_mask v) { c.set_bug_compat(v); })
-        .def_prop_rw("memcpy", [](const stream_config &c) { return int(c.get_memcpy()); },
-                     [](stream_config &c, int v) { c.set_memcpy(memcpy_mode(v)); })
+        .def_prop_rw(
+            "memcpy", [](const stream_config &c) { return int(c.get_memcpy()); },
+            [](stream_config &c, int v) { c.set_memcpy(memcpy_mode(v)); })
         .def_prop_rw("memory_allocator", &stream_config::get_memory_allocator,
-                     [](stream_config &c, std::shared_ptr<memory_allocator> v) { c.set_memory_allocator(std::move(v)); })
+                     [](stream_config &c, std::shared_ptr<memory_allocator> v)
+                     { c.set_memory_allocator(std::move(v)); })
         .def_prop_rw("stop_on_stop_item", &stream_config::get_stop_on_stop_item,
                      [](stream_config &c, bool v) { c.set_stop_on_stop_item(v); })
         .def_prop_rw("allow_unsized_heaps", &stream_config::get_allow_unsized_heaps,
@@ -152,11 +156,14 @@ void register_recv(nb::module_ &m)
 
     using recv::ring_stream_config;
     nb::class_<ring_stream_config>(m, "RingStreamConfig", "Settings of a stream's ringbuffer")
-        .def("__init__", [](ring_stream_config *self, std::size_t heaps, bool contiguous_only)
-        {
-            new (self) ring_stream_config();
-            self->set_heaps(heaps).set_contiguous_only(contiguous_only);
-        }, nb::kw_only(), "heaps"_a = ring_stream_config::default_heaps, "contiguous_only"_a = true)
+        .def(
+            "__init__",
+            [](ring_stream_config *self, std::size_t heaps, bool contiguous_only)
+            {
+        new (self) ring_stream_config();
+        self->set_heaps(heaps).set_contiguous_only(contiguous_only);
+            },
+            nb::kw_only(), "heaps"_a = ring_stream_config::default_heaps, "contiguous_only"_a = true)
         .def_prop_rw("heaps", &ring_stream_config::get_heaps,
                      [](ring_stream_config &c, std::size_t v) { c.set_heaps(v); })
         .def_prop_rw("contiguous_only", &ring_stream_config::get_contiguous_only,
@@ -172,30 +179,32 @@ void register_recv(nb::module_ &m)
     nb::class_<recv_heap_wrapper>(m, "Heap", "A complete received heap")
         .def_prop_ro("cnt", [](const recv_heap_wrapper &h) { return h.heap.get_cnt(); })
         .def_prop_ro("flavour", [](const recv_heap_wrapper &h) { return h.heap.get_flavour(); })
-        .def("get_items", [](std::shared_ptr<recv_heap_wrapper> h)
-        {
-            std::vector<raw_item> out;
-            for (const auto &it : h->heap.get_items())
-                out.push_back(raw_item{h, it});
-            return out;
+        .def("get_items",
+             [](std::shared_ptr<recv_heap_wrapper> h)
+             {
+        std::vector<raw_item> out;
+        for (const auto &it : h->heap.get_items())
+            out.push_back(raw_item{h, it});
+        return out;
         })
-        .def("get_descriptors", [](const recv_heap_wrapper &h)
+        .def("get_descriptors",
+             [](const recv_heap_wrapper &h)
+             {
+        // (id, name, description, format, shape, numpy_header); bad ones left out
+        std::vector<
+            std::tuple<s_item_pointer_t, nb::bytes, nb::bytes, std::vector<std::pair<std::string, s_item_pointer_t>>,
+                       std::vector<s_item_pointer_t>, nb::bytes>>
+            out;
+        for (const auto &d : h.heap.get_descriptors())
         {
-            // (id, name, description, format, shape, numpy_header); bad ones left out
-            std::vector<std::tuple<s_item_pointer_t, nb::bytes, nb::bytes,
-                                   std::vector<std::pair<std::string, s_item_pointer_t>>,
-                                   std::vector<s_item_pointer_t>, nb::bytes>> out;
-            for (const auto &d : h.heap.get_descriptors())
-            {
-                std::vector<std::pair<std::string, s_item_pointer_t>> format;
-                for (const auto &[code, bits] : d.format)
-                    format.emplace_back(std::string(1, code), bits);
-                out.emplace_back(d.id, nb::bytes(d.name.data(), d.name.size()),
-                                 nb::bytes(d.description.data(), d.description.size()),
-                                 std::move(format), d.shape,
-                                 nb::bytes(d.numpy_header.data(), d.numpy_header.size()));
-            }
-            return out;
+            std::vector<std::pair<std::string, s_item_pointer_t>> format;
+            for (const auto &[code, bits] : d.format)
+                format.emplace_back(std::string(1, code), bits);
+            out.emplace_back(d.id, nb::bytes(d.name.data(), d.name.size()),
+                             nb::bytes(d.description.data(), d.description.size()), std::move(format), d.shape,
+                             nb::bytes(d.numpy_header.data(), d.numpy_header.size()));
+        }
+        return out;
         })
         .def("is_start_of_stream", [](const recv_heap_wrapper &h) { return h.heap.is_start_of_stream(); })
         .def("is_end_of_stream", [](const recv_heap_wrapper &h) { return h.heap.is_end_of_stream(); });
@@ -207,143 +216,173 @@ void register_recv(nb::module_ &m)
         .def_prop_ro("heap_length", [](const incomplete_wrapper &h) { return h.heap.get_heap_length(); })
         .def_prop_ro("received_length", [](const incomplete_wrapper &h) { return h.heap.get_received_length(); })
         .def_prop_ro("payload_ranges", [](const incomplete_wrapper &h) { return h.heap.get_payload_ranges(); })
-        .def("get_items", [](std::shared_ptr<incomplete_wrapper> h)
-        {
-            std::vector<raw_item> out;
-            for (const auto &it : h->heap.get_items())
-                out.push_back(raw_item{h, it});
-            return out;
-        }, "The immediate items that arrived");
+        .def(
+            "get_items",
+            [](std::shared_ptr<incomplete_wrapper> h)
+            {
+        std::vector<raw_item> out;
+        for (const auto &it : h->heap.get_items())
+            out.push_back(raw_item{h, it});
+        return out;
+            },
+            "The immediate items that arrived");
 
     nb::class_<recv::stream_stats>(m, "StreamStats", "A snapshot of a stream's statistics")
-        .def("__getitem__", [](const recv::stream_stats &s, const std::string &name)
+        .def("__getitem__",
+             [](const recv::stream_stats &s, const std::string &name)
+             {
+        try
         {
-            try
-            {
-                return s[name];
-            }
-            catch (std::out_of_range &)
-            {
-                throw nb::key_error(name.c_str());
-            }
+            return s[name];
+        }
+        catch (std::out_of_range &)
+        {
+            throw nb::key_error(name.c_str());
+        }
         })
         .def("__getitem__", [](const recv::stream_stats &s, std::size_t index) { return s[index]; })
         .def("__len__", &recv::stream_stats::size)
-        .def("__contains__", [](const recv::stream_stats &s, const std::string &name)
-        {
-            for (const auto &c : s.get_config())
-                if (c.name == name)
-                    return true;
-            return false;
+        .def("__contains__",
+             [](const recv::stream_stats &s, const std::string &name)
+             {
+        for (const auto &c : s.get_config())
+            if (c.name == name)
+                return true;
+        return false;
         })
-        .def("values", [](const recv::stream_stats &s)
-        {
-            std::vector<std::uint64_t> out;
-            for (std::size_t i = 0; i < s.size(); i++)
-                out.push_back(s[i]);
-            return out;
+        .def("values",
+             [](const recv::stream_stats &s)
+             {
+        std::vector<std::uint64_t> out;
+        for (std::size_t i = 0; i < s.size(); i++)
+            out.push_back(s[i]);
+        return out;
         })
-        .def("items", [](const recv::stream_stats &s)
-        {
-            std::vector<std::pair<std::string, std::uint64_t>> out;
-            for (std::size_t i = 0; i < s.size(); i++)
-                out.emplace_back(s.get_config()[i].name, s[i]);
-            return out;
+        .def("items",
+             [](const recv::stream_stats &s)
+             {
+        std::vector<std::pair<std::string, std::uint64_t>> out;
+        for (std::size_t i = 0; i < s.size(); i++)
+            out.emplace_back(s.get_config()[i].name, s[i]);
+        return out;
         })
-        .def("keys", [](const recv::stream_stats &s)
-        {
-            std::vector<std::string> names;
-            for (const auto &c : s.get_config())
-                names.push_back(c.name);
-            return names;
+        .def("keys",
+             [](const recv::stream_stats &s)
+             {
+        std::vector<std::string> names;
+        for (const auto &c : s.get_config())
+            names.push_back(c.name);
+        return names;
         });
 
     nb::class_<recv_stream_wrapper>(m, "_Stream", "A receive stream (see lightspead.recv.Stream)")
-        .def("__init__", [](recv_stream_wrapper *self, thread_pool &pool, const stream_config &config,
-                            const ring_stream_config &ring_config)
-        {
-            new (self) recv_stream_wrapper();
-            self->stream = std::make_unique<recv::ring_stream>(pool, config, ring_config);
-        }, "thread_pool"_a, "config"_a = stream_config(), "ring_config"_a = ring_stream_config(),
-           nb::keep_alive<1, 2>())
-        .def("add_udp_reader", [](recv_stream_wrapper &s, int port, std::size_t max_size,
-                                  std::size_t buffer_size, const std::string &bind_hostname)
-        {
-            s.stream->emplace_reader<recv::udp_reader>(
-                boost::asio::ip::udp::endpoint(address_or_any(bind_hostname), port), max_size, buffer_size);
-        }, "port"_a, "max_size"_a = recv::udp_reader::default_max_size,
-           "buffer_size"_a = recv::udp_reader::default_buffer_size, "bind_hostname"_a = "")
-        .def("add_udp_reader", [](recv_stream_wrapper &s, const std::string &multicast_group, int port,
-                                  std::size_t max_size, std::size_t buffer_size,
-                                  const std::string &interface_address)
-        {
-            s.stream->emplace_reader<recv::udp_reader>(
-                boost::asio::ip::udp::endpoint(boost::asio::ip::make_address(multicast_group), port),
-                max_size, buffer_size, address_or_any(interface_address));
-        }, "multicast_group"_a, "port"_a, "max_size"_a = recv::udp_reader::default_max_size,
-           "buffer_size"_a = recv::udp_reader::default_buffer_size, "interface_address"_a = "")
-        .def("add_tcp_reader", [](recv_stream_wrapper &s, int port, std::size_t max_size,
-                                  std::size_t buffer_size, const std::string &bind_hostname)
-        {
-            s.stream->emplace_reader<recv::tcp_reader>(
-                boost::asio::ip::tcp::endpoint(address_or_any(bind_hostname), port), max_size, buffer_size);
-        }, "port"_a, "max_size"_a = recv::tcp_reader::default_max_size,
-           "buffer_size"_a = recv::tcp_reader::default_buffer_size, "bind_hostname"_a = "")
-        .def("add_buffer_reader", [](recv_stream_wrapper &s, nb::handle buffer)
-        {
-            auto view = std::make_unique<buffer_view>(buffer);
-            s.stream->emplace_reader<recv::mem_reader>(static_cast<const std::uint8_t *>(view->data()),
-                                                       view->size());
-            s.buffers.push_back(std::move(view));
-        }, "buffer"_a)
-        .def("add_udp_pcap_file_reader", [](recv_stream_wrapper &s, const std::string &filename,
-                                            const std::string &filter)
-        {
-            s.stream->emplace_reader<recv::udp_pcap_file_reader>(filename, filter);
-        }, "filename"_a, "filter"_a = "",
-           "Read the UDP packets of a pcap capture (optionally BPF-filtered), then stop")
-        .def("add_inproc_reader", [](recv_stream_wrapper &s, std::shared_ptr<inproc_queue> queue)
-        {
-            s.stream->emplace_reader<recv::inproc_reader>(std::move(queue));
-        }, "queue"_a)
-        .def("get", [](recv_stream_wrapper &s)
-        {
-            // Wait with the GIL released, checking for Ctrl-C every 50 ms
-            for (;;)
+        .def(
+            "__init__",
+            [](recv_stream_wrapper *self, thread_pool &pool, const stream_config &config,
+               const ring_stream_config &ring_config)
             {
-                std::optional<recv::ring_stream::any_heap> h;
-                {
-                    nb::gil_scoped_release release;
-                    if (s.stream->get_ring_config().get_contiguous_only())
-                    {
-                        if (auto complete = s.stream->pop_for(std::chrono::milliseconds(50)))
-                            h.emplace(std::move(*complete));
-                    }
-                    else
-                        h = s.stream->pop_any_for(std::chrono::milliseconds(50));
-                }
-                if (h)
-                    return wrap_any(std::move(*h));
-                if (PyErr_CheckSignals() != 0)
-                    throw nb::python_error();
-            }
-        }, "Wait for the next heap (an IncompleteHeap too when contiguous_only is False); "
-           "raises Stopped at the end of the stream")
-        .def("get_nowait", [](recv_stream_wrapper &s)
+        new (self) recv_stream_wrapper();
+        self->stream = std::make_unique<recv::ring_stream>(pool, config, ring_config);
+            },
+            "thread_pool"_a, "config"_a = stream_config(), "ring_config"_a = ring_stream_config(),
+            nb::keep_alive<1, 2>())
+        .def(
+            "add_udp_reader",
+            [](recv_stream_wrapper &s, int port, std::size_t max_size, std::size_t buffer_size,
+               const std::string &bind_hostname)
+            {
+        s.stream->emplace_reader<recv::udp_reader>(boost::asio::ip::udp::endpoint(address_or_any(bind_hostname), port),
+                                                   max_size, buffer_size);
+            },
+            "port"_a, "max_size"_a = recv::udp_reader::default_max_size,
+            "buffer_size"_a = recv::udp_reader::default_buffer_size, "bind_hostname"_a = "")
+        .def(
+            "add_udp_reader",
+            [](recv_stream_wrapper &s, const std::string &multicast_group, int port, std::size_t max_size,
+               std::size_t buffer_size, const std::string &interface_address)
+            {
+        s.stream->emplace_reader<recv::udp_reader>(
+            boost::asio::ip::udp::endpoint(boost::asio::ip::make_address(multicast_group), port), max_size, buffer_size,
+            address_or_any(interface_address));
+            },
+            "multicast_group"_a, "port"_a, "max_size"_a = recv::udp_reader::default_max_size,
+            "buffer_size"_a = recv::udp_reader::default_buffer_size, "interface_address"_a = "")
+        .def(
+            "add_tcp_reader",
+            [](recv_stream_wrapper &s, int port, std::size_t max_size, std::size_t buffer_size,
+               const std::string &bind_hostname)
+            {
+        s.stream->emplace_reader<recv::tcp_reader>(boost::asio::ip::tcp::endpoint(address_or_any(bind_hostname), port),
+                                                   max_size, buffer_size);
+            },
+            "port"_a, "max_size"_a = recv::tcp_reader::default_max_size,
+            "buffer_size"_a = recv::tcp_reader::default_buffer_size, "bind_hostname"_a = "")
+        .def(
+            "add_buffer_reader",
+            [](recv_stream_wrapper &s, nb::handle buffer)
+            {
+        auto view = std::make_unique<buffer_view>(buffer);
+        s.stream->emplace_reader<recv::mem_reader>(static_cast<const std::uint8_t *>(view->data()), view->size());
+        s.buffers.push_back(std::move(view));
+            },
+            "buffer"_a)
+        .def(
+            "add_udp_pcap_file_reader",
+            [](recv_stream_wrapper &s, const std::string &filename, const std::string &filter)
+            { s.stream->emplace_reader<recv::udp_pcap_file_reader>(filename, filter); },
+            "filename"_a, "filter"_a = "",
+            "Read the UDP packets of a pcap capture (optionally BPF-filtered), then stop")
+        .def(
+            "add_inproc_reader",
+            [](recv_stream_wrapper &s, std::shared_ptr<inproc_queue> queue)
+            { s.stream->emplace_reader<recv::inproc_reader>(std::move(queue)); },
+            "queue"_a)
+        .def(
+            "get",
+            [](recv_stream_wrapper &s)
+            {
+        // Wait with the GIL released, checking for Ctrl-C every 50 ms
+        for (;;)
         {
-            if (s.stream->get_ring_config().get_contiguous_only())
-                return wrap_heap(s.stream->try_pop());
-            return wrap_any(s.stream->try_pop_any());
-        }, "The next heap, or raise Empty (or Stopped)")
-        .def_prop_ro("fd", [](const recv_stream_wrapper &s) { return s.stream->get_fd(); },
-                     "Readable when a heap is queued or the stream stops (for event loops)")
+            std::optional<recv::ring_stream::any_heap> h;
+            {
+                nb::gil_scoped_release release;
+                if (s.stream->get_ring_config().get_contiguous_only())
+                {
+                    if (auto complete = s.stream->pop_for(std::chrono::milliseconds(50)))
+                        h.emplace(std::move(*complete));
+                }
+                else
+                    h = s.stream->pop_any_for(std::chrono::milliseconds(50));
+            }
+            if (h)
+                return wrap_any(std::move(*h));
+            if (PyErr_CheckSignals() != 0)
+                throw nb::python_error();
+        }
+            },
+            "Wait for the next heap (an IncompleteHeap too when contiguous_only is False); "
+            "raises Stopped at the end of the stream")
+        .def(
+            "get_nowait",
+            [](recv_stream_wrapper &s)
+            {
+        if (s.stream->get_ring_config().get_contiguous_only())
+            return wrap_heap(s.stream->try_pop());
+        return wrap_any(s.stream->try_pop_any());
+            },
+            "The next heap, or raise Empty (or Stopped)")
+        .def_prop_ro(
+            "fd", [](const recv_stream_wrapper &s) { return s.stream->get_fd(); },
+            "Readable when a heap is queued or the stream stops (for event loops)")
         .def_prop_ro("stats", [](const recv_stream_wrapper &s) { return s.stream->get_stats(); })
         .def_prop_ro("config", [](const recv_stream_wrapper &s) { return s.stream->get_config(); })
-        .def("stop", [](recv_stream_wrapper &s)
-        {
-            nb::gil_scoped_release release;
-            s.stream->stop();
+        .def("stop",
+             [](recv_stream_wrapper &s)
+             {
+        nb::gil_scoped_release release;
+        s.stream->stop();
         });
 }
 
-} // namespace lightspead::python
+}  // namespace lightspead::python

@@ -14,7 +14,6 @@
 #include <boost/asio/use_future.hpp>
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/optional.h>
-#include <nanobind/stl/tuple.h>
 #include <nanobind/stl/pair.h>
 #include <nanobind/stl/shared_ptr.h>
 #include <nanobind/stl/string.h>
@@ -105,10 +104,11 @@ public:
     {
         auto r = to_refs(refs);
         auto queue = completions;
-        stream->async_send_heaps(r, [queue, token](const boost::system::error_code &ec, item_pointer_t bytes)
-        {
-            queue->push(completion(token, completion_error(ec), bytes));
-        }, mode);
+        stream->async_send_heaps(
+            r,
+            [queue, token](const boost::system::error_code &ec, item_pointer_t bytes)
+            { queue->push(completion(token, completion_error(ec), bytes)); },
+            mode);
     }
 
     item_pointer_t send_heap(send_heap_wrapper &h, s_item_pointer_t cnt, std::size_t substream)
@@ -123,10 +123,11 @@ public:
     {
         // The queue, not the wrapper, is captured: it outlives the stream.
         auto queue = completions;
-        stream->async_send_heap(h.heap, [queue, token](const boost::system::error_code &ec, item_pointer_t bytes)
-        {
-            queue->push(completion(token, completion_error(ec), bytes));
-        }, cnt, substream);
+        stream->async_send_heap(
+            h.heap,
+            [queue, token](const boost::system::error_code &ec, item_pointer_t bytes)
+            { queue->push(completion(token, completion_error(ec), bytes)); },
+            cnt, substream);
     }
 
     void flush()
@@ -145,8 +146,7 @@ public:
 boost::asio::ip::udp::endpoint resolve(boost::asio::io_context &io, const std::string &host, int port)
 {
     boost::asio::ip::udp::resolver resolver(io);
-    auto results = resolver.resolve(host, std::to_string(port),
-                                    boost::asio::ip::resolver_base::numeric_service);
+    auto results = resolver.resolve(host, std::to_string(port), boost::asio::ip::resolver_base::numeric_service);
     // Prefer IPv4, as a receiver bound to 0.0.0.0 expects
     for (const auto &r : results)
         if (r.endpoint().address().is_v4())
@@ -180,23 +180,27 @@ public:
     }
 };
 
-} // anonymous namespace
+}  // anonymous namespace
 
 void register_send(nb::module_ &m)
 {
     using send::stream_config;
     nb::class_<stream_config>(m, "StreamConfig", "Packet size, rate and queue depth of a send stream")
-        .def("__init__", [](stream_config *self, std::size_t max_packet_size, double rate,
-                            std::size_t burst_size, std::size_t max_heaps, double burst_rate_ratio)
-        {
-            new (self) stream_config();
-            self->set_max_packet_size(max_packet_size).set_rate(rate).set_burst_size(burst_size)
-                .set_max_heaps(max_heaps).set_burst_rate_ratio(burst_rate_ratio);
-        }, nb::kw_only(),
-           "max_packet_size"_a = stream_config::default_max_packet_size, "rate"_a = 0.0,
-           "burst_size"_a = stream_config::default_burst_size,
-           "max_heaps"_a = stream_config::default_max_heaps,
-           "burst_rate_ratio"_a = stream_config::default_burst_rate_ratio)
+        .def(
+            "__init__",
+            [](stream_config *self, std::size_t max_packet_size, double rate, std::size_t burst_size,
+               std::size_t max_heaps, double burst_rate_ratio)
+            {
+        new (self) stream_config();
+        self->set_max_packet_size(max_packet_size)
+            .set_rate(rate)
+            .set_burst_size(burst_size)
+            .set_max_heaps(max_heaps)
+            .set_burst_rate_ratio(burst_rate_ratio);
+            },
+            nb::kw_only(), "max_packet_size"_a = stream_config::default_max_packet_size, "rate"_a = 0.0,
+            "burst_size"_a = stream_config::default_burst_size, "max_heaps"_a = stream_config::default_max_heaps,
+            "burst_rate_ratio"_a = stream_config::default_burst_rate_ratio)
         .def_prop_rw("max_packet_size", &stream_config::get_max_packet_size,
                      [](stream_config &c, std::size_t v) { c.set_max_packet_size(v); })
         .def_prop_rw("rate", &stream_config::get_rate, [](stream_config &c, double v) { c.set_rate(v); })
@@ -219,39 +223,44 @@ void register_send(nb::module_ &m)
     nb::class_<send_heap_wrapper>(m, "_RawHeap", "A heap at the level of raw items (see lightspead.send.Heap)")
         .def(nb::init<const flavour &>(), "flavour"_a = flavour())
         .def_prop_ro("flavour", [](const send_heap_wrapper &h) { return h.heap.get_flavour(); })
-        .def_prop_rw("repeat_pointers", [](const send_heap_wrapper &h) { return h.heap.get_repeat_pointers(); },
-                     [](send_heap_wrapper &h, bool v) { h.heap.set_repeat_pointers(v); })
-        .def("add_buffer", [](send_heap_wrapper &h, s_item_pointer_t id, nb::handle obj, bool allow_immediate)
-        {
-            auto view = std::make_unique<buffer_view>(obj);
-            h.heap.add_item(id, view->data(), view->size(), allow_immediate);
-            h.buffers.push_back(std::move(view));
-        }, "id"_a, "buffer"_a, "allow_immediate"_a,
-           "Add an item referencing the object's buffer (kept alive with the heap)")
-        .def("add_immediate", [](send_heap_wrapper &h, s_item_pointer_t id, item_pointer_t value)
-        {
-            h.heap.add_item(id, value);
-        }, "id"_a, "value"_a)
-        .def("add_raw_descriptor", [](send_heap_wrapper &h, s_item_pointer_t id, const std::string &name,
-                                      const std::string &description,
-                                      const std::vector<std::pair<std::string, s_item_pointer_t>> &format,
-                                      const std::vector<s_item_pointer_t> &shape,
-                                      const std::string &numpy_header)
-        {
-            descriptor d;
-            d.id = id;
-            d.name = name;
-            d.description = description;
-            for (const auto &[code, bits] : format)
+        .def_prop_rw(
+            "repeat_pointers", [](const send_heap_wrapper &h) { return h.heap.get_repeat_pointers(); },
+            [](send_heap_wrapper &h, bool v) { h.heap.set_repeat_pointers(v); })
+        .def(
+            "add_buffer",
+            [](send_heap_wrapper &h, s_item_pointer_t id, nb::handle obj, bool allow_immediate)
             {
-                if (code.size() != 1)
-                    throw std::invalid_argument("format codes are single characters");
-                d.format.emplace_back(code[0], bits);
-            }
-            d.shape = shape;
-            d.numpy_header = numpy_header;
-            h.heap.add_descriptor(d);
-        }, "id"_a, "name"_a, "description"_a, "format"_a, "shape"_a, "numpy_header"_a)
+        auto view = std::make_unique<buffer_view>(obj);
+        h.heap.add_item(id, view->data(), view->size(), allow_immediate);
+        h.buffers.push_back(std::move(view));
+            },
+            "id"_a, "buffer"_a, "allow_immediate"_a,
+            "Add an item referencing the object's buffer (kept alive with the heap)")
+        .def(
+            "add_immediate",
+            [](send_heap_wrapper &h, s_item_pointer_t id, item_pointer_t value) { h.heap.add_item(id, value); }, "id"_a,
+            "value"_a)
+        .def(
+            "add_raw_descriptor",
+            [](send_heap_wrapper &h, s_item_pointer_t id, const std::string &name, const std::string &description,
+               const std::vector<std::pair<std::string, s_item_pointer_t>> &format,
+               const std::vector<s_item_pointer_t> &shape, const std::string &numpy_header)
+            {
+        descriptor d;
+        d.id = id;
+        d.name = name;
+        d.description = description;
+        for (const auto &[code, bits] : format)
+        {
+            if (code.size() != 1)
+                throw std::invalid_argument("format codes are single characters");
+            d.format.emplace_back(code[0], bits);
+        }
+        d.shape = shape;
+        d.numpy_header = numpy_header;
+        h.heap.add_descriptor(d);
+            },
+            "id"_a, "name"_a, "description"_a, "format"_a, "shape"_a, "numpy_header"_a)
         .def("add_start", [](send_heap_wrapper &h) { h.heap.add_start(); })
         .def("add_end", [](send_heap_wrapper &h) { h.heap.add_end(); });
 
@@ -265,10 +274,11 @@ void register_send(nb::module_ &m)
         .def("_async_send_heaps", &send_stream_wrapper::async_send_heaps, "refs"_a, "mode"_a, "token"_a)
         .def_prop_ro("_completion_fd", [](const send_stream_wrapper &s) { return s.completions->get_fd(); })
         .def("_take_completions", [](send_stream_wrapper &s) { return s.completions->drain(); })
-        .def("set_cnt_sequence", [](send_stream_wrapper &s, item_pointer_t next, item_pointer_t step)
-        {
-            s.stream->set_cnt_sequence(next, step);
-        }, "next"_a, "step"_a)
+        .def(
+            "set_cnt_sequence",
+            [](send_stream_wrapper &s, item_pointer_t next, item_pointer_t step)
+            { s.stream->set_cnt_sequence(next, step); },
+            "next"_a, "step"_a)
         .def_prop_ro("num_substreams", [](const send_stream_wrapper &s) { return s.stream->get_num_substreams(); })
         .def("flush", &send_stream_wrapper::flush, "Block until every heap queued so far has completed.")
         .def("stop", &send_stream_wrapper::stop,
@@ -276,65 +286,74 @@ void register_send(nb::module_ &m)
              "Waits until every heap has completed. Stopping the ThreadPool stops its streams too.");
 
     nb::class_<send_udp_stream_wrapper, send_stream_wrapper>(m, "UdpStream", "Sends heaps as UDP datagrams")
-        .def("__init__", [](send_udp_stream_wrapper *self, thread_pool &pool,
-                            const std::vector<std::pair<std::string, int>> &endpoints,
-                            const stream_config &config, std::size_t buffer_size,
-                            const std::string &interface_address)
-        {
-            std::vector<boost::asio::ip::udp::endpoint> eps;
-            for (const auto &[host, port] : endpoints)
-                eps.push_back(resolve(pool.get_io_context(), host, port));
-            boost::asio::ip::address iface;
-            if (!interface_address.empty())
-                iface = boost::asio::ip::make_address(interface_address);
-            new (self) send_udp_stream_wrapper();
-            self->stream = std::make_unique<send::udp_stream>(pool, eps, config, buffer_size, iface);
-        }, "thread_pool"_a, "endpoints"_a, "config"_a = stream_config(),
-           "buffer_size"_a = send::udp_stream::default_buffer_size, "interface_address"_a = "",
-           nb::keep_alive<1, 2>());
+        .def(
+            "__init__",
+            [](send_udp_stream_wrapper *self, thread_pool &pool,
+               const std::vector<std::pair<std::string, int>> &endpoints, const stream_config &config,
+               std::size_t buffer_size, const std::string &interface_address)
+            {
+        std::vector<boost::asio::ip::udp::endpoint> eps;
+        for (const auto &[host, port] : endpoints)
+            eps.push_back(resolve(pool.get_io_context(), host, port));
+        boost::asio::ip::address iface;
+        if (!interface_address.empty())
+            iface = boost::asio::ip::make_address(interface_address);
+        new (self) send_udp_stream_wrapper();
+        self->stream = std::make_unique<send::udp_stream>(pool, eps, config, buffer_size, iface);
+            },
+            "thread_pool"_a, "endpoints"_a, "config"_a = stream_config(),
+            "buffer_size"_a = send::udp_stream::default_buffer_size, "interface_address"_a = "",
+            nb::keep_alive<1, 2>());
 
-    nb::class_<send_bytes_stream_wrapper, send_stream_wrapper>(m, "BytesStream",
-                                                     "Sends heaps into memory; getvalue() returns the packets")
-        .def("__init__", [](send_bytes_stream_wrapper *self, thread_pool &pool, const stream_config &config)
-        {
-            new (self) send_bytes_stream_wrapper();
-            self->stream = std::make_unique<send::streambuf_stream>(pool, self->buffer, config);
-        }, "thread_pool"_a, "config"_a = stream_config(), nb::keep_alive<1, 2>())
-        .def("getvalue", [](send_bytes_stream_wrapper &self)
-        {
-            self.flush();
-            const std::string data = self.buffer.str();
-            return nb::bytes(data.data(), data.size());
+    nb::class_<send_bytes_stream_wrapper, send_stream_wrapper>(
+        m, "BytesStream", "Sends heaps into memory; getvalue() returns the packets")
+        .def(
+            "__init__",
+            [](send_bytes_stream_wrapper *self, thread_pool &pool, const stream_config &config)
+            {
+        new (self) send_bytes_stream_wrapper();
+        self->stream = std::make_unique<send::streambuf_stream>(pool, self->buffer, config);
+            },
+            "thread_pool"_a, "config"_a = stream_config(), nb::keep_alive<1, 2>())
+        .def("getvalue",
+             [](send_bytes_stream_wrapper &self)
+             {
+        self.flush();
+        const std::string data = self.buffer.str();
+        return nb::bytes(data.data(), data.size());
         });
 
-    nb::class_<send_tcp_stream_wrapper, send_stream_wrapper>(m, "TcpStream",
-                                                         "Sends heaps over one TCP connection")
-        .def("__init__", [](send_tcp_stream_wrapper *self, thread_pool &pool,
-                            const std::vector<std::pair<std::string, int>> &endpoints,
-                            const stream_config &config, std::size_t buffer_size)
-        {
-            if (endpoints.size() != 1)
-                throw std::invalid_argument("TcpStream needs exactly one endpoint");
-            boost::asio::ip::tcp::resolver resolver(pool.get_io_context());
-            auto results = resolver.resolve(endpoints[0].first, std::to_string(endpoints[0].second),
-                                            boost::asio::ip::resolver_base::numeric_service);
-            new (self) send_tcp_stream_wrapper();
-            nb::gil_scoped_release release;     // connecting may take a while
-            self->stream = std::make_unique<send::tcp_stream>(pool, results.begin()->endpoint(), config,
-                                                              buffer_size);
-        }, "thread_pool"_a, "endpoints"_a, "config"_a = stream_config(),
-           "buffer_size"_a = send::tcp_stream::default_buffer_size, nb::keep_alive<1, 2>());
+    nb::class_<send_tcp_stream_wrapper, send_stream_wrapper>(m, "TcpStream", "Sends heaps over one TCP connection")
+        .def(
+            "__init__",
+            [](send_tcp_stream_wrapper *self, thread_pool &pool,
+               const std::vector<std::pair<std::string, int>> &endpoints, const stream_config &config,
+               std::size_t buffer_size)
+            {
+        if (endpoints.size() != 1)
+            throw std::invalid_argument("TcpStream needs exactly one endpoint");
+        boost::asio::ip::tcp::resolver resolver(pool.get_io_context());
+        auto results = resolver.resolve(endpoints[0].first, std::to_string(endpoints[0].second),
+                                        boost::asio::ip::resolver_base::numeric_service);
+        new (self) send_tcp_stream_wrapper();
+        nb::gil_scoped_release release;  // connecting may take a while
+        self->stream = std::make_unique<send::tcp_stream>(pool, results.begin()->endpoint(), config, buffer_size);
+            },
+            "thread_pool"_a, "endpoints"_a, "config"_a = stream_config(),
+            "buffer_size"_a = send::tcp_stream::default_buffer_size, nb::keep_alive<1, 2>());
 
-    nb::class_<send_inproc_stream_wrapper, send_stream_wrapper>(m, "InprocStream",
-                                                      "Sends heaps into in-process queues")
-        .def("__init__", [](send_inproc_stream_wrapper *self, thread_pool &pool,
-                            const std::vector<std::shared_ptr<inproc_queue>> &queues, const stream_config &config)
-        {
-            new (self) send_inproc_stream_wrapper();
-            self->stream = std::make_unique<send::inproc_stream>(pool, queues, config);
-        }, "thread_pool"_a, "queues"_a, "config"_a = stream_config(), nb::keep_alive<1, 2>());
+    nb::class_<send_inproc_stream_wrapper, send_stream_wrapper>(m, "InprocStream", "Sends heaps into in-process queues")
+        .def(
+            "__init__",
+            [](send_inproc_stream_wrapper *self, thread_pool &pool,
+               const std::vector<std::shared_ptr<inproc_queue>> &queues, const stream_config &config)
+            {
+        new (self) send_inproc_stream_wrapper();
+        self->stream = std::make_unique<send::inproc_stream>(pool, queues, config);
+            },
+            "thread_pool"_a, "queues"_a, "config"_a = stream_config(), nb::keep_alive<1, 2>());
 
     m.attr("DEFAULT_BUFFER_SIZE") = send::udp_stream::default_buffer_size;
 }
 
-} // namespace lightspead::python
+}  // namespace lightspead::python

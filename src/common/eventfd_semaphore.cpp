@@ -33,4 +33,4 @@ bool eventfd_semaphore::reset() noexcept
     return read(fd, &counter, sizeof(counter)) == sizeof(counter);
 }
 
-} // namespace lightspead
+}  // namespace lightspead

@@ -59,4 +59,4 @@ std::size_t inproc_queue::size() const
     return packets.size();
 }
 
-} // namespace lightspead
+}  // namespace lightspead

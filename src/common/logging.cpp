@@ -12,9 +12,12 @@ const char *level_name(log_level level)
 {
     switch (level)
     {
-    case log_level::warning: return "warning";
-    case log_level::info: return "info";
-    case log_level::debug: return "debug";
+    case log_level::warning:
+        return "warning";
+    case log_level::info:
+        return "info";
+    case log_level::debug:
+        return "debug";
     }
     return "?";
 }
@@ -29,7 +32,7 @@ void default_log(log_level level, const std::string &msg)
 std::mutex log_mutex;
 log_function current = default_log;
 
-} // anonymous namespace
+}  // anonymous namespace
 
 log_function set_log_function(log_function f)
 {
@@ -51,4 +54,4 @@ void log_message(log_level level, const std::string &msg)
     f(level, msg);
 }
 
-} // namespace lightspead
+}  // namespace lightspead

@@ -1,8 +1,8 @@
 #include <algorithm>
 #include <cstdint>
-#include <string>
 #include <cstring>
 #include <stdexcept>
+#include <string>
 #include <lightspead/common/memcpy.h>
 #if defined(__x86_64__)
 # include <immintrin.h>
@@ -19,7 +19,7 @@ void *std_memcpy(void *dest, const void *src, std::size_t n) noexcept
     return std::memcpy(dest, src, n);
 }
 
-} // anonymous namespace
+}  // anonymous namespace
 
 void *memcpy_nontemporal(void *dest, const void *src, std::size_t n) noexcept
 {
@@ -61,10 +61,12 @@ memcpy_function get_memcpy(memcpy_mode mode)
 {
     switch (mode)
     {
-    case MEMCPY_STD: return std_memcpy;
-    case MEMCPY_NONTEMPORAL: return memcpy_nontemporal;
+    case MEMCPY_STD:
+        return std_memcpy;
+    case MEMCPY_NONTEMPORAL:
+        return memcpy_nontemporal;
     }
     throw std::invalid_argument("unknown memcpy mode " + std::to_string(int(mode)));
 }
 
-} // namespace lightspead
+}  // namespace lightspead

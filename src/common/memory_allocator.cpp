@@ -51,7 +51,7 @@ memory_allocator::pointer mmap_allocator::allocate(std::size_t size)
     if (ptr == MAP_FAILED)
         throw std::bad_alloc();
     if (prefer_huge)
-        madvise(ptr, size, MADV_HUGEPAGE);      // advice only: failure is harmless
+        madvise(ptr, size, MADV_HUGEPAGE);  // advice only: failure is harmless
     auto *bytes = static_cast<std::uint8_t *>(ptr);
     if (prefault_pages)
         prefault(bytes, size);
@@ -64,9 +64,8 @@ void mmap_allocator::free(std::uint8_t *ptr, void *user)
     munmap(ptr, reinterpret_cast<std::size_t>(user));
 }
 
-memory_pool::memory_pool(io_context_ref io, std::size_t lower, std::size_t upper,
-                         std::size_t max_free, std::size_t initial, std::size_t low_water,
-                         std::shared_ptr<memory_allocator> allocator)
+memory_pool::memory_pool(io_context_ref io, std::size_t lower, std::size_t upper, std::size_t max_free,
+                         std::size_t initial, std::size_t low_water, std::shared_ptr<memory_allocator> allocator)
     : memory_pool(lower, upper, max_free, initial, std::move(allocator))
 {
     if (low_water > max_free)
@@ -75,14 +74,14 @@ memory_pool::memory_pool(io_context_ref io, std::size_t lower, std::size_t upper
     refill_io.emplace(io);
 }
 
-memory_pool::memory_pool(std::size_t lower, std::size_t upper, std::size_t max_free,
-                         std::size_t initial, std::shared_ptr<memory_allocator> allocator)
+memory_pool::memory_pool(std::size_t lower, std::size_t upper, std::size_t max_free, std::size_t initial,
+                         std::shared_ptr<memory_allocator> allocator)
     : lower(lower), upper(upper), max_free(max_free),
-    base(allocator ? std::move(allocator) : std::make_shared<memory_allocator>())
+      base(allocator ? std::move(allocator) : std::make_shared<memory_allocator>())
 {
     if (lower > upper)
-        throw std::invalid_argument("memory_pool: lower (" + std::to_string(lower)
-                                    + ") exceeds upper (" + std::to_string(upper) + ")");
+        throw std::invalid_argument("memory_pool: lower (" + std::to_string(lower) + ") exceeds upper ("
+                                    + std::to_string(upper) + ")");
     if (upper == 0)
         throw std::invalid_argument("memory_pool: upper must be at least 1");
     if (initial > max_free)
@@ -109,7 +108,7 @@ struct pool_buffer
     bool pooled;
 };
 
-} // anonymous namespace
+}  // anonymous namespace
 
 memory_allocator::pointer memory_pool::allocate(std::size_t size)
 {
@@ -203,4 +202,4 @@ std::size_t memory_pool::free_buffers()
     return pool.size();
 }
 
-} // namespace lightspead
+}  // namespace lightspead

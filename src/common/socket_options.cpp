@@ -19,10 +19,10 @@ std::size_t usable_buffer(int fd, int option) noexcept
     socklen_t len = sizeof(value);
     if (getsockopt(fd, SOL_SOCKET, option, &value, &len) != 0 || value < 0)
         return 0;
-    return std::size_t(value) / 2;      // Linux reports double: half is bookkeeping
+    return std::size_t(value) / 2;  // Linux reports double: half is bookkeeping
 }
 
-} // anonymous namespace
+}  // anonymous namespace
 
 std::size_t set_socket_buffer(int fd, socket_buffer which, std::size_t size)
 {
@@ -45,34 +45,31 @@ std::size_t set_socket_buffer(int fd, socket_buffer which, std::size_t size)
         // would otherwise repeat the same advice for each.
         static std::atomic<bool> warned[2];
         if (!warned[send].exchange(true))
-            log_warning(std::string("requested a ") + (send ? "send" : "receive") + " buffer of "
-                        + std::to_string(size) + " bytes but got " + std::to_string(granted)
-                        + ": raise net.core." + (send ? "wmem_max" : "rmem_max") + " or run as root");
+            log_warning(std::string("requested a ") + (send ? "send" : "receive") + " buffer of " + std::to_string(size)
+                        + " bytes but got " + std::to_string(granted) + ": raise net.core."
+                        + (send ? "wmem_max" : "rmem_max") + " or run as root");
     }
     return granted;
 }
 
-void check_multicast_interface(const boost::asio::ip::address &group,
-                               const boost::asio::ip::address *interface_address,
+void check_multicast_interface(const boost::asio::ip::address &group, const boost::asio::ip::address *interface_address,
                                const unsigned int *interface_index)
 {
-    if (interface_address && !interface_address->is_unspecified()
-        && (!interface_address->is_v4() || !group.is_v4()))
+    if (interface_address && !interface_address->is_unspecified() && (!interface_address->is_v4() || !group.is_v4()))
         throw std::invalid_argument("a multicast interface address is only for IPv4 endpoints");
     if (interface_index && !group.is_v6())
         throw std::invalid_argument("a multicast interface index is only for IPv6 endpoints");
 }
 
 void join_multicast_group(boost::asio::ip::udp::socket &socket, const boost::asio::ip::address &group,
-                          const boost::asio::ip::address *interface_address,
-                          const unsigned int *interface_index)
+                          const boost::asio::ip::address *interface_address, const unsigned int *interface_index)
 {
     namespace multicast = boost::asio::ip::multicast;
     if (group.is_v4())
-        socket.set_option(multicast::join_group(
-            group.to_v4(),
-            interface_address && !interface_address->is_unspecified()
-                ? interface_address->to_v4() : boost::asio::ip::address_v4::any()));
+        socket.set_option(multicast::join_group(group.to_v4(),
+                                                interface_address && !interface_address->is_unspecified()
+                                                    ? interface_address->to_v4()
+                                                    : boost::asio::ip::address_v4::any()));
     else
         socket.set_option(multicast::join_group(group.to_v6(), interface_index ? *interface_index : 0));
 }
@@ -88,4 +85,4 @@ void set_multicast_send_interface(boost::asio::ip::udp::socket &socket,
         socket.set_option(multicast::outbound_interface(*interface_index));
 }
 
-} // namespace lightspead
+}  // namespace lightspead

@@ -31,7 +31,9 @@ thread_pool::thread_pool(int num_threads, const std::vector<int> &affinity)
         else
         {
             int core = affinity[i % affinity.size()];
-            workers.emplace_back([this, core] {
+            workers.emplace_back(
+                [this, core]
+                {
                 set_affinity(core);
                 run_worker();
             });
@@ -116,8 +118,9 @@ thread_pool::registration thread_pool::add_user(std::function<void()> on_stop)
     auto pos = users.insert(users.end(), u);
     // The deleter runs when the registration goes: it waits for an on_stop
     // call in progress (u->mutex), then leaves the list.
-    return registration(u.get(), [this, u, pos](void *)
-    {
+    return registration(u.get(),
+                        [this, u, pos](void *)
+                        {
         {
             std::lock_guard<std::mutex> user_lock(u->mutex);
             u->on_stop = nullptr;
@@ -165,7 +168,7 @@ void pool_membership::leave()
         member_or_no_pool = false;
         decided = true;
     }
-    dropped.reset();        // outside the lock: waits for a stop the pool is making
+    dropped.reset();  // outside the lock: waits for a stop the pool is making
 }
 
-} // namespace lightspead
+}  // namespace lightspead

@@ -8,8 +8,8 @@ namespace
 
 constexpr std::uint16_t ethertype_ipv4 = 0x0800;
 constexpr std::uint16_t ethertype_ipv6 = 0x86dd;
-constexpr std::uint16_t ethertype_vlan = 0x8100;        // 802.1Q
-constexpr std::uint16_t ethertype_qinq = 0x88a8;        // 802.1ad
+constexpr std::uint16_t ethertype_vlan = 0x8100;  // 802.1Q
+constexpr std::uint16_t ethertype_qinq = 0x88a8;  // 802.1ad
 constexpr std::uint8_t ip_protocol_udp = 17;
 constexpr std::size_t ethernet_header = 14;
 constexpr std::size_t vlan_tag = 4;
@@ -18,7 +18,10 @@ constexpr std::size_t ipv4_min_header = 20;
 constexpr std::size_t ipv6_header = 40;
 constexpr std::size_t udp_header = 8;
 
-std::uint16_t load16(const std::uint8_t *p) noexcept { return std::uint16_t(p[0] << 8 | p[1]); }
+std::uint16_t load16(const std::uint8_t *p) noexcept
+{
+    return std::uint16_t(p[0] << 8 | p[1]);
+}
 
 captured_udp fail(frame_status status) noexcept
 {
@@ -27,20 +30,28 @@ captured_udp fail(frame_status status) noexcept
     return r;
 }
 
-} // anonymous namespace
+}  // anonymous namespace
 
 const char *to_string(frame_status status) noexcept
 {
     switch (status)
     {
-    case frame_status::ok: return "ok";
-    case frame_status::unsupported_link_type: return "unsupported link-layer type";
-    case frame_status::truncated: return "frame shorter than its headers (snap length?)";
-    case frame_status::not_ip: return "not IPv4 or IPv6";
-    case frame_status::not_udp: return "not UDP";
-    case frame_status::fragment: return "IPv4 fragment";
-    case frame_status::bad_ip_header: return "IPv4 header length below 20 bytes";
-    case frame_status::bad_udp_length: return "UDP length below its header";
+    case frame_status::ok:
+        return "ok";
+    case frame_status::unsupported_link_type:
+        return "unsupported link-layer type";
+    case frame_status::truncated:
+        return "frame shorter than its headers (snap length?)";
+    case frame_status::not_ip:
+        return "not IPv4 or IPv6";
+    case frame_status::not_udp:
+        return "not UDP";
+    case frame_status::fragment:
+        return "IPv4 fragment";
+    case frame_status::bad_ip_header:
+        return "IPv4 header length below 20 bytes";
+    case frame_status::bad_udp_length:
+        return "UDP length below its header";
     }
     return "unknown frame status";
 }
@@ -92,7 +103,7 @@ captured_udp decode_captured_frame(int link, const std::uint8_t *frame, std::siz
         if (frame[offset + 9] != ip_protocol_udp)
             return fail(frame_status::not_udp);
         if ((load16(frame + offset + 6) & 0x3fff) != 0)
-            return fail(frame_status::fragment);    // more-fragments flag or an offset
+            return fail(frame_status::fragment);  // more-fragments flag or an offset
         const std::size_t ihl = std::size_t(frame[offset] & 0xf) * 4;
         if (ihl < ipv4_min_header)
             return fail(frame_status::bad_ip_header);
@@ -124,4 +135,4 @@ captured_udp decode_captured_frame(int link, const std::uint8_t *frame, std::siz
     return r;
 }
 
-} // namespace lightspead
+}  // namespace lightspead

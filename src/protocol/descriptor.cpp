@@ -22,7 +22,7 @@ item_pointer_t field_limit(std::size_t bytes)
     return item_pointer_t(1) << (8 * bytes);
 }
 
-} // anonymous namespace
+}  // anonymous namespace
 
 std::vector<std::uint8_t> encode_descriptor(const descriptor &d, const flavour &f)
 {
@@ -33,32 +33,27 @@ std::vector<std::uint8_t> encode_descriptor(const descriptor &d, const flavour &
     const std::uint8_t variable_flag = (f.get_bug_compat() & BUG_COMPAT_SHAPE_BIT_1) ? 2 : 1;
 
     if (d.id <= 0 || item_pointer_t(d.id) >= f.get_id_limit())
-        throw std::invalid_argument(
-            "descriptor ID " + std::to_string(d.id) + " is out of range for SPEAD-64-"
-            + std::to_string(f.get_heap_address_bits()));
+        throw std::invalid_argument("descriptor ID " + std::to_string(d.id) + " is out of range for SPEAD-64-"
+                                    + std::to_string(f.get_heap_address_bits()));
     for (const auto &[code, bits] : d.format)
     {
         if (bits < 0 || item_pointer_t(bits) >= field_limit(format_entry - 1))
-            throw std::invalid_argument(
-                "format entry '" + std::string(1, code) + "' width " + std::to_string(bits)
-                + " does not fit in " + std::to_string(format_entry - 1) + " bytes");
+            throw std::invalid_argument("format entry '" + std::string(1, code) + "' width " + std::to_string(bits)
+                                        + " does not fit in " + std::to_string(format_entry - 1) + " bytes");
     }
     if (std::count_if(d.shape.begin(), d.shape.end(), [](auto dim) { return dim < 0; }) > 1)
         throw std::invalid_argument("descriptor shape has more than one variable dimension");
     for (auto dim : d.shape)
     {
         if (dim >= 0 && item_pointer_t(dim) >= field_limit(shape_entry - 1))
-            throw std::invalid_argument(
-                "dimension " + std::to_string(dim) + " does not fit in "
-                + std::to_string(shape_entry - 1) + " bytes");
+            throw std::invalid_argument("dimension " + std::to_string(dim) + " does not fit in "
+                                        + std::to_string(shape_entry - 1) + " bytes");
     }
 
     const bool have_numpy = !d.numpy_header.empty();
     const std::size_t n_items = 9 + have_numpy;
-    const std::size_t payload_size =
-        d.name.size() + d.description.size()
-        + d.format.size() * format_entry + d.shape.size() * shape_entry
-        + d.numpy_header.size();
+    const std::size_t payload_size = d.name.size() + d.description.size() + d.format.size() * format_entry
+        + d.shape.size() * shape_entry + d.numpy_header.size();
     if (payload_size >= f.get_address_limit())
         throw std::invalid_argument("descriptor is too large for the flavour's heap addresses");
 
@@ -108,8 +103,7 @@ std::vector<std::uint8_t> encode_descriptor(const descriptor &d, const flavour &
     return out;
 }
 
-descriptor_decode_result decode_descriptor(const std::uint8_t *data, std::size_t size,
-                                           bug_compat_mask bug_compat)
+descriptor_decode_result decode_descriptor(const std::uint8_t *data, std::size_t size, bug_compat_mask bug_compat)
 {
     descriptor_decode_result result;
     auto fail = [&result](std::string msg)
@@ -183,7 +177,7 @@ descriptor_decode_result decode_descriptor(const std::uint8_t *data, std::size_t
             }
             break;
         default:
-            break;      // unknown fields are ignored, as the reference does
+            break;  // unknown fields are ignored, as the reference does
         }
     }
     if (!have_id)
@@ -193,4 +187,4 @@ descriptor_decode_result decode_descriptor(const std::uint8_t *data, std::size_t
     return result;
 }
 
-} // namespace lightspead
+}  // namespace lightspead

@@ -1,14 +1,14 @@
 #include <algorithm>
-#include <utility>
 #include <unordered_set>
+#include <utility>
 #include <lightspead/protocol/items.h>
 #include <lightspead/protocol/packet.h>
 
 namespace lightspead
 {
 
-bool resolve_items(std::vector<item_pointer_t> pointers, int heap_address_bits,
-                   item_pointer_t heap_length, std::vector<item_extent> &out)
+bool resolve_items(std::vector<item_pointer_t> pointers, int heap_address_bits, item_pointer_t heap_length,
+                   std::vector<item_extent> &out)
 {
     const pointer_codec codec(heap_address_bits);
     out.clear();
@@ -70,4 +70,4 @@ bool resolve_items(std::vector<item_pointer_t> pointers, int heap_address_bits,
     return true;
 }
 
-} // namespace lightspead
+}  // namespace lightspead

@@ -7,17 +7,28 @@ const char *to_string(packet_status status) noexcept
 {
     switch (status)
     {
-    case packet_status::ok: return "ok";
-    case packet_status::too_short: return "packet shorter than its 8-byte header";
-    case packet_status::bad_magic: return "bad magic number (not 0x53)";
-    case packet_status::bad_version: return "unsupported SPEAD version (not 4)";
-    case packet_status::bad_widths: return "unsupported item pointer widths";
-    case packet_status::truncated_pointers: return "item pointers extend past the end of the packet";
-    case packet_status::missing_heap_cnt: return "no immediate heap counter";
-    case packet_status::missing_payload_offset: return "no immediate payload offset";
-    case packet_status::missing_payload_length: return "no immediate payload length";
-    case packet_status::truncated_payload: return "payload extends past the end of the packet";
-    case packet_status::payload_beyond_heap: return "payload extends past the declared heap length";
+    case packet_status::ok:
+        return "ok";
+    case packet_status::too_short:
+        return "packet shorter than its 8-byte header";
+    case packet_status::bad_magic:
+        return "bad magic number (not 0x53)";
+    case packet_status::bad_version:
+        return "unsupported SPEAD version (not 4)";
+    case packet_status::bad_widths:
+        return "unsupported item pointer widths";
+    case packet_status::truncated_pointers:
+        return "item pointers extend past the end of the packet";
+    case packet_status::missing_heap_cnt:
+        return "no immediate heap counter";
+    case packet_status::missing_payload_offset:
+        return "no immediate payload offset";
+    case packet_status::missing_payload_length:
+        return "no immediate payload length";
+    case packet_status::truncated_payload:
+        return "payload extends past the end of the packet";
+    case packet_status::payload_beyond_heap:
+        return "payload extends past the declared heap length";
     }
     return "unknown packet status";
 }
@@ -28,12 +39,12 @@ namespace
 // The header and pointers are at data[0, size); the payload is at `payload`
 // (or, when null, straight after the pointers inside data) with
 // `payload_available` bytes there.
-packet_decode_result decode_impl(const std::uint8_t *data, std::size_t size,
-                                 const std::uint8_t *payload, std::size_t payload_available) noexcept
+packet_decode_result decode_impl(const std::uint8_t *data, std::size_t size, const std::uint8_t *payload,
+                                 std::size_t payload_available) noexcept
 {
     packet_decode_result result;
     if (size < packet_header_size)
-        return result;       // too_short
+        return result;  // too_short
     const item_pointer_t header = load_be64(data);
     if ((header >> 56) != (magic_version >> 8))
     {
@@ -113,21 +124,22 @@ packet_decode_result decode_impl(const std::uint8_t *data, std::size_t size,
     return result;
 }
 
-} // anonymous namespace
+}  // anonymous namespace
 
 packet_decode_result decode_packet(const std::uint8_t *data, std::size_t size) noexcept
 {
     return decode_impl(data, size, nullptr, 0);
 }
 
-packet_decode_result decode_packet(const std::uint8_t *header, std::size_t header_size,
-                                   const std::uint8_t *payload, std::size_t payload_size) noexcept
+packet_decode_result decode_packet(const std::uint8_t *header, std::size_t header_size, const std::uint8_t *payload,
+                                   std::size_t payload_size) noexcept
 {
     auto result = decode_impl(header, header_size, payload, payload_size);
     // The split must be exact: all of the header region is header, all of
     // the payload region is payload.
-    if (result && (result.packet.size - result.packet.payload_length != header_size
-                   || std::size_t(result.packet.payload_length) != payload_size))
+    if (result
+        && (result.packet.size - result.packet.payload_length != header_size
+            || std::size_t(result.packet.payload_length) != payload_size))
         result.status = packet_status::truncated_payload;
     return result;
 }
@@ -141,4 +153,4 @@ std::size_t next_packet_candidate(const std::uint8_t *data, std::size_t size) no
     return size;
 }
 
-} // namespace lightspead
+}  // namespace lightspead

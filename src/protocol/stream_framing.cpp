@@ -4,11 +4,11 @@ namespace lightspead
 {
 
 stream_frame next_stream_frame(const std::uint8_t *data, std::size_t available, std::size_t max_size,
-                 bool more_may_follow) noexcept
+                               bool more_may_follow) noexcept
 {
     stream_frame f;
     if (available == 0)
-        return f;           // incomplete, nothing to consume
+        return f;  // incomplete, nothing to consume
     const auto r = decode_packet(data, available);
     if (r)
     {
@@ -37,11 +37,11 @@ stream_frame next_stream_frame(const std::uint8_t *data, std::size_t available, 
             needed = packet_header_size + sizeof(item_pointer_t) * r.packet.n_items
                 + std::size_t(r.packet.payload_length);
         if (needed > available && needed <= max_size)
-            return f;       // incomplete
+            return f;  // incomplete
     }
     f.kind = stream_frame_kind::garbage;
     f.size = next_packet_candidate(data, available);
     return f;
 }
 
-} // namespace lightspead
+}  // namespace lightspead

@@ -11,8 +11,8 @@ namespace
 {
 
 /// Add @a e as an immediate item whose bytes live in @a words (reserved).
-void add_immediate(std::vector<item> &items, std::vector<item_pointer_t> &words,
-                   const item_extent &e, int heap_address_bits)
+void add_immediate(std::vector<item> &items, std::vector<item_pointer_t> &words, const item_extent &e,
+                   int heap_address_bits)
 {
     std::uint8_t buf[8];
     store_be64(buf, e.value);
@@ -37,7 +37,7 @@ std::size_t count_immediates(const std::vector<item_extent> &extents)
     return n;
 }
 
-} // anonymous namespace
+}  // anonymous namespace
 
 heap::heap(live_heap &&h, bug_compat_mask bug_compat)
     : cnt(h.get_cnt()), flavour_(4, 64, h.get_heap_address_bits(), bug_compat)
@@ -49,7 +49,7 @@ heap::heap(live_heap &&h, bug_compat_mask bug_compat)
     if (!resolve_items(h.get_pointers(), h.get_heap_address_bits(), payload_size, extents))
         throw std::invalid_argument("an item pointer lies beyond the heap length");
     payload = h.take_payload();
-    immediates.reserve(count_immediates(extents));      // items point into it
+    immediates.reserve(count_immediates(extents));  // items point into it
     items.reserve(extents.size());
     for (const auto &e : extents)
     {
@@ -104,9 +104,8 @@ bool heap::is_end_of_stream() const
 }
 
 incomplete_heap::incomplete_heap(live_heap &&h, bug_compat_mask bug_compat)
-    : cnt(h.get_cnt()), flavour_(4, 64, h.get_heap_address_bits(), bug_compat),
-    heap_length(h.get_heap_length()), received_length(h.get_received_length()),
-    ranges(h.get_payload_ranges())
+    : cnt(h.get_cnt()), flavour_(4, 64, h.get_heap_address_bits(), bug_compat), heap_length(h.get_heap_length()),
+      received_length(h.get_received_length()), ranges(h.get_payload_ranges())
 {
     const pointer_codec codec(h.get_heap_address_bits());
     std::vector<item_extent> extents;
@@ -128,4 +127,4 @@ incomplete_heap::incomplete_heap(live_heap &&h, bug_compat_mask bug_compat)
 incomplete_heap::incomplete_heap(incomplete_heap &&) noexcept = default;
 incomplete_heap &incomplete_heap::operator=(incomplete_heap &&) noexcept = default;
 
-} // namespace lightspead::recv
+}  // namespace lightspead::recv

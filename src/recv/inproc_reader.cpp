@@ -20,7 +20,7 @@ int dup_or_throw(const std::shared_ptr<inproc_queue> &queue)
     return fd;
 }
 
-} // anonymous namespace
+}  // anonymous namespace
 
 inproc_reader::inproc_reader(stream &owner, std::shared_ptr<inproc_queue> queue)
     : reader(owner), queue(queue), wakeup(get_strand(), dup_or_throw(queue))
@@ -37,17 +37,14 @@ void inproc_reader::wait()
     // Reading the eventfd resets it; the queue is drained after that, so a
     // push racing with the drain leaves the eventfd readable for next time.
     wakeup.async_read_some(boost::asio::buffer(&counter, sizeof(counter)),
-                           [this](const boost::system::error_code &ec, std::size_t)
-                           {
-                               on_wakeup(ec);
-                           });
+                           [this](const boost::system::error_code &ec, std::size_t) { on_wakeup(ec); });
 }
 
 void inproc_reader::on_wakeup(const boost::system::error_code &ec)
 {
     if (ec)
     {
-        finished();     // stopped (operation_aborted) or the descriptor failed
+        finished();  // stopped (operation_aborted) or the descriptor failed
         return;
     }
     bool end = false;
@@ -79,7 +76,7 @@ void inproc_reader::on_wakeup(const boost::system::error_code &ec)
 
 void inproc_reader::stop()
 {
-    wakeup.close();     // the pending read completes with operation_aborted
+    wakeup.close();  // the pending read completes with operation_aborted
 }
 
-} // namespace lightspead::recv
+}  // namespace lightspead::recv

@@ -5,8 +5,7 @@
 namespace lightspead::recv
 {
 
-live_heap::live_heap(item_pointer_t cnt, int heap_address_bits)
-    : cnt(cnt), heap_address_bits(heap_address_bits)
+live_heap::live_heap(item_pointer_t cnt, int heap_address_bits) : cnt(cnt), heap_address_bits(heap_address_bits)
 {
 }
 
@@ -38,7 +37,7 @@ bool is_packet_special(item_pointer_t ptr, const pointer_codec &codec) noexcept
     return pointer_codec::is_immediate(ptr) && id >= HEAP_CNT_ID && id <= PAYLOAD_LENGTH_ID;
 }
 
-} // anonymous namespace
+}  // anonymous namespace
 
 add_status live_heap::check_length(const packet_view &p, item_pointer_t end,
                                    const live_heap_limits &limits) const noexcept
@@ -49,7 +48,7 @@ add_status live_heap::check_length(const packet_view &p, item_pointer_t end,
         if (heap_length >= 0 && heap_length != p.heap_length)
             return add_status::length_conflict;
         if (heap_length < 0 && extent > item_pointer_t(p.heap_length))
-            return add_status::length_conflict;     // earlier data lies beyond it
+            return add_status::length_conflict;  // earlier data lies beyond it
         if (item_pointer_t(p.heap_length) > limits.max_heap_size)
             return add_status::too_large;
     }
@@ -135,8 +134,8 @@ void live_heap::record_pointers(const packet_view &p)
     }
 }
 
-add_status live_heap::add_packet(const packet_view &p, const live_heap_limits &limits,
-                                 memory_allocator &allocator, bool in_place)
+add_status live_heap::add_packet(const packet_view &p, const live_heap_limits &limits, memory_allocator &allocator,
+                                 bool in_place)
 {
     const item_pointer_t offset = p.payload_offset;
     const item_pointer_t end = offset + p.payload_length;
@@ -160,7 +159,7 @@ add_status live_heap::add_packet(const packet_view &p, const live_heap_limits &l
     // Place the payload (unless the reader received it in place already).
     heap_length = known_length;
     if (in_place && p.payload != payload.get() + offset)
-        in_place = false;       // not where it belongs after all: copy it
+        in_place = false;  // not where it belongs after all: copy it
     if (p.payload_length > 0 && !in_place)
         limits.copy(payload.get() + offset, p.payload, p.payload_length);
 
@@ -189,7 +188,7 @@ std::vector<std::pair<item_pointer_t, item_pointer_t>> live_heap::get_payload_ra
     if (ranges.empty())
     {
         if (received > 0)
-            out.emplace_back(0, received);    // in-order: one prefix
+            out.emplace_back(0, received);  // in-order: one prefix
     }
     else
     {
@@ -199,4 +198,4 @@ std::vector<std::pair<item_pointer_t, item_pointer_t>> live_heap::get_payload_ra
     return out;
 }
 
-} // namespace lightspead::recv
+}  // namespace lightspead::recv

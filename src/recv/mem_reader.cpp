@@ -15,8 +15,8 @@ bool mem_reader::next_packet(stream::batch &batch)
     if (position == length)
         return false;
     // All of the input is here: nothing is waited for, and any packet size goes.
-    const stream_frame f = next_stream_frame(ptr + position, length - position,
-                               std::numeric_limits<std::size_t>::max(), false);
+    const stream_frame f = next_stream_frame(ptr + position, length - position, std::numeric_limits<std::size_t>::max(),
+                                             false);
     if (f.kind == stream_frame_kind::packet)
         batch.add_packet(f.packet);
     else
@@ -25,4 +25,4 @@ bool mem_reader::next_packet(stream::batch &batch)
     return true;
 }
 
-} // namespace lightspead::recv
+}  // namespace lightspead::recv

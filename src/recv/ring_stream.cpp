@@ -18,8 +18,7 @@ ring_stream_config &ring_stream_config::set_contiguous_only(bool contiguous_only
     return *this;
 }
 
-ring_stream::ring_stream(io_context_ref io, const stream_config &config,
-                         const ring_stream_config &ring_config)
+ring_stream::ring_stream(io_context_ref io, const stream_config &config, const ring_stream_config &ring_config)
     : stream(io, config), ring_config(ring_config), ring(ring_config.get_heaps())
 {
 }
@@ -126,4 +125,4 @@ void ring_stream::iterator::advance()
     }
 }
 
-} // namespace lightspead::recv
+}  // namespace lightspead::recv

@@ -9,8 +9,7 @@
 namespace lightspead::recv
 {
 
-stream_stats::stream_stats(std::shared_ptr<const std::vector<stat_config>> config,
-                           std::vector<std::uint64_t> values)
+stream_stats::stream_stats(std::shared_ptr<const std::vector<stat_config>> config, std::vector<std::uint64_t> values)
     : config(std::move(config)), values(std::move(values))
 {
 }
@@ -23,8 +22,7 @@ std::uint64_t stream_stats::operator[](const std::string &name) const
     throw std::out_of_range("no statistic called " + name);
 }
 
-reader::reader(stream &owner)
-    : owner(owner), strand(boost::asio::make_strand(owner.get_io_context()))
+reader::reader(stream &owner) : owner(owner), strand(boost::asio::make_strand(owner.get_io_context()))
 {
 }
 
@@ -34,12 +32,9 @@ void reader::finished()
 }
 
 stream::stream(io_context_ref io, const stream_config &config)
-    : io(io), config(config),
-    limits{config.get_max_heap_size(), config.get_allow_out_of_order(),
-           lightspead::get_memcpy(config.get_memcpy())},
-    tables(config.get_substreams()),
-    stats(config.get_stats().size(), 0),
-    started(!config.get_explicit_start())
+    : io(io), config(config), limits{config.get_max_heap_size(), config.get_allow_out_of_order(),
+                                     lightspead::get_memcpy(config.get_memcpy())},
+      tables(config.get_substreams()), stats(config.get_stats().size(), 0), started(!config.get_explicit_start())
 {
     for (auto &t : tables)
     {
@@ -106,8 +101,9 @@ void stream::stop_locked(bool flush)
             continue;
         reader *raw = readers[i].get();
         stops_pending++;
-        boost::asio::post(raw->get_strand(), [this, raw, i]
-        {
+        boost::asio::post(raw->get_strand(),
+                          [this, raw, i]
+                          {
             bool done;
             {
                 std::lock_guard<std::mutex> lock(mutex);
@@ -218,8 +214,7 @@ std::optional<live_heap> *stream::start_heap(substream_table &table, const packe
         return nullptr;
     }
     const item_pointer_t end = p.payload_offset + p.payload_length;
-    if ((p.heap_length >= 0 && item_pointer_t(p.heap_length) > limits.max_heap_size)
-        || end > limits.max_heap_size)
+    if ((p.heap_length >= 0 && item_pointer_t(p.heap_length) > limits.max_heap_size) || end > limits.max_heap_size)
     {
         stats[stat_packets_heap_too_large]++;
         return nullptr;
@@ -251,12 +246,24 @@ bool stream::add_to_heap(live_heap &h, const packet_view &p, bool in_place)
     }
     switch (status)
     {
-    case add_status::accepted: stats[stat_packets_accepted]++; break;
-    case add_status::out_of_order: stats[stat_packets_out_of_order]++; break;
-    case add_status::duplicate: stats[stat_packets_duplicate]++; break;
-    case add_status::length_conflict: stats[stat_packets_length_conflict]++; break;
-    case add_status::too_large: stats[stat_packets_heap_too_large]++; break;
-    case add_status::too_many_pointers: stats[stat_packets_too_many_pointers]++; break;
+    case add_status::accepted:
+        stats[stat_packets_accepted]++;
+        break;
+    case add_status::out_of_order:
+        stats[stat_packets_out_of_order]++;
+        break;
+    case add_status::duplicate:
+        stats[stat_packets_duplicate]++;
+        break;
+    case add_status::length_conflict:
+        stats[stat_packets_length_conflict]++;
+        break;
+    case add_status::too_large:
+        stats[stat_packets_heap_too_large]++;
+        break;
+    case add_status::too_many_pointers:
+        stats[stat_packets_too_many_pointers]++;
+        break;
     }
     return status == add_status::accepted;
 }
@@ -267,9 +274,9 @@ void stream::finish_heap(substream_table &table, std::optional<live_heap> &slot)
     slot.reset();
     table.remember(h.get_cnt());
     if (h.has_stop_item() && config.get_stop_on_stop_item())
-        stop_locked();      // the stop heap itself is not delivered
+        stop_locked();  // the stop heap itself is not delivered
     else
-        deliver(std::move(h), stat_incomplete_heaps_evicted);   // complete: not counted there
+        deliver(std::move(h), stat_incomplete_heaps_evicted);  // complete: not counted there
 }
 
 void stream::process_packet(const packet_view &p, bool in_place)
@@ -283,7 +290,7 @@ void stream::process_packet(const packet_view &p, bool in_place)
     if (!add_to_heap(**slot, p, in_place))
     {
         if ((*slot)->get_packets() == 0)
-            slot->reset();      // refused as the heap's first packet: nothing to keep
+            slot->reset();  // refused as the heap's first packet: nothing to keep
         return;
     }
     last_slot = slot;
@@ -386,4 +393,4 @@ void stream::batch::discard(stat_index reason)
     owner.stats[reason]++;
 }
 
-} // namespace lightspead::recv
+}  // namespace lightspead::recv

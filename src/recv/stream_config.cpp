@@ -37,7 +37,7 @@ const std::vector<stat_config> &standard_stats()
 
 stream_config::stream_config()
     : allocator(std::make_shared<memory_allocator>()),
-    stats(std::make_shared<std::vector<stat_config>>(standard_stats()))
+      stats(std::make_shared<std::vector<stat_config>>(standard_stats()))
 {
 }
 
@@ -75,7 +75,7 @@ stream_config &stream_config::set_memory_allocator(std::shared_ptr<memory_alloca
 
 stream_config &stream_config::set_memcpy(memcpy_mode mode)
 {
-    lightspead::get_memcpy(mode);       // validates
+    lightspead::get_memcpy(mode);  // validates
     copy_mode = mode;
     return *this;
 }
@@ -132,4 +132,4 @@ std::size_t stream_config::get_stat_index(const std::string &name) const
     throw std::out_of_range("no statistic called " + name);
 }
 
-} // namespace lightspead::recv
+}  // namespace lightspead::recv

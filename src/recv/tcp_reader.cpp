@@ -14,14 +14,12 @@ using boost::asio::ip::tcp;
 namespace
 {
 
-constexpr std::size_t read_size = 1 << 20;      // bytes asked for per read
+constexpr std::size_t read_size = 1 << 20;  // bytes asked for per read
 
-} // anonymous namespace
+}  // anonymous namespace
 
-tcp_reader::tcp_reader(stream &owner, const tcp::endpoint &endpoint,
-                       std::size_t max_size, std::size_t buffer_size)
-    : reader(owner), acceptor(get_strand()), socket(get_strand()), max_size(max_size),
-    receive_buffer_size(buffer_size)
+tcp_reader::tcp_reader(stream &owner, const tcp::endpoint &endpoint, std::size_t max_size, std::size_t buffer_size)
+    : reader(owner), acceptor(get_strand()), socket(get_strand()), max_size(max_size), receive_buffer_size(buffer_size)
 {
     if (max_size < packet_header_size)
         throw std::invalid_argument("tcp_reader max_size " + std::to_string(max_size) + " is below 8");
@@ -42,7 +40,7 @@ void tcp_reader::stop()
 {
     boost::system::error_code ignored;
     acceptor.close(ignored);
-    socket.close(ignored);      // pending operations complete with operation_aborted
+    socket.close(ignored);  // pending operations complete with operation_aborted
 }
 
 void tcp_reader::on_accept(const boost::system::error_code &ec)
@@ -53,7 +51,7 @@ void tcp_reader::on_accept(const boost::system::error_code &ec)
         return;
     }
     boost::system::error_code ignored;
-    acceptor.close(ignored);    // one connection only
+    acceptor.close(ignored);  // one connection only
     set_socket_buffer(socket.native_handle(), socket_buffer::receive, receive_buffer_size);
     read();
 }
@@ -77,13 +75,13 @@ bool tcp_reader::parse(stream::batch &batch)
     {
         const stream_frame f = next_stream_frame(buffer.data() + head, tail - head, max_size, true);
         if (f.kind == stream_frame_kind::incomplete)
-            return true;        // the buffer has room for it: read on
+            return true;  // the buffer has room for it: read on
         if (f.kind == stream_frame_kind::packet)
             batch.add_packet(f.packet);
         else if (f.kind == stream_frame_kind::oversized)
             batch.discard(stat_packets_truncated);
         else
-            batch.discard(stat_packets_malformed);      // skipping to where a packet could start
+            batch.discard(stat_packets_malformed);  // skipping to where a packet could start
         head += f.size;
     }
     return !batch.is_stopped();
@@ -121,4 +119,4 @@ void tcp_reader::on_read(const boost::system::error_code &ec, std::size_t n)
     }
 }
 
-} // namespace lightspead::recv
+}  // namespace lightspead::recv

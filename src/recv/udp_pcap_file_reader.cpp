@@ -24,8 +24,7 @@ struct udp_pcap_file_reader::pcap_state
     }
 };
 
-udp_pcap_file_reader::udp_pcap_file_reader(stream &owner, const std::string &filename,
-                                           const std::string &filter)
+udp_pcap_file_reader::udp_pcap_file_reader(stream &owner, const std::string &filename, const std::string &filter)
     : yielding_reader(owner), state(std::make_unique<pcap_state>())
 {
     char errbuf[PCAP_ERRBUF_SIZE];
@@ -52,7 +51,7 @@ bool udp_pcap_file_reader::next_packet(stream::batch &batch)
     pcap_pkthdr *header;
     const u_char *data;
     if (pcap_next_ex(state->handle, &header, &data) != 1)
-        return false;   // end of file (or a read error: the file ends there)
+        return false;  // end of file (or a read error: the file ends there)
     // Frames that are not whole UDP datagrams are skipped, uncounted: a
     // capture holds other traffic too.
     if (const auto udp = decode_captured_frame(state->link_type, data, header->caplen))
@@ -60,4 +59,4 @@ bool udp_pcap_file_reader::next_packet(stream::batch &batch)
     return true;
 }
 
-} // namespace lightspead::recv
+}  // namespace lightspead::recv

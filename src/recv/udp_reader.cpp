@@ -18,8 +18,8 @@ namespace
 
 using boost::asio::ip::udp;
 
-constexpr std::size_t batch_messages = 64;       // datagrams per recvmmsg
-constexpr std::size_t max_calls_per_wakeup = 16; // then let other work run
+constexpr std::size_t batch_messages = 64;        // datagrams per recvmmsg
+constexpr std::size_t max_calls_per_wakeup = 16;  // then let other work run
 constexpr std::size_t gro_slot_size = max_gro_message;
 constexpr std::size_t control_size = CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(std::uint32_t));
 // Direct placement predicts packets with just the four specials (what every
@@ -28,37 +28,33 @@ constexpr std::size_t placed_header_size = packet_prefix_size;
 constexpr std::size_t max_placed_per_message = 16;
 constexpr std::size_t placement_backoff_calls = 8;
 
-} // anonymous namespace
+}  // anonymous namespace
 
-udp_reader::udp_reader(stream &owner, const udp::endpoint &endpoint,
-                       std::size_t max_size, std::size_t buffer_size)
+udp_reader::udp_reader(stream &owner, const udp::endpoint &endpoint, std::size_t max_size, std::size_t buffer_size)
     : reader(owner), socket(get_strand()), max_size(max_size)
 {
     setup(endpoint, buffer_size, nullptr, nullptr);
 }
 
-udp_reader::udp_reader(stream &owner, const udp::endpoint &endpoint,
-                       std::size_t max_size, std::size_t buffer_size,
+udp_reader::udp_reader(stream &owner, const udp::endpoint &endpoint, std::size_t max_size, std::size_t buffer_size,
                        const boost::asio::ip::address &interface_address)
     : reader(owner), socket(get_strand()), max_size(max_size)
 {
     setup(endpoint, buffer_size, &interface_address, nullptr);
 }
 
-udp_reader::udp_reader(stream &owner, const udp::endpoint &endpoint,
-                       std::size_t max_size, std::size_t buffer_size, unsigned int interface_index)
+udp_reader::udp_reader(stream &owner, const udp::endpoint &endpoint, std::size_t max_size, std::size_t buffer_size,
+                       unsigned int interface_index)
     : reader(owner), socket(get_strand()), max_size(max_size)
 {
     setup(endpoint, buffer_size, nullptr, &interface_index);
 }
 
 void udp_reader::setup(const udp::endpoint &endpoint, std::size_t buffer_size,
-                       const boost::asio::ip::address *interface_address,
-                       const unsigned int *interface_index)
+                       const boost::asio::ip::address *interface_address, const unsigned int *interface_index)
 {
     if (max_size < packet_header_size || max_size > 65535)
-        throw std::invalid_argument("udp_reader max_size " + std::to_string(max_size)
-                                    + " is outside [8, 65535]");
+        throw std::invalid_argument("udp_reader max_size " + std::to_string(max_size) + " is outside [8, 65535]");
     const auto &address = endpoint.address();
     check_multicast_interface(address, interface_address, interface_index);
 
@@ -101,13 +97,12 @@ void udp_reader::start()
 void udp_reader::stop()
 {
     boost::system::error_code ignored;
-    socket.close(ignored);      // the pending wait completes with operation_aborted
+    socket.close(ignored);  // the pending wait completes with operation_aborted
 }
 
 void udp_reader::wait()
 {
-    socket.async_wait(udp::socket::wait_read,
-                      [this](const boost::system::error_code &ec) { on_readable(ec); });
+    socket.async_wait(udp::socket::wait_read, [this](const boost::system::error_code &ec) { on_readable(ec); });
 }
 
 std::size_t udp_reader::prepare(const placement_hint &hint)
@@ -120,7 +115,8 @@ std::size_t udp_reader::prepare(const placement_hint &hint)
      * collect() then checks every packet against the prediction.
      */
     const bool place = hint.valid && learned_payload > 0 && placement_backoff == 0;
-    const std::size_t per_message = !place ? 0
+    const std::size_t per_message = !place
+        ? 0
         : std::min(max_placed_per_message,
                    std::max<std::size_t>(1, (gro ? gro_slot_size : max_size) / (placed_header_size + learned_payload)));
     item_pointer_t offset = hint.next_offset;
@@ -187,7 +183,7 @@ void udp_reader::collect(std::size_t n_msgs, const placement_hint &hint, stream:
         }
         if (length == 0)
         {
-            packets.push_back({false, {}, 0, 0, false});   // an empty datagram: malformed
+            packets.push_back({false, {}, 0, 0, false});  // an empty datagram: malformed
             continue;
         }
         const auto &pred = predictions[i];
@@ -201,8 +197,8 @@ void udp_reader::collect(std::size_t n_msgs, const placement_hint &hint, stream:
                 k++;
             if (k < pred.size() && pred[k].start == start && size == placed_header_size + pred[k].length)
             {
-                const auto r = decode_packet(pred[k].header, placed_header_size,
-                                             hint.payload + pred[k].offset, pred[k].length);
+                const auto r = decode_packet(pred[k].header, placed_header_size, hint.payload + pred[k].offset,
+                                             pred[k].length);
                 if (r && item_pointer_t(r.packet.heap_cnt) == hint.cnt
                     && item_pointer_t(r.packet.payload_offset) == pred[k].offset
                     && r.packet.heap_length == s_item_pointer_t(hint.heap_length)
@@ -273,7 +269,7 @@ void udp_reader::on_readable(const boost::system::error_code &ec)
             }
             collect(n, hint, batch);
             if (std::size_t(n) < batch_messages)
-                break;      // the socket is drained
+                break;  // the socket is drained
         }
         stopped = batch.is_stopped();
     }
@@ -287,4 +283,4 @@ void udp_reader::on_readable(const boost::system::error_code &ec)
         wait();
 }
 
-} // namespace lightspead::recv
+}  // namespace lightspead::recv

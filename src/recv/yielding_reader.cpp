@@ -23,7 +23,7 @@ void yielding_reader::run_turn()
         for (std::size_t n = 0; n < packets_per_turn && !end; n++)
             end = stopping || batch.is_stopped() || !next_packet(batch);
         if (end && !stopping)
-            batch.stop_stream();        // end of input ends the stream
+            batch.stop_stream();  // end of input ends the stream
     }
     if (end)
         finished();
@@ -31,4 +31,4 @@ void yielding_reader::run_turn()
         boost::asio::post(get_strand(), [this] { run_turn(); });
 }
 
-} // namespace lightspead::recv
+}  // namespace lightspead::recv

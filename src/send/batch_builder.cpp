@@ -38,4 +38,4 @@ bool batch_builder::add_packet(packet_generator &gen, std::size_t substream, std
     return true;
 }
 
-} // namespace lightspead::send
+}  // namespace lightspead::send

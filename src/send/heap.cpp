@@ -12,9 +12,8 @@ heap::heap(const flavour &f) : flavour_(f)
 void heap::check_id(s_item_pointer_t id) const
 {
     if (id <= PAYLOAD_LENGTH_ID || item_pointer_t(id) >= flavour_.get_id_limit())
-        throw std::invalid_argument(
-            "item ID " + std::to_string(id) + " is outside [5, 2^"
-            + std::to_string(63 - flavour_.get_heap_address_bits()) + ")");
+        throw std::invalid_argument("item ID " + std::to_string(id) + " is outside [5, 2^"
+                                    + std::to_string(63 - flavour_.get_heap_address_bits()) + ")");
 }
 
 void heap::throw_negative_immediate()
@@ -26,9 +25,8 @@ item &heap::add_item(s_item_pointer_t id, item_pointer_t immediate)
 {
     check_id(id);
     if (immediate >= flavour_.get_address_limit())
-        throw std::invalid_argument(
-            "immediate value " + std::to_string(immediate) + " does not fit in "
-            + std::to_string(flavour_.get_heap_address_bits()) + " bits");
+        throw std::invalid_argument("immediate value " + std::to_string(immediate) + " does not fit in "
+                                    + std::to_string(flavour_.get_heap_address_bits()) + " bits");
     item &it = items.emplace_back();
     it.id = id;
     it.is_inline = true;
@@ -79,4 +77,4 @@ void heap::add_end()
     add_item(STREAM_CTRL_ID, item_pointer_t(CTRL_STREAM_STOP));
 }
 
-} // namespace lightspead::send
+}  // namespace lightspead::send

@@ -15,10 +15,7 @@ private:
     std::vector<std::shared_ptr<inproc_queue>> queues;
 
 public:
-    explicit inproc_transport(std::vector<std::shared_ptr<inproc_queue>> queues)
-        : queues(std::move(queues))
-    {
-    }
+    explicit inproc_transport(std::vector<std::shared_ptr<inproc_queue>> queues) : queues(std::move(queues)) {}
 
     std::size_t num_substreams() const override { return queues.size(); }
 
@@ -35,8 +32,7 @@ public:
     }
 };
 
-const std::vector<std::shared_ptr<inproc_queue>> &check_queues(
-    const std::vector<std::shared_ptr<inproc_queue>> &queues)
+const std::vector<std::shared_ptr<inproc_queue>> &check_queues(const std::vector<std::shared_ptr<inproc_queue>> &queues)
 {
     if (queues.empty())
         throw std::invalid_argument("inproc_stream needs at least one queue");
@@ -46,14 +42,12 @@ const std::vector<std::shared_ptr<inproc_queue>> &check_queues(
     return queues;
 }
 
-} // anonymous namespace
+}  // anonymous namespace
 
-inproc_stream::inproc_stream(io_context_ref io,
-                             const std::vector<std::shared_ptr<inproc_queue>> &queues,
+inproc_stream::inproc_stream(io_context_ref io, const std::vector<std::shared_ptr<inproc_queue>> &queues,
                              const stream_config &config)
-    : stream(io, config, std::make_unique<inproc_transport>(check_queues(queues))),
-    queues(queues)
+    : stream(io, config, std::make_unique<inproc_transport>(check_queues(queues))), queues(queues)
 {
 }
 
-} // namespace lightspead::send
+}  // namespace lightspead::send

@@ -17,35 +17,31 @@ namespace
 constexpr std::size_t zero_size = 4096;
 const std::uint8_t zeros[zero_size] = {};
 
-} // anonymous namespace
+}  // anonymous namespace
 
 packet_generator::packet_generator(const heap &h, item_pointer_t cnt, std::size_t max_packet_size)
     : h(&h), cnt(cnt), max_packet_size(max_packet_size & ~std::size_t(7)),
-    immediate_bytes(h.get_flavour().get_immediate_bytes())
+      immediate_bytes(h.get_flavour().get_immediate_bytes())
 {
     const flavour &f = h.get_flavour();
     if (this->max_packet_size < min_packet_size)
-        throw std::invalid_argument(
-            "max_packet_size " + std::to_string(max_packet_size) + " is below the minimum of "
-            + std::to_string(min_packet_size));
+        throw std::invalid_argument("max_packet_size " + std::to_string(max_packet_size) + " is below the minimum of "
+                                    + std::to_string(min_packet_size));
     if (cnt >= f.get_address_limit())
-        throw std::invalid_argument(
-            "heap counter " + std::to_string(cnt) + " does not fit in "
-            + std::to_string(f.get_heap_address_bits()) + " bits");
+        throw std::invalid_argument("heap counter " + std::to_string(cnt) + " does not fit in "
+                                    + std::to_string(f.get_heap_address_bits()) + " bits");
 
     const auto &items = h.get_items();
     for (const item &it : items)
         if (!it.travels_immediate(immediate_bytes))
             payload_size += it.length;
 
-    max_item_pointers = (this->max_packet_size - packet_prefix_size - sizeof(item_pointer_t))
-        / sizeof(item_pointer_t);
+    max_item_pointers = (this->max_packet_size - packet_prefix_size - sizeof(item_pointer_t)) / sizeof(item_pointer_t);
     // Packets needed for the pointers, allowing for a null pointer after them.
     const std::size_t item_packets = items.size() / max_item_pointers + 1;
     if (h.get_repeat_pointers() && item_packets > 1)
-        throw std::invalid_argument(
-            "repeat pointers: " + std::to_string(items.size())
-            + " item pointers do not fit in one packet");
+        throw std::invalid_argument("repeat pointers: " + std::to_string(items.size())
+                                    + " item pointers do not fit in one packet");
     // Every packet carries at least one payload byte, so that loss is
     // detectable; all but the last carry whole 8-byte words.
     const item_pointer_t min_payload = item_pointer_t(item_packets - 1) * sizeof(item_pointer_t) + 1;
@@ -55,16 +51,14 @@ packet_generator::packet_generator(const heap &h, item_pointer_t cnt, std::size_
         need_null_item = true;
     }
     if (payload_size >= f.get_address_limit())
-        throw std::invalid_argument(
-            "heap payload of " + std::to_string(payload_size) + " bytes does not fit in "
-            + std::to_string(f.get_heap_address_bits()) + "-bit heap addresses");
+        throw std::invalid_argument("heap payload of " + std::to_string(payload_size) + " bytes does not fit in "
+                                    + std::to_string(f.get_heap_address_bits()) + "-bit heap addresses");
 }
 
 std::size_t packet_generator::next_header_size() const noexcept
 {
     const std::size_t start = h->get_repeat_pointers() ? 0 : next_item_pointer;
-    const std::size_t n_pointers = std::min(
-        max_item_pointers, h->get_items().size() + need_null_item - start);
+    const std::size_t n_pointers = std::min(max_item_pointers, h->get_items().size() + need_null_item - start);
     return packet_prefix_size + n_pointers * sizeof(item_pointer_t);
 }
 
@@ -80,8 +74,8 @@ std::size_t packet_generator::next_packet(std::uint8_t *header, std::vector<iove
     const pointer_codec codec(h->get_flavour().get_heap_address_bits());
     const std::size_t header_size = next_header_size();
     const std::size_t n_pointers = (header_size - packet_prefix_size) / sizeof(item_pointer_t);
-    const std::size_t packet_payload = std::min<item_pointer_t>(
-        payload_size - payload_offset, max_packet_size - header_size);
+    const std::size_t packet_payload = std::min<item_pointer_t>(payload_size - payload_offset,
+                                                                max_packet_size - header_size);
 
     encode_packet_header(header, h->get_flavour().get_heap_address_bits(), n_pointers + 4);
     std::uint8_t *out = header + packet_header_size;
@@ -151,4 +145,4 @@ std::size_t packet_generator::next_packet(std::uint8_t *header, std::vector<iove
     return header_size + packet_payload;
 }
 
-} // namespace lightspead::send
+}  // namespace lightspead::send

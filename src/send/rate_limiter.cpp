@@ -4,8 +4,7 @@
 namespace lightspead::send
 {
 
-rate_limiter::rate_limiter(double rate, double burst_rate) noexcept
-    : rate(rate), burst_rate(burst_rate)
+rate_limiter::rate_limiter(double rate, double burst_rate) noexcept : rate(rate), burst_rate(burst_rate)
 {
 }
 
@@ -32,4 +31,4 @@ rate_limiter::time_point rate_limiter::end_burst(std::size_t bytes) noexcept
     return std::max(burst_start + time_for(double(bytes), burst_rate), due);
 }
 
-} // namespace lightspead::send
+}  // namespace lightspead::send

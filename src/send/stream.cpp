@@ -24,14 +24,12 @@ boost::system::error_code invalid_argument_error()
     return boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
 }
 
-} // anonymous namespace
+}  // anonymous namespace
 
 stream::stream(io_context_ref io, const stream_config &config, std::unique_ptr<transport> t)
-    : io(io), config(config), transport_(std::move(t)),
-    queue(config.get_max_heaps()),
-    builder(max_batch_packets, header_arena_size, config.get_rate() > 0.0 ? config.get_burst_size() : 0),
-    limiter(config.get_rate(), config.get_burst_rate()),
-    timer(io.get())
+    : io(io), config(config), transport_(std::move(t)), queue(config.get_max_heaps()),
+      builder(max_batch_packets, header_arena_size, config.get_rate() > 0.0 ? config.get_burst_size() : 0),
+      limiter(config.get_rate(), config.get_burst_rate()), timer(io.get())
 {
     resume_after_transmit = [this]
     {
@@ -46,7 +44,7 @@ stream::stream(io_context_ref io, const stream_config &config, std::unique_ptr<t
 
 stream::~stream()
 {
-    membership.leave();     // waits for a stop the pool is making
+    membership.leave();  // waits for a stop the pool is making
     flush();
 }
 
@@ -98,11 +96,11 @@ void stream::enqueue(const heap_reference *refs, std::size_t n, group_mode mode,
         if (r.substream_index >= transport_->num_substreams())
             return fail(invalid_argument_error(),
                         "substream index " + std::to_string(r.substream_index) + " is out of range (stream has "
-                        + std::to_string(transport_->num_substreams()) + ")");
+                            + std::to_string(transport_->num_substreams()) + ")");
         if (r.cnt >= 0 && item_pointer_t(r.cnt) >= r.h->get_flavour().get_address_limit())
             return fail(invalid_argument_error(),
                         "heap counter " + std::to_string(r.cnt) + " does not fit in "
-                        + std::to_string(r.h->get_flavour().get_heap_address_bits()) + " bits");
+                            + std::to_string(r.h->get_flavour().get_heap_address_bits()) + " bits");
     }
     const std::size_t group_end = queue_tail + n;
     for (std::size_t i = 0; i < n; i++)
@@ -129,9 +127,10 @@ void stream::enqueue(const heap_reference *refs, std::size_t n, group_mode mode,
     if (!writer_active)
     {
         writer_active = true;
-        boost::asio::post(io.get(), [this]
-        {
-            limiter.wake(std::chrono::steady_clock::now());     // idle time is not credit
+        boost::asio::post(io.get(),
+                          [this]
+                          {
+            limiter.wake(std::chrono::steady_clock::now());  // idle time is not credit
             run_writer();
         });
     }
@@ -255,11 +254,11 @@ bool stream::fill_batch()
             if (gen_position == tail)
                 break;
             if (!start_group() && !start_heap())
-                continue;       // that heap failed alone
+                continue;  // that heap failed alone
         }
         const bool added = group_generators.empty() ? add_serial_packet() : add_group_packet();
         if (!added)
-            break;              // out of header space
+            break;  // out of header space
     }
     return !builder.get_batch().packets.empty();
 }
@@ -271,13 +270,13 @@ void stream::run_writer()
         if (!fill_batch())
         {
             if (complete_heaps_and_check_idle())
-                return;     // idle: `this` may already be gone
+                return;  // idle: `this` may already be gone
             continue;
         }
         if (limiter.is_enabled())
             limiter.start_burst(std::chrono::steady_clock::now());
         if (!transport_->transmit(builder.get_batch(), resume_after_transmit))
-            return;         // the transport calls resume_after_transmit later
+            return;  // the transport calls resume_after_transmit later
         if (!after_transmit())
             return;
     }
@@ -306,7 +305,7 @@ bool stream::after_transmit()
             complete_heaps_and_check_idle(false);
             std::lock_guard<std::mutex> lock(queue_mutex);
             if (stopped)
-                return true;    // no wait: the next fill_batch fails the rest
+                return true;  // no wait: the next fill_batch fails the rest
             timer.expires_at(next_burst);
             timer.async_wait([this](const boost::system::error_code &) { run_writer(); });
             return false;
@@ -352,7 +351,7 @@ bool stream::complete_heaps_and_check_idle(bool may_go_idle)
         return false;
     std::lock_guard<std::mutex> lock(queue_mutex);
     if (queue_head != queue_tail)
-        return false;       // a handler queued more: carry on
+        return false;  // a handler queued more: carry on
     writer_active = false;
     // Nothing is touched after this: flush() may return and the stream go.
     queue_drained.notify_all();
@@ -365,4 +364,4 @@ void stream::flush()
     queue_drained.wait(lock, [this] { return !writer_active && queue_head == queue_tail; });
 }
 
-} // namespace lightspead::send
+}  // namespace lightspead::send

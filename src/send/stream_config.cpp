@@ -9,9 +9,8 @@ namespace lightspead::send
 stream_config &stream_config::set_max_packet_size(std::size_t size)
 {
     if (size < min_max_packet_size)
-        throw std::invalid_argument(
-            "max_packet_size " + std::to_string(size) + " is below the minimum of "
-            + std::to_string(min_max_packet_size));
+        throw std::invalid_argument("max_packet_size " + std::to_string(size) + " is below the minimum of "
+                                    + std::to_string(min_max_packet_size));
     max_packet_size = size;
     return *this;
 }
@@ -48,4 +47,4 @@ stream_config &stream_config::set_max_heaps(std::size_t max_heaps)
     return *this;
 }
 
-} // namespace lightspead::send
+}  // namespace lightspead::send

@@ -36,12 +36,11 @@ public:
     }
 };
 
-} // anonymous namespace
+}  // anonymous namespace
 
-streambuf_stream::streambuf_stream(io_context_ref io, std::streambuf &streambuf,
-                                   const stream_config &config)
+streambuf_stream::streambuf_stream(io_context_ref io, std::streambuf &streambuf, const stream_config &config)
     : stream(io, config, std::make_unique<streambuf_transport>(streambuf))
 {
 }
 
-} // namespace lightspead::send
+}  // namespace lightspead::send

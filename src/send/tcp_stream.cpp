@@ -23,9 +23,9 @@ private:
     tcp::socket socket;
     packet_batch *batch = nullptr;
     std::function<void()> resume;
-    std::size_t next_iov = 0;       // first iovec not fully written
-    std::size_t iov_offset = 0;     // bytes of it already written
-    boost::system::error_code failed;   // sticky: a broken connection stays broken
+    std::size_t next_iov = 0;          // first iovec not fully written
+    std::size_t iov_offset = 0;        // bytes of it already written
+    boost::system::error_code failed;  // sticky: a broken connection stays broken
     // cancel() may come from any thread: it and starting a wait take wait_mutex.
     std::mutex wait_mutex;
     bool cancelled = false;
@@ -34,10 +34,7 @@ private:
     void fail_rest(const boost::system::error_code &ec);
 
 public:
-    explicit tcp_transport(tcp::socket &&socket) : socket(std::move(socket))
-    {
-        this->socket.non_blocking(true);
-    }
+    explicit tcp_transport(tcp::socket &&socket) : socket(std::move(socket)) { this->socket.non_blocking(true); }
 
     std::size_t num_substreams() const override { return 1; }
 
@@ -103,8 +100,9 @@ bool tcp_transport::write_pending()
                     fail_rest(boost::asio::error::operation_aborted);
                     return true;
                 }
-                socket.async_wait(tcp::socket::wait_write, [this](const boost::system::error_code &ec)
-                {
+                socket.async_wait(tcp::socket::wait_write,
+                                  [this](const boost::system::error_code &ec)
+                                  {
                     if (ec)
                         fail_rest(ec);
                     if (write_pending())
@@ -154,10 +152,10 @@ tcp::socket check_connected(tcp::socket &&socket)
     return std::move(socket);
 }
 
-} // anonymous namespace
+}  // anonymous namespace
 
-tcp_stream::tcp_stream(io_context_ref io, const tcp::endpoint &endpoint,
-                       const stream_config &config, std::size_t buffer_size)
+tcp_stream::tcp_stream(io_context_ref io, const tcp::endpoint &endpoint, const stream_config &config,
+                       std::size_t buffer_size)
     : stream(io, config, std::make_unique<tcp_transport>(connect(io.get(), endpoint, buffer_size)))
 {
 }
@@ -167,4 +165,4 @@ tcp_stream::tcp_stream(io_context_ref io, tcp::socket &&socket, const stream_con
 {
 }
 
-} // namespace lightspead::send
+}  // namespace lightspead::send

@@ -7,8 +7,8 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/ip/multicast.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/system/system_error.hpp>
 #include <lightspead/common/iovec.h>
 #include <lightspead/common/logging.h>
@@ -24,7 +24,7 @@ namespace
 
 using boost::asio::ip::udp;
 
-constexpr unsigned max_mmsg = 1024;           // UIO_MAXIOV: messages per sendmmsg
+constexpr unsigned max_mmsg = 1024;  // UIO_MAXIOV: messages per sendmmsg
 
 struct alignas(cmsghdr) gso_control
 {
@@ -53,8 +53,8 @@ private:
     packet_batch *batch = nullptr;
     std::function<void()> resume;
     std::vector<mmsghdr> msgs;
-    std::vector<std::size_t> msg_first_packet;   // first packet of each message
-    std::vector<std::size_t> msg_packets;        // number of packets in each message
+    std::vector<std::size_t> msg_first_packet;  // first packet of each message
+    std::vector<std::size_t> msg_packets;       // number of packets in each message
     std::vector<gso_control> controls;
     std::vector<iovec> bounce_iov;
     std::vector<std::vector<std::uint8_t>> bounce;
@@ -72,13 +72,13 @@ private:
 public:
     udp_transport(udp::socket &&socket, std::vector<udp::endpoint> endpoints)
         : fd(-1), waiter(socket.get_executor()), endpoints(std::move(endpoints)),
-        max_gso_bytes(this->endpoints[0].address().is_v4() ? max_udp_payload_ipv4 : max_udp_payload_ipv6)
+          max_gso_bytes(this->endpoints[0].address().is_v4() ? max_udp_payload_ipv4 : max_udp_payload_ipv6)
     {
         if (this->endpoints.size() == 1)
         {
             boost::system::error_code ec;
             socket.connect(this->endpoints[0], ec);
-            connected = !ec;     // otherwise address every datagram as usual
+            connected = !ec;  // otherwise address every datagram as usual
         }
         fd = socket.release();
     }
@@ -138,11 +138,8 @@ void udp_transport::build_messages(std::size_t first_packet)
         if (gso)
         {
             // All segments but the last must be exactly the first's size.
-            while (i < packets.size()
-                   && packets[i].substream == p0.substream
-                   && i - first < max_gso_segments
-                   && packets[i].size <= p0.size
-                   && bytes + packets[i].size <= max_gso_bytes
+            while (i < packets.size() && packets[i].substream == p0.substream && i - first < max_gso_segments
+                   && packets[i].size <= p0.size && bytes + packets[i].size <= max_gso_bytes
                    && iovs + packets[i].iov_count <= max_iov)
             {
                 bytes += packets[i].size;
@@ -251,28 +248,26 @@ bool udp_transport::send_pending()
                 ::poll(&pfd, 1, 100);
                 continue;
             }
-            waiter.async_wait(
-                boost::asio::posix::stream_descriptor::wait_write,
-                [this](const boost::system::error_code &ec)
+            waiter.async_wait(boost::asio::posix::stream_descriptor::wait_write,
+                              [this](const boost::system::error_code &ec)
+                              {
                 {
-                    {
-                        std::lock_guard<std::mutex> lock(wait_mutex);
-                        waiter.close();     // leave the epoll set again
-                    }
-                    if (ec)
-                    {
-                        for (std::size_t m = next_msg; m < msgs.size(); m++)
-                            fail_message(m, ec);
-                        next_msg = msgs.size();
-                    }
-                    if (send_pending())
-                        resume();
-                });
+                    std::lock_guard<std::mutex> lock(wait_mutex);
+                    waiter.close();  // leave the epoll set again
+                }
+                if (ec)
+                {
+                    for (std::size_t m = next_msg; m < msgs.size(); m++)
+                        fail_message(m, ec);
+                    next_msg = msgs.size();
+                }
+                if (send_pending())
+                    resume();
+            });
             return false;
         }
         if (gso && msg_packets[next_msg] > 1
-            && (err == EIO || err == EINVAL || err == EOPNOTSUPP || err == ENOPROTOOPT
-                || err == EMSGSIZE))
+            && (err == EIO || err == EINVAL || err == EOPNOTSUPP || err == ENOPROTOOPT || err == EMSGSIZE))
         {
             log_warning(std::string("the kernel refused UDP GSO (") + std::strerror(err)
                         + "); sending packets individually from now on");
@@ -287,8 +282,8 @@ bool udp_transport::send_pending()
     return true;
 }
 
-std::vector<udp::endpoint> check_endpoints(
-    const std::vector<udp::endpoint> &endpoints, const stream_config &config, bool multicast)
+std::vector<udp::endpoint> check_endpoints(const std::vector<udp::endpoint> &endpoints, const stream_config &config,
+                                           bool multicast)
 {
     if (endpoints.empty())
         throw std::invalid_argument("udp_stream needs at least one endpoint");
@@ -298,14 +293,12 @@ std::vector<udp::endpoint> check_endpoints(
         if (ep.address().is_v4() != v4)
             throw std::invalid_argument("udp_stream endpoints mix IPv4 and IPv6");
         if (multicast && !ep.address().is_multicast())
-            throw std::invalid_argument(
-                "endpoint " + ep.address().to_string() + " is not a multicast address");
+            throw std::invalid_argument("endpoint " + ep.address().to_string() + " is not a multicast address");
     }
     const std::size_t limit = v4 ? max_udp_payload_ipv4 : max_udp_payload_ipv6;
     if (config.get_max_packet_size() > limit)
-        throw std::invalid_argument(
-            "max_packet_size " + std::to_string(config.get_max_packet_size())
-            + " exceeds the largest UDP payload (" + std::to_string(limit) + ")");
+        throw std::invalid_argument("max_packet_size " + std::to_string(config.get_max_packet_size())
+                                    + " exceeds the largest UDP payload (" + std::to_string(limit) + ")");
     return endpoints;
 }
 
@@ -324,10 +317,9 @@ void check_ttl(int ttl)
         throw std::invalid_argument("multicast TTL " + std::to_string(ttl) + " is outside [0, 255]");
 }
 
-std::unique_ptr<transport> make_transport(
-    boost::asio::io_context &io, const std::vector<udp::endpoint> &endpoints,
-    const stream_config &config, std::size_t buffer_size,
-    const boost::asio::ip::address &interface_address)
+std::unique_ptr<transport> make_transport(boost::asio::io_context &io, const std::vector<udp::endpoint> &endpoints,
+                                          const stream_config &config, std::size_t buffer_size,
+                                          const boost::asio::ip::address &interface_address)
 {
     auto eps = check_endpoints(endpoints, config, false);
     auto socket = make_socket(io, eps, buffer_size);
@@ -336,10 +328,11 @@ std::unique_ptr<transport> make_transport(
     return std::make_unique<udp_transport>(std::move(socket), std::move(eps));
 }
 
-std::unique_ptr<transport> make_multicast_transport(
-    boost::asio::io_context &io, const std::vector<udp::endpoint> &endpoints,
-    const stream_config &config, std::size_t buffer_size, int ttl,
-    const boost::asio::ip::address *interface_address, const unsigned int *interface_index)
+std::unique_ptr<transport> make_multicast_transport(boost::asio::io_context &io,
+                                                    const std::vector<udp::endpoint> &endpoints,
+                                                    const stream_config &config, std::size_t buffer_size, int ttl,
+                                                    const boost::asio::ip::address *interface_address,
+                                                    const unsigned int *interface_index)
 {
     check_ttl(ttl);
     auto eps = check_endpoints(endpoints, config, true);
@@ -350,35 +343,31 @@ std::unique_ptr<transport> make_multicast_transport(
     return std::make_unique<udp_transport>(std::move(socket), std::move(eps));
 }
 
-} // anonymous namespace
+}  // anonymous namespace
 
-udp_stream::udp_stream(io_context_ref io, const std::vector<udp::endpoint> &endpoints,
-                       const stream_config &config, std::size_t buffer_size,
-                       const boost::asio::ip::address &interface_address)
+udp_stream::udp_stream(io_context_ref io, const std::vector<udp::endpoint> &endpoints, const stream_config &config,
+                       std::size_t buffer_size, const boost::asio::ip::address &interface_address)
     : stream(io, config, make_transport(io.get(), endpoints, config, buffer_size, interface_address))
 {
 }
 
-udp_stream::udp_stream(io_context_ref io, const std::vector<udp::endpoint> &endpoints,
-                       const stream_config &config, std::size_t buffer_size, int ttl)
-    : stream(io, config, make_multicast_transport(io.get(), endpoints, config, buffer_size, ttl,
-                                                  nullptr, nullptr))
+udp_stream::udp_stream(io_context_ref io, const std::vector<udp::endpoint> &endpoints, const stream_config &config,
+                       std::size_t buffer_size, int ttl)
+    : stream(io, config, make_multicast_transport(io.get(), endpoints, config, buffer_size, ttl, nullptr, nullptr))
 {
 }
 
-udp_stream::udp_stream(io_context_ref io, const std::vector<udp::endpoint> &endpoints,
-                       const stream_config &config, std::size_t buffer_size, int ttl,
-                       const boost::asio::ip::address &interface_address)
-    : stream(io, config, make_multicast_transport(io.get(), endpoints, config, buffer_size, ttl,
-                                                  &interface_address, nullptr))
+udp_stream::udp_stream(io_context_ref io, const std::vector<udp::endpoint> &endpoints, const stream_config &config,
+                       std::size_t buffer_size, int ttl, const boost::asio::ip::address &interface_address)
+    : stream(io, config,
+             make_multicast_transport(io.get(), endpoints, config, buffer_size, ttl, &interface_address, nullptr))
 {
 }
 
-udp_stream::udp_stream(io_context_ref io, const std::vector<udp::endpoint> &endpoints,
-                       const stream_config &config, std::size_t buffer_size, int ttl,
-                       unsigned int interface_index)
-    : stream(io, config, make_multicast_transport(io.get(), endpoints, config, buffer_size, ttl,
-                                                  nullptr, &interface_index))
+udp_stream::udp_stream(io_context_ref io, const std::vector<udp::endpoint> &endpoints, const stream_config &config,
+                       std::size_t buffer_size, int ttl, unsigned int interface_index)
+    : stream(io, config,
+             make_multicast_transport(io.get(), endpoints, config, buffer_size, ttl, nullptr, &interface_index))
 {
 }
 
@@ -387,4 +376,4 @@ bool udp_stream::is_gso_active() const
     return static_cast<const udp_transport &>(get_transport()).is_gso_active();
 }
 
-} // namespace lightspead::send
+}  // namespace lightspead::send

@@ -7,8 +7,8 @@
 #include <gtest/gtest.h>
 #include <lightspead/send/packet_generator.h>
 
-inline std::vector<std::vector<std::uint8_t>> packets_of(
-    const lightspead::send::heap &h, lightspead::item_pointer_t cnt, std::size_t max_packet_size)
+inline std::vector<std::vector<std::uint8_t>> packets_of(const lightspead::send::heap &h,
+                                                         lightspead::item_pointer_t cnt, std::size_t max_packet_size)
 {
     lightspead::send::packet_generator gen(h, cnt, max_packet_size);
     std::vector<std::vector<std::uint8_t>> out;

@@ -48,8 +48,8 @@ inline void append(bytes &out, const std::string &more)
 }
 
 /// Header and the four specials every sent packet starts with.
-inline bytes prefix(int a, int n_other, std::uint64_t cnt, std::uint64_t heap_length,
-                    std::uint64_t offset, std::uint64_t length)
+inline bytes prefix(int a, int n_other, std::uint64_t cnt, std::uint64_t heap_length, std::uint64_t offset,
+                    std::uint64_t length)
 {
     bytes out = header(a, n_other + 4);
     imm(out, a, 1, cnt);
@@ -59,6 +59,6 @@ inline bytes prefix(int a, int n_other, std::uint64_t cnt, std::uint64_t heap_le
     return out;
 }
 
-} // namespace wire
+}  // namespace wire
 
 #endif

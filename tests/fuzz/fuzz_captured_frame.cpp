@@ -15,8 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     using namespace lightspead;
     if (size < 1)
         return 0;
-    static constexpr int links[] = {int(link_type::ethernet), int(link_type::raw_ip),
-                                    int(link_type::linux_cooked), 0};
+    static constexpr int links[] = {int(link_type::ethernet), int(link_type::raw_ip), int(link_type::linux_cooked), 0};
     const int link = links[data[0] & 3];
     const std::vector<std::uint8_t> frame(data + 1, data + size);
     const auto r = decode_captured_frame(link, frame.data(), frame.size());
@@ -34,7 +33,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     std::vector<std::uint8_t> longer(frame);
     longer.resize(frame.size() + 16, 0xee);
     const auto again = decode_captured_frame(link, longer.data(), longer.size());
-    FUZZ_CHECK(again && std::size_t(again.payload - longer.data()) == offset
-               && again.payload_size == r.payload_size);
+    FUZZ_CHECK(again && std::size_t(again.payload - longer.data()) == offset && again.payload_size == r.payload_size);
     return 0;
 }

@@ -27,12 +27,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     }
     catch (std::invalid_argument &)
     {
-        return 0;       // valid on the wire but not encodable (e.g. ID 0)
+        return 0;  // valid on the wire but not encodable (e.g. ID 0)
     }
     const auto r2 = decode_descriptor(again.data(), again.size(), compat);
     FUZZ_CHECK(r2);
-    FUZZ_CHECK(r2.value.id == r.value.id && r2.value.name == r.value.name
-               && r2.value.description == r.value.description && r2.value.format == r.value.format
-               && r2.value.shape == r.value.shape && r2.value.numpy_header == r.value.numpy_header);
+    FUZZ_CHECK(r2.value.id == r.value.id && r2.value.name == r.value.name && r2.value.description == r.value.description
+               && r2.value.format == r.value.format && r2.value.shape == r.value.shape
+               && r2.value.numpy_header == r.value.numpy_header);
     return 0;
 }

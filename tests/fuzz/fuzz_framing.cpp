@@ -17,7 +17,7 @@ namespace
 {
 
 using namespace lightspead;
-using frames = std::vector<std::pair<std::size_t, std::size_t>>;     // (offset, size) of packets
+using frames = std::vector<std::pair<std::size_t, std::size_t>>;  // (offset, size) of packets
 
 constexpr std::size_t unlimited = std::numeric_limits<std::size_t>::max();
 
@@ -107,7 +107,7 @@ walked walk_pieces(const std::uint8_t *data, std::size_t size, unsigned seed)
     return out;
 }
 
-} // anonymous namespace
+}  // anonymous namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size)
 {
@@ -121,7 +121,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
 
     // Memory reader: all input present, any limit
     const walked memory = walk_whole(data, size, max_size, false);
-    (void) memory;
+    (void)memory;
     // TCP reader with a limit: accounting holds, whatever the limit
     walk_whole(data, size, max_size, true);
     // Without a limit, packets do not depend on how the bytes arrive, and

@@ -43,14 +43,14 @@ int main(int argc, char **argv)
 #endif
 
 /// Abort (so the fuzzer reports it) when an invariant does not hold.
-#define FUZZ_CHECK(cond)                                                              \
-    do                                                                                \
-    {                                                                                 \
-        if (!(cond))                                                                  \
-        {                                                                             \
-            std::cerr << __FILE__ << ":" << __LINE__ << ": invariant failed: " #cond "\n"; \
-            std::abort();                                                             \
-        }                                                                             \
-    } while (false)
+#define FUZZ_CHECK(cond)                                                                                               \
+ do                                                                                                                    \
+ {                                                                                                                     \
+  if (!(cond))                                                                                                         \
+  {                                                                                                                    \
+   std::cerr << __FILE__ << ":" << __LINE__ << ": invariant failed: " #cond "\n";                                      \
+   std::abort();                                                                                                       \
+  }                                                                                                                    \
+ } while (false)
 
 #endif

@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         FUZZ_CHECK(p.heap_cnt >= 0 && p.payload_offset >= 0 && p.payload_length >= 0);
         FUZZ_CHECK(p.heap_length < 0 || p.payload_offset + p.payload_length <= p.heap_length);
         for (std::size_t i = 0; i < p.n_items; i++)
-            (void) p.pointer(i);
+            (void)p.pointer(i);
         // The split form agrees with the contiguous one
         const std::size_t header = p.size - p.payload_length;
         const auto split = decode_packet(data, header, p.payload, p.payload_length);

@@ -67,7 +67,7 @@ protected:
                     FUZZ_CHECK(it.ptr + it.length <= frozen.get_payload() + frozen.get_payload_size());
                 }
             }
-            (void) frozen.get_descriptors();
+            (void)frozen.get_descriptors();
             complete++;
         }
         else
@@ -82,7 +82,7 @@ protected:
     }
 };
 
-} // anonymous namespace
+}  // anonymous namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size)
 {
@@ -91,9 +91,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     auto allocator = std::make_shared<counting_allocator>();
     boost::asio::io_context io;
     recv::stream_config config;
-    config.set_max_heap_size(max_heap_size).set_max_heaps(max_heaps).set_substreams(substreams)
-        .set_allow_out_of_order(data[0] & 1).set_allow_unsized_heaps(!(data[0] & 2))
-        .set_explicit_start(data[0] & 4).set_memory_allocator(allocator);
+    config.set_max_heap_size(max_heap_size)
+        .set_max_heaps(max_heaps)
+        .set_substreams(substreams)
+        .set_allow_out_of_order(data[0] & 1)
+        .set_allow_unsized_heaps(!(data[0] & 2))
+        .set_explicit_start(data[0] & 4)
+        .set_memory_allocator(allocator);
     std::size_t fed = 0;
     {
         checking_stream s(io, config);

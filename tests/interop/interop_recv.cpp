@@ -70,8 +70,7 @@ std::string hex(const std::uint8_t *p, std::size_t n)
 void print_heap(const recv::heap &heap)
 {
     std::ostringstream out;
-    out << "{\"cnt\": " << heap.get_cnt()
-        << ", \"heap_address_bits\": " << heap.get_flavour().get_heap_address_bits()
+    out << "{\"cnt\": " << heap.get_cnt() << ", \"heap_address_bits\": " << heap.get_flavour().get_heap_address_bits()
         << ", \"items\": [";
     bool first = true;
     for (const auto &it : heap.get_items())
@@ -81,8 +80,8 @@ void print_heap(const recv::heap &heap)
         out << (first ? "" : ", ") << "{\"id\": " << it.id;
         if (it.is_immediate)
             out << ", \"immediate\": " << it.immediate_value;
-        out << ", \"length\": " << it.length << ", \"checksum\": " << checksum(it.ptr, it.length)
-            << ", \"head\": \"" << hex(it.ptr, std::min<std::size_t>(it.length, 64)) << "\"}";
+        out << ", \"length\": " << it.length << ", \"checksum\": " << checksum(it.ptr, it.length) << ", \"head\": \""
+            << hex(it.ptr, std::min<std::size_t>(it.length, 64)) << "\"}";
         first = false;
     }
     out << "], \"descriptors\": [";
@@ -114,7 +113,7 @@ void print_stats(const recv::stream &s)
     std::cout << "}}\n";
 }
 
-} // anonymous namespace
+}  // anonymous namespace
 
 int main(int argc, char **argv)
 {

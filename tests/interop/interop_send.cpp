@@ -54,8 +54,7 @@ int send_udp(const std::string &host, int port, int bits, int n)
     thread_pool pool;
     send::stream_config config;
     config.set_max_packet_size(9000).set_rate(200e6);
-    send::udp_stream stream(pool, {boost::asio::ip::udp::endpoint(boost::asio::ip::make_address(host), port)},
-                            config);
+    send::udp_stream stream(pool, {boost::asio::ip::udp::endpoint(boost::asio::ip::make_address(host), port)}, config);
     const flavour f(bits);
     const auto descriptors = interop_descriptors(bits);
     for (int i = 0; i < n; i++)
@@ -63,7 +62,7 @@ int send_udp(const std::string &host, int port, int bits, int n)
         std::vector<std::int8_t> adc(adc_size);
         for (std::size_t k = 0; k < adc_size; k++)
             adc[k] = std::int8_t(i * 7 + k);
-        std::vector<std::uint8_t> counts;      // big-endian u16, as the format says
+        std::vector<std::uint8_t> counts;  // big-endian u16, as the format says
         for (std::size_t k = 0; k < rows * cols; k++)
         {
             const std::uint16_t v = i * 100 + k;
@@ -153,17 +152,20 @@ int write_case(const std::string &name, int bits, const std::string &numpy_heade
         return 2;
     }
     send::streambuf_stream stream(io, *std::cout.rdbuf(), config);
-    stream.async_send_heap(heap, [](const boost::system::error_code &ec, item_pointer_t)
-    {
+    stream.async_send_heap(
+        heap,
+        [](const boost::system::error_code &ec, item_pointer_t)
+        {
         if (ec)
             std::cerr << "send failed: " << ec.message() << '\n';
-    }, 1);
+        },
+        1);
     io.run();
     std::cout.flush();
     return 0;
 }
 
-} // anonymous namespace
+}  // anonymous namespace
 
 int main(int argc, char **argv)
 {

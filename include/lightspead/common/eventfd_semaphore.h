@@ -44,6 +44,6 @@ public:
     int get_fd() const noexcept { return fd; }
 };
 
-} // namespace lightspead
+}  // namespace lightspead
 
-#endif // LIGHTSPEAD_COMMON_EVENTFD_SEMAPHORE_H
+#endif  // LIGHTSPEAD_COMMON_EVENTFD_SEMAPHORE_H

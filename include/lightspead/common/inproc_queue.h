@@ -36,7 +36,7 @@ private:
     std::condition_variable data_available;
     std::deque<packet> packets;
     bool stopped = false;
-    eventfd_semaphore ready;     // readable after each push and after stop
+    eventfd_semaphore ready;  // readable after each push and after stop
 
 public:
     /// @throws std::system_error if no eventfd can be created.
@@ -70,6 +70,6 @@ public:
     std::size_t size() const;
 };
 
-} // namespace lightspead
+}  // namespace lightspead
 
-#endif // LIGHTSPEAD_COMMON_INPROC_QUEUE_H
+#endif  // LIGHTSPEAD_COMMON_INPROC_QUEUE_H

@@ -41,6 +41,6 @@ inline void gather(const iovec *iov, std::size_t from, std::size_t n, std::uint8
     }
 }
 
-} // namespace lightspead
+}  // namespace lightspead
 
-#endif // LIGHTSPEAD_COMMON_IOVEC_H
+#endif  // LIGHTSPEAD_COMMON_IOVEC_H

@@ -32,10 +32,19 @@ log_function set_log_function(log_function f);
 /// Log @a msg at @a level through the installed function.
 void log_message(log_level level, const std::string &msg);
 
-inline void log_warning(const std::string &msg) { log_message(log_level::warning, msg); }
-inline void log_info(const std::string &msg) { log_message(log_level::info, msg); }
-inline void log_debug(const std::string &msg) { log_message(log_level::debug, msg); }
+inline void log_warning(const std::string &msg)
+{
+    log_message(log_level::warning, msg);
+}
+inline void log_info(const std::string &msg)
+{
+    log_message(log_level::info, msg);
+}
+inline void log_debug(const std::string &msg)
+{
+    log_message(log_level::debug, msg);
+}
 
-} // namespace lightspead
+}  // namespace lightspead
 
-#endif // LIGHTSPEAD_COMMON_LOGGING_H
+#endif  // LIGHTSPEAD_COMMON_LOGGING_H

@@ -15,8 +15,8 @@ namespace lightspead
 /// How a receive stream copies payload into heaps.
 enum memcpy_mode : int
 {
-    MEMCPY_STD = 0,            ///< std::memcpy
-    MEMCPY_NONTEMPORAL = 1     ///< streaming stores that bypass the cache (x86-64; elsewhere std::memcpy)
+    MEMCPY_STD = 0,         ///< std::memcpy
+    MEMCPY_NONTEMPORAL = 1  ///< streaming stores that bypass the cache (x86-64; elsewhere std::memcpy)
 };
 
 /// A copy function with std::memcpy's contract.
@@ -28,6 +28,6 @@ void *memcpy_nontemporal(void *dest, const void *src, std::size_t n) noexcept;
 /// The function for @a mode. @throws std::invalid_argument for an unknown mode.
 memcpy_function get_memcpy(memcpy_mode mode);
 
-} // namespace lightspead
+}  // namespace lightspead
 
-#endif // LIGHTSPEAD_COMMON_MEMCPY_H
+#endif  // LIGHTSPEAD_COMMON_MEMCPY_H

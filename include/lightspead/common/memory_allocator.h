@@ -106,7 +106,7 @@ class memory_pool : public memory_allocator
 {
 private:
     const std::size_t lower, upper, max_free;
-    std::size_t low_water = 0;      // refill below this many free buffers
+    std::size_t low_water = 0;  // refill below this many free buffers
     std::shared_ptr<memory_allocator> base;
     std::optional<io_context_ref> refill_io;
     std::mutex mutex;
@@ -130,9 +130,8 @@ public:
      *
      * @throws std::invalid_argument also if low_water > max_free.
      */
-    memory_pool(io_context_ref io, std::size_t lower, std::size_t upper, std::size_t max_free,
-                std::size_t initial, std::size_t low_water,
-                std::shared_ptr<memory_allocator> allocator = nullptr);
+    memory_pool(io_context_ref io, std::size_t lower, std::size_t upper, std::size_t max_free, std::size_t initial,
+                std::size_t low_water, std::shared_ptr<memory_allocator> allocator = nullptr);
     ~memory_pool() override;
 
     pointer allocate(std::size_t size) override;
@@ -144,6 +143,6 @@ protected:
     void free(std::uint8_t *ptr, void *user) override;
 };
 
-} // namespace lightspead
+}  // namespace lightspead
 
-#endif // LIGHTSPEAD_COMMON_MEMORY_ALLOCATOR_H
+#endif  // LIGHTSPEAD_COMMON_MEMORY_ALLOCATOR_H

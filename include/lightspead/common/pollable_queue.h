@@ -57,6 +57,6 @@ public:
     }
 };
 
-} // namespace lightspead
+}  // namespace lightspead
 
-#endif // LIGHTSPEAD_COMMON_POLLABLE_QUEUE_H
+#endif  // LIGHTSPEAD_COMMON_POLLABLE_QUEUE_H

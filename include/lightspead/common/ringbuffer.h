@@ -178,6 +178,6 @@ public:
     std::size_t get_capacity() const noexcept { return capacity; }
 };
 
-} // namespace lightspead
+}  // namespace lightspead
 
-#endif // LIGHTSPEAD_COMMON_RINGBUFFER_H
+#endif  // LIGHTSPEAD_COMMON_RINGBUFFER_H

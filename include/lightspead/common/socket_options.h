@@ -48,8 +48,7 @@ std::size_t set_socket_buffer(int fd, socket_buffer which, std::size_t size);
  *
  * @throws std::invalid_argument naming the mismatch.
  */
-void check_multicast_interface(const boost::asio::ip::address &group,
-                               const boost::asio::ip::address *interface_address,
+void check_multicast_interface(const boost::asio::ip::address &group, const boost::asio::ip::address *interface_address,
                                const unsigned int *interface_index);
 
 /**
@@ -60,8 +59,7 @@ void check_multicast_interface(const boost::asio::ip::address &group,
  * @throws boost::system::system_error if the kernel refuses.
  */
 void join_multicast_group(boost::asio::ip::udp::socket &socket, const boost::asio::ip::address &group,
-                          const boost::asio::ip::address *interface_address,
-                          const unsigned int *interface_index);
+                          const boost::asio::ip::address *interface_address, const unsigned int *interface_index);
 
 /**
  * Send multicast from @a socket through the interface with
@@ -74,6 +72,6 @@ void set_multicast_send_interface(boost::asio::ip::udp::socket &socket,
                                   const boost::asio::ip::address *interface_address,
                                   const unsigned int *interface_index);
 
-} // namespace lightspead
+}  // namespace lightspead
 
-#endif // LIGHTSPEAD_COMMON_SOCKET_OPTIONS_H
+#endif  // LIGHTSPEAD_COMMON_SOCKET_OPTIONS_H

@@ -44,8 +44,8 @@ private:
     boost::asio::io_context io_context;
     std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
     std::vector<std::thread> workers;
-    std::mutex stop_mutex;              // serialises stop()
-    mutable std::mutex users_mutex;     // protects users and stopping
+    std::mutex stop_mutex;           // serialises stop()
+    mutable std::mutex users_mutex;  // protects users and stopping
     std::list<std::shared_ptr<user>> users;
     bool stopping = false;
 
@@ -129,7 +129,9 @@ public:
     io_context_ref(boost::asio::io_context &io) : io(&io) {}
     io_context_ref(thread_pool &pool) : io(&pool.get_io_context()), pool_ptr(&pool) {}
     io_context_ref(std::shared_ptr<thread_pool> pool)
-        : io(&pool->get_io_context()), pool_ptr(pool.get()), pool(std::move(pool)) {}
+        : io(&pool->get_io_context()), pool_ptr(pool.get()), pool(std::move(pool))
+    {
+    }
 
     boost::asio::io_context &get() const noexcept { return *io; }
     /// The thread pool, or null for an io_context the application runs.
@@ -153,7 +155,7 @@ class pool_membership
 private:
     std::mutex mutex;
     thread_pool::registration registration;
-    bool decided = false;       // join or leave has run
+    bool decided = false;  // join or leave has run
     bool member_or_no_pool = false;
 
 public:
@@ -173,6 +175,6 @@ public:
     void leave();
 };
 
-} // namespace lightspead
+}  // namespace lightspead
 
-#endif // LIGHTSPEAD_COMMON_THREAD_POOL_H
+#endif  // LIGHTSPEAD_COMMON_THREAD_POOL_H

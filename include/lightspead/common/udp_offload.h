@@ -34,6 +34,6 @@ inline constexpr std::size_t max_gso_segments = 64;
 /// The largest message a GRO receive can return: a whole coalesced super-packet.
 inline constexpr std::size_t max_gro_message = 65536;
 
-} // namespace lightspead
+}  // namespace lightspead
 
-#endif // LIGHTSPEAD_COMMON_UDP_OFFLOAD_H
+#endif  // LIGHTSPEAD_COMMON_UDP_OFFLOAD_H

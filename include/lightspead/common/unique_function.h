@@ -42,8 +42,8 @@ public:
     unique_function() noexcept = default;
 
     template<typename F>
-        requires (!std::is_same_v<std::decay_t<F>, unique_function>)
-    unique_function(F &&f) : impl(std::make_unique<holder<std::decay_t<F>>>(std::forward<F>(f)))
+    requires(!std::is_same_v<std::decay_t<F>, unique_function>) unique_function(F &&f)
+        : impl(std::make_unique<holder<std::decay_t<F>>>(std::forward<F>(f)))
     {
     }
 
@@ -56,6 +56,6 @@ public:
     R operator()(Args... args) { return impl->call(std::forward<Args>(args)...); }
 };
 
-} // namespace lightspead
+}  // namespace lightspead
 
-#endif // LIGHTSPEAD_COMMON_UNIQUE_FUNCTION_H
+#endif  // LIGHTSPEAD_COMMON_UNIQUE_FUNCTION_H

@@ -29,13 +29,13 @@ enum class link_type : int
 enum class frame_status
 {
     ok,
-    unsupported_link_type,   ///< not one of @ref link_type
-    truncated,               ///< shorter than its own headers say (snap length, or broken)
-    not_ip,                  ///< neither IPv4 nor IPv6
-    not_udp,                 ///< IP, but not UDP (IPv6 extension headers are not followed)
-    fragment,                ///< an IPv4 fragment (not reassembled)
-    bad_ip_header,           ///< an IPv4 header length below 20 bytes
-    bad_udp_length           ///< a UDP length below the 8-byte UDP header
+    unsupported_link_type,  ///< not one of @ref link_type
+    truncated,              ///< shorter than its own headers say (snap length, or broken)
+    not_ip,                 ///< neither IPv4 nor IPv6
+    not_udp,                ///< IP, but not UDP (IPv6 extension headers are not followed)
+    fragment,               ///< an IPv4 fragment (not reassembled)
+    bad_ip_header,          ///< an IPv4 header length below 20 bytes
+    bad_udp_length          ///< a UDP length below the 8-byte UDP header
 };
 
 /// A short English description of @a status, for logs.
@@ -45,8 +45,8 @@ const char *to_string(frame_status status) noexcept;
 struct captured_udp
 {
     frame_status status = frame_status::truncated;
-    const std::uint8_t *payload = nullptr;   ///< inside the frame when @c ok
-    std::size_t payload_size = 0;            ///< as the UDP header says (all captured)
+    const std::uint8_t *payload = nullptr;  ///< inside the frame when @c ok
+    std::size_t payload_size = 0;           ///< as the UDP header says (all captured)
 
     explicit operator bool() const noexcept { return status == frame_status::ok; }
 };
@@ -59,6 +59,6 @@ struct captured_udp
  */
 captured_udp decode_captured_frame(int link_type, const std::uint8_t *frame, std::size_t captured) noexcept;
 
-} // namespace lightspead
+}  // namespace lightspead
 
-#endif // LIGHTSPEAD_PROTOCOL_CAPTURED_FRAME_H
+#endif  // LIGHTSPEAD_PROTOCOL_CAPTURED_FRAME_H

@@ -64,6 +64,6 @@ inline constexpr bug_compat_mask BUG_COMPAT_ALL = 7;
 /// Byte 0 and 1 of every packet: magic 0x53, protocol version 4.
 inline constexpr std::uint16_t magic_version = 0x5304;
 
-} // namespace lightspead
+}  // namespace lightspead
 
-#endif // LIGHTSPEAD_PROTOCOL_DEFINES_H
+#endif  // LIGHTSPEAD_PROTOCOL_DEFINES_H

@@ -51,7 +51,7 @@ std::vector<std::uint8_t> encode_descriptor(const descriptor &d, const flavour &
 struct descriptor_decode_result
 {
     descriptor value;
-    std::string error;      ///< empty on success
+    std::string error;  ///< empty on success
 
     explicit operator bool() const noexcept { return error.empty(); }
 };
@@ -65,9 +65,8 @@ struct descriptor_decode_result
  * entries, more than one variable dimension) gives an error message instead
  * of a descriptor. Never reads outside [data, data + size).
  */
-descriptor_decode_result decode_descriptor(const std::uint8_t *data, std::size_t size,
-                                           bug_compat_mask bug_compat = 0);
+descriptor_decode_result decode_descriptor(const std::uint8_t *data, std::size_t size, bug_compat_mask bug_compat = 0);
 
-} // namespace lightspead
+}  // namespace lightspead
 
-#endif // LIGHTSPEAD_PROTOCOL_DESCRIPTOR_H
+#endif  // LIGHTSPEAD_PROTOCOL_DESCRIPTOR_H

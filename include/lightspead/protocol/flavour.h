@@ -32,8 +32,7 @@ public:
      * is not 64, @a heap_address_bits is not a multiple of 8 in (0, 64), or
      * @a bug_compat has bits other than @ref BUG_COMPAT_ALL.
      */
-    flavour(int version, int item_pointer_bits, int heap_address_bits,
-            bug_compat_mask bug_compat = 0);
+    flavour(int version, int item_pointer_bits, int heap_address_bits, bug_compat_mask bug_compat = 0);
 
     /**
      * SPEAD-64-@a heap_address_bits (default SPEAD-64-40).
@@ -54,19 +53,13 @@ public:
     /// Bytes an immediate value occupies (A / 8).
     int get_immediate_bytes() const noexcept { return heap_address_bits / 8; }
     /// Largest item ID plus one: IDs are 63 - A bits wide.
-    item_pointer_t get_id_limit() const noexcept
-    {
-        return item_pointer_t(1) << (63 - heap_address_bits);
-    }
+    item_pointer_t get_id_limit() const noexcept { return item_pointer_t(1) << (63 - heap_address_bits); }
     /// Largest heap address (and immediate value, heap counter) plus one: 2^A.
-    item_pointer_t get_address_limit() const noexcept
-    {
-        return item_pointer_t(1) << heap_address_bits;
-    }
+    item_pointer_t get_address_limit() const noexcept { return item_pointer_t(1) << heap_address_bits; }
 
     bool operator==(const flavour &other) const noexcept = default;
 };
 
-} // namespace lightspead
+}  // namespace lightspead
 
-#endif // LIGHTSPEAD_PROTOCOL_FLAVOUR_H
+#endif  // LIGHTSPEAD_PROTOCOL_FLAVOUR_H

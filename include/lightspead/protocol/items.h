@@ -18,9 +18,9 @@ struct item_extent
 {
     item_pointer_t id = 0;
     bool is_immediate = false;
-    item_pointer_t value = 0;      ///< immediate value (when is_immediate)
-    item_pointer_t offset = 0;     ///< start in the payload (when addressed)
-    item_pointer_t length = 0;     ///< bytes in the payload (when addressed)
+    item_pointer_t value = 0;   ///< immediate value (when is_immediate)
+    item_pointer_t offset = 0;  ///< start in the payload (when addressed)
+    item_pointer_t length = 0;  ///< bytes in the payload (when addressed)
 };
 
 /**
@@ -36,9 +36,9 @@ struct item_extent
  * @return false if an address lies beyond @a heap_length (the heap cannot
  *         be complete); @a out is then unspecified.
  */
-bool resolve_items(std::vector<item_pointer_t> pointers, int heap_address_bits,
-                   item_pointer_t heap_length, std::vector<item_extent> &out);
+bool resolve_items(std::vector<item_pointer_t> pointers, int heap_address_bits, item_pointer_t heap_length,
+                   std::vector<item_extent> &out);
 
-} // namespace lightspead
+}  // namespace lightspead
 
-#endif // LIGHTSPEAD_PROTOCOL_ITEMS_H
+#endif  // LIGHTSPEAD_PROTOCOL_ITEMS_H

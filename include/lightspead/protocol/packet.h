@@ -73,8 +73,7 @@ private:
 public:
     /// @pre @a heap_address_bits is a multiple of 8 in (0, 64) (see @ref flavour).
     explicit constexpr pointer_codec(int heap_address_bits) noexcept
-        : heap_address_bits(heap_address_bits),
-        value_mask((item_pointer_t(1) << heap_address_bits) - 1)
+        : heap_address_bits(heap_address_bits), value_mask((item_pointer_t(1) << heap_address_bits) - 1)
     {
     }
 
@@ -90,10 +89,7 @@ public:
         return (id << heap_address_bits) | (address & value_mask);
     }
 
-    static constexpr bool is_immediate(item_pointer_t pointer) noexcept
-    {
-        return pointer >> 63;
-    }
+    static constexpr bool is_immediate(item_pointer_t pointer) noexcept { return pointer >> 63; }
 
     constexpr item_pointer_t get_id(item_pointer_t pointer) const noexcept
     {
@@ -101,10 +97,7 @@ public:
     }
 
     /// The immediate value or the address, whichever the pointer holds.
-    constexpr item_pointer_t get_value(item_pointer_t pointer) const noexcept
-    {
-        return pointer & value_mask;
-    }
+    constexpr item_pointer_t get_value(item_pointer_t pointer) const noexcept { return pointer & value_mask; }
 };
 
 /**
@@ -114,26 +107,24 @@ public:
 inline void encode_packet_header(std::uint8_t *out, int heap_address_bits, std::size_t n_items) noexcept
 {
     store_be64(out,
-               (item_pointer_t(magic_version) << 48)
-               | (item_pointer_t(8 - heap_address_bits / 8) << 40)
-               | (item_pointer_t(heap_address_bits / 8) << 32)
-               | item_pointer_t(n_items & 0xffff));
+               (item_pointer_t(magic_version) << 48) | (item_pointer_t(8 - heap_address_bits / 8) << 40)
+                   | (item_pointer_t(heap_address_bits / 8) << 32) | item_pointer_t(n_items & 0xffff));
 }
 
 /// Why a packet was rejected (or @c ok).
 enum class packet_status
 {
     ok,
-    too_short,                ///< fewer than 8 bytes
-    bad_magic,                ///< byte 0 is not 0x53
-    bad_version,              ///< byte 1 is not 4
-    bad_widths,               ///< item-ID and address widths do not make a supported SPEAD-64-A
-    truncated_pointers,       ///< 8 + 8N exceeds the bytes available
-    missing_heap_cnt,         ///< no immediate heap counter
-    missing_payload_offset,   ///< no immediate payload offset
-    missing_payload_length,   ///< no immediate payload length
-    truncated_payload,        ///< 8 + 8N + payload length exceeds the bytes available
-    payload_beyond_heap       ///< payload offset + length exceeds the declared heap length
+    too_short,               ///< fewer than 8 bytes
+    bad_magic,               ///< byte 0 is not 0x53
+    bad_version,             ///< byte 1 is not 4
+    bad_widths,              ///< item-ID and address widths do not make a supported SPEAD-64-A
+    truncated_pointers,      ///< 8 + 8N exceeds the bytes available
+    missing_heap_cnt,        ///< no immediate heap counter
+    missing_payload_offset,  ///< no immediate payload offset
+    missing_payload_length,  ///< no immediate payload length
+    truncated_payload,       ///< 8 + 8N + payload length exceeds the bytes available
+    payload_beyond_heap      ///< payload offset + length exceeds the declared heap length
 };
 
 /// A short English description of @a status, for logs and exceptions.
@@ -145,21 +136,18 @@ const char *to_string(packet_status status) noexcept;
  */
 struct packet_view
 {
-    s_item_pointer_t heap_cnt = -1;       ///< heap counter
-    s_item_pointer_t heap_length = -1;    ///< total heap payload, or -1 when the packet does not say
-    s_item_pointer_t payload_offset = 0;  ///< where this packet's payload goes in the heap
-    s_item_pointer_t payload_length = 0;  ///< bytes of payload in this packet
-    int heap_address_bits = 40;           ///< A, from the packet's own header
-    std::size_t n_items = 0;              ///< item pointers, special ones included
+    s_item_pointer_t heap_cnt = -1;          ///< heap counter
+    s_item_pointer_t heap_length = -1;       ///< total heap payload, or -1 when the packet does not say
+    s_item_pointer_t payload_offset = 0;     ///< where this packet's payload goes in the heap
+    s_item_pointer_t payload_length = 0;     ///< bytes of payload in this packet
+    int heap_address_bits = 40;              ///< A, from the packet's own header
+    std::size_t n_items = 0;                 ///< item pointers, special ones included
     const std::uint8_t *pointers = nullptr;  ///< the raw (big-endian) item pointers
     const std::uint8_t *payload = nullptr;   ///< the payload bytes
-    std::size_t size = 0;                 ///< 8 + 8N + payload_length: the packet's own idea of its size
+    std::size_t size = 0;                    ///< 8 + 8N + payload_length: the packet's own idea of its size
 
     /// Item pointer @a i in host byte order (@a i < n_items).
-    item_pointer_t pointer(std::size_t i) const noexcept
-    {
-        return load_be64(pointers + i * sizeof(item_pointer_t));
-    }
+    item_pointer_t pointer(std::size_t i) const noexcept { return load_be64(pointers + i * sizeof(item_pointer_t)); }
 };
 
 /**
@@ -196,8 +184,8 @@ packet_decode_result decode_packet(const std::uint8_t *data, std::size_t size) n
  * (otherwise @c truncated_payload). The view's @c payload points at
  * @a payload.
  */
-packet_decode_result decode_packet(const std::uint8_t *header, std::size_t header_size,
-                                   const std::uint8_t *payload, std::size_t payload_size) noexcept;
+packet_decode_result decode_packet(const std::uint8_t *header, std::size_t header_size, const std::uint8_t *payload,
+                                   std::size_t payload_size) noexcept;
 
 /**
  * Where a packet could start after bad bytes at the start of @a data: the
@@ -207,6 +195,6 @@ packet_decode_result decode_packet(const std::uint8_t *header, std::size_t heade
  */
 std::size_t next_packet_candidate(const std::uint8_t *data, std::size_t size) noexcept;
 
-} // namespace lightspead
+}  // namespace lightspead
 
-#endif // LIGHTSPEAD_PROTOCOL_PACKET_H
+#endif  // LIGHTSPEAD_PROTOCOL_PACKET_H

@@ -18,18 +18,18 @@ namespace lightspead
 /// What the bytes at the front of a packet byte stream hold.
 enum class stream_frame_kind
 {
-    packet,       ///< a valid packet of @c size bytes, in @c packet
-    oversized,    ///< a valid packet of @c size bytes, larger than the reader allows: skip it
-    incomplete,   ///< the start of a plausible packet: wait for more bytes (@c size is 0)
-    garbage       ///< no packet starts here: skip @c size bytes to where one could
+    packet,      ///< a valid packet of @c size bytes, in @c packet
+    oversized,   ///< a valid packet of @c size bytes, larger than the reader allows: skip it
+    incomplete,  ///< the start of a plausible packet: wait for more bytes (@c size is 0)
+    garbage      ///< no packet starts here: skip @c size bytes to where one could
 };
 
 /// The result of @ref next_stream_frame.
 struct stream_frame
 {
     stream_frame_kind kind = stream_frame_kind::incomplete;
-    std::size_t size = 0;       ///< bytes to consume from the front
-    packet_view packet;         ///< the decoded packet (for @c packet and @c oversized)
+    std::size_t size = 0;  ///< bytes to consume from the front
+    packet_view packet;    ///< the decoded packet (for @c packet and @c oversized)
 };
 
 /**
@@ -55,8 +55,8 @@ struct stream_frame
  * Never throws.
  */
 stream_frame next_stream_frame(const std::uint8_t *data, std::size_t available, std::size_t max_size,
-                 bool more_may_follow) noexcept;
+                               bool more_may_follow) noexcept;
 
-} // namespace lightspead
+}  // namespace lightspead
 
-#endif // LIGHTSPEAD_PROTOCOL_STREAM_FRAMING_H
+#endif  // LIGHTSPEAD_PROTOCOL_STREAM_FRAMING_H

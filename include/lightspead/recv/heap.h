@@ -46,7 +46,7 @@ private:
     flavour flavour_;
     memory_allocator::pointer payload;
     std::size_t payload_size;
-    std::vector<item_pointer_t> immediates;    // big-endian words for immediate items
+    std::vector<item_pointer_t> immediates;  // big-endian words for immediate items
     std::vector<item> items;
 
 public:
@@ -112,14 +112,11 @@ public:
     /// Payload bytes that arrived.
     item_pointer_t get_received_length() const noexcept { return received_length; }
     /// Arrived payload as (offset, length) ranges, in order.
-    const std::vector<std::pair<item_pointer_t, item_pointer_t>> &get_payload_ranges() const noexcept
-    {
-        return ranges;
-    }
+    const std::vector<std::pair<item_pointer_t, item_pointer_t>> &get_payload_ranges() const noexcept { return ranges; }
     /// The immediate items that arrived (addressed items are not available).
     const std::vector<item> &get_items() const noexcept { return items; }
 };
 
-} // namespace lightspead::recv
+}  // namespace lightspead::recv
 
-#endif // LIGHTSPEAD_RECV_HEAP_H
+#endif  // LIGHTSPEAD_RECV_HEAP_H

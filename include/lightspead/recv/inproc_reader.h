@@ -39,6 +39,6 @@ public:
     void stop() override;
 };
 
-} // namespace lightspead::recv
+}  // namespace lightspead::recv
 
-#endif // LIGHTSPEAD_RECV_INPROC_READER_H
+#endif  // LIGHTSPEAD_RECV_INPROC_READER_H

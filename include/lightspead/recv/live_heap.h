@@ -22,11 +22,11 @@ namespace lightspead::recv
 enum class add_status
 {
     accepted,
-    out_of_order,       ///< in-order assembly and not at the next offset
-    duplicate,          ///< out-of-order assembly and the bytes are already here
-    length_conflict,    ///< declares another heap length (or flavour) than earlier packets
-    too_large,          ///< heap would exceed max_heap_size
-    too_many_pointers   ///< heap would hold more distinct item pointers than allowed
+    out_of_order,      ///< in-order assembly and not at the next offset
+    duplicate,         ///< out-of-order assembly and the bytes are already here
+    length_conflict,   ///< declares another heap length (or flavour) than earlier packets
+    too_large,         ///< heap would exceed max_heap_size
+    too_many_pointers  ///< heap would hold more distinct item pointers than allowed
 };
 
 /// Limits a live heap enforces, from the stream's configuration.
@@ -52,16 +52,16 @@ private:
     item_pointer_t cnt;
     int heap_address_bits;
     s_item_pointer_t heap_length = -1;
-    item_pointer_t received = 0;           // payload bytes received
-    item_pointer_t extent = 0;             // highest payload end seen
-    item_pointer_t offered_end = 0;        // end of the last packet offered, accepted or not
+    item_pointer_t received = 0;     // payload bytes received
+    item_pointer_t extent = 0;       // highest payload end seen
+    item_pointer_t offered_end = 0;  // end of the last packet offered, accepted or not
     std::size_t packets = 0;
     memory_allocator::pointer payload;
     std::size_t capacity = 0;
     std::vector<item_pointer_t> pointers;  // distinct, in arrival order
     std::unordered_set<item_pointer_t> seen_pointers;
     using range_map = std::map<item_pointer_t, item_pointer_t>;
-    range_map ranges;                      // start -> end (out-of-order only)
+    range_map ranges;  // start -> end (out-of-order only)
     bool stop_item = false;
     bool start_item = false;
 
@@ -87,8 +87,8 @@ public:
      *
      * @throws std::bad_alloc if the allocator fails.
      */
-    add_status add_packet(const packet_view &p, const live_heap_limits &limits,
-                          memory_allocator &allocator, bool in_place = false);
+    add_status add_packet(const packet_view &p, const live_heap_limits &limits, memory_allocator &allocator,
+                          bool in_place = false);
 
     /// The payload buffer (null until the first payload byte), of at least
     /// the heap length when that is known.
@@ -127,9 +127,13 @@ public:
     /// Every addressed item pointer lies within the heap length (else it can never be frozen).
     bool pointers_within_length() const noexcept;
     /// Take the payload buffer (the heap is left without one).
-    memory_allocator::pointer take_payload() noexcept { capacity = 0; return std::move(payload); }
+    memory_allocator::pointer take_payload() noexcept
+    {
+        capacity = 0;
+        return std::move(payload);
+    }
 };
 
-} // namespace lightspead::recv
+}  // namespace lightspead::recv
 
-#endif // LIGHTSPEAD_RECV_LIVE_HEAP_H
+#endif  // LIGHTSPEAD_RECV_LIVE_HEAP_H

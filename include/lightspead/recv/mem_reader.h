@@ -32,6 +32,6 @@ public:
     mem_reader(stream &owner, const std::uint8_t *ptr, std::size_t length);
 };
 
-} // namespace lightspead::recv
+}  // namespace lightspead::recv
 
-#endif // LIGHTSPEAD_RECV_MEM_READER_H
+#endif  // LIGHTSPEAD_RECV_MEM_READER_H

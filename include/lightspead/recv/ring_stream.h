@@ -61,7 +61,7 @@ public:
 private:
     const ring_stream_config ring_config;
     ringbuffer<any_heap> ring;
-    eventfd_semaphore ready;    // readable after each push and at the end
+    eventfd_semaphore ready;  // readable after each push and at the end
 
     bool heap_ready(live_heap &&h) override;
     void stop_received() override;
@@ -133,7 +133,11 @@ public:
 
         heap &operator*() { return *current; }
         heap *operator->() { return &*current; }
-        iterator &operator++() { advance(); return *this; }
+        iterator &operator++()
+        {
+            advance();
+            return *this;
+        }
         void operator++(int) { advance(); }
         bool operator==(const iterator &other) const noexcept { return owner == other.owner; }
     };
@@ -142,6 +146,6 @@ public:
     iterator end() { return iterator(); }
 };
 
-} // namespace lightspead::recv
+}  // namespace lightspead::recv
 
-#endif // LIGHTSPEAD_RECV_RING_STREAM_H
+#endif  // LIGHTSPEAD_RECV_RING_STREAM_H

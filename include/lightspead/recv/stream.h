@@ -40,8 +40,9 @@ struct placement_hint
     item_pointer_t cnt = 0;
     int heap_address_bits = 0;
     item_pointer_t heap_length = 0;
-    item_pointer_t next_offset = 0;     ///< where the next packet is expected (all of [next_offset, heap_length) is unreceived)
-    std::uint8_t *payload = nullptr;    ///< the heap's buffer (heap_length bytes)
+    item_pointer_t next_offset =
+        0;  ///< where the next packet is expected (all of [next_offset, heap_length) is unreceived)
+    std::uint8_t *payload = nullptr;  ///< the heap's buffer (heap_length bytes)
 };
 
 /**
@@ -151,11 +152,11 @@ private:
     std::vector<substream_table> tables;
     std::vector<std::uint64_t> stats;
     std::vector<std::unique_ptr<reader>> readers;
-    std::vector<bool> reader_done;      // parallel to readers
+    std::vector<bool> reader_done;  // parallel to readers
     std::size_t readers_running = 0;
-    std::size_t stops_pending = 0;      // posted reader stops not yet run
+    std::size_t stops_pending = 0;  // posted reader stops not yet run
     bool stopped = false;
-    bool started;               // false until a start item (explicit_start)
+    bool started;  // false until a start item (explicit_start)
     // With the thread pool, which stops the stream when it stops
     pool_membership membership;
     // The heap the last accepted packet went to, for placement hints.
@@ -238,7 +239,7 @@ public:
      * @throws whatever R's constructor throws (e.g. for a bad endpoint).
      */
     template<typename R, typename... Args>
-    R *emplace_reader(Args &&... args)
+    R *emplace_reader(Args &&...args)
     {
         // The stream is fully built by now, so the pool may call the virtual stop().
         if (!membership.join(io, [this] { stop(); }))
@@ -322,6 +323,6 @@ private:
     void start_reader(reader &r);
 };
 
-} // namespace lightspead::recv
+}  // namespace lightspead::recv
 
-#endif // LIGHTSPEAD_RECV_STREAM_H
+#endif  // LIGHTSPEAD_RECV_STREAM_H

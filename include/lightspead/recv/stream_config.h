@@ -20,8 +20,8 @@ namespace lightspead::recv
 /// How a statistic combines across batches.
 enum class stat_mode
 {
-    counter,    ///< a running total
-    maximum     ///< the largest value seen
+    counter,  ///< a running total
+    maximum   ///< the largest value seen
 };
 
 /// Name and kind of one statistic.
@@ -157,6 +157,6 @@ public:
     std::size_t get_stat_index(const std::string &name) const;
 };
 
-} // namespace lightspead::recv
+}  // namespace lightspead::recv
 
-#endif // LIGHTSPEAD_RECV_STREAM_CONFIG_H
+#endif  // LIGHTSPEAD_RECV_STREAM_CONFIG_H

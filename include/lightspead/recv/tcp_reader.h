@@ -37,7 +37,7 @@ private:
     boost::asio::ip::tcp::socket socket;
     std::size_t max_size;
     std::vector<std::uint8_t> buffer;
-    std::size_t head = 0, tail = 0;     // unparsed bytes are buffer[head, tail)
+    std::size_t head = 0, tail = 0;  // unparsed bytes are buffer[head, tail)
     std::size_t receive_buffer_size;
 
     void on_accept(const boost::system::error_code &ec);
@@ -47,8 +47,7 @@ private:
 
 public:
     /// Listen on @a endpoint (port 0 picks a free port: see @ref get_local_endpoint).
-    tcp_reader(stream &owner, const boost::asio::ip::tcp::endpoint &endpoint,
-               std::size_t max_size = default_max_size,
+    tcp_reader(stream &owner, const boost::asio::ip::tcp::endpoint &endpoint, std::size_t max_size = default_max_size,
                std::size_t buffer_size = default_buffer_size);
 
     /// Where the reader listens.
@@ -58,6 +57,6 @@ public:
     void stop() override;
 };
 
-} // namespace lightspead::recv
+}  // namespace lightspead::recv
 
-#endif // LIGHTSPEAD_RECV_TCP_READER_H
+#endif  // LIGHTSPEAD_RECV_TCP_READER_H

@@ -6,8 +6,8 @@
 #define LIGHTSPEAD_RECV_UDP_PCAP_FILE_READER_H
 
 #include <cstddef>
-#include <string>
 #include <memory>
+#include <string>
 #include <lightspead/recv/yielding_reader.h>
 
 namespace lightspead::recv
@@ -36,6 +36,6 @@ public:
     ~udp_pcap_file_reader() override;
 };
 
-} // namespace lightspead::recv
+}  // namespace lightspead::recv
 
-#endif // LIGHTSPEAD_RECV_UDP_PCAP_FILE_READER_H
+#endif  // LIGHTSPEAD_RECV_UDP_PCAP_FILE_READER_H

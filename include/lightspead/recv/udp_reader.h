@@ -56,31 +56,31 @@ private:
     std::vector<mmsghdr> msgs;
     std::vector<iovec> iovs;
     std::vector<std::uint8_t> controls;
-    std::uint32_t last_dropped = 0;     // the kernel's running count of drops
+    std::uint32_t last_dropped = 0;  // the kernel's running count of drops
 
     // Direct placement: packets that continue the heap being assembled are
     // received with their payload straight into the heap (see on_readable).
     struct predicted
     {
-        std::size_t start;          // byte offset of the packet within its message
-        item_pointer_t offset;      // payload offset in the heap
-        std::size_t length;         // payload bytes
-        std::uint8_t *header;       // where its header lands (scratch)
+        std::size_t start;      // byte offset of the packet within its message
+        item_pointer_t offset;  // payload offset in the heap
+        std::size_t length;     // payload bytes
+        std::uint8_t *header;   // where its header lands (scratch)
     };
     struct received_packet
     {
-        bool placed;                // payload already in the heap
-        packet_view view;           // when placed
-        std::size_t bounce_offset, size;   // otherwise: bytes in `bounce`
+        bool placed;                      // payload already in the heap
+        packet_view view;                 // when placed
+        std::size_t bounce_offset, size;  // otherwise: bytes in `bounce`
         bool truncated;
     };
-    std::size_t learned_payload = 0;    // payload of a full-size packet of the current heap
-    std::size_t placement_backoff = 0;  // calls to skip placement after a fruitless one
-    bool hints_used = false;            // the current call predicted packets
-    std::vector<std::uint8_t> scratch;  // headers of placed packets
-    std::vector<std::vector<predicted>> predictions;   // per message
-    std::vector<std::size_t> iov_first; // per message, into iovs
-    std::unique_ptr<std::uint8_t[]> bounce;    // a whole call's bytes fit; pre-touched
+    std::size_t learned_payload = 0;                  // payload of a full-size packet of the current heap
+    std::size_t placement_backoff = 0;                // calls to skip placement after a fruitless one
+    bool hints_used = false;                          // the current call predicted packets
+    std::vector<std::uint8_t> scratch;                // headers of placed packets
+    std::vector<std::vector<predicted>> predictions;  // per message
+    std::vector<std::size_t> iov_first;               // per message, into iovs
+    std::unique_ptr<std::uint8_t[]> bounce;           // a whole call's bytes fit; pre-touched
     std::size_t bounce_used = 0;
     std::vector<received_packet> packets;
 
@@ -94,18 +94,16 @@ private:
 
 public:
     /// Listen on @a endpoint (joining it if multicast).
-    udp_reader(stream &owner, const boost::asio::ip::udp::endpoint &endpoint,
-               std::size_t max_size = default_max_size,
+    udp_reader(stream &owner, const boost::asio::ip::udp::endpoint &endpoint, std::size_t max_size = default_max_size,
                std::size_t buffer_size = default_buffer_size);
 
     /// IPv4 multicast @a endpoint, joined on the interface with @a interface_address.
-    udp_reader(stream &owner, const boost::asio::ip::udp::endpoint &endpoint,
-               std::size_t max_size, std::size_t buffer_size,
-               const boost::asio::ip::address &interface_address);
+    udp_reader(stream &owner, const boost::asio::ip::udp::endpoint &endpoint, std::size_t max_size,
+               std::size_t buffer_size, const boost::asio::ip::address &interface_address);
 
     /// IPv6 multicast @a endpoint, joined on interface @a interface_index.
-    udp_reader(stream &owner, const boost::asio::ip::udp::endpoint &endpoint,
-               std::size_t max_size, std::size_t buffer_size, unsigned int interface_index);
+    udp_reader(stream &owner, const boost::asio::ip::udp::endpoint &endpoint, std::size_t max_size,
+               std::size_t buffer_size, unsigned int interface_index);
 
     /// The local endpoint (useful after binding to port 0).
     boost::asio::ip::udp::endpoint get_local_endpoint() const { return socket.local_endpoint(); }
@@ -114,6 +112,6 @@ public:
     void stop() override;
 };
 
-} // namespace lightspead::recv
+}  // namespace lightspead::recv
 
-#endif // LIGHTSPEAD_RECV_UDP_READER_H
+#endif  // LIGHTSPEAD_RECV_UDP_READER_H

@@ -46,6 +46,6 @@ public:
     void stop() override;
 };
 
-} // namespace lightspead::recv
+}  // namespace lightspead::recv
 
-#endif // LIGHTSPEAD_RECV_YIELDING_READER_H
+#endif  // LIGHTSPEAD_RECV_YIELDING_READER_H

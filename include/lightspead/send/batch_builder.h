@@ -60,6 +60,6 @@ public:
     const packet_batch &get_batch() const noexcept { return batch; }
 };
 
-} // namespace lightspead::send
+}  // namespace lightspead::send
 
-#endif // LIGHTSPEAD_SEND_BATCH_BUILDER_H
+#endif  // LIGHTSPEAD_SEND_BATCH_BUILDER_H

@@ -26,8 +26,8 @@ namespace lightspead::send
 struct item
 {
     s_item_pointer_t id = 0;
-    bool is_inline = false;         ///< @c immediate holds the value
-    bool allow_immediate = false;   ///< a short buffer may travel in the pointer itself
+    bool is_inline = false;        ///< @c immediate holds the value
+    bool allow_immediate = false;  ///< a short buffer may travel in the pointer itself
     const std::uint8_t *ptr = nullptr;
     std::size_t length = 0;
     item_pointer_t immediate = 0;
@@ -58,7 +58,7 @@ class heap
 private:
     flavour flavour_;
     std::vector<item> items;
-    std::vector<std::vector<std::uint8_t>> storage;   // bytes this heap owns (descriptors, strings)
+    std::vector<std::vector<std::uint8_t>> storage;  // bytes this heap owns (descriptors, strings)
     bool repeat_pointers = false;
 
     void check_id(s_item_pointer_t id) const;
@@ -100,8 +100,7 @@ public:
 
     // Integer arguments go to the immediate overload, not the pointer one.
     template<typename T>
-        requires std::is_integral_v<T>
-    item &add_item(s_item_pointer_t id, T immediate)
+    requires std::is_integral_v<T> item &add_item(s_item_pointer_t id, T immediate)
     {
         if constexpr (std::is_signed_v<T>)
         {
@@ -139,6 +138,6 @@ private:
     [[noreturn]] static void throw_negative_immediate();
 };
 
-} // namespace lightspead::send
+}  // namespace lightspead::send
 
-#endif // LIGHTSPEAD_SEND_HEAP_H
+#endif  // LIGHTSPEAD_SEND_HEAP_H

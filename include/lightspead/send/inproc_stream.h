@@ -27,14 +27,13 @@ private:
     std::vector<std::shared_ptr<inproc_queue>> queues;
 
 public:
-    inproc_stream(io_context_ref io,
-                  const std::vector<std::shared_ptr<inproc_queue>> &queues,
+    inproc_stream(io_context_ref io, const std::vector<std::shared_ptr<inproc_queue>> &queues,
                   const stream_config &config = stream_config());
 
     /// The queues, in substream order.
     const std::vector<std::shared_ptr<inproc_queue>> &get_queues() const noexcept { return queues; }
 };
 
-} // namespace lightspead::send
+}  // namespace lightspead::send
 
-#endif // LIGHTSPEAD_SEND_INPROC_STREAM_H
+#endif  // LIGHTSPEAD_SEND_INPROC_STREAM_H

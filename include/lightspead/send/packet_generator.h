@@ -33,11 +33,11 @@ class packet_generator
 private:
     const heap *h;
     item_pointer_t cnt;
-    std::size_t max_packet_size;       // rounded down to a multiple of 8
-    std::size_t max_item_pointers;     // non-special pointers per packet
-    std::size_t immediate_bytes;       // A / 8
-    item_pointer_t payload_size = 0;   // heap length, padding included
-    bool need_null_item = false;       // padding follows the real payload
+    std::size_t max_packet_size;      // rounded down to a multiple of 8
+    std::size_t max_item_pointers;    // non-special pointers per packet
+    std::size_t immediate_bytes;      // A / 8
+    item_pointer_t payload_size = 0;  // heap length, padding included
+    bool need_null_item = false;      // padding follows the real payload
 
     // Progress
     item_pointer_t payload_offset = 0;
@@ -88,6 +88,6 @@ public:
     std::size_t next_packet(std::uint8_t *header, std::vector<iovec> &iov);
 };
 
-} // namespace lightspead::send
+}  // namespace lightspead::send
 
-#endif // LIGHTSPEAD_SEND_PACKET_GENERATOR_H
+#endif  // LIGHTSPEAD_SEND_PACKET_GENERATOR_H

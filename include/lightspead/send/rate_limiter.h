@@ -33,9 +33,9 @@ public:
     using time_point = clock::time_point;
 
 private:
-    double rate;                // bytes per second; 0 means no limit
+    double rate;  // bytes per second; 0 means no limit
     double burst_rate;
-    time_point due{};           // when the bytes sent so far are due at the average rate
+    time_point due{};  // when the bytes sent so far are due at the average rate
     time_point burst_start{};
 
     static clock::duration time_for(double bytes, double bytes_per_second);
@@ -66,6 +66,6 @@ public:
     time_point end_burst(std::size_t bytes) noexcept;
 };
 
-} // namespace lightspead::send
+}  // namespace lightspead::send
 
-#endif // LIGHTSPEAD_SEND_RATE_LIMITER_H
+#endif  // LIGHTSPEAD_SEND_RATE_LIMITER_H

@@ -38,15 +38,15 @@ namespace lightspead::send
 /// How the packets of a group of heaps (@ref stream::async_send_heaps) are ordered.
 enum class group_mode
 {
-    round_robin,    ///< one packet of each heap in turn, so the heaps go out interleaved
-    serial          ///< each heap's packets, then the next heap's
+    round_robin,  ///< one packet of each heap in turn, so the heaps go out interleaved
+    serial        ///< each heap's packets, then the next heap's
 };
 
 /// A heap in a group, with its own counter and substream.
 struct heap_reference
 {
     const heap *h;
-    s_item_pointer_t cnt = -1;          ///< -1: the next in the stream's sequence
+    s_item_pointer_t cnt = -1;  ///< -1: the next in the stream's sequence
     std::size_t substream_index = 0;
 
     heap_reference(const heap &h, s_item_pointer_t cnt = -1, std::size_t substream_index = 0)
@@ -90,7 +90,12 @@ private:
     // writer), posted (a failure inside async_send_heap), or called directly
     // (a failure once the thread pool has stopped, when nothing would run a
     // posted handler).
-    enum class invoke_mode { dispatch, post, direct };
+    enum class invoke_mode
+    {
+        dispatch,
+        post,
+        direct
+    };
     using queued_handler = unique_function<void(const boost::system::error_code &, item_pointer_t, invoke_mode)>;
 
     struct queue_item
@@ -98,10 +103,10 @@ private:
         const heap *h = nullptr;
         item_pointer_t cnt = 0;
         std::size_t substream = 0;
-        queued_handler handler;             // only in a group's last heap
+        queued_handler handler;  // only in a group's last heap
         boost::system::error_code result;
         item_pointer_t bytes_sent = 0;
-        std::size_t group_end = 0;          // queue position one past the group's last heap
+        std::size_t group_end = 0;  // queue position one past the group's last heap
         group_mode mode = group_mode::serial;
     };
 
@@ -112,24 +117,24 @@ private:
     // Shared between callers and the writer; guarded by queue_mutex.
     std::mutex queue_mutex;
     std::condition_variable queue_drained;
-    std::vector<queue_item> queue;      // ring of config.get_max_heaps() slots
-    std::size_t queue_head = 0;         // oldest heap not yet completed (monotonic)
-    std::size_t queue_tail = 0;         // one past the newest heap (monotonic)
+    std::vector<queue_item> queue;  // ring of config.get_max_heaps() slots
+    std::size_t queue_head = 0;     // oldest heap not yet completed (monotonic)
+    std::size_t queue_tail = 0;     // one past the newest heap (monotonic)
     bool writer_active = false;
     bool stopped = false;
     item_pointer_t next_cnt = 1;
     item_pointer_t cnt_step = 1;
 
     // Owned by the writer (the io_context), so unguarded.
-    std::size_t gen_position = 0;       // queue position of the heap being cut
+    std::size_t gen_position = 0;  // queue position of the heap being cut
     std::optional<packet_generator> generator;
     // A round-robin group being cut: a generator per member (empty once done)
     std::vector<std::optional<packet_generator>> group_generators;
-    std::size_t group_next = 0;         // member whose packet comes next
+    std::size_t group_next = 0;  // member whose packet comes next
     batch_builder builder;
     rate_limiter limiter;
     std::function<void()> resume_after_transmit;
-    boost::asio::steady_timer timer;    // calls on it are made under queue_mutex (stop() cancels it)
+    boost::asio::steady_timer timer;  // calls on it are made under queue_mutex (stop() cancels it)
 
     // With the thread pool, which stops the stream when it stops
     pool_membership membership;
@@ -208,8 +213,8 @@ public:
      *   could not be sent; the rest of the heap is still sent.
      */
     template<typename CompletionToken>
-    auto async_send_heap(const heap &h, CompletionToken &&token,
-                         s_item_pointer_t cnt = -1, std::size_t substream_index = 0)
+    auto async_send_heap(const heap &h, CompletionToken &&token, s_item_pointer_t cnt = -1,
+                         std::size_t substream_index = 0)
     {
         const heap_reference ref(h, cnt, substream_index);
         return async_send_heaps(&ref, 1, std::forward<CompletionToken>(token), group_mode::serial);
@@ -234,21 +239,21 @@ public:
         auto initiation = [this](auto handler, const heap_reference *refs, std::size_t n, group_mode mode)
         {
             auto ex = boost::asio::get_associated_executor(handler, get_io_context().get_executor());
-            enqueue(refs, n, mode, queued_handler(
-                [handler = std::move(handler), ex](
-                    const boost::system::error_code &ec, item_pointer_t bytes, invoke_mode mode) mutable
-                {
-                    auto call = [handler = std::move(handler), ec, bytes]() mutable { handler(ec, bytes); };
-                    if (mode == invoke_mode::post)
-                        boost::asio::post(ex, std::move(call));
-                    else if (mode == invoke_mode::dispatch)
-                        boost::asio::dispatch(ex, std::move(call));
-                    else
-                        call();
-                }));
+            enqueue(refs, n, mode,
+                    queued_handler(
+                        [handler = std::move(handler), ex](const boost::system::error_code &ec, item_pointer_t bytes,
+                                                           invoke_mode mode) mutable
+                        {
+                auto call = [handler = std::move(handler), ec, bytes]() mutable { handler(ec, bytes); };
+                if (mode == invoke_mode::post)
+                    boost::asio::post(ex, std::move(call));
+                else if (mode == invoke_mode::dispatch)
+                    boost::asio::dispatch(ex, std::move(call));
+                else
+                    call();
+                    }));
         };
-        return boost::asio::async_initiate<CompletionToken, completion_signature>(
-            initiation, token, refs, n, mode);
+        return boost::asio::async_initiate<CompletionToken, completion_signature>(initiation, token, refs, n, mode);
     }
 
     /// As above, for a vector of references.
@@ -279,6 +284,6 @@ public:
     void stop();
 };
 
-} // namespace lightspead::send
+}  // namespace lightspead::send
 
-#endif // LIGHTSPEAD_SEND_STREAM_H
+#endif  // LIGHTSPEAD_SEND_STREAM_H

@@ -63,6 +63,6 @@ public:
     std::size_t get_max_heaps() const noexcept { return max_heaps; }
 };
 
-} // namespace lightspead::send
+}  // namespace lightspead::send
 
-#endif // LIGHTSPEAD_SEND_STREAM_CONFIG_H
+#endif  // LIGHTSPEAD_SEND_STREAM_CONFIG_H

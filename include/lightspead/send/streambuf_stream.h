@@ -22,10 +22,9 @@ namespace lightspead::send
 class streambuf_stream : public stream
 {
 public:
-    streambuf_stream(io_context_ref io, std::streambuf &streambuf,
-                     const stream_config &config = stream_config());
+    streambuf_stream(io_context_ref io, std::streambuf &streambuf, const stream_config &config = stream_config());
 };
 
-} // namespace lightspead::send
+}  // namespace lightspead::send
 
-#endif // LIGHTSPEAD_SEND_STREAMBUF_STREAM_H
+#endif  // LIGHTSPEAD_SEND_STREAMBUF_STREAM_H

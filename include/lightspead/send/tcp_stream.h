@@ -28,14 +28,12 @@ public:
 
     /// Connect to @a endpoint.
     tcp_stream(io_context_ref io, const boost::asio::ip::tcp::endpoint &endpoint,
-               const stream_config &config = stream_config(),
-               std::size_t buffer_size = default_buffer_size);
+               const stream_config &config = stream_config(), std::size_t buffer_size = default_buffer_size);
 
     /// Use an already connected @a socket (its io_context must be @a io's).
-    tcp_stream(io_context_ref io, boost::asio::ip::tcp::socket &&socket,
-               const stream_config &config = stream_config());
+    tcp_stream(io_context_ref io, boost::asio::ip::tcp::socket &&socket, const stream_config &config = stream_config());
 };
 
-} // namespace lightspead::send
+}  // namespace lightspead::send
 
-#endif // LIGHTSPEAD_SEND_TCP_STREAM_H
+#endif  // LIGHTSPEAD_SEND_TCP_STREAM_H

@@ -27,15 +27,15 @@ struct packet_batch
     {
         std::size_t iov_first = 0;
         std::size_t iov_count = 0;
-        std::size_t size = 0;          ///< bytes in the packet
-        std::size_t substream = 0;     ///< destination index
-        std::size_t heap = 0;          ///< queue position of the heap it belongs to
+        std::size_t size = 0;             ///< bytes in the packet
+        std::size_t substream = 0;        ///< destination index
+        std::size_t heap = 0;             ///< queue position of the heap it belongs to
         boost::system::error_code error;  ///< set by the transport if it failed
     };
 
     std::vector<iovec> iov;
     std::vector<packet> packets;
-    std::size_t bytes = 0;             ///< sum of packet sizes
+    std::size_t bytes = 0;  ///< sum of packet sizes
 
     void clear() noexcept
     {
@@ -75,6 +75,6 @@ public:
     virtual void cancel() {}
 };
 
-} // namespace lightspead::send
+}  // namespace lightspead::send
 
-#endif // LIGHTSPEAD_SEND_TRANSPORT_H
+#endif  // LIGHTSPEAD_SEND_TRANSPORT_H

@@ -46,28 +46,22 @@ public:
      * @param interface_address  if not unspecified, bind the socket to this
      *                     local address (choosing the outgoing interface).
      */
-    udp_stream(io_context_ref io,
-               const std::vector<boost::asio::ip::udp::endpoint> &endpoints,
-               const stream_config &config = stream_config(),
-               std::size_t buffer_size = default_buffer_size,
+    udp_stream(io_context_ref io, const std::vector<boost::asio::ip::udp::endpoint> &endpoints,
+               const stream_config &config = stream_config(), std::size_t buffer_size = default_buffer_size,
                const boost::asio::ip::address &interface_address = boost::asio::ip::address());
 
     /// Send to multicast @a endpoints with time-to-live (hop limit) @a ttl.
-    udp_stream(io_context_ref io,
-               const std::vector<boost::asio::ip::udp::endpoint> &endpoints,
+    udp_stream(io_context_ref io, const std::vector<boost::asio::ip::udp::endpoint> &endpoints,
                const stream_config &config, std::size_t buffer_size, int ttl);
 
     /// Send to IPv4 multicast @a endpoints with @a ttl through the interface with @a interface_address.
-    udp_stream(io_context_ref io,
-               const std::vector<boost::asio::ip::udp::endpoint> &endpoints,
+    udp_stream(io_context_ref io, const std::vector<boost::asio::ip::udp::endpoint> &endpoints,
                const stream_config &config, std::size_t buffer_size, int ttl,
                const boost::asio::ip::address &interface_address);
 
     /// Send to IPv6 multicast @a endpoints with hop limit @a ttl through interface @a interface_index.
-    udp_stream(io_context_ref io,
-               const std::vector<boost::asio::ip::udp::endpoint> &endpoints,
-               const stream_config &config, std::size_t buffer_size, int ttl,
-               unsigned int interface_index);
+    udp_stream(io_context_ref io, const std::vector<boost::asio::ip::udp::endpoint> &endpoints,
+               const stream_config &config, std::size_t buffer_size, int ttl, unsigned int interface_index);
 
     /**
      * Whether packets currently go out as GSO super-packets (false once the
@@ -76,6 +70,6 @@ public:
     bool is_gso_active() const;
 };
 
-} // namespace lightspead::send
+}  // namespace lightspead::send
 
-#endif // LIGHTSPEAD_SEND_UDP_STREAM_H
+#endif  // LIGHTSPEAD_SEND_UDP_STREAM_H

@@ -97,20 +97,18 @@ struct sends
     }
 };
 
-} // anonymous namespace
+}  // anonymous namespace
 
 TEST(lifetime, pool_stop_stops_receive_stream_with_blocked_reader_and_consumer)
 {
-    within(30s, "pool stop with a blocked reader and consumer", []
-    {
+    within(30s, "pool stop with a blocked reader and consumer",
+           []
+           {
         thread_pool pool(2);
         recv::ring_stream rs(pool);
         ASSERT_TRUE(rs.emplace_reader<recv::udp_reader>(udp_loopback()));
         ASSERT_TRUE(rs.emplace_reader<recv::tcp_reader>(boost::asio::ip::tcp::endpoint(make_address("127.0.0.1"), 0)));
-        auto consumer = std::async(std::launch::async, [&rs]
-        {
-            EXPECT_THROW(rs.pop(), ringbuffer_stopped);
-        });
+        auto consumer = std::async(std::launch::async, [&rs] { EXPECT_THROW(rs.pop(), ringbuffer_stopped); });
         std::this_thread::sleep_for(50ms);
         pool.stop();
         consumer.get();
@@ -123,12 +121,13 @@ TEST(lifetime, pool_stop_stops_receive_stream_with_blocked_reader_and_consumer)
 
 TEST(lifetime, pool_stop_fails_udp_heaps_in_flight)
 {
-    within(30s, "pool stop with rate-limited UDP sends in flight", []
-    {
+    within(30s, "pool stop with rate-limited UDP sends in flight",
+           []
+           {
         udp_hole hole;
         thread_pool pool(1);
         send::stream_config config;
-        config.set_rate(1e6);       // 100 heaps of 100 kB would take 10 s
+        config.set_rate(1e6);  // 100 heaps of 100 kB would take 10 s
         config.set_max_heaps(100);
         send::udp_stream ss(pool, {hole.endpoint()}, config);
         sends s(100000);
@@ -139,7 +138,7 @@ TEST(lifetime, pool_stop_fails_udp_heaps_in_flight)
         EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
         const int aborted = s.aborted();
         EXPECT_GT(aborted, 90);
-        EXPECT_LT(aborted, 100);    // the first heap had time to go out
+        EXPECT_LT(aborted, 100);  // the first heap had time to go out
         // Later sends fail at once: nothing runs the stream any more
         s.queue(ss, 1);
         EXPECT_EQ(s.aborted(), 1);
@@ -148,16 +147,17 @@ TEST(lifetime, pool_stop_fails_udp_heaps_in_flight)
 
 TEST(lifetime, pool_stop_fails_tcp_heaps_blocked_on_a_peer_that_does_not_read)
 {
-    within(30s, "pool stop with a TCP send blocked on a full socket", []
-    {
+    within(30s, "pool stop with a TCP send blocked on a full socket",
+           []
+           {
         boost::asio::io_context io;
         boost::asio::ip::tcp::acceptor acceptor(io, {make_address("127.0.0.1"), 0});
         thread_pool pool(1);
         send::tcp_stream ss(pool, acceptor.local_endpoint(), send::stream_config(), 65536);
-        auto peer = acceptor.accept();      // never reads
+        auto peer = acceptor.accept();  // never reads
         sends s(4 << 20);
         s.queue(ss, 4);
-        std::this_thread::sleep_for(200ms);     // the socket fills and the writer waits
+        std::this_thread::sleep_for(200ms);  // the socket fills and the writer waits
         pool.stop();
         EXPECT_EQ(s.aborted(), 4);
     });
@@ -165,8 +165,9 @@ TEST(lifetime, pool_stop_fails_tcp_heaps_blocked_on_a_peer_that_does_not_read)
 
 TEST(lifetime, send_stream_stop_with_heaps_in_flight)
 {
-    within(30s, "send stream stop", []
-    {
+    within(30s, "send stream stop",
+           []
+           {
         udp_hole hole;
         thread_pool pool(1);
         send::stream_config config;
@@ -178,19 +179,20 @@ TEST(lifetime, send_stream_stop_with_heaps_in_flight)
         std::this_thread::sleep_for(50ms);
         ss.stop();
         EXPECT_GE(s.aborted(), 18);
-        ss.stop();                  // idempotent
+        ss.stop();  // idempotent
         s.queue(ss, 1);
         EXPECT_EQ(s.aborted(), 1);
-        ss.flush();                 // nothing left to wait for
+        ss.flush();  // nothing left to wait for
     });
 }
 
 TEST(lifetime, send_stream_stop_from_its_own_completion_handler)
 {
-    within(30s, "send stream stopped from a completion handler", []
-    {
+    within(30s, "send stream stopped from a completion handler",
+           []
+           {
         udp_hole hole;
-        thread_pool pool(1);        // one thread: a wait there would be forever
+        thread_pool pool(1);  // one thread: a wait there would be forever
         send::stream_config config;
         config.set_rate(10e6);
         config.set_max_heaps(10);
@@ -200,16 +202,18 @@ TEST(lifetime, send_stream_stop_from_its_own_completion_handler)
         h.add_item(0x1000, data.data(), data.size(), false);
         std::promise<void> first;
         std::atomic<int> aborted{0}, completed{0};
-        ss.async_send_heap(h, [&](boost::system::error_code ec, item_pointer_t)
-        {
+        ss.async_send_heap(h,
+                           [&](boost::system::error_code ec, item_pointer_t)
+                           {
             EXPECT_FALSE(ec);
             ss.stop();
             completed++;
             first.set_value();
         });
         for (int i = 0; i < 5; i++)
-            ss.async_send_heap(h, [&](boost::system::error_code ec, item_pointer_t)
-            {
+            ss.async_send_heap(h,
+                               [&](boost::system::error_code ec, item_pointer_t)
+                               {
                 aborted += ec == boost::asio::error::operation_aborted;
                 completed++;
             });
@@ -222,34 +226,35 @@ TEST(lifetime, send_stream_stop_from_its_own_completion_handler)
 
 TEST(lifetime, receive_stream_stop_from_a_pool_thread)
 {
-    within(30s, "receive stream stopped from one of its pool's threads", []
-    {
+    within(30s, "receive stream stopped from one of its pool's threads",
+           []
+           {
         thread_pool pool(1);
         recv::ring_stream rs(pool);
         ASSERT_TRUE(rs.emplace_reader<recv::udp_reader>(udp_loopback()));
-        auto consumer = std::async(std::launch::async, [&rs]
-        {
-            EXPECT_THROW(rs.pop(), ringbuffer_stopped);
-        });
+        auto consumer = std::async(std::launch::async, [&rs] { EXPECT_THROW(rs.pop(), ringbuffer_stopped); });
         std::promise<void> stopped;
-        boost::asio::post(pool.get_io_context(), [&]
-        {
-            rs.stop();              // must not wait for the reader: it needs this thread
+        boost::asio::post(pool.get_io_context(),
+                          [&]
+                          {
+            rs.stop();  // must not wait for the reader: it needs this thread
             stopped.set_value();
         });
         stopped.get_future().get();
         consumer.get();
-    });     // the destructor, on this thread, waits for the reader to finish
+    });  // the destructor, on this thread, waits for the reader to finish
 }
 
 TEST(lifetime, thread_pool_stop_from_its_own_thread_is_refused)
 {
-    within(30s, "thread_pool::stop from its own thread", []
-    {
+    within(30s, "thread_pool::stop from its own thread",
+           []
+           {
         thread_pool pool(1);
         std::promise<bool> refused;
-        boost::asio::post(pool.get_io_context(), [&]
-        {
+        boost::asio::post(pool.get_io_context(),
+                          [&]
+                          {
             try
             {
                 pool.stop();
@@ -266,8 +271,9 @@ TEST(lifetime, thread_pool_stop_from_its_own_thread_is_refused)
 
 TEST(lifetime, streams_built_on_a_stopped_pool_are_stopped)
 {
-    within(30s, "streams on a stopped pool", []
-    {
+    within(30s, "streams on a stopped pool",
+           []
+           {
         thread_pool pool(1);
         pool.stop();
         EXPECT_TRUE(pool.is_stopped());
@@ -291,8 +297,9 @@ TEST(lifetime, everything_stopped_concurrently_in_random_orders)
     std::mt19937 rng(12345);
     for (int round = 0; round < 30; round++)
     {
-        within(30s, "concurrent stops", [&rng, round]
-        {
+        within(30s, "concurrent stops",
+               [&rng, round]
+               {
             auto pool = std::make_shared<thread_pool>(2);
             recv::ring_stream_config ring_config;
             ring_config.set_heaps(2);
@@ -304,13 +311,14 @@ TEST(lifetime, everything_stopped_concurrently_in_random_orders)
             config.set_max_heaps(16);
             if (round % 2)
                 config.set_rate(200e6);
-            auto ss = std::make_unique<send::udp_stream>(pool,
-                std::vector<boost::asio::ip::udp::endpoint>{reader->get_local_endpoint()}, config);
+            auto ss = std::make_unique<send::udp_stream>(
+                pool, std::vector<boost::asio::ip::udp::endpoint>{reader->get_local_endpoint()}, config);
             sends s(200000);
             s.queue(*ss, 16);
             std::atomic<int> popped{0};
-            auto consumer = std::async(std::launch::async, [&]
-            {
+            auto consumer = std::async(std::launch::async,
+                                       [&]
+                                       {
                 try
                 {
                     for (;;)
@@ -318,7 +326,7 @@ TEST(lifetime, everything_stopped_concurrently_in_random_orders)
                         rs->pop();
                         popped++;
                         if (round % 3 == 0)
-                            std::this_thread::sleep_for(1ms);   // a slow consumer: worker blocks
+                            std::this_thread::sleep_for(1ms);  // a slow consumer: worker blocks
                     }
                 }
                 catch (ringbuffer_stopped &)
@@ -339,7 +347,7 @@ TEST(lifetime, everything_stopped_concurrently_in_random_orders)
             for (auto &t : threads)
                 t.join();
             consumer.get();
-            s.aborted();    // every heap completed, sent or aborted
+            s.aborted();  // every heap completed, sent or aborted
             // Destroy in a changing order too
             if (round % 2)
             {

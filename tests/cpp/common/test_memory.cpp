@@ -1,12 +1,12 @@
 // Memory: pools, allocators and the copy functions the receive path uses.
 #include <algorithm>
 #include <map>
-#include <numeric>
 #include <mutex>
-#include <set>
-#include <thread>
+#include <numeric>
 #include <random>
+#include <set>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 #include <boost/asio.hpp>
 #include <gtest/gtest.h>
@@ -28,12 +28,12 @@ TEST(memory_pool, recycles_buffers)
         auto p = pool->allocate(500);
         first = p.get();
         EXPECT_EQ(pool->free_buffers(), 0u);
-        p[999] = 1;     // pool buffers are `upper` bytes
+        p[999] = 1;  // pool buffers are `upper` bytes
     }
     EXPECT_EQ(pool->free_buffers(), 1u);
     auto q = pool->allocate(1000);
     EXPECT_EQ(q.get(), first);
-    auto big = pool->allocate(5000);        // outside the range: not pooled
+    auto big = pool->allocate(5000);  // outside the range: not pooled
     big.reset();
     EXPECT_EQ(pool->free_buffers(), 0u);
     EXPECT_THROW(memory_pool(10, 5, 1, 0), std::invalid_argument);
@@ -73,11 +73,11 @@ TEST(memory_pool, refills_in_the_background)
     auto mp = std::make_shared<memory_pool>(pool, 0, 4096, 8, 2, 4);
     EXPECT_EQ(mp->free_buffers(), 2u);
     {
-        auto a = mp->allocate(100);     // leaves 1 < low_water 4: refill starts
+        auto a = mp->allocate(100);  // leaves 1 < low_water 4: refill starts
         for (int i = 0; i < 100 && mp->free_buffers() < 4; i++)
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         EXPECT_EQ(mp->free_buffers(), 4u);
     }
-    EXPECT_EQ(mp->free_buffers(), 5u);      // a came back; max_free is 8
+    EXPECT_EQ(mp->free_buffers(), 5u);  // a came back; max_free is 8
     EXPECT_THROW(memory_pool(pool, 0, 10, 2, 1, 3), std::invalid_argument);
 }

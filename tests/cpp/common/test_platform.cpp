@@ -1,8 +1,8 @@
 // The platform layer that send and receive share: the eventfd semaphore,
 // socket options, scatter/gather and thread-pool membership.
-#include <utility>   // before Boost 1.74 asio, which misses it in C++20
 #include <atomic>
 #include <stdexcept>
+#include <utility>  // before Boost 1.74 asio, which misses it in C++20
 #include <vector>
 #include <fcntl.h>
 #include <poll.h>
@@ -33,7 +33,7 @@ std::size_t reported_buffer(int fd, int option)
     return std::size_t(value);
 }
 
-} // anonymous namespace
+}  // anonymous namespace
 
 TEST(eventfd_semaphore, signal_and_reset)
 {
@@ -43,7 +43,7 @@ TEST(eventfd_semaphore, signal_and_reset)
     sem.signal();
     sem.signal();
     EXPECT_TRUE(readable(sem.get_fd()));
-    EXPECT_TRUE(sem.reset());       // both signals collapse into one
+    EXPECT_TRUE(sem.reset());  // both signals collapse into one
     EXPECT_FALSE(readable(sem.get_fd()));
     EXPECT_FALSE(sem.reset());
 }
@@ -87,7 +87,7 @@ TEST(socket_options, multicast_interface_must_match_the_address_family)
     const unsigned int index = 1;
     EXPECT_NO_THROW(check_multicast_interface(v4, &lo4, nullptr));
     EXPECT_NO_THROW(check_multicast_interface(v4, nullptr, nullptr));
-    EXPECT_NO_THROW(check_multicast_interface(v6, &any, nullptr));      // unspecified: "any"
+    EXPECT_NO_THROW(check_multicast_interface(v6, &any, nullptr));  // unspecified: "any"
     EXPECT_NO_THROW(check_multicast_interface(v6, nullptr, &index));
     EXPECT_THROW(check_multicast_interface(v6, &lo4, nullptr), std::invalid_argument);
     EXPECT_THROW(check_multicast_interface(v4, &lo6, nullptr), std::invalid_argument);
@@ -105,7 +105,7 @@ TEST(iovec, gather_copies_any_range_across_pieces)
             gather(iov.data(), from, n, out.data());
             for (std::size_t i = 0; i < n; i++)
                 EXPECT_EQ(out[i], from + i);
-            EXPECT_EQ(out[n], 0xff);        // nothing written past n
+            EXPECT_EQ(out[n], 0xff);  // nothing written past n
         }
 }
 
@@ -115,7 +115,7 @@ TEST(pool_membership, pool_stop_calls_the_member)
     pool_membership member;
     std::atomic<int> stops{0};
     EXPECT_TRUE(member.join(pool, [&] { stops++; }));
-    EXPECT_TRUE(member.join(pool, [&] { stops += 100; }));     // registers only once
+    EXPECT_TRUE(member.join(pool, [&] { stops += 100; }));  // registers only once
     pool.stop();
     EXPECT_EQ(stops, 1);
 }

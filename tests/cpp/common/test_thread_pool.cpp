@@ -2,7 +2,7 @@
 #include <future>
 #include <string>
 #include <thread>
-#include <utility>     // before Boost 1.74's asio, which forgets it in C++20 mode
+#include <utility>  // before Boost 1.74's asio, which forgets it in C++20 mode
 #include <sched.h>
 #include <boost/asio.hpp>
 #include <gtest/gtest.h>
@@ -24,7 +24,7 @@ TEST(thread_pool, runs_work_on_pinned_threads)
     boost::asio::post(pool.get_io_context(), [&p] { p.set_value(sched_getcpu()); });
     EXPECT_EQ(p.get_future().get(), 0);
     pool.stop();
-    pool.stop();        // idempotent
+    pool.stop();  // idempotent
 }
 
 TEST(thread_pool, impossible_affinity_only_warns)

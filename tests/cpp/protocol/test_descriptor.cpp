@@ -11,9 +11,8 @@ namespace
 {
 
 // Expected descriptor packet built by hand from WIRE-NOTES.md.
-wire::bytes expected_descriptor(int a, const std::string &name, const std::string &desc,
-                                const wire::bytes &format, const wire::bytes &shape,
-                                const std::string &numpy, std::uint64_t id)
+wire::bytes expected_descriptor(int a, const std::string &name, const std::string &desc, const wire::bytes &format,
+                                const wire::bytes &shape, const std::string &numpy, std::uint64_t id)
 {
     const bool have_numpy = !numpy.empty();
     const std::uint64_t payload = name.size() + desc.size() + format.size() + shape.size() + numpy.size();
@@ -24,10 +23,14 @@ wire::bytes expected_descriptor(int a, const std::string &name, const std::strin
     wire::imm(out, a, 4, payload);
     wire::imm(out, a, 0x14, id);
     std::uint64_t off = 0;
-    wire::addr(out, a, 0x10, off); off += name.size();
-    wire::addr(out, a, 0x11, off); off += desc.size();
-    wire::addr(out, a, 0x13, off); off += format.size();
-    wire::addr(out, a, 0x12, off); off += shape.size();
+    wire::addr(out, a, 0x10, off);
+    off += name.size();
+    wire::addr(out, a, 0x11, off);
+    off += desc.size();
+    wire::addr(out, a, 0x13, off);
+    off += format.size();
+    wire::addr(out, a, 0x12, off);
+    off += shape.size();
     if (have_numpy)
         wire::addr(out, a, 0x15, off);
     wire::append(out, name);
@@ -49,7 +52,7 @@ descriptor sample_descriptor()
     return d;
 }
 
-} // anonymous namespace
+}  // anonymous namespace
 
 TEST(encode_descriptor, format_and_shape_64_40)
 {
@@ -75,9 +78,9 @@ TEST(encode_descriptor, bug_compat_widths_and_shape_bit)
     // variable dimension flagged with 2.
     wire::bytes format{'u', 0, 0, 8, 'f', 0, 0, 32};
     wire::bytes shape{0, 0, 0, 0, 0, 0, 0, 3, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4};
-    EXPECT_EQ(encode_descriptor(sample_descriptor(),
-                                flavour(48, BUG_COMPAT_DESCRIPTOR_WIDTHS | BUG_COMPAT_SHAPE_BIT_1)),
-              expected_descriptor(48, "vis", "Visibilities", format, shape, "", 0x1234));
+    EXPECT_EQ(
+        encode_descriptor(sample_descriptor(), flavour(48, BUG_COMPAT_DESCRIPTOR_WIDTHS | BUG_COMPAT_SHAPE_BIT_1)),
+        expected_descriptor(48, "vis", "Visibilities", format, shape, "", 0x1234));
 }
 
 TEST(encode_descriptor, numpy_header)
@@ -96,14 +99,14 @@ TEST(encode_descriptor, rejects_bad_descriptors)
     auto d = sample_descriptor();
     d.id = 0;
     EXPECT_THROW(encode_descriptor(d, flavour(40)), std::invalid_argument);
-    d.id = std::int64_t(1) << 23;       // 23-bit IDs in 64-40
+    d.id = std::int64_t(1) << 23;  // 23-bit IDs in 64-40
     EXPECT_THROW(encode_descriptor(d, flavour(40)), std::invalid_argument);
     d.id = (std::int64_t(1) << 23) - 1;
     EXPECT_NO_THROW(encode_descriptor(d, flavour(40)));
-    EXPECT_THROW(encode_descriptor(d, flavour(48)), std::invalid_argument);   // 15-bit IDs
+    EXPECT_THROW(encode_descriptor(d, flavour(48)), std::invalid_argument);  // 15-bit IDs
 
     d = sample_descriptor();
-    d.format = {{'u', 1 << 16}};        // 2 bytes of width in 64-48
+    d.format = {{'u', 1 << 16}};  // 2 bytes of width in 64-48
     EXPECT_THROW(encode_descriptor(d, flavour(48)), std::invalid_argument);
     EXPECT_NO_THROW(encode_descriptor(d, flavour(40)));
     d.format = {{'u', -1}};
@@ -129,7 +132,7 @@ TEST(decode_descriptor, round_trips_every_flavour)
             d.shape = {2, -1};
             d.numpy_header = a > 8 ? "{'descr': '<u2', 'fortran_order': False, 'shape': (2, 3)}" : "";
             if (a == 8)
-                d.shape = {2};      // dimensions must fit in one byte
+                d.shape = {2};  // dimensions must fit in one byte
             auto blob = encode_descriptor(d, flavour(a, compat));
             auto r = decode_descriptor(blob.data(), blob.size(), compat);
             ASSERT_TRUE(r) << r.error;

@@ -59,12 +59,12 @@ namespace
 wire::bytes simple_packet(int a = 40)
 {
     wire::bytes p = wire::prefix(a, 1, 7, 16, 8, 8);
-    wire::addr(p, a, 0x50, 0);   // fits the 7-bit IDs of 64-56
+    wire::addr(p, a, 0x50, 0);  // fits the 7-bit IDs of 64-56
     wire::append(p, wire::bytes{1, 2, 3, 4, 5, 6, 7, 8});
     return p;
 }
 
-} // anonymous namespace
+}  // anonymous namespace
 
 TEST(decode_packet, decodes_valid_packet)
 {
@@ -127,25 +127,36 @@ TEST(decode_packet, rejects_each_defect)
     };
     check(wire::bytes(good.begin(), good.begin() + 7), packet_status::too_short);
     {
-        auto p = good; p[0] = 0x54; check(p, packet_status::bad_magic);
+        auto p = good;
+        p[0] = 0x54;
+        check(p, packet_status::bad_magic);
     }
     {
-        auto p = good; p[1] = 3; check(p, packet_status::bad_version);
+        auto p = good;
+        p[1] = 3;
+        check(p, packet_status::bad_version);
     }
     {
-        auto p = good; p[2] = 4; check(p, packet_status::bad_widths);   // 4 + 5 != 8
+        auto p = good;
+        p[2] = 4;
+        check(p, packet_status::bad_widths);  // 4 + 5 != 8
     }
     {
-        auto p = good; p[2] = 8; p[3] = 0; check(p, packet_status::bad_widths);
+        auto p = good;
+        p[2] = 8;
+        p[3] = 0;
+        check(p, packet_status::bad_widths);
     }
     {
-        auto p = good; p[7] = 100; check(p, packet_status::truncated_pointers);
+        auto p = good;
+        p[7] = 100;
+        check(p, packet_status::truncated_pointers);
     }
     {
         // Replace each required special with a null pointer in turn
-        for (auto [index, status] : {std::pair{0, packet_status::missing_heap_cnt},
-                                     std::pair{2, packet_status::missing_payload_offset},
-                                     std::pair{3, packet_status::missing_payload_length}})
+        for (auto [index, status] :
+             {std::pair{0, packet_status::missing_heap_cnt}, std::pair{2, packet_status::missing_payload_offset},
+              std::pair{3, packet_status::missing_payload_length}})
         {
             auto p = good;
             std::fill(p.begin() + 8 + 8 * index, p.begin() + 16 + 8 * index, 0);
@@ -154,11 +165,13 @@ TEST(decode_packet, rejects_each_defect)
     }
     {
         // Heap counter present but addressed, not immediate
-        auto p = good; p[8] &= 0x7f; check(p, packet_status::missing_heap_cnt);
+        auto p = good;
+        p[8] &= 0x7f;
+        check(p, packet_status::missing_heap_cnt);
     }
     check(wire::bytes(good.begin(), good.end() - 1), packet_status::truncated_payload);
     {
-        auto p = wire::prefix(40, 1, 7, 15, 8, 8);   // 8 + 8 > 15
+        auto p = wire::prefix(40, 1, 7, 15, 8, 8);  // 8 + 8 > 15
         wire::addr(p, 40, 0x1000, 0);
         wire::append(p, wire::bytes(8, 0));
         check(p, packet_status::payload_beyond_heap);
@@ -185,7 +198,12 @@ TEST(decode_packet, random_bytes_never_crash)
         // Often make the header plausible so the deeper checks run too
         if (i % 2)
         {
-            buf[0] = 0x53; buf[1] = 4; buf[2] = 3; buf[3] = 5; buf[6] = 0; buf[7] = rng() % 8;
+            buf[0] = 0x53;
+            buf[1] = 4;
+            buf[2] = 3;
+            buf[3] = 5;
+            buf[6] = 0;
+            buf[7] = rng() % 8;
         }
         auto r = decode_packet(buf.data(), len);
         if (r)
@@ -207,9 +225,9 @@ TEST(packet_status, has_descriptions)
 TEST(next_packet_candidate, finds_magic_and_version)
 {
     const std::uint8_t a[] = {0x53, 4, 1, 0x53, 5, 0x53, 4, 0};
-    EXPECT_EQ(next_packet_candidate(a, sizeof(a)), 5u);      // never offset 0
+    EXPECT_EQ(next_packet_candidate(a, sizeof(a)), 5u);  // never offset 0
     const std::uint8_t b[] = {1, 2, 0x53};
-    EXPECT_EQ(next_packet_candidate(b, sizeof(b)), 2u);      // more bytes may follow
+    EXPECT_EQ(next_packet_candidate(b, sizeof(b)), 2u);  // more bytes may follow
     const std::uint8_t c[] = {1, 2, 3};
     EXPECT_EQ(next_packet_candidate(c, sizeof(c)), 3u);
     EXPECT_EQ(next_packet_candidate(c, 0), 0u);

@@ -24,7 +24,7 @@ bytes packet_with_payload(std::size_t payload, std::uint64_t cnt)
 
 struct split
 {
-    std::vector<std::pair<std::size_t, std::size_t>> packets;   // (offset, size)
+    std::vector<std::pair<std::size_t, std::size_t>> packets;  // (offset, size)
     std::size_t garbage = 0;
     std::size_t remainder = 0;
 };
@@ -52,7 +52,7 @@ split walk(const bytes &data, std::size_t max_size, bool more_may_follow)
     return out;
 }
 
-} // anonymous namespace
+}  // anonymous namespace
 
 TEST(stream_framing, splits_back_to_back_packets)
 {
@@ -114,7 +114,7 @@ TEST(stream_framing, garbage_is_skipped_to_the_next_candidate)
     wire::append(data, a);
     const auto f = next_stream_frame(data.data(), data.size(), unlimited, true);
     EXPECT_EQ(f.kind, stream_frame_kind::garbage);
-    EXPECT_EQ(f.size, 5u);      // 0x53 0x00 is no candidate: magic without version
+    EXPECT_EQ(f.size, 5u);  // 0x53 0x00 is no candidate: magic without version
     const auto g = next_stream_frame(data.data() + 5, data.size() - 5, unlimited, true);
     EXPECT_EQ(g.kind, stream_frame_kind::packet);
     EXPECT_EQ(g.packet.heap_cnt, 3);
@@ -138,7 +138,7 @@ TEST(stream_framing, every_byte_is_a_packet_or_skipped)
     data.push_back(0x53);
     wire::append(data, packet_with_payload(40, 2));
     const bytes b = packet_with_payload(300, 3);
-    data.insert(data.end(), b.begin(), b.begin() + 50);       // cut short
+    data.insert(data.end(), b.begin(), b.begin() + 50);  // cut short
     const auto s = walk(data, unlimited, false);
     std::size_t in_packets = 0;
     for (const auto &[offset, size] : s.packets)

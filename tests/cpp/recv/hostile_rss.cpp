@@ -39,8 +39,8 @@ void put(std::vector<std::uint8_t> &out, item_pointer_t value)
         out.push_back(std::uint8_t(value >> (8 * k)));
 }
 
-void add_packet(std::vector<std::uint8_t> &out, item_pointer_t cnt, item_pointer_t heap_length,
-                item_pointer_t offset, std::size_t length)
+void add_packet(std::vector<std::uint8_t> &out, item_pointer_t cnt, item_pointer_t heap_length, item_pointer_t offset,
+                std::size_t length)
 {
     const pointer_codec codec(40);
     const std::uint8_t header[8] = {0x53, 4, 3, 5, 0, 0, 0, 4};
@@ -52,14 +52,14 @@ void add_packet(std::vector<std::uint8_t> &out, item_pointer_t cnt, item_pointer
     out.insert(out.end(), length, std::uint8_t(cnt));
 }
 
-} // anonymous namespace
+}  // anonymous namespace
 
 int main()
 {
     constexpr std::size_t max_heap_size = 8 << 20;
     constexpr std::size_t max_heaps = 4, substreams = 2;
     constexpr std::size_t bound = max_heaps * substreams * max_heap_size;
-    constexpr std::size_t allowance = 48 << 20;     // code, thread stacks, allocator slack
+    constexpr std::size_t allowance = 48 << 20;  // code, thread stacks, allocator slack
     constexpr std::size_t chunk = 65000;
 
     std::vector<std::uint8_t> buffer;
@@ -70,8 +70,7 @@ int main()
         add_packet(buffer, 1000 + cnt, item_pointer_t(1) << 39, 0, 1000);
         // A heap at the limit, filled all but its last byte
         for (item_pointer_t offset = 0; offset + 1 < max_heap_size; offset += chunk)
-            add_packet(buffer, cnt, max_heap_size, offset,
-                       std::min<std::size_t>(chunk, max_heap_size - 1 - offset));
+            add_packet(buffer, cnt, max_heap_size, offset, std::min<std::size_t>(chunk, max_heap_size - 1 - offset));
     }
     // Start the peak from here: building the buffer had its own peak.
     {

@@ -15,7 +15,7 @@ namespace recv_test
 using namespace lightspead;
 using bytes = std::vector<std::uint8_t>;
 
-} // namespace recv_test
+}  // namespace recv_test
 
 namespace recv_test
 {
@@ -106,6 +106,6 @@ inline send::heap sample_heap(const flavour &f, const bytes &data, const bytes &
     return h;
 }
 
-} // namespace recv_test
+}  // namespace recv_test
 
 #endif

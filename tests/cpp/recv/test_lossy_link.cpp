@@ -2,12 +2,12 @@
 // truncation, reordering) never corrupts a heap or delivers one twice.
 #include <algorithm>
 #include <map>
-#include <numeric>
 #include <mutex>
-#include <set>
-#include <thread>
+#include <numeric>
 #include <random>
+#include <set>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 #include <boost/asio.hpp>
 #include <gtest/gtest.h>
@@ -54,17 +54,12 @@ std::vector<bytes> lossy_link(std::vector<bytes> packets, const link_settings &s
     return out;
 }
 
-} // anonymous namespace
+}  // anonymous namespace
 
 TEST(recv_property, lossy_link_never_corrupts_or_repeats)
 {
     const link_settings profiles[] = {
-        {0, 0, 0, 1},
-        {0.05, 0, 0, 1},
-        {0, 0.1, 0, 1},
-        {0, 0, 0.05, 1},
-        {0, 0, 0, 8},
-        {0.03, 0.05, 0.02, 6},
+        {0, 0, 0, 1}, {0.05, 0, 0, 1}, {0, 0.1, 0, 1}, {0, 0, 0.05, 1}, {0, 0, 0, 8}, {0.03, 0.05, 0.02, 6},
     };
     for (int seed = 0; seed < 12; seed++)
         for (bool out_of_order : {false, true})

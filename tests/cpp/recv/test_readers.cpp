@@ -2,12 +2,12 @@
 // a waiting reader, and kernel drop counts.
 #include <algorithm>
 #include <map>
-#include <numeric>
 #include <mutex>
-#include <set>
-#include <thread>
+#include <numeric>
 #include <random>
+#include <set>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 #include <boost/asio.hpp>
 #include <gtest/gtest.h>
@@ -88,13 +88,12 @@ TEST(recv_stream, stop_while_reader_waits)
 {
     thread_pool pool;
     auto r = std::make_unique<recv::ring_stream>(pool);
-    r->emplace_reader<recv::udp_reader>(
-        boost::asio::ip::udp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+    r->emplace_reader<recv::udp_reader>(boost::asio::ip::udp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
     auto queue = std::make_shared<inproc_queue>();
     r->emplace_reader<recv::inproc_reader>(queue);
     r->stop();
     EXPECT_THROW(r->pop(), ringbuffer_stopped);
-    r.reset();      // destruction after stop is clean
+    r.reset();  // destruction after stop is clean
 }
 
 TEST(recv_stream, kernel_drops_are_counted)

@@ -2,12 +2,12 @@
 // and the bounds on hostile heaps, fed from memory.
 #include <algorithm>
 #include <map>
-#include <numeric>
 #include <mutex>
-#include <set>
-#include <thread>
+#include <numeric>
 #include <random>
+#include <set>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 #include <boost/asio.hpp>
 #include <gtest/gtest.h>
@@ -100,9 +100,9 @@ TEST(recv_stream, stop_item_ends_stream)
     auto after = concat(packets_of(h, 3, 1472));
     buffer.insert(buffer.end(), after.begin(), after.end());
     auto r = receive_buffer(buffer);
-    ASSERT_EQ(r.heaps.size(), 1u);      // the stop heap itself is not delivered
+    ASSERT_EQ(r.heaps.size(), 1u);  // the stop heap itself is not delivered
     EXPECT_EQ(r.heaps[0].get_cnt(), 1);
-    EXPECT_EQ(r.stat(recv::stat_packets), 2u);     // the reader reads nothing after the stop
+    EXPECT_EQ(r.stat(recv::stat_packets), 2u);  // the reader reads nothing after the stop
     expect_counters_add_up(r);
 }
 
@@ -191,7 +191,7 @@ TEST(recv_stream, eviction_round_robin)
     EXPECT_EQ(r.incomplete[0].get_payload_ranges(),
               (std::vector<std::pair<item_pointer_t, item_pointer_t>>{{0, a[0].size() - 48}}));
     EXPECT_EQ(r.stat(recv::stat_incomplete_heaps_evicted), 1u);
-    EXPECT_EQ(r.stat(recv::stat_packets_stale), 1u);     // a1: heap 1 already finished
+    EXPECT_EQ(r.stat(recv::stat_packets_stale), 1u);  // a1: heap 1 already finished
     expect_counters_add_up(r);
 }
 
@@ -211,7 +211,7 @@ TEST(recv_stream, substreams_have_separate_tables)
     EXPECT_EQ(one.stat(recv::stat_incomplete_heaps_evicted), 1u);
     config.set_substreams(2);
     auto two = receive_buffer(interleaved, config);
-    EXPECT_EQ(two.heaps.size(), 2u);            // cnt 1 and 2 in different tables
+    EXPECT_EQ(two.heaps.size(), 2u);  // cnt 1 and 2 in different tables
 }
 
 TEST(recv_stream, unsized_heaps_end_at_flush)
@@ -257,7 +257,7 @@ TEST(recv_stream, unsized_heap_grows_to_the_limit_and_no_further)
     config.set_max_heap_size(5500);
     auto r = receive_buffer(buffer, config);
     EXPECT_EQ(r.stat(recv::stat_packets_accepted), 5u);
-    EXPECT_EQ(r.stat(recv::stat_packets_heap_too_large), 5u);   // every packet reaching past 5500
+    EXPECT_EQ(r.stat(recv::stat_packets_heap_too_large), 5u);  // every packet reaching past 5500
     ASSERT_EQ(r.heaps.size(), 1u);
     EXPECT_EQ(r.heaps[0].get_payload_size(), 5000u);
     expect_counters_add_up(r);
@@ -283,7 +283,7 @@ TEST(recv_stream, heap_length_conflict)
 TEST(recv_stream, pointer_beyond_heap_length_drops_heap)
 {
     bytes p = wire::prefix(40, 1, 5, 8, 0, 8);
-    wire::addr(p, 40, 0x1000, 100);      // beyond the 8-byte heap
+    wire::addr(p, 40, 0x1000, 100);  // beyond the 8-byte heap
     p.insert(p.end(), 8, 1);
     auto r = receive_buffer(p);
     EXPECT_TRUE(r.heaps.empty());
@@ -294,9 +294,9 @@ TEST(recv_stream, pointer_beyond_heap_length_drops_heap)
 TEST(recv_stream, zero_length_and_null_items_dropped)
 {
     bytes p = wire::prefix(40, 3, 5, 8, 0, 8);
-    wire::addr(p, 40, 0x1000, 0);       // zero length: the next starts at 0 too
+    wire::addr(p, 40, 0x1000, 0);  // zero length: the next starts at 0 too
     wire::addr(p, 40, 0x1001, 0);
-    wire::addr(p, 40, NULL_ID, 4);       // padding after 4 bytes
+    wire::addr(p, 40, NULL_ID, 4);  // padding after 4 bytes
     p.insert(p.end(), {1, 2, 3, 4, 0, 0, 0, 0});
     auto r = receive_buffer(p);
     ASSERT_EQ(r.heaps.size(), 1u);
@@ -378,8 +378,9 @@ TEST(recv_stream, bad_packets_are_logged_as_rate_limited_summaries)
 {
     std::vector<std::string> lines;
     std::mutex m;
-    auto old = set_log_function([&](log_level, const std::string &msg)
-    {
+    auto old = set_log_function(
+        [&](log_level, const std::string &msg)
+        {
         std::lock_guard<std::mutex> lock(m);
         lines.push_back(msg);
     });
@@ -396,14 +397,14 @@ TEST(recv_stream, bad_packets_are_logged_as_rate_limited_summaries)
     }
     queue->stop();
     for (const auto &heap : rs)
-        (void) heap;
+        (void)heap;
     set_log_function(old);
     EXPECT_EQ(rs.get_stats()["packets_malformed"], 3000u);
     std::size_t summaries = 0;
     for (const auto &line : lines)
         summaries += line.find("packets_malformed") != std::string::npos;
     EXPECT_GE(summaries, 1u);
-    EXPECT_LE(summaries, 3u);       // one per second at most, not one per packet
+    EXPECT_LE(summaries, 3u);  // one per second at most, not one per packet
 }
 
 TEST(recv_stream, packet_without_length_beyond_known_length_is_refused)

@@ -5,10 +5,10 @@
 #include <fstream>
 #include <functional>
 #include <future>
-#include <thread>
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <utility>
 #include <boost/asio.hpp>
 #include <gtest/gtest.h>
@@ -34,8 +34,9 @@ struct transport_case
 std::vector<transport_case> cases()
 {
     std::vector<transport_case> out;
-    out.push_back({"mem", [](thread_pool &pool, recv::ring_stream &receiver, const send_all &send)
-    {
+    out.push_back({"mem",
+                   [](thread_pool &pool, recv::ring_stream &receiver, const send_all &send)
+                   {
         auto sb = std::make_shared<std::stringbuf>();
         {
             send::streambuf_stream s(pool, *sb);
@@ -44,18 +45,19 @@ std::vector<transport_case> cases()
         // The buffer must outlive the reader: keep it with a copy owned here.
         static std::string data;
         data = sb->str();
-        receiver.emplace_reader<recv::mem_reader>(
-            reinterpret_cast<const std::uint8_t *>(data.data()), data.size());
-    }});
-    out.push_back({"inproc", [](thread_pool &pool, recv::ring_stream &receiver, const send_all &send)
-    {
+        receiver.emplace_reader<recv::mem_reader>(reinterpret_cast<const std::uint8_t *>(data.data()), data.size());
+                   }});
+    out.push_back({"inproc",
+                   [](thread_pool &pool, recv::ring_stream &receiver, const send_all &send)
+                   {
         auto queue = std::make_shared<inproc_queue>();
         receiver.emplace_reader<recv::inproc_reader>(queue);
         send::inproc_stream s(pool, {queue});
         send(s);
-    }});
-    out.push_back({"udp", [](thread_pool &pool, recv::ring_stream &receiver, const send_all &send)
-    {
+                   }});
+    out.push_back({"udp",
+                   [](thread_pool &pool, recv::ring_stream &receiver, const send_all &send)
+                   {
         auto *r = receiver.emplace_reader<recv::udp_reader>(
             boost::asio::ip::udp::endpoint(make_address("127.0.0.1"), 0));
         ASSERT_TRUE(r);
@@ -63,9 +65,10 @@ std::vector<transport_case> cases()
         config.set_max_packet_size(9000).set_rate(200e6);
         send::udp_stream s(pool, {r->get_local_endpoint()}, config);
         send(s);
-    }});
-    out.push_back({"tcp", [](thread_pool &pool, recv::ring_stream &receiver, const send_all &send)
-    {
+                   }});
+    out.push_back({"tcp",
+                   [](thread_pool &pool, recv::ring_stream &receiver, const send_all &send)
+                   {
         auto *r = receiver.emplace_reader<recv::tcp_reader>(
             boost::asio::ip::tcp::endpoint(make_address("127.0.0.1"), 0));
         ASSERT_TRUE(r);
@@ -73,7 +76,7 @@ std::vector<transport_case> cases()
         config.set_max_packet_size(9000);
         send::tcp_stream s(pool, r->get_local_endpoint(), config);
         send(s);
-    }});
+                   }});
     return out;
 }
 
@@ -81,7 +84,7 @@ class transports : public ::testing::TestWithParam<transport_case>
 {
 };
 
-} // anonymous namespace
+}  // anonymous namespace
 
 TEST_P(transports, heaps_arrive_intact)
 {
@@ -103,8 +106,9 @@ TEST_P(transports, heaps_arrive_intact)
 
     thread_pool pool(2);
     recv::ring_stream receiver(pool);
-    GetParam().run(pool, receiver, [&](send::stream &s)
-    {
+    GetParam().run(pool, receiver,
+                   [&](send::stream &s)
+                   {
         for (int i = 0; i < n_heaps; i++)
         {
             send::heap h;
@@ -154,8 +158,8 @@ TEST(tcp_reader, garbage_and_truncation)
 {
     thread_pool pool;
     recv::ring_stream receiver(pool);
-    auto *r = receiver.emplace_reader<recv::tcp_reader>(
-        boost::asio::ip::tcp::endpoint(make_address("127.0.0.1"), 0), 1500);
+    auto *r = receiver.emplace_reader<recv::tcp_reader>(boost::asio::ip::tcp::endpoint(make_address("127.0.0.1"), 0),
+                                                        1500);
     boost::asio::io_context io;
     boost::asio::ip::tcp::socket sock(io);
     sock.connect(r->get_local_endpoint());
@@ -172,10 +176,14 @@ TEST(tcp_reader, garbage_and_truncation)
     boost::asio::write(sock, boost::asio::buffer(garbage));
     boost::asio::write(sock, boost::asio::buffer(packet));
     bytes huge{0x53, 0x04, 3, 5, 0, 0, 0, 3};
-    auto put = [&huge](item_pointer_t v) { for (int k = 7; k >= 0; k--) huge.push_back(std::uint8_t(v >> (8 * k))); };
-    put((item_pointer_t(1) << 63) | (item_pointer_t(1) << 40) | 2);   // heap cnt 2
-    put((item_pointer_t(1) << 63) | (item_pointer_t(3) << 40) | 0);   // offset 0
-    put((item_pointer_t(1) << 63) | (item_pointer_t(4) << 40) | 100000);   // 100000 bytes
+    auto put = [&huge](item_pointer_t v)
+    {
+        for (int k = 7; k >= 0; k--)
+            huge.push_back(std::uint8_t(v >> (8 * k)));
+    };
+    put((item_pointer_t(1) << 63) | (item_pointer_t(1) << 40) | 2);       // heap cnt 2
+    put((item_pointer_t(1) << 63) | (item_pointer_t(3) << 40) | 0);       // offset 0
+    put((item_pointer_t(1) << 63) | (item_pointer_t(4) << 40) | 100000);  // 100000 bytes
     boost::asio::write(sock, boost::asio::buffer(huge));
     sock.close();
     int n = 0;
@@ -197,9 +205,8 @@ TEST(udp_reader, direct_placement_with_interleaved_senders)
     recv::stream_config config;
     config.set_max_heaps(8);
     recv::ring_stream receiver(pool, config, recv::ring_stream_config().set_heaps(32));
-    auto *r = receiver.emplace_reader<recv::udp_reader>(
-        boost::asio::ip::udp::endpoint(make_address("127.0.0.1"), 0),
-        recv::udp_reader::default_max_size, 64 << 20);
+    auto *r = receiver.emplace_reader<recv::udp_reader>(boost::asio::ip::udp::endpoint(make_address("127.0.0.1"), 0),
+                                                        recv::udp_reader::default_max_size, 64 << 20);
     ASSERT_TRUE(r);
     send::stream_config sconfig;
     sconfig.set_max_packet_size(9000).set_rate(300e6).set_max_heaps(2);
@@ -267,8 +274,7 @@ namespace
 {
 
 // Send a few heaps to `to` and check they arrive through `receiver`.
-void expect_heaps_arrive(thread_pool &pool, recv::ring_stream &receiver,
-                         send::udp_stream &sender)
+void expect_heaps_arrive(thread_pool &pool, recv::ring_stream &receiver, send::udp_stream &sender)
 {
     std::vector<std::uint8_t> data(30000, 5);
     for (int i = 0; i < 3; i++)
@@ -280,7 +286,7 @@ void expect_heaps_arrive(thread_pool &pool, recv::ring_stream &receiver,
     send::heap end;
     end.add_end();
     sender.async_send_heap(end, boost::asio::use_future).get();
-    (void) pool;
+    (void)pool;
     int n = 0;
     for (const auto &heap : receiver)
     {
@@ -290,7 +296,7 @@ void expect_heaps_arrive(thread_pool &pool, recv::ring_stream &receiver,
     EXPECT_EQ(n, 3);
 }
 
-} // anonymous namespace
+}  // anonymous namespace
 
 TEST(udp_reader, ipv6)
 {
@@ -318,9 +324,9 @@ TEST(udp_reader, ipv4_multicast_on_loopback)
     recv::udp_reader *r;
     try
     {
-        r = receiver.emplace_reader<recv::udp_reader>(
-            boost::asio::ip::udp::endpoint(group, 0), recv::udp_reader::default_max_size,
-            recv::udp_reader::default_buffer_size, lo);
+        r = receiver.emplace_reader<recv::udp_reader>(boost::asio::ip::udp::endpoint(group, 0),
+                                                      recv::udp_reader::default_max_size,
+                                                      recv::udp_reader::default_buffer_size, lo);
     }
     catch (boost::system::system_error &e)
     {
@@ -338,19 +344,23 @@ TEST(udp_reader, rejects_bad_arguments)
     const boost::asio::ip::udp::endpoint any(make_address("127.0.0.1"), 0);
     EXPECT_THROW(receiver.emplace_reader<recv::udp_reader>(any, 4), std::invalid_argument);
     EXPECT_THROW(receiver.emplace_reader<recv::udp_reader>(any, 70000), std::invalid_argument);
-    EXPECT_THROW(receiver.emplace_reader<recv::udp_reader>(
-                     boost::asio::ip::udp::endpoint(make_address("239.1.1.1"), 0), 9200, 0, 1u),
-                 std::invalid_argument);     // an interface index is for IPv6
-    EXPECT_THROW(receiver.emplace_reader<recv::tcp_reader>(
-                     boost::asio::ip::tcp::endpoint(make_address("127.0.0.1"), 0), 4),
-                 std::invalid_argument);
+    EXPECT_THROW(receiver.emplace_reader<recv::udp_reader>(boost::asio::ip::udp::endpoint(make_address("239.1.1.1"), 0),
+                                                           9200, 0, 1u),
+                 std::invalid_argument);  // an interface index is for IPv6
+    EXPECT_THROW(
+        receiver.emplace_reader<recv::tcp_reader>(boost::asio::ip::tcp::endpoint(make_address("127.0.0.1"), 0), 4),
+        std::invalid_argument);
     EXPECT_THROW(receiver.emplace_reader<recv::inproc_reader>(nullptr), std::invalid_argument);
 }
 
 namespace
 {
 
-void put16(std::vector<std::uint8_t> &out, unsigned v) { out.push_back(v >> 8); out.push_back(v & 0xff); }
+void put16(std::vector<std::uint8_t> &out, unsigned v)
+{
+    out.push_back(v >> 8);
+    out.push_back(v & 0xff);
+}
 void put32le(std::vector<std::uint8_t> &out, std::uint32_t v)
 {
     for (int k = 0; k < 4; k++)
@@ -361,7 +371,7 @@ void put32le(std::vector<std::uint8_t> &out, std::uint32_t v)
 // with another IP protocol.
 std::vector<std::uint8_t> frame(const std::string &payload, bool vlan = false, int protocol = 17)
 {
-    std::vector<std::uint8_t> f(12, 0x02);          // MAC addresses
+    std::vector<std::uint8_t> f(12, 0x02);  // MAC addresses
     if (vlan)
     {
         put16(f, 0x8100);
@@ -380,7 +390,7 @@ std::vector<std::uint8_t> frame(const std::string &payload, bool vlan = false, i
     return f;
 }
 
-} // anonymous namespace
+}  // anonymous namespace
 
 TEST(udp_pcap_file_reader, reads_udp_payloads_and_skips_the_rest)
 {
@@ -407,7 +417,7 @@ TEST(udp_pcap_file_reader, reads_udp_payloads_and_skips_the_rest)
     put32le(file, 0);
     put32le(file, 0);
     put32le(file, 65535);
-    put32le(file, 1);       // Ethernet
+    put32le(file, 1);  // Ethernet
     auto record = [&](const std::vector<std::uint8_t> &f, std::size_t caplen)
     {
         put32le(file, 0);
@@ -419,11 +429,11 @@ TEST(udp_pcap_file_reader, reads_udp_payloads_and_skips_the_rest)
     auto f0 = frame(packets[0]);
     record(f0, f0.size());
     auto tcp = frame(packets[1], false, 6);
-    record(tcp, tcp.size());                      // not UDP: skipped
+    record(tcp, tcp.size());  // not UDP: skipped
     auto cut = frame(packets[1]);
-    record(cut, cut.size() - 10);                 // truncated capture: skipped
+    record(cut, cut.size() - 10);  // truncated capture: skipped
     auto f1 = frame(packets[1], true);
-    record(f1, f1.size());                        // VLAN-tagged
+    record(f1, f1.size());  // VLAN-tagged
     auto f2 = frame(packets[2]);
     record(f2, f2.size());
     const std::string path = ::testing::TempDir() + "lightspead_test.pcap";

@@ -33,7 +33,7 @@ std::size_t fill(batch_builder &builder, packet_generator &gen, std::size_t heap
     return added;
 }
 
-} // anonymous namespace
+}  // anonymous namespace
 
 TEST(batch_builder, packets_describe_the_heap_in_order)
 {
@@ -47,7 +47,7 @@ TEST(batch_builder, packets_describe_the_heap_in_order)
     std::size_t bytes = 0, iov_next = 0;
     for (const auto &p : batch.packets)
     {
-        EXPECT_EQ(p.iov_first, iov_next);       // pieces follow each other
+        EXPECT_EQ(p.iov_first, iov_next);  // pieces follow each other
         std::size_t in_pieces = 0;
         for (std::size_t i = 0; i < p.iov_count; i++)
             in_pieces += batch.iov[p.iov_first + i].iov_len;
@@ -59,7 +59,7 @@ TEST(batch_builder, packets_describe_the_heap_in_order)
         bytes += p.size;
     }
     EXPECT_EQ(batch.bytes, bytes);
-    EXPECT_GT(bytes, f.data.size());        // headers on top of the payload
+    EXPECT_GT(bytes, f.data.size());  // headers on top of the payload
 }
 
 TEST(batch_builder, stops_at_the_packet_count)
@@ -77,7 +77,7 @@ TEST(batch_builder, stops_once_a_burst_of_bytes_is_reached)
     fixture f(100000);
     packet_generator gen(f.h, 1, 1000);
     batch_builder builder(1024, 64 * 1024, 2500);
-    EXPECT_EQ(fill(builder, gen, 0), 3u);       // 2 x 1000 < 2500 <= 3 x 1000
+    EXPECT_EQ(fill(builder, gen, 0), 3u);  // 2 x 1000 < 2500 <= 3 x 1000
     EXPECT_TRUE(builder.is_full());
     EXPECT_GE(builder.get_batch().bytes, 2500u);
 }
@@ -99,10 +99,10 @@ TEST(batch_builder, refuses_a_header_that_does_not_fit_the_arena)
     }
     batch_builder builder(1024, three + twin.next_header_size() / 2, 0);
     EXPECT_EQ(fill(builder, gen, 0), 3u);
-    EXPECT_FALSE(builder.is_full());        // not full: out of header space
+    EXPECT_FALSE(builder.is_full());  // not full: out of header space
     const std::size_t before = builder.get_batch().iov.size();
     EXPECT_FALSE(builder.add_packet(gen, 0, 0));
-    EXPECT_EQ(builder.get_batch().iov.size(), before);      // nothing appended
+    EXPECT_EQ(builder.get_batch().iov.size(), before);  // nothing appended
     EXPECT_EQ(builder.get_batch().packets.size(), 3u);
 }
 

@@ -18,14 +18,14 @@ wire::bytes iota_bytes(std::size_t n)
     return out;
 }
 
-} // anonymous namespace
+}  // anonymous namespace
 
 TEST(send_heap, empty_heap)
 {
     send::heap h;
     auto packets = packets_of(h, 1, 1472);
     wire::bytes expected = wire::prefix(40, 1, 1, 1, 0, 1);
-    wire::addr(expected, 40, 0, 0);      // null pointer: padding starts at 0
+    wire::addr(expected, 40, 0, 0);  // null pointer: padding starts at 0
     expected.push_back(0);
     ASSERT_EQ(packets.size(), 1u);
     EXPECT_EQ(packets[0], expected);
@@ -142,13 +142,13 @@ TEST(send_heap, padding_when_pointers_outnumber_payload)
 
 TEST(send_heap, immediates_right_justified)
 {
-    send::heap h;                       // 64-40: 5-byte immediates
+    send::heap h;  // 64-40: 5-byte immediates
     const std::uint8_t three[] = {0xaa, 0xbb, 0xcc};
     const std::uint8_t six[] = {1, 2, 3, 4, 5, 6};
-    h.add_item(0x1000, three, sizeof(three), true);     // fits: immediate
-    h.add_item(0x1001, six, sizeof(six), true);         // too long: addressed
-    h.add_item(0x1002, three, sizeof(three), false);    // not allowed: addressed
-    h.add_item(0x1003, item_pointer_t(0x0102030405));   // inline value
+    h.add_item(0x1000, three, sizeof(three), true);    // fits: immediate
+    h.add_item(0x1001, six, sizeof(six), true);        // too long: addressed
+    h.add_item(0x1002, three, sizeof(three), false);   // not allowed: addressed
+    h.add_item(0x1003, item_pointer_t(0x0102030405));  // inline value
     auto packets = packets_of(h, 1, 1472);
     ASSERT_EQ(packets.size(), 1u);
     wire::bytes p = wire::prefix(40, 4, 1, 9, 0, 9);
@@ -186,7 +186,7 @@ TEST(send_heap, repeat_pointers)
 TEST(send_heap, repeat_pointers_must_fit_one_packet)
 {
     send::heap h(flavour(48));
-    for (int i = 0; i < 5; i++)    // 5 pointers + null > 5 per packet
+    for (int i = 0; i < 5; i++)  // 5 pointers + null > 5 per packet
         h.add_item(0x1000 + i, item_pointer_t(i));
     h.set_repeat_pointers(true);
     EXPECT_THROW(send::packet_generator(h, 1, 88), std::invalid_argument);
@@ -221,7 +221,7 @@ TEST(send_heap, owned_string_and_vector_items)
         std::vector<std::uint8_t> v{1, 2, 3, 4, 5, 6, 7};
         h.add_item(0x1000, s, false);
         h.add_item(0x1001, v, false);
-    }   // the heap keeps its own copies
+    }  // the heap keeps its own copies
     auto packets = packets_of(h, 1, 1472);
     ASSERT_EQ(packets.size(), 1u);
     wire::bytes p = wire::prefix(40, 2, 1, 18, 0, 18);
@@ -273,9 +273,9 @@ TEST(send_heap, rejects_bad_items)
     EXPECT_THROW(h.add_item(0x1000, nullptr, 10, false), std::invalid_argument);
     EXPECT_NO_THROW(h.add_item(0x1000, nullptr, 0, false));
     EXPECT_NO_THROW(h.add_item(0x1000, (item_pointer_t(1) << 40) - 1));
-    descriptor d;   // ID 0
+    descriptor d;  // ID 0
     EXPECT_THROW(h.add_descriptor(d), std::invalid_argument);
-    EXPECT_EQ(h.get_items().size(), 2u);    // failed calls left no trace
+    EXPECT_EQ(h.get_items().size(), 2u);  // failed calls left no trace
 }
 
 TEST(send_heap, rejects_bad_generator_arguments)
@@ -286,7 +286,7 @@ TEST(send_heap, rejects_bad_generator_arguments)
     EXPECT_THROW(send::packet_generator(h, item_pointer_t(1) << 40, 1472), std::invalid_argument);
     send::heap h8{flavour(8)};
     std::vector<std::uint8_t> big(256);
-    h8.add_item(0x1000, big.data(), big.size(), false);   // 256 bytes > 8-bit addresses
+    h8.add_item(0x1000, big.data(), big.size(), false);  // 256 bytes > 8-bit addresses
     EXPECT_THROW(send::packet_generator(h8, 1, 1472), std::invalid_argument);
 }
 
@@ -307,7 +307,7 @@ TEST(send_heap, every_flavour_round_trips)
     {
         const flavour f(a);
         send::heap h(f);
-        auto data = iota_bytes(200);       // fits even 8-bit heap addresses
+        auto data = iota_bytes(200);  // fits even 8-bit heap addresses
         const item_pointer_t id = f.get_id_limit() - 1;
         const item_pointer_t value = f.get_address_limit() - 1;
         h.add_item(id, value);

@@ -19,7 +19,7 @@ void expect_near(time_point actual, time_point expected)
         << std::chrono::duration<double>(actual - expected).count() << " s off";
 }
 
-} // anonymous namespace
+}  // anonymous namespace
 
 TEST(rate_limiter, unlimited_never_asks_to_wait)
 {
@@ -32,11 +32,11 @@ TEST(rate_limiter, unlimited_never_asks_to_wait)
 
 TEST(rate_limiter, average_rate_sets_the_pace_when_sending_is_fast)
 {
-    rate_limiter limiter(1000.0, 2000.0);       // 1 kB/s, catching up at 2 kB/s
+    rate_limiter limiter(1000.0, 2000.0);  // 1 kB/s, catching up at 2 kB/s
     ASSERT_TRUE(limiter.is_enabled());
     limiter.wake(t0);
     limiter.start_burst(t0);
-    expect_near(limiter.end_burst(1000), t0 + 1s);       // 1000 B at 1 kB/s
+    expect_near(limiter.end_burst(1000), t0 + 1s);  // 1000 B at 1 kB/s
     limiter.start_burst(t0 + 1s);
     expect_near(limiter.end_burst(500), t0 + 1500ms);
 }
@@ -52,11 +52,11 @@ TEST(rate_limiter, a_late_sender_catches_up_at_the_burst_rate)
     // Due at t0 + 2 s on average, but no faster than 2 kB/s from this start.
     expect_near(limiter.end_burst(1000), t0 + 3500ms);
     limiter.start_burst(t0 + 3500ms);
-    expect_near(limiter.end_burst(1000), t0 + 4000ms);     // the two rates agree here
+    expect_near(limiter.end_burst(1000), t0 + 4000ms);  // the two rates agree here
     limiter.start_burst(t0 + 4s);
-    expect_near(limiter.end_burst(2000), t0 + 5s);         // and the backlog is gone: 2 s behind repaid
+    expect_near(limiter.end_burst(2000), t0 + 5s);  // and the backlog is gone: 2 s behind repaid
     limiter.start_burst(t0 + 5s);
-    expect_near(limiter.end_burst(1000), t0 + 6s);         // back on the average
+    expect_near(limiter.end_burst(1000), t0 + 6s);  // back on the average
 }
 
 TEST(rate_limiter, idle_time_is_not_credit)

@@ -6,7 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
-#include <utility>     // before Boost 1.74's asio, which forgets it in C++20 mode
+#include <utility>  // before Boost 1.74's asio, which forgets it in C++20 mode
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -70,7 +70,7 @@ boost::system::error_code error_of(std::future<item_pointer_t> &f)
     }
 }
 
-} // anonymous namespace
+}  // anonymous namespace
 
 TEST(stream_config, defaults)
 {
@@ -114,8 +114,8 @@ TEST(send_stream, heap_counters_follow_sequence)
     s.set_cnt_sequence(10, 5);
     for (int i = 0; i < 2; i++)
         s.async_send_heap(h, boost::asio::use_future).get();
-    s.async_send_heap(h, boost::asio::use_future, 1234).get();     // explicit
-    s.async_send_heap(h, boost::asio::use_future).get();           // sequence resumes
+    s.async_send_heap(h, boost::asio::use_future, 1234).get();  // explicit
+    s.async_send_heap(h, boost::asio::use_future).get();        // sequence resumes
     EXPECT_EQ(heap_cnts(sb.str()), (std::vector<s_item_pointer_t>{1, 2, 3, 10, 15, 1234, 20}));
     EXPECT_THROW(s.set_cnt_sequence(1, 0), std::invalid_argument);
 }
@@ -147,7 +147,7 @@ TEST(send_stream, explicit_counter_too_large_is_refused)
 
 TEST(send_stream, full_queue_fails_without_blocking)
 {
-    boost::asio::io_context io;      // not running yet: nothing drains the queue
+    boost::asio::io_context io;  // not running yet: nothing drains the queue
     std::stringbuf sb;
     send::stream_config config;
     config.set_max_heaps(2);
@@ -156,8 +156,9 @@ TEST(send_stream, full_queue_fails_without_blocking)
     std::vector<boost::system::error_code> results(3);
     std::vector<bool> called(3, false);
     for (int i = 0; i < 3; i++)
-        s.async_send_heap(h, [&, i](const boost::system::error_code &ec, item_pointer_t)
-        {
+        s.async_send_heap(h,
+                          [&, i](const boost::system::error_code &ec, item_pointer_t)
+                          {
             results[i] = ec;
             called[i] = true;
         });
@@ -180,8 +181,8 @@ TEST(send_stream, callback_gets_bytes_on_the_wire)
     send::heap h;
     h.add_item(0x1000, data.data(), data.size(), false);
     std::promise<std::pair<boost::system::error_code, item_pointer_t>> done;
-    s.async_send_heap(h, [&done](const boost::system::error_code &ec, item_pointer_t bytes)
-    {
+    s.async_send_heap(h,
+                      [&done](const boost::system::error_code &ec, item_pointer_t bytes) {
         done.set_value({ec, bytes});
     });
     auto [ec, bytes] = done.get_future().get();
@@ -284,7 +285,7 @@ TEST(inproc_stream, substreams_go_to_their_queues)
     EXPECT_EQ(error_of(f), boost::system::errc::invalid_argument);
     for (auto [q, cnt] : {std::pair{q0, 100}, std::pair{q1, 101}})
     {
-        EXPECT_EQ(q->size(), 4u);     // 5000 bytes in 1472-byte packets
+        EXPECT_EQ(q->size(), 4u);  // 5000 bytes in 1472-byte packets
         std::size_t total = 0;
         while (auto p = q->try_pop())
         {
@@ -330,7 +331,7 @@ public:
     explicit udp_sink(const udp::endpoint &bind_to) : socket(io, bind_to)
     {
         socket.set_option(udp::socket::receive_buffer_size(8 << 20));
-        int size = 16 << 20;    // as root, beyond rmem_max
+        int size = 16 << 20;  // as root, beyond rmem_max
         setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
         timeval tv{5, 0};
         setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -392,7 +393,7 @@ void udp_round_trip(const udp::endpoint &bind_to, std::size_t packet_size)
     EXPECT_TRUE(s.is_gso_active());
 }
 
-} // anonymous namespace
+}  // anonymous namespace
 
 TEST(udp_stream, ipv4_round_trip)
 {
@@ -425,12 +426,11 @@ TEST(udp_stream, rejects_bad_arguments)
     send::stream_config big;
     big.set_max_packet_size(65508);
     EXPECT_THROW(send::udp_stream(pool, {v4}, big), std::invalid_argument);
-    EXPECT_THROW(send::udp_stream(pool, {v4}, config, 0, 1), std::invalid_argument);   // not multicast
+    EXPECT_THROW(send::udp_stream(pool, {v4}, config, 0, 1), std::invalid_argument);  // not multicast
     EXPECT_THROW(send::udp_stream(pool, {mc}, config, 0, 256), std::invalid_argument);
     EXPECT_THROW(send::udp_stream(pool, {mc}, config, 0, -1), std::invalid_argument);
     EXPECT_THROW(send::udp_stream(pool, {mc}, config, 0, 1, 1u), std::invalid_argument);  // index is IPv6 only
-    EXPECT_NO_THROW(send::udp_stream(pool, {mc}, config, 0, 1,
-                                     boost::asio::ip::make_address("127.0.0.1")));
+    EXPECT_NO_THROW(send::udp_stream(pool, {mc}, config, 0, 1, boost::asio::ip::make_address("127.0.0.1")));
 }
 
 TEST(udp_stream, multicast_on_loopback)
@@ -447,8 +447,7 @@ TEST(udp_stream, multicast_on_loopback)
         GTEST_SKIP() << "cannot join multicast on lo: " << e.what();
     }
     thread_pool pool;
-    send::udp_stream s(pool, {udp::endpoint(group, sink.endpoint().port())},
-                       send::stream_config(), 0, 1, lo);
+    send::udp_stream s(pool, {udp::endpoint(group, sink.endpoint().port())}, send::stream_config(), 0, 1, lo);
     std::vector<std::uint8_t> data(20000, 9);
     send::heap h;
     h.add_item(0x1000, data.data(), data.size(), false);
@@ -477,7 +476,7 @@ TEST(udp_stream, nobody_listening_is_not_an_error)
         auto f = s.async_send_heap(h, boost::asio::use_future);
         auto ec = error_of(f);
         EXPECT_FALSE(ec) << ec.message();
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));   // let ICMP arrive
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));  // let ICMP arrive
     }
 }
 
@@ -500,11 +499,14 @@ TEST(send_stream, groups_round_robin_and_serial)
         }
         std::promise<std::pair<boost::system::error_code, item_pointer_t>> done;
         int calls = 0;
-        s.async_send_heaps(refs, [&](const boost::system::error_code &ec, item_pointer_t bytes)
-        {
+        s.async_send_heaps(
+            refs,
+            [&](const boost::system::error_code &ec, item_pointer_t bytes)
+            {
             calls++;
             done.set_value({ec, bytes});
-        }, mode);
+            },
+            mode);
         auto [ec, bytes] = done.get_future().get();
         s.flush();
         EXPECT_FALSE(ec);
@@ -513,16 +515,16 @@ TEST(send_stream, groups_round_robin_and_serial)
         std::vector<s_item_pointer_t> order;
         for (const auto &p : split_packets(sb.str()))
             order.push_back(p.cnt);
-        ASSERT_EQ(order.size(), 12u);      // 4 packets per heap
+        ASSERT_EQ(order.size(), 12u);  // 4 packets per heap
         if (mode == send::group_mode::round_robin)
         {
-            EXPECT_EQ(order, (std::vector<s_item_pointer_t>{100, 101, 102, 100, 101, 102,
-                                                            100, 101, 102, 100, 101, 102}));
+            EXPECT_EQ(order,
+                      (std::vector<s_item_pointer_t>{100, 101, 102, 100, 101, 102, 100, 101, 102, 100, 101, 102}));
         }
         else
         {
-            EXPECT_EQ(order, (std::vector<s_item_pointer_t>{100, 100, 100, 100, 101, 101,
-                                                            101, 101, 102, 102, 102, 102}));
+            EXPECT_EQ(order,
+                      (std::vector<s_item_pointer_t>{100, 100, 100, 100, 101, 101, 101, 101, 102, 102, 102, 102}));
         }
     }
 }
@@ -540,7 +542,7 @@ TEST(send_stream, group_errors)
     std::vector<send::heap_reference> bad_cnt{{h, s_item_pointer_t(1) << 40}};
     std::vector<boost::system::error_code> results;
     auto record = [&](const boost::system::error_code &ec, item_pointer_t) { results.push_back(ec); };
-    s.async_send_heaps(three, record);       // more than max_heaps
+    s.async_send_heaps(three, record);  // more than max_heaps
     s.async_send_heaps(none, record);
     s.async_send_heaps(bad_cnt, record);
     io.run();
