@@ -9,7 +9,7 @@ JOBS ?= $(shell nproc)
 DEB_PACKAGES := g++ cmake ninja-build pkg-config libboost-dev libgtest-dev libpcap-dev \
 	python3 python3-venv python3-dev iproute2 nftables ethtool
 
-.PHONY: all deps configure build test test-cpp test-sanitize test-tsan test-python test-interop demo bench fuzz soak clean
+.PHONY: all deps configure build lint format test test-cpp test-sanitize test-tsan test-python test-interop demo bench fuzz soak clean
 
 all: build
 
@@ -23,6 +23,28 @@ configure: deps
 
 build: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# Python scripts without a .py ending, for ruff
+PY_SCRIPTS := bench/demo bench/recv_bench bench/send_bench bench/soak tests/netns/udp_paths
+CXX_SOURCES = git ls-files '*.cpp' '*.h' ':!tests/fuzz/corpus'
+
+# Style and static checks: clang-format (check only), clang-tidy over the
+# library, ruff over all Python, mypy over the package and the tutorial.
+lint: configure
+	@./scripts/install-deps clang-format clang-tidy
+	@echo "== clang-format" && $(CXX_SOURCES) | xargs clang-format --dry-run --Werror
+	@echo "== clang-tidy"; git ls-files 'src/*.cpp' | \
+		xargs -P $(JOBS) -n 4 clang-tidy -p $(BUILD_DIR) --quiet > $(BUILD_DIR)/clang-tidy.log 2>&1; \
+		status=$$?; grep -v -e "warnings generated" -e "^Suppressed" -e "Use -header-filter" \
+			-e "in non-user code" $(BUILD_DIR)/clang-tidy.log; exit $$status
+	@bin=$$(./scripts/lint-venv $(BUILD_DIR)) && echo "== ruff" && $$bin/ruff check . $(PY_SCRIPTS) && \
+		echo "== mypy" && $$bin/mypy
+
+# Apply the C++ style and ruff's safe fixes.
+format: deps
+	@./scripts/install-deps clang-format
+	$(CXX_SOURCES) | xargs clang-format -i
+	@bin=$$(./scripts/lint-venv $(BUILD_DIR)) && $$bin/ruff check --fix . $(PY_SCRIPTS)
 
 test-cpp: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
@@ -80,7 +102,7 @@ test-python: build
 test-interop: build
 	./tests/interop/run $(BUILD_DIR)
 
-test: test-cpp test-sanitize test-python test-interop
+test: lint test-cpp test-sanitize test-python test-interop
 
 demo: build
 	./bench/demo $(BUILD_DIR)

@@ -285,7 +285,7 @@ def _parse_numpy_header(text):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             dtype = np.lib.format.descr_to_dtype(header["descr"])
-    except Exception as e:  # noqa: BLE001 - numpy's dtype parser raises many kinds (SyntaxError too)
+    except Exception as e:  # numpy's dtype parser raises many kinds (SyntaxError too)
         raise ValueError(f"bad numpy header descr {header['descr']!r}") from e
     _check_plain_dtype(dtype)     # before the byte swap, which some dtypes refuse
     return dtype, "F" if header["fortran_order"] else "C", [None if d < 0 else d for d in shape]

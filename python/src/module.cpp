@@ -86,9 +86,9 @@ NB_MODULE(_lightspead, m)
         .def("__repr__",
              [](const flavour &f)
              {
-        return "Flavour(4, 64, " + std::to_string(f.get_heap_address_bits()) + ", " + std::to_string(f.get_bug_compat())
-            + ")";
-        });
+                 return "Flavour(4, 64, " + std::to_string(f.get_heap_address_bits()) + ", "
+                     + std::to_string(f.get_bug_compat()) + ")";
+             });
 
     nb::class_<thread_pool>(m, "ThreadPool", "Worker threads that run streams' I/O")
         .def(
@@ -101,8 +101,8 @@ NB_MODULE(_lightspead, m)
             "stop",
             [](thread_pool &self)
             {
-        nb::gil_scoped_release release;
-        self.stop();
+                nb::gil_scoped_release release;
+                self.stop();
             },
             "Stop every stream on the pool (receive streams end, unfinished sends fail with OSError(ECANCELED)), "
             "finish queued work and join the threads. Idempotent.");
@@ -111,10 +111,10 @@ NB_MODULE(_lightspead, m)
         "_route_log_to_queue",
         []
         {
-        set_log_function(
-            [](log_level level, const std::string &msg) {
-            lightspead::python::log_queue().push({int(level), msg});
-        });
+            set_log_function(
+                [](log_level level, const std::string &msg) {
+                    lightspead::python::log_queue().push({int(level), msg});
+                });
         },
         "Send C++ log messages to the queue that lightspead's log thread drains");
     m.def("_log_fd", [] { return lightspead::python::log_queue().get_fd(); });
@@ -125,16 +125,16 @@ NB_MODULE(_lightspead, m)
     nb::register_exception_translator(
         [](const std::exception_ptr &p, void *)
         {
-        try
-        {
-            std::rethrow_exception(p);
-        }
-        catch (const boost::system::system_error &e)
-        {
-            nb::object error = nb::handle(PyExc_OSError)(e.code().value(), e.code().message());
-            PyErr_SetObject(reinterpret_cast<PyObject *>(Py_TYPE(error.ptr())), error.ptr());
-        }
-    });
+            try
+            {
+                std::rethrow_exception(p);
+            }
+            catch (const boost::system::system_error &e)
+            {
+                nb::object error = nb::handle(PyExc_OSError)(e.code().value(), e.code().message());
+                PyErr_SetObject(reinterpret_cast<PyObject *>(Py_TYPE(error.ptr())), error.ptr());
+            }
+        });
 
     nb::exception<ringbuffer_stopped>(m, "Stopped");
     nb::exception<ringbuffer_empty>(m, "Empty");
@@ -154,8 +154,9 @@ NB_MODULE(_lightspead, m)
         .def(nb::new_(
                  [](thread_pool &pool, std::size_t lower, std::size_t upper, std::size_t max_free, std::size_t initial,
                     std::size_t low_water, std::shared_ptr<memory_allocator> allocator) {
-        return std::make_shared<memory_pool>(pool, lower, upper, max_free, initial, low_water, std::move(allocator));
-        }),
+                     return std::make_shared<memory_pool>(pool, lower, upper, max_free, initial, low_water,
+                                                          std::move(allocator));
+                 }),
              "thread_pool"_a, "lower"_a, "upper"_a, "max_free"_a, "initial"_a, "low_water"_a, "allocator"_a = nullptr,
              nb::keep_alive<0, 1>());
 

@@ -113,18 +113,18 @@ void register_recv(nb::module_ &m)
                int memcpy, std::shared_ptr<memory_allocator> memory_allocator, bool stop_on_stop_item,
                bool allow_unsized_heaps, bool allow_out_of_order, bool explicit_start, std::size_t max_heap_size)
             {
-        new (self) stream_config();
-        self->set_max_heaps(max_heaps)
-            .set_substreams(substreams)
-            .set_bug_compat(bug_compat)
-            .set_memcpy(memcpy_mode(memcpy))
-            .set_stop_on_stop_item(stop_on_stop_item)
-            .set_allow_unsized_heaps(allow_unsized_heaps)
-            .set_allow_out_of_order(allow_out_of_order)
-            .set_explicit_start(explicit_start)
-            .set_max_heap_size(max_heap_size);
-        if (memory_allocator)
-            self->set_memory_allocator(std::move(memory_allocator));
+                new (self) stream_config();
+                self->set_max_heaps(max_heaps)
+                    .set_substreams(substreams)
+                    .set_bug_compat(bug_compat)
+                    .set_memcpy(memcpy_mode(memcpy))
+                    .set_stop_on_stop_item(stop_on_stop_item)
+                    .set_allow_unsized_heaps(allow_unsized_heaps)
+                    .set_allow_out_of_order(allow_out_of_order)
+                    .set_explicit_start(explicit_start)
+                    .set_max_heap_size(max_heap_size);
+                if (memory_allocator)
+                    self->set_memory_allocator(std::move(memory_allocator));
             },
             nb::kw_only(), "max_heaps"_a = stream_config::default_max_heaps, "substreams"_a = 1, "bug_compat"_a = 0,
             "memcpy"_a = int(MEMCPY_STD), "memory_allocator"_a = nullptr, "stop_on_stop_item"_a = true,
@@ -160,8 +160,8 @@ void register_recv(nb::module_ &m)
             "__init__",
             [](ring_stream_config *self, std::size_t heaps, bool contiguous_only)
             {
-        new (self) ring_stream_config();
-        self->set_heaps(heaps).set_contiguous_only(contiguous_only);
+                new (self) ring_stream_config();
+                self->set_heaps(heaps).set_contiguous_only(contiguous_only);
             },
             nb::kw_only(), "heaps"_a = ring_stream_config::default_heaps, "contiguous_only"_a = true)
         .def_prop_rw("heaps", &ring_stream_config::get_heaps,
@@ -182,30 +182,30 @@ void register_recv(nb::module_ &m)
         .def("get_items",
              [](std::shared_ptr<recv_heap_wrapper> h)
              {
-        std::vector<raw_item> out;
-        for (const auto &it : h->heap.get_items())
-            out.push_back(raw_item{h, it});
-        return out;
-        })
+                 std::vector<raw_item> out;
+                 for (const auto &it : h->heap.get_items())
+                     out.push_back(raw_item{h, it});
+                 return out;
+             })
         .def("get_descriptors",
              [](const recv_heap_wrapper &h)
              {
-        // (id, name, description, format, shape, numpy_header); bad ones left out
-        std::vector<
-            std::tuple<s_item_pointer_t, nb::bytes, nb::bytes, std::vector<std::pair<std::string, s_item_pointer_t>>,
-                       std::vector<s_item_pointer_t>, nb::bytes>>
-            out;
-        for (const auto &d : h.heap.get_descriptors())
-        {
-            std::vector<std::pair<std::string, s_item_pointer_t>> format;
-            for (const auto &[code, bits] : d.format)
-                format.emplace_back(std::string(1, code), bits);
-            out.emplace_back(d.id, nb::bytes(d.name.data(), d.name.size()),
-                             nb::bytes(d.description.data(), d.description.size()), std::move(format), d.shape,
-                             nb::bytes(d.numpy_header.data(), d.numpy_header.size()));
-        }
-        return out;
-        })
+                 // (id, name, description, format, shape, numpy_header); bad ones left out
+                 std::vector<std::tuple<s_item_pointer_t, nb::bytes, nb::bytes,
+                                        std::vector<std::pair<std::string, s_item_pointer_t>>,
+                                        std::vector<s_item_pointer_t>, nb::bytes>>
+                     out;
+                 for (const auto &d : h.heap.get_descriptors())
+                 {
+                     std::vector<std::pair<std::string, s_item_pointer_t>> format;
+                     for (const auto &[code, bits] : d.format)
+                         format.emplace_back(std::string(1, code), bits);
+                     out.emplace_back(d.id, nb::bytes(d.name.data(), d.name.size()),
+                                      nb::bytes(d.description.data(), d.description.size()), std::move(format), d.shape,
+                                      nb::bytes(d.numpy_header.data(), d.numpy_header.size()));
+                 }
+                 return out;
+             })
         .def("is_start_of_stream", [](const recv_heap_wrapper &h) { return h.heap.is_start_of_stream(); })
         .def("is_end_of_stream", [](const recv_heap_wrapper &h) { return h.heap.is_end_of_stream(); });
 
@@ -220,10 +220,10 @@ void register_recv(nb::module_ &m)
             "get_items",
             [](std::shared_ptr<incomplete_wrapper> h)
             {
-        std::vector<raw_item> out;
-        for (const auto &it : h->heap.get_items())
-            out.push_back(raw_item{h, it});
-        return out;
+                std::vector<raw_item> out;
+                for (const auto &it : h->heap.get_items())
+                    out.push_back(raw_item{h, it});
+                return out;
             },
             "The immediate items that arrived");
 
@@ -231,49 +231,49 @@ void register_recv(nb::module_ &m)
         .def("__getitem__",
              [](const recv::stream_stats &s, const std::string &name)
              {
-        try
-        {
-            return s[name];
-        }
-        catch (std::out_of_range &)
-        {
-            throw nb::key_error(name.c_str());
-        }
-        })
+                 try
+                 {
+                     return s[name];
+                 }
+                 catch (std::out_of_range &)
+                 {
+                     throw nb::key_error(name.c_str());
+                 }
+             })
         .def("__getitem__", [](const recv::stream_stats &s, std::size_t index) { return s[index]; })
         .def("__len__", &recv::stream_stats::size)
         .def("__contains__",
              [](const recv::stream_stats &s, const std::string &name)
              {
-        for (const auto &c : s.get_config())
-            if (c.name == name)
-                return true;
-        return false;
-        })
+                 for (const auto &c : s.get_config())
+                     if (c.name == name)
+                         return true;
+                 return false;
+             })
         .def("values",
              [](const recv::stream_stats &s)
              {
-        std::vector<std::uint64_t> out;
-        for (std::size_t i = 0; i < s.size(); i++)
-            out.push_back(s[i]);
-        return out;
-        })
+                 std::vector<std::uint64_t> out;
+                 for (std::size_t i = 0; i < s.size(); i++)
+                     out.push_back(s[i]);
+                 return out;
+             })
         .def("items",
              [](const recv::stream_stats &s)
              {
-        std::vector<std::pair<std::string, std::uint64_t>> out;
-        for (std::size_t i = 0; i < s.size(); i++)
-            out.emplace_back(s.get_config()[i].name, s[i]);
-        return out;
-        })
+                 std::vector<std::pair<std::string, std::uint64_t>> out;
+                 for (std::size_t i = 0; i < s.size(); i++)
+                     out.emplace_back(s.get_config()[i].name, s[i]);
+                 return out;
+             })
         .def("keys",
              [](const recv::stream_stats &s)
              {
-        std::vector<std::string> names;
-        for (const auto &c : s.get_config())
-            names.push_back(c.name);
-        return names;
-        });
+                 std::vector<std::string> names;
+                 for (const auto &c : s.get_config())
+                     names.push_back(c.name);
+                 return names;
+             });
 
     nb::class_<recv_stream_wrapper>(m, "_Stream", "A receive stream (see lightspead.recv.Stream)")
         .def(
@@ -281,8 +281,8 @@ void register_recv(nb::module_ &m)
             [](recv_stream_wrapper *self, thread_pool &pool, const stream_config &config,
                const ring_stream_config &ring_config)
             {
-        new (self) recv_stream_wrapper();
-        self->stream = std::make_unique<recv::ring_stream>(pool, config, ring_config);
+                new (self) recv_stream_wrapper();
+                self->stream = std::make_unique<recv::ring_stream>(pool, config, ring_config);
             },
             "thread_pool"_a, "config"_a = stream_config(), "ring_config"_a = ring_stream_config(),
             nb::keep_alive<1, 2>())
@@ -291,8 +291,8 @@ void register_recv(nb::module_ &m)
             [](recv_stream_wrapper &s, int port, std::size_t max_size, std::size_t buffer_size,
                const std::string &bind_hostname)
             {
-        s.stream->emplace_reader<recv::udp_reader>(boost::asio::ip::udp::endpoint(address_or_any(bind_hostname), port),
-                                                   max_size, buffer_size);
+                s.stream->emplace_reader<recv::udp_reader>(
+                    boost::asio::ip::udp::endpoint(address_or_any(bind_hostname), port), max_size, buffer_size);
             },
             "port"_a, "max_size"_a = recv::udp_reader::default_max_size,
             "buffer_size"_a = recv::udp_reader::default_buffer_size, "bind_hostname"_a = "")
@@ -301,9 +301,9 @@ void register_recv(nb::module_ &m)
             [](recv_stream_wrapper &s, const std::string &multicast_group, int port, std::size_t max_size,
                std::size_t buffer_size, const std::string &interface_address)
             {
-        s.stream->emplace_reader<recv::udp_reader>(
-            boost::asio::ip::udp::endpoint(boost::asio::ip::make_address(multicast_group), port), max_size, buffer_size,
-            address_or_any(interface_address));
+                s.stream->emplace_reader<recv::udp_reader>(
+                    boost::asio::ip::udp::endpoint(boost::asio::ip::make_address(multicast_group), port), max_size,
+                    buffer_size, address_or_any(interface_address));
             },
             "multicast_group"_a, "port"_a, "max_size"_a = recv::udp_reader::default_max_size,
             "buffer_size"_a = recv::udp_reader::default_buffer_size, "interface_address"_a = "")
@@ -312,8 +312,8 @@ void register_recv(nb::module_ &m)
             [](recv_stream_wrapper &s, int port, std::size_t max_size, std::size_t buffer_size,
                const std::string &bind_hostname)
             {
-        s.stream->emplace_reader<recv::tcp_reader>(boost::asio::ip::tcp::endpoint(address_or_any(bind_hostname), port),
-                                                   max_size, buffer_size);
+                s.stream->emplace_reader<recv::tcp_reader>(
+                    boost::asio::ip::tcp::endpoint(address_or_any(bind_hostname), port), max_size, buffer_size);
             },
             "port"_a, "max_size"_a = recv::tcp_reader::default_max_size,
             "buffer_size"_a = recv::tcp_reader::default_buffer_size, "bind_hostname"_a = "")
@@ -321,9 +321,10 @@ void register_recv(nb::module_ &m)
             "add_buffer_reader",
             [](recv_stream_wrapper &s, nb::handle buffer)
             {
-        auto view = std::make_unique<buffer_view>(buffer);
-        s.stream->emplace_reader<recv::mem_reader>(static_cast<const std::uint8_t *>(view->data()), view->size());
-        s.buffers.push_back(std::move(view));
+                auto view = std::make_unique<buffer_view>(buffer);
+                s.stream->emplace_reader<recv::mem_reader>(static_cast<const std::uint8_t *>(view->data()),
+                                                           view->size());
+                s.buffers.push_back(std::move(view));
             },
             "buffer"_a)
         .def(
@@ -341,25 +342,25 @@ void register_recv(nb::module_ &m)
             "get",
             [](recv_stream_wrapper &s)
             {
-        // Wait with the GIL released, checking for Ctrl-C every 50 ms
-        for (;;)
-        {
-            std::optional<recv::ring_stream::any_heap> h;
-            {
-                nb::gil_scoped_release release;
-                if (s.stream->get_ring_config().get_contiguous_only())
+                // Wait with the GIL released, checking for Ctrl-C every 50 ms
+                for (;;)
                 {
-                    if (auto complete = s.stream->pop_for(std::chrono::milliseconds(50)))
-                        h.emplace(std::move(*complete));
+                    std::optional<recv::ring_stream::any_heap> h;
+                    {
+                        nb::gil_scoped_release release;
+                        if (s.stream->get_ring_config().get_contiguous_only())
+                        {
+                            if (auto complete = s.stream->pop_for(std::chrono::milliseconds(50)))
+                                h.emplace(std::move(*complete));
+                        }
+                        else
+                            h = s.stream->pop_any_for(std::chrono::milliseconds(50));
+                    }
+                    if (h)
+                        return wrap_any(std::move(*h));
+                    if (PyErr_CheckSignals() != 0)
+                        throw nb::python_error();
                 }
-                else
-                    h = s.stream->pop_any_for(std::chrono::milliseconds(50));
-            }
-            if (h)
-                return wrap_any(std::move(*h));
-            if (PyErr_CheckSignals() != 0)
-                throw nb::python_error();
-        }
             },
             "Wait for the next heap (an IncompleteHeap too when contiguous_only is False); "
             "raises Stopped at the end of the stream")
@@ -367,9 +368,9 @@ void register_recv(nb::module_ &m)
             "get_nowait",
             [](recv_stream_wrapper &s)
             {
-        if (s.stream->get_ring_config().get_contiguous_only())
-            return wrap_heap(s.stream->try_pop());
-        return wrap_any(s.stream->try_pop_any());
+                if (s.stream->get_ring_config().get_contiguous_only())
+                    return wrap_heap(s.stream->try_pop());
+                return wrap_any(s.stream->try_pop_any());
             },
             "The next heap, or raise Empty (or Stopped)")
         .def_prop_ro(
@@ -380,9 +381,9 @@ void register_recv(nb::module_ &m)
         .def("stop",
              [](recv_stream_wrapper &s)
              {
-        nb::gil_scoped_release release;
-        s.stream->stop();
-        });
+                 nb::gil_scoped_release release;
+                 s.stream->stop();
+             });
 }
 
 }  // namespace lightspead::python

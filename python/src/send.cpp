@@ -191,12 +191,12 @@ void register_send(nb::module_ &m)
             [](stream_config *self, std::size_t max_packet_size, double rate, std::size_t burst_size,
                std::size_t max_heaps, double burst_rate_ratio)
             {
-        new (self) stream_config();
-        self->set_max_packet_size(max_packet_size)
-            .set_rate(rate)
-            .set_burst_size(burst_size)
-            .set_max_heaps(max_heaps)
-            .set_burst_rate_ratio(burst_rate_ratio);
+                new (self) stream_config();
+                self->set_max_packet_size(max_packet_size)
+                    .set_rate(rate)
+                    .set_burst_size(burst_size)
+                    .set_max_heaps(max_heaps)
+                    .set_burst_rate_ratio(burst_rate_ratio);
             },
             nb::kw_only(), "max_packet_size"_a = stream_config::default_max_packet_size, "rate"_a = 0.0,
             "burst_size"_a = stream_config::default_burst_size, "max_heaps"_a = stream_config::default_max_heaps,
@@ -230,9 +230,9 @@ void register_send(nb::module_ &m)
             "add_buffer",
             [](send_heap_wrapper &h, s_item_pointer_t id, nb::handle obj, bool allow_immediate)
             {
-        auto view = std::make_unique<buffer_view>(obj);
-        h.heap.add_item(id, view->data(), view->size(), allow_immediate);
-        h.buffers.push_back(std::move(view));
+                auto view = std::make_unique<buffer_view>(obj);
+                h.heap.add_item(id, view->data(), view->size(), allow_immediate);
+                h.buffers.push_back(std::move(view));
             },
             "id"_a, "buffer"_a, "allow_immediate"_a,
             "Add an item referencing the object's buffer (kept alive with the heap)")
@@ -246,19 +246,19 @@ void register_send(nb::module_ &m)
                const std::vector<std::pair<std::string, s_item_pointer_t>> &format,
                const std::vector<s_item_pointer_t> &shape, const std::string &numpy_header)
             {
-        descriptor d;
-        d.id = id;
-        d.name = name;
-        d.description = description;
-        for (const auto &[code, bits] : format)
-        {
-            if (code.size() != 1)
-                throw std::invalid_argument("format codes are single characters");
-            d.format.emplace_back(code[0], bits);
-        }
-        d.shape = shape;
-        d.numpy_header = numpy_header;
-        h.heap.add_descriptor(d);
+                descriptor d;
+                d.id = id;
+                d.name = name;
+                d.description = description;
+                for (const auto &[code, bits] : format)
+                {
+                    if (code.size() != 1)
+                        throw std::invalid_argument("format codes are single characters");
+                    d.format.emplace_back(code[0], bits);
+                }
+                d.shape = shape;
+                d.numpy_header = numpy_header;
+                h.heap.add_descriptor(d);
             },
             "id"_a, "name"_a, "description"_a, "format"_a, "shape"_a, "numpy_header"_a)
         .def("add_start", [](send_heap_wrapper &h) { h.heap.add_start(); })
@@ -292,14 +292,14 @@ void register_send(nb::module_ &m)
                const std::vector<std::pair<std::string, int>> &endpoints, const stream_config &config,
                std::size_t buffer_size, const std::string &interface_address)
             {
-        std::vector<boost::asio::ip::udp::endpoint> eps;
-        for (const auto &[host, port] : endpoints)
-            eps.push_back(resolve(pool.get_io_context(), host, port));
-        boost::asio::ip::address iface;
-        if (!interface_address.empty())
-            iface = boost::asio::ip::make_address(interface_address);
-        new (self) send_udp_stream_wrapper();
-        self->stream = std::make_unique<send::udp_stream>(pool, eps, config, buffer_size, iface);
+                std::vector<boost::asio::ip::udp::endpoint> eps;
+                for (const auto &[host, port] : endpoints)
+                    eps.push_back(resolve(pool.get_io_context(), host, port));
+                boost::asio::ip::address iface;
+                if (!interface_address.empty())
+                    iface = boost::asio::ip::make_address(interface_address);
+                new (self) send_udp_stream_wrapper();
+                self->stream = std::make_unique<send::udp_stream>(pool, eps, config, buffer_size, iface);
             },
             "thread_pool"_a, "endpoints"_a, "config"_a = stream_config(),
             "buffer_size"_a = send::udp_stream::default_buffer_size, "interface_address"_a = "",
@@ -311,17 +311,17 @@ void register_send(nb::module_ &m)
             "__init__",
             [](send_bytes_stream_wrapper *self, thread_pool &pool, const stream_config &config)
             {
-        new (self) send_bytes_stream_wrapper();
-        self->stream = std::make_unique<send::streambuf_stream>(pool, self->buffer, config);
+                new (self) send_bytes_stream_wrapper();
+                self->stream = std::make_unique<send::streambuf_stream>(pool, self->buffer, config);
             },
             "thread_pool"_a, "config"_a = stream_config(), nb::keep_alive<1, 2>())
         .def("getvalue",
              [](send_bytes_stream_wrapper &self)
              {
-        self.flush();
-        const std::string data = self.buffer.str();
-        return nb::bytes(data.data(), data.size());
-        });
+                 self.flush();
+                 const std::string data = self.buffer.str();
+                 return nb::bytes(data.data(), data.size());
+             });
 
     nb::class_<send_tcp_stream_wrapper, send_stream_wrapper>(m, "TcpStream", "Sends heaps over one TCP connection")
         .def(
@@ -330,14 +330,15 @@ void register_send(nb::module_ &m)
                const std::vector<std::pair<std::string, int>> &endpoints, const stream_config &config,
                std::size_t buffer_size)
             {
-        if (endpoints.size() != 1)
-            throw std::invalid_argument("TcpStream needs exactly one endpoint");
-        boost::asio::ip::tcp::resolver resolver(pool.get_io_context());
-        auto results = resolver.resolve(endpoints[0].first, std::to_string(endpoints[0].second),
-                                        boost::asio::ip::resolver_base::numeric_service);
-        new (self) send_tcp_stream_wrapper();
-        nb::gil_scoped_release release;  // connecting may take a while
-        self->stream = std::make_unique<send::tcp_stream>(pool, results.begin()->endpoint(), config, buffer_size);
+                if (endpoints.size() != 1)
+                    throw std::invalid_argument("TcpStream needs exactly one endpoint");
+                boost::asio::ip::tcp::resolver resolver(pool.get_io_context());
+                auto results = resolver.resolve(endpoints[0].first, std::to_string(endpoints[0].second),
+                                                boost::asio::ip::resolver_base::numeric_service);
+                new (self) send_tcp_stream_wrapper();
+                nb::gil_scoped_release release;  // connecting may take a while
+                self->stream = std::make_unique<send::tcp_stream>(pool, results.begin()->endpoint(), config,
+                                                                  buffer_size);
             },
             "thread_pool"_a, "endpoints"_a, "config"_a = stream_config(),
             "buffer_size"_a = send::tcp_stream::default_buffer_size, nb::keep_alive<1, 2>());
@@ -348,8 +349,8 @@ void register_send(nb::module_ &m)
             [](send_inproc_stream_wrapper *self, thread_pool &pool,
                const std::vector<std::shared_ptr<inproc_queue>> &queues, const stream_config &config)
             {
-        new (self) send_inproc_stream_wrapper();
-        self->stream = std::make_unique<send::inproc_stream>(pool, queues, config);
+                new (self) send_inproc_stream_wrapper();
+                self->stream = std::make_unique<send::inproc_stream>(pool, queues, config);
             },
             "thread_pool"_a, "queues"_a, "config"_a = stream_config(), nb::keep_alive<1, 2>());
 

@@ -34,9 +34,9 @@ thread_pool::thread_pool(int num_threads, const std::vector<int> &affinity)
             workers.emplace_back(
                 [this, core]
                 {
-                set_affinity(core);
-                run_worker();
-            });
+                    set_affinity(core);
+                    run_worker();
+                });
         }
     }
 }
@@ -121,13 +121,13 @@ thread_pool::registration thread_pool::add_user(std::function<void()> on_stop)
     return registration(u.get(),
                         [this, u, pos](void *)
                         {
-        {
-            std::lock_guard<std::mutex> user_lock(u->mutex);
-            u->on_stop = nullptr;
-        }
-        std::lock_guard<std::mutex> list_lock(users_mutex);
-        users.erase(pos);
-    });
+                            {
+                                std::lock_guard<std::mutex> user_lock(u->mutex);
+                                u->on_stop = nullptr;
+                            }
+                            std::lock_guard<std::mutex> list_lock(users_mutex);
+                            users.erase(pos);
+                        });
 }
 
 void thread_pool::set_affinity(int core)

@@ -104,18 +104,18 @@ void stream::stop_locked(bool flush)
         boost::asio::post(raw->get_strand(),
                           [this, raw, i]
                           {
-            bool done;
-            {
-                std::lock_guard<std::mutex> lock(mutex);
-                done = reader_done[i];
-            }
-            // A reader that finished on its own has nothing left to stop.
-            if (!done)
-                raw->stop();
-            std::lock_guard<std::mutex> lock(mutex);
-            stops_pending--;
-            readers_done.notify_all();
-        });
+                              bool done;
+                              {
+                                  std::lock_guard<std::mutex> lock(mutex);
+                                  done = reader_done[i];
+                              }
+                              // A reader that finished on its own has nothing left to stop.
+                              if (!done)
+                                  raw->stop();
+                              std::lock_guard<std::mutex> lock(mutex);
+                              stops_pending--;
+                              readers_done.notify_all();
+                          });
     }
 }
 

@@ -120,19 +120,18 @@ void stream::enqueue(const heap_reference *refs, std::size_t n, group_mode mode,
         qi.bytes_sent = 0;
         qi.group_end = group_end;
         qi.mode = mode;
-        if (i + 1 == n)
-            qi.handler = std::move(handler);
         queue_tail++;
     }
+    slot(queue_tail - 1).handler = std::move(handler);  // the group's last heap completes it
     if (!writer_active)
     {
         writer_active = true;
         boost::asio::post(io.get(),
                           [this]
                           {
-            limiter.wake(std::chrono::steady_clock::now());  // idle time is not credit
-            run_writer();
-        });
+                              limiter.wake(std::chrono::steady_clock::now());  // idle time is not credit
+                              run_writer();
+                          });
     }
 }
 

@@ -103,11 +103,11 @@ bool tcp_transport::write_pending()
                 socket.async_wait(tcp::socket::wait_write,
                                   [this](const boost::system::error_code &ec)
                                   {
-                    if (ec)
-                        fail_rest(ec);
-                    if (write_pending())
-                        resume();
-                });
+                                      if (ec)
+                                          fail_rest(ec);
+                                      if (write_pending())
+                                          resume();
+                                  });
                 return false;
             }
             fail_rest(boost::system::error_code(errno, boost::system::system_category()));

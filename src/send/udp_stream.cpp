@@ -251,19 +251,19 @@ bool udp_transport::send_pending()
             waiter.async_wait(boost::asio::posix::stream_descriptor::wait_write,
                               [this](const boost::system::error_code &ec)
                               {
-                {
-                    std::lock_guard<std::mutex> lock(wait_mutex);
-                    waiter.close();  // leave the epoll set again
-                }
-                if (ec)
-                {
-                    for (std::size_t m = next_msg; m < msgs.size(); m++)
-                        fail_message(m, ec);
-                    next_msg = msgs.size();
-                }
-                if (send_pending())
-                    resume();
-            });
+                                  {
+                                      std::lock_guard<std::mutex> lock(wait_mutex);
+                                      waiter.close();  // leave the epoll set again
+                                  }
+                                  if (ec)
+                                  {
+                                      for (std::size_t m = next_msg; m < msgs.size(); m++)
+                                          fail_message(m, ec);
+                                      next_msg = msgs.size();
+                                  }
+                                  if (send_pending())
+                                      resume();
+                              });
             return false;
         }
         if (gso && msg_packets[next_msg] > 1

@@ -19,7 +19,8 @@ def packets(data):
         n = struct.unpack(">H", data[pos + 6:pos + 8])[0]
         pointers = [struct.unpack(">Q", data[pos + 8 + 8 * k:pos + 16 + 8 * k])[0] for k in range(n)]
         bits = data[pos + 3] * 8
-        length = next(p & ((1 << bits) - 1) for p in pointers if (p >> bits) & ((1 << (63 - bits)) - 1) == 4 and p >> 63)
+        length = next(p & ((1 << bits) - 1) for p in pointers
+                      if (p >> bits) & ((1 << (63 - bits)) - 1) == 4 and p >> 63)
         out.append(data[pos:pos + 8 + 8 * n + length])
         pos += len(out[-1])
     return out
@@ -82,7 +83,6 @@ def main():
                         f.write(bytes([link]) + frame)
             n += 1
         # descriptor: the value of each descriptor item, behind a compat byte
-        ig = lightspead.send.ItemGroup(flavour=lightspead.Flavour(4, 64, bits, 0))
         for item in [lightspead.Item(0x1000, "a", "fmt", shape=(3, None), format=[("u", 8), ("f", 32)]),
                      lightspead.Item(0x1001, "b", "dtype", shape=(4,), dtype=">i4", order="C")]:
             raw = item.to_raw(lightspead.Flavour(4, 64, bits, 0))

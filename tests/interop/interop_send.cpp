@@ -156,8 +156,8 @@ int write_case(const std::string &name, int bits, const std::string &numpy_heade
         heap,
         [](const boost::system::error_code &ec, item_pointer_t)
         {
-        if (ec)
-            std::cerr << "send failed: " << ec.message() << '\n';
+            if (ec)
+                std::cerr << "send failed: " << ec.message() << '\n';
         },
         1);
     io.run();

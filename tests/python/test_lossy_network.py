@@ -21,7 +21,6 @@ import os
 import shutil
 import subprocess
 import sys
-import textwrap
 
 import numpy as np
 import pytest
@@ -309,7 +308,7 @@ def test_lossy_reordering_network():
     assert len(result["cnt_minus_index"]) == 1
     cnts = complete + [h[0] for h in incomplete]
     assert len(cnts) == len(set(cnts)) == N_HEAPS
-    for cnt, heap_length, received_length in incomplete:
+    for _cnt, heap_length, received_length in incomplete:
         assert 0 < received_length < heap_length
     lost = dropped_by_rule + dropped_by_qdisc + stats["kernel_dropped"]
     # Each drop hits one heap; the rule's drops are 50 packets apart, so

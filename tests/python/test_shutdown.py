@@ -103,7 +103,7 @@ def _in_thread(target):
     def run():
         try:
             out.append(target())
-        except BaseException as exc:     # noqa: B902 - handed back to the test
+        except BaseException as exc:     # noqa: BLE001 - handed back to the test
             out.append(exc)
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
@@ -181,8 +181,9 @@ def test_concurrent_stops_from_many_threads():
         hole = _hole()
         send_stream = lightspead.send.UdpStream(pool, [hole.getsockname()], lightspead.send.StreamConfig(rate=50e6))
         heap = _heap()
-        consumer, _ = _in_thread(lambda: list(recv_stream))
-        sender, _ = _in_thread(lambda: [send_stream.send_heap(heap) for _ in range(100)])
+        consumer, _ = _in_thread(lambda recv_stream=recv_stream: list(recv_stream))
+        sender, _ = _in_thread(lambda send_stream=send_stream, heap=heap: [send_stream.send_heap(heap)
+                                                                            for _ in range(100)])
         stoppers = [threading.Thread(target=f) for f in (pool.stop, recv_stream.stop, send_stream.stop)]
         for t in stoppers:
             t.start()

@@ -244,14 +244,14 @@ public:
                         [handler = std::move(handler), ex](const boost::system::error_code &ec, item_pointer_t bytes,
                                                            invoke_mode mode) mutable
                         {
-                auto call = [handler = std::move(handler), ec, bytes]() mutable { handler(ec, bytes); };
-                if (mode == invoke_mode::post)
-                    boost::asio::post(ex, std::move(call));
-                else if (mode == invoke_mode::dispatch)
-                    boost::asio::dispatch(ex, std::move(call));
-                else
-                    call();
-                    }));
+                            auto call = [handler = std::move(handler), ec, bytes]() mutable { handler(ec, bytes); };
+                            if (mode == invoke_mode::post)
+                                boost::asio::post(ex, std::move(call));
+                            else if (mode == invoke_mode::dispatch)
+                                boost::asio::dispatch(ex, std::move(call));
+                            else
+                                call();
+                        }));
         };
         return boost::asio::async_initiate<CompletionToken, completion_signature>(initiation, token, refs, n, mode);
     }

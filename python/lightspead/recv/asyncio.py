@@ -8,6 +8,12 @@ from .._lightspead import Empty, Stopped
 from . import Stream as _Stream
 
 
+def _wake(ready):
+    """The stream's descriptor is readable: let the waiting get() go on."""
+    if not ready.done():
+        ready.set_result(None)
+
+
 class Stream(_Stream):
     """:class:`lightspead.recv.Stream` with awaitable :meth:`get`."""
 
@@ -21,7 +27,7 @@ class Stream(_Stream):
             except Empty:
                 pass
             ready = loop.create_future()
-            loop.add_reader(self.fd, lambda: ready.done() or ready.set_result(None))
+            loop.add_reader(self.fd, _wake, ready)
             try:
                 # Re-check after registering: a heap may have arrived between
                 # the empty pop and the registration.

@@ -74,7 +74,8 @@ def _send_heaps(self, heaps, mode):
 
 
 for _stream_class in (UdpStream, TcpStream, BytesStream, InprocStream):
-    _stream_class.send_heaps = _send_heaps
+    # Added to the extension's classes, whose stubs do not know it: setattr
+    setattr(_stream_class, "send_heaps", _send_heaps)  # noqa: B010
 
 
 class HeapGenerator:

@@ -381,9 +381,9 @@ TEST(recv_stream, bad_packets_are_logged_as_rate_limited_summaries)
     auto old = set_log_function(
         [&](log_level, const std::string &msg)
         {
-        std::lock_guard<std::mutex> lock(m);
-        lines.push_back(msg);
-    });
+            std::lock_guard<std::mutex> lock(m);
+            lines.push_back(msg);
+        });
     // 3000 garbage datagrams in many batches, then a heap
     thread_pool pool;
     recv::ring_stream rs(pool);

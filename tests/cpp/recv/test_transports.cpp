@@ -37,45 +37,46 @@ std::vector<transport_case> cases()
     out.push_back({"mem",
                    [](thread_pool &pool, recv::ring_stream &receiver, const send_all &send)
                    {
-        auto sb = std::make_shared<std::stringbuf>();
-        {
-            send::streambuf_stream s(pool, *sb);
-            send(s);
-        }
-        // The buffer must outlive the reader: keep it with a copy owned here.
-        static std::string data;
-        data = sb->str();
-        receiver.emplace_reader<recv::mem_reader>(reinterpret_cast<const std::uint8_t *>(data.data()), data.size());
+                       auto sb = std::make_shared<std::stringbuf>();
+                       {
+                           send::streambuf_stream s(pool, *sb);
+                           send(s);
+                       }
+                       // The buffer must outlive the reader: keep it with a copy owned here.
+                       static std::string data;
+                       data = sb->str();
+                       receiver.emplace_reader<recv::mem_reader>(reinterpret_cast<const std::uint8_t *>(data.data()),
+                                                                 data.size());
                    }});
     out.push_back({"inproc",
                    [](thread_pool &pool, recv::ring_stream &receiver, const send_all &send)
                    {
-        auto queue = std::make_shared<inproc_queue>();
-        receiver.emplace_reader<recv::inproc_reader>(queue);
-        send::inproc_stream s(pool, {queue});
-        send(s);
+                       auto queue = std::make_shared<inproc_queue>();
+                       receiver.emplace_reader<recv::inproc_reader>(queue);
+                       send::inproc_stream s(pool, {queue});
+                       send(s);
                    }});
     out.push_back({"udp",
                    [](thread_pool &pool, recv::ring_stream &receiver, const send_all &send)
                    {
-        auto *r = receiver.emplace_reader<recv::udp_reader>(
-            boost::asio::ip::udp::endpoint(make_address("127.0.0.1"), 0));
-        ASSERT_TRUE(r);
-        send::stream_config config;
-        config.set_max_packet_size(9000).set_rate(200e6);
-        send::udp_stream s(pool, {r->get_local_endpoint()}, config);
-        send(s);
+                       auto *r = receiver.emplace_reader<recv::udp_reader>(
+                           boost::asio::ip::udp::endpoint(make_address("127.0.0.1"), 0));
+                       ASSERT_TRUE(r);
+                       send::stream_config config;
+                       config.set_max_packet_size(9000).set_rate(200e6);
+                       send::udp_stream s(pool, {r->get_local_endpoint()}, config);
+                       send(s);
                    }});
     out.push_back({"tcp",
                    [](thread_pool &pool, recv::ring_stream &receiver, const send_all &send)
                    {
-        auto *r = receiver.emplace_reader<recv::tcp_reader>(
-            boost::asio::ip::tcp::endpoint(make_address("127.0.0.1"), 0));
-        ASSERT_TRUE(r);
-        send::stream_config config;
-        config.set_max_packet_size(9000);
-        send::tcp_stream s(pool, r->get_local_endpoint(), config);
-        send(s);
+                       auto *r = receiver.emplace_reader<recv::tcp_reader>(
+                           boost::asio::ip::tcp::endpoint(make_address("127.0.0.1"), 0));
+                       ASSERT_TRUE(r);
+                       send::stream_config config;
+                       config.set_max_packet_size(9000);
+                       send::tcp_stream s(pool, r->get_local_endpoint(), config);
+                       send(s);
                    }});
     return out;
 }
@@ -109,19 +110,19 @@ TEST_P(transports, heaps_arrive_intact)
     GetParam().run(pool, receiver,
                    [&](send::stream &s)
                    {
-        for (int i = 0; i < n_heaps; i++)
-        {
-            send::heap h;
-            if (i == 0)
-                h.add_descriptor(d);
-            h.add_item(0x1000, item_pointer_t(i));
-            h.add_item(0x1001, payloads[i].data(), payloads[i].size(), false);
-            ASSERT_NO_THROW(s.async_send_heap(h, boost::asio::use_future).get());
-        }
-        send::heap end;
-        end.add_end();
-        s.async_send_heap(end, boost::asio::use_future).get();
-    });
+                       for (int i = 0; i < n_heaps; i++)
+                       {
+                           send::heap h;
+                           if (i == 0)
+                               h.add_descriptor(d);
+                           h.add_item(0x1000, item_pointer_t(i));
+                           h.add_item(0x1001, payloads[i].data(), payloads[i].size(), false);
+                           ASSERT_NO_THROW(s.async_send_heap(h, boost::asio::use_future).get());
+                       }
+                       send::heap end;
+                       end.add_end();
+                       s.async_send_heap(end, boost::asio::use_future).get();
+                   });
     int i = 0;
     for (const auto &heap : receiver)
     {

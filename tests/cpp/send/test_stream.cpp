@@ -159,9 +159,9 @@ TEST(send_stream, full_queue_fails_without_blocking)
         s.async_send_heap(h,
                           [&, i](const boost::system::error_code &ec, item_pointer_t)
                           {
-            results[i] = ec;
-            called[i] = true;
-        });
+                              results[i] = ec;
+                              called[i] = true;
+                          });
     // Handlers never run inside async_send_heap
     EXPECT_FALSE(called[2]);
     io.run();
@@ -183,8 +183,8 @@ TEST(send_stream, callback_gets_bytes_on_the_wire)
     std::promise<std::pair<boost::system::error_code, item_pointer_t>> done;
     s.async_send_heap(h,
                       [&done](const boost::system::error_code &ec, item_pointer_t bytes) {
-        done.set_value({ec, bytes});
-    });
+                          done.set_value({ec, bytes});
+                      });
     auto [ec, bytes] = done.get_future().get();
     EXPECT_FALSE(ec);
     EXPECT_EQ(bytes, sb.str().size());
@@ -503,8 +503,8 @@ TEST(send_stream, groups_round_robin_and_serial)
             refs,
             [&](const boost::system::error_code &ec, item_pointer_t bytes)
             {
-            calls++;
-            done.set_value({ec, bytes});
+                calls++;
+                done.set_value({ec, bytes});
             },
             mode);
         auto [ec, bytes] = done.get_future().get();
