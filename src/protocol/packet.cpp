@@ -39,40 +39,28 @@ namespace
 // The header and pointers are at data[0, size); the payload is at `payload`
 // (or, when null, straight after the pointers inside data) with
 // `payload_available` bytes there.
-packet_decode_result decode_impl(const std::uint8_t *data, std::size_t size, const std::uint8_t *payload,
-                                 std::size_t payload_available) noexcept
+// The view is written in place (readers decode per packet: no copies).
+packet_status decode_impl(const std::uint8_t *data, std::size_t size, const std::uint8_t *payload,
+                          std::size_t payload_available, packet_view &p) noexcept
 {
-    packet_decode_result result;
+    p = packet_view();
     if (size < packet_header_size)
-        return result;  // too_short
+        return packet_status::too_short;
     const item_pointer_t header = load_be64(data);
     if ((header >> 56) != (magic_version >> 8))
-    {
-        result.status = packet_status::bad_magic;
-        return result;
-    }
+        return packet_status::bad_magic;
     if (((header >> 48) & 0xff) != (magic_version & 0xff))
-    {
-        result.status = packet_status::bad_version;
-        return result;
-    }
+        return packet_status::bad_version;
     const int id_bytes = (header >> 40) & 0xff;
     const int address_bytes = (header >> 32) & 0xff;
     if (id_bytes + address_bytes != 8 || address_bytes == 0 || id_bytes == 0)
-    {
-        result.status = packet_status::bad_widths;
-        return result;
-    }
-    packet_view &p = result.packet;
+        return packet_status::bad_widths;
     p.heap_address_bits = address_bytes * 8;
     p.n_items = header & 0xffff;
     // n_items < 2^16, so this cannot overflow
     const std::size_t pointer_end = packet_header_size + p.n_items * sizeof(item_pointer_t);
     if (pointer_end > size)
-    {
-        result.status = packet_status::truncated_pointers;
-        return result;
-    }
+        return packet_status::truncated_pointers;
     p.pointers = data + packet_header_size;
 
     const pointer_codec codec(p.heap_address_bits);
@@ -105,36 +93,40 @@ packet_decode_result decode_impl(const std::uint8_t *data, std::size_t size, con
         }
     }
     if (!have_cnt)
-        result.status = packet_status::missing_heap_cnt;
-    else if (!have_offset)
-        result.status = packet_status::missing_payload_offset;
-    else if (!have_length)
-        result.status = packet_status::missing_payload_length;
+        return packet_status::missing_heap_cnt;
+    if (!have_offset)
+        return packet_status::missing_payload_offset;
+    if (!have_length)
+        return packet_status::missing_payload_length;
     // Values are at most 56 bits wide, so none of these sums overflow.
-    else if (item_pointer_t(p.payload_length) > (payload ? payload_available : size - pointer_end))
-        result.status = packet_status::truncated_payload;
-    else if (p.heap_length >= 0 && p.payload_offset + p.payload_length > p.heap_length)
-        result.status = packet_status::payload_beyond_heap;
-    else
-    {
-        p.payload = payload ? payload : data + pointer_end;
-        p.size = pointer_end + p.payload_length;
-        result.status = packet_status::ok;
-    }
-    return result;
+    if (item_pointer_t(p.payload_length) > (payload ? payload_available : size - pointer_end))
+        return packet_status::truncated_payload;
+    if (p.heap_length >= 0 && p.payload_offset + p.payload_length > p.heap_length)
+        return packet_status::payload_beyond_heap;
+    p.payload = payload ? payload : data + pointer_end;
+    p.size = pointer_end + p.payload_length;
+    return packet_status::ok;
 }
 
 }  // anonymous namespace
 
 packet_decode_result decode_packet(const std::uint8_t *data, std::size_t size) noexcept
 {
-    return decode_impl(data, size, nullptr, 0);
+    packet_decode_result result;
+    result.status = decode_impl(data, size, nullptr, 0, result.packet);
+    return result;
+}
+
+packet_status decode_packet(const std::uint8_t *data, std::size_t size, packet_view &out) noexcept
+{
+    return decode_impl(data, size, nullptr, 0, out);
 }
 
 packet_decode_result decode_packet(const std::uint8_t *header, std::size_t header_size, const std::uint8_t *payload,
                                    std::size_t payload_size) noexcept
 {
-    auto result = decode_impl(header, header_size, payload, payload_size);
+    packet_decode_result result;
+    result.status = decode_impl(header, header_size, payload, payload_size, result.packet);
     // The split must be exact: all of the header region is header, all of
     // the payload region is payload.
     if (result

@@ -3,26 +3,20 @@
 namespace lightspead
 {
 
-stream_frame next_stream_frame(const std::uint8_t *data, std::size_t available, std::size_t max_size,
-                               bool more_may_follow) noexcept
+namespace detail
 {
-    stream_frame f;
-    if (available == 0)
-        return f;  // incomplete, nothing to consume
-    const auto r = decode_packet(data, available);
-    if (r)
-    {
-        f.kind = r.packet.size > max_size ? stream_frame_kind::oversized : stream_frame_kind::packet;
-        f.size = r.packet.size;
-        f.packet = r.packet;
-        return f;
-    }
+
+void classify_partial_frame(const std::uint8_t *data, std::size_t available, std::size_t max_size, bool more_may_follow,
+                            packet_status status, stream_frame &f) noexcept
+{
+    f.kind = stream_frame_kind::incomplete;
+    f.size = 0;
     if (more_may_follow)
     {
         // A partial packet that is plausible so far: how many bytes would
         // decide it? Only worth waiting for if a packet that size is allowed.
         std::size_t needed = 0;
-        if (r.status == packet_status::too_short)
+        if (status == packet_status::too_short)
         {
             // Too short to decode, but the first two bytes may already
             // rule a packet out; waiting on them would make the result
@@ -31,17 +25,18 @@ stream_frame next_stream_frame(const std::uint8_t *data, std::size_t available, 
                 && (available < 2 || data[1] == (magic_version & 0xff));
             needed = plausible ? packet_header_size : 0;
         }
-        else if (r.status == packet_status::truncated_pointers)
-            needed = packet_header_size + sizeof(item_pointer_t) * r.packet.n_items;
-        else if (r.status == packet_status::truncated_payload)
-            needed = packet_header_size + sizeof(item_pointer_t) * r.packet.n_items
-                + std::size_t(r.packet.payload_length);
+        else if (status == packet_status::truncated_pointers)
+            needed = packet_header_size + sizeof(item_pointer_t) * f.packet.n_items;
+        else if (status == packet_status::truncated_payload)
+            needed = packet_header_size + sizeof(item_pointer_t) * f.packet.n_items
+                + std::size_t(f.packet.payload_length);
         if (needed > available && needed <= max_size)
-            return f;  // incomplete
+            return;  // incomplete
     }
     f.kind = stream_frame_kind::garbage;
     f.size = next_packet_candidate(data, available);
-    return f;
 }
+
+}  // namespace detail
 
 }  // namespace lightspead

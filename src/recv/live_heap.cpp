@@ -39,8 +39,9 @@ bool is_packet_special(item_pointer_t ptr, const pointer_codec &codec) noexcept
 
 }  // anonymous namespace
 
-add_status live_heap::check_length(const packet_view &p, item_pointer_t end,
-                                   const live_heap_limits &limits) const noexcept
+// Per packet: kept inline in add_packet, its only caller.
+[[gnu::always_inline]] inline add_status live_heap::check_length(const packet_view &p, item_pointer_t end,
+                                                                 const live_heap_limits &limits) const noexcept
 {
     // Heap length: fixed by the first packet that gives it, never changed.
     if (p.heap_length >= 0)
@@ -62,8 +63,9 @@ add_status live_heap::check_length(const packet_view &p, item_pointer_t end,
     return add_status::accepted;
 }
 
-add_status live_heap::check_placement(item_pointer_t offset, item_pointer_t end, const live_heap_limits &limits,
-                                      range_map::iterator &next)
+[[gnu::always_inline]] inline add_status live_heap::check_placement(item_pointer_t offset, item_pointer_t end,
+                                                                    const live_heap_limits &limits,
+                                                                    range_map::iterator &next)
 {
     next = ranges.end();
     if (!limits.allow_out_of_order)
@@ -80,7 +82,7 @@ add_status live_heap::check_placement(item_pointer_t offset, item_pointer_t end,
     return add_status::accepted;
 }
 
-std::size_t live_heap::count_new_pointers(const packet_view &p) const
+[[gnu::always_inline]] inline std::size_t live_heap::count_new_pointers(const packet_view &p) const
 {
     const pointer_codec codec(p.heap_address_bits);
     std::size_t n = 0;
@@ -93,7 +95,8 @@ std::size_t live_heap::count_new_pointers(const packet_view &p) const
     return n;
 }
 
-void live_heap::merge_range(item_pointer_t offset, item_pointer_t end, range_map::iterator next)
+[[gnu::always_inline]] inline void live_heap::merge_range(item_pointer_t offset, item_pointer_t end,
+                                                          range_map::iterator next)
 {
     // Merge with neighbours that touch the new range.
     item_pointer_t start = offset, stop = end;
@@ -114,7 +117,7 @@ void live_heap::merge_range(item_pointer_t offset, item_pointer_t end, range_map
     ranges.emplace(start, stop);
 }
 
-void live_heap::record_pointers(const packet_view &p)
+[[gnu::always_inline]] inline void live_heap::record_pointers(const packet_view &p)
 {
     const pointer_codec codec(p.heap_address_bits);
     for (std::size_t i = 0; i < p.n_items; i++)

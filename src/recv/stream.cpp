@@ -158,7 +158,8 @@ void stream::deliver(live_heap &&h, stat_index if_incomplete)
         stats[stat_worker_blocked]++;
 }
 
-bool stream::admit(const packet_view &p)
+// The steps of process_packet, its only caller, run per packet: kept inline.
+[[gnu::always_inline]] inline bool stream::admit(const packet_view &p)
 {
     if (stopped)
     {
@@ -188,7 +189,7 @@ bool stream::admit(const packet_view &p)
     return true;
 }
 
-std::optional<live_heap> *stream::find_heap(substream_table &table, const packet_view &p)
+[[gnu::always_inline]] inline std::optional<live_heap> *stream::find_heap(substream_table &table, const packet_view &p)
 {
     for (auto &candidate : table.slots)
     {
@@ -232,7 +233,7 @@ std::optional<live_heap> *stream::start_heap(substream_table &table, const packe
     return slot;
 }
 
-bool stream::add_to_heap(live_heap &h, const packet_view &p, bool in_place)
+[[gnu::always_inline]] inline bool stream::add_to_heap(live_heap &h, const packet_view &p, bool in_place)
 {
     add_status status;
     try

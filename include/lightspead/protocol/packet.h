@@ -177,6 +177,13 @@ struct packet_decode_result
 packet_decode_result decode_packet(const std::uint8_t *data, std::size_t size) noexcept;
 
 /**
+ * As above, writing the view into @a out (a reader's own object, so that
+ * decoding a packet copies nothing) and returning the status. On failure
+ * @a out holds what the result's @c packet would.
+ */
+packet_status decode_packet(const std::uint8_t *data, std::size_t size, packet_view &out) noexcept;
+
+/**
  * Decode a packet whose header and item pointers (@a header_size bytes) and
  * payload (@a payload_size bytes) lie apart in memory, as after a scatter
  * read. Succeeds only if the split is exact: the header region holds

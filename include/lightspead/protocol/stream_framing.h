@@ -54,8 +54,36 @@ struct stream_frame
  *
  * Never throws.
  */
-stream_frame next_stream_frame(const std::uint8_t *data, std::size_t available, std::size_t max_size,
-                               bool more_may_follow) noexcept;
+inline stream_frame next_stream_frame(const std::uint8_t *data, std::size_t available, std::size_t max_size,
+                                      bool more_may_follow) noexcept;
+
+namespace detail
+{
+/// The bytes at @a data hold no valid packet (@a status says why, @a f holds what was decoded): set
+/// @a f to incomplete or garbage.
+void classify_partial_frame(const std::uint8_t *data, std::size_t available, std::size_t max_size, bool more_may_follow,
+                            packet_status status, stream_frame &f) noexcept;
+}  // namespace detail
+
+// Inline: a reader calls it per packet, and a valid packet is the common
+// case; the packet is decoded straight into the returned frame.
+inline stream_frame next_stream_frame(const std::uint8_t *data, std::size_t available, std::size_t max_size,
+                                      bool more_may_follow) noexcept
+{
+    stream_frame f;
+    if (available == 0)
+        return f;  // incomplete, nothing to consume
+    const packet_status status = decode_packet(data, available, f.packet);
+    // One object returned on every path, so the caller's frame is this one.
+    if (status != packet_status::ok)
+        detail::classify_partial_frame(data, available, max_size, more_may_follow, status, f);
+    else
+    {
+        f.kind = f.packet.size > max_size ? stream_frame_kind::oversized : stream_frame_kind::packet;
+        f.size = f.packet.size;
+    }
+    return f;
+}
 
 }  // namespace lightspead
 
