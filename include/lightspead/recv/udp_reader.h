@@ -29,9 +29,8 @@ namespace lightspead::recv
  * counted in @c kernel_dropped (from SO_RXQ_OVFL), so loss is visible.
  *
  * The socket receive buffer is set to @c buffer_size usable bytes by
- * @ref set_socket_buffer: if the kernel grants less (net.core.rmem_max), a
- * process running as root retries with SO_RCVBUFFORCE; if that fails too a
- * warning says how much was granted.
+ * @ref set_socket_buffer (which says what happens when the kernel grants
+ * less).
  *
  * Multicast: when the endpoint's address is multicast, the socket binds to
  * it and joins the group (on the interface given, or the default one).
