@@ -192,7 +192,8 @@ bool stream::start_heap()
     }
 }
 
-bool stream::add_serial_packet()
+// Per packet, from fill_batch only: kept inline.
+[[gnu::always_inline]] inline bool stream::add_serial_packet()
 {
     if (!builder.add_packet(*generator, slot(gen_position).substream, gen_position))
         return false;
@@ -204,7 +205,7 @@ bool stream::add_serial_packet()
     return true;
 }
 
-bool stream::add_group_packet()
+[[gnu::always_inline]] inline bool stream::add_group_packet()
 {
     // Round robin: the next member that still has packets
     const std::size_t members = group_generators.size();

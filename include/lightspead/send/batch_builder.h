@@ -60,6 +60,28 @@ public:
     const packet_batch &get_batch() const noexcept { return batch; }
 };
 
+// Inline: the writer calls these per packet.
+inline bool batch_builder::is_full() const noexcept
+{
+    return batch.packets.size() >= max_packets || (burst_bytes > 0 && batch.bytes >= burst_bytes);
+}
+
+inline bool batch_builder::add_packet(packet_generator &gen, std::size_t substream, std::size_t heap)
+{
+    const std::size_t header_size = gen.next_header_size();
+    if (header_used + header_size > header_arena.size())
+        return false;
+    auto &p = batch.packets.emplace_back();
+    p.iov_first = batch.iov.size();
+    p.size = gen.next_packet(header_arena.data() + header_used, batch.iov);
+    p.iov_count = batch.iov.size() - p.iov_first;
+    p.substream = substream;
+    p.heap = heap;
+    header_used += header_size;
+    batch.bytes += p.size;
+    return true;
+}
+
 }  // namespace lightspead::send
 
 #endif  // LIGHTSPEAD_SEND_BATCH_BUILDER_H
