@@ -1,14 +1,29 @@
 """Descriptors, items and item groups: what the items of a heap are and how
 their values become bytes (the Python-specific part of the API)."""
 
+from __future__ import annotations
+
 import ast
 import numbers
 import struct
 import warnings
+from typing import (TYPE_CHECKING, Any, Dict, ItemsView, KeysView, List, Optional, Sequence, Tuple, Union,
+                    ValuesView, cast)
 
 import numpy as np
+import numpy.typing as npt
 
 from ._lightspead import BUG_COMPAT_SWAP_ENDIAN, Flavour
+
+if TYPE_CHECKING:
+    from ._lightspead.recv import Heap
+
+#: A shape: dimensions, at most one of them None (variable).
+Shape = Sequence[Optional[int]]
+#: A SPEAD format: (code, bits) pairs.
+Format = Sequence[Tuple[str, int]]
+#: A descriptor's wire fields: (id, name, description, format, shape, numpy_header).
+RawDescriptor = Tuple[int, str, str, List[Tuple[str, int]], List[int], str]
 
 # Format codes and the widths they allow (None: any positive width)
 _FORMAT_WIDTHS = {"u": None, "i": None, "f": (32, 64), "b": (8,), "c": (8,)}
@@ -57,16 +72,26 @@ class Descriptor:
     ``dtype`` (with ``order`` 'C' or 'F') or a SPEAD ``format`` list of
     (code, bits). At most one dimension may be ``None`` (variable)."""
 
-    def __init__(self, id, name, description, shape, dtype=None, order="C", format=None):
+    id: int
+    name: str
+    description: str
+    shape: Tuple[Optional[int], ...]
+    dtype: Optional[np.dtype]
+    order: str
+    format: Optional[List[Tuple[str, int]]]
+    _fast_dtype: Optional[np.dtype]
+
+    def __init__(self, id: int, name: str, description: str, shape: Shape, dtype: Optional[npt.DTypeLike] = None,
+                 order: str = "C", format: Optional[Format] = None) -> None:
         if not isinstance(id, numbers.Integral) or id <= 0:
             raise ValueError(f"item ID must be a positive integer, not {id!r}")
         _check_ascii(name, "name")
         _check_ascii(description, "description")
-        shape = tuple(shape)
-        for dim in shape:
+        dims: Tuple[Optional[int], ...] = tuple(shape)
+        for dim in dims:
             if dim is not None and (not isinstance(dim, numbers.Integral) or dim < 0):
                 raise ValueError(f"dimensions must be non-negative integers or None, not {dim!r}")
-        if sum(dim is None for dim in shape) > 1:
+        if sum(dim is None for dim in dims) > 1:
             raise ValueError("cannot have more than one variable dimension")
         if order not in ("C", "F"):
             raise ValueError(f"order must be 'C' or 'F', not {order!r}")
@@ -86,7 +111,7 @@ class Descriptor:
                     raise ValueError("a subarray dtype needs order 'C'")
                 while dtype.subdtype is not None:
                     dtype, sub_shape = dtype.subdtype
-                    shape += sub_shape
+                    dims += sub_shape
             try:
                 described = np.lib.format.descr_to_dtype(np.lib.format.dtype_to_descr(dtype))
             except Exception:  # noqa: BLE001 - numpy raises many kinds
@@ -110,30 +135,30 @@ class Descriptor:
         self.id = int(id)
         self.name = name
         self.description = description
-        self.shape = shape
+        self.shape = dims
         self.dtype = dtype
         self.order = order
         self.format = format
         self._fast_dtype = dtype if dtype is not None else _format_dtype(format)
 
     @property
-    def itemsize_bits(self):
+    def itemsize_bits(self) -> int:
         """Bits per element."""
         if self.dtype is not None:
             return self.dtype.itemsize * 8
-        return sum(bits for _, bits in self.format)
+        return sum(bits for _, bits in self.format or ())
 
-    def is_variable_size(self):
+    def is_variable_size(self) -> bool:
         """Whether a dimension is variable (None)."""
         return any(dim is None for dim in self.shape)
 
-    def allow_immediate(self):
+    def allow_immediate(self) -> bool:
         """Small fixed-size values may travel inside their item pointer;
         variable-size ones may not (the receiver could not tell their size),
         nor formats that are not a whole number of bytes."""
         return not self.is_variable_size() and (self.dtype is not None or self.itemsize_bits % 8 == 0)
 
-    def compatible_shape(self, shape):
+    def compatible_shape(self, shape: Shape) -> bool:
         """Whether a value of ``shape`` fits this descriptor's shape."""
         if len(shape) != len(self.shape):
             return False
@@ -148,7 +173,7 @@ class Descriptor:
         return "{'descr': %r, 'fortran_order': %r, 'shape': %r}" % (descr, self.order == "F", shape)
 
     @classmethod
-    def from_raw(cls, raw, flavour):
+    def from_raw(cls, raw: Any, flavour: Flavour) -> Descriptor:
         """A descriptor from received fields (id, name, description, format,
         shape, numpy_header); raises ValueError for anything malformed."""
         id, name, description, fmt, shape, numpy_header = raw
@@ -166,14 +191,14 @@ class Descriptor:
         return (self.id, self.name, self.description, self.shape, self.dtype, self.order, self.format) == (
             other.id, other.name, other.description, other.shape, other.dtype, other.order, other.format)
 
-    def to_raw(self, flavour=None):
+    def to_raw(self, flavour: Optional[Flavour] = None) -> RawDescriptor:
         """The descriptor's wire fields: (id, name, description, format,
         shape, numpy_header), shape with -1 for a variable dimension."""
         flavour = flavour if flavour is not None else Flavour()
         shape = [-1 if dim is None else dim for dim in self.shape]
         if self.dtype is not None:
             return self.id, self.name, self.description, [], shape, self._numpy_header(flavour)
-        return self.id, self.name, self.description, list(self.format), shape, ""
+        return self.id, self.name, self.description, list(self.format or ()), shape, ""
 
 
 def _tuple_array(value, ndim, nfields, name):
@@ -295,17 +320,18 @@ class Item(Descriptor):
     """A descriptor with a value. Setting ``value`` bumps ``version``, which
     is how an item group knows what changed since the last heap."""
 
-    def __init__(self, *args, value=None, **kwargs):
+    def __init__(self, *args: Any, value: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._value = value
         self.version = 1 if value is not None else 0
 
     @property
-    def value(self):
+    def value(self) -> Any:
+        """The value (a numpy array, scalar, string, ...; None until set)."""
         return self._value
 
     @value.setter
-    def value(self, new_value):
+    def value(self, new_value: Any) -> None:
         self._value = new_value
         self.version += 1
 
@@ -457,9 +483,9 @@ class ItemGroup:
     """Items by ID and by name. ``add_item`` gives IDs from 0x1000 when
     none is given."""
 
-    def __init__(self):
-        self._by_id = {}
-        self._by_name = {}
+    def __init__(self) -> None:
+        self._by_id: Dict[int, Item] = {}
+        self._by_name: Dict[str, Item] = {}
 
     def _next_id(self):
         candidate = 0x1000
@@ -467,8 +493,9 @@ class ItemGroup:
             candidate += 1
         return candidate
 
-    def add_item(self, id=None, name=None, description="", shape=(), dtype=None, order="C",
-                 format=None, value=None):
+    def add_item(self, id: Optional[int] = None, name: Optional[str] = None, description: str = "",
+                 shape: Shape = (), dtype: Optional[npt.DTypeLike] = None, order: str = "C",
+                 format: Optional[Format] = None, value: Any = None) -> Item:
         """Create and add an item; returns it. An item with the same ID or
         name is replaced."""
         if id is None:
@@ -479,7 +506,7 @@ class ItemGroup:
         self._add(item)
         return item
 
-    def _add(self, item):
+    def _add(self, item: Item) -> None:
         old = self._by_id.pop(item.id, None)
         if old is not None:
             self._by_name.pop(old.name, None)
@@ -489,7 +516,7 @@ class ItemGroup:
         self._by_id[item.id] = item
         self._by_name[item.name] = item
 
-    def update(self, heap, new_order="="):
+    def update(self, heap: Heap, new_order: str = "=") -> Dict[str, Item]:
         """Apply a received heap: its descriptors add or replace items (an
         item whose description is unchanged keeps its value), then its
         values update items. Returns {name: item} for the items updated."""
@@ -500,40 +527,40 @@ class ItemGroup:
                 continue
             self._add(Item(descriptor.id, descriptor.name, descriptor.description, descriptor.shape,
                            dtype=descriptor.dtype, order=descriptor.order, format=descriptor.format))
-        updated = {}
-        for raw in heap.get_items():
-            item = self._by_id.get(raw.id)
-            if item is None or raw.id < 0x10:
+        updated: Dict[str, Item] = {}
+        for raw_item in heap.get_items():
+            item = self._by_id.get(raw_item.id)
+            if item is None or raw_item.id < 0x10:
                 continue        # not described yet, or a protocol item
-            item.set_from_raw(raw, new_order)
+            item.set_from_raw(raw_item, new_order)
             updated[item.name] = item
         return updated
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: Union[int, str]) -> Item:
         if isinstance(key, numbers.Integral):
             return self._by_id[key]
-        return self._by_name[key]
+        return self._by_name[cast(str, key)]
 
-    def __contains__(self, key):
+    def __contains__(self, key: object) -> bool:
         if isinstance(key, numbers.Integral):
             return key in self._by_id
         return key in self._by_name
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._by_id)
 
-    def keys(self):
+    def keys(self) -> KeysView[str]:
         """Item names."""
         return self._by_name.keys()
 
-    def ids(self):
+    def ids(self) -> KeysView[int]:
         """Item IDs."""
         return self._by_id.keys()
 
-    def values(self):
+    def values(self) -> ValuesView[Item]:
         """The items."""
         return self._by_id.values()
 
-    def items(self):
+    def items(self) -> ItemsView[str, Item]:
         """(name, item) pairs."""
         return self._by_name.items()

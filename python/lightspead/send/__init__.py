@@ -1,5 +1,10 @@
 """Sending heaps: streams, heaps and item groups that generate heaps."""
 
+from __future__ import annotations
+
+from typing import Dict, Iterable, Optional, Tuple
+
+from .._items import Descriptor, Item
 from .._lightspead import Flavour
 from .._lightspead.send import (  # noqa: F401
     DEFAULT_BUFFER_SIZE,
@@ -24,14 +29,14 @@ class Heap(_RawHeap):
     buffers alive until it is destroyed; do not change an item's array
     while a heap holding it is being sent."""
 
-    def __init__(self, flavour=None):
+    def __init__(self, flavour: Optional[Flavour] = None) -> None:
         super().__init__(flavour if flavour is not None else Flavour())
 
-    def add_item(self, item):
+    def add_item(self, item: Item) -> None:
         """Add the item's current value."""
         self.add_buffer(item.id, item.to_buffer(), item.allow_immediate())
 
-    def add_descriptor(self, descriptor):
+    def add_descriptor(self, descriptor: Descriptor) -> None:
         """Add a descriptor item describing ``descriptor``."""
         self.add_raw_descriptor(*descriptor.to_raw(self.flavour))
 
@@ -40,7 +45,7 @@ class HeapReference:
     """A heap in a group sent with ``send_heaps``/``async_send_heaps``,
     with its own heap counter (-1: the stream's next) and substream."""
 
-    def __init__(self, heap, *, cnt=-1, substream_index=0):
+    def __init__(self, heap: Heap, *, cnt: int = -1, substream_index: int = 0) -> None:
         self.heap = heap
         self.cnt = cnt
         self.substream_index = substream_index
@@ -49,7 +54,7 @@ class HeapReference:
 class HeapReferenceList:
     """A reusable list of :class:`HeapReference` to send as a group."""
 
-    def __init__(self, heaps):
+    def __init__(self, heaps: Iterable[HeapReference]) -> None:
         self.heaps = list(heaps)
         for ref in self.heaps:
             if not isinstance(ref, HeapReference):
@@ -86,24 +91,25 @@ class HeapGenerator:
     'all' or 'none'. With ``descriptor_frequency`` N, every item's
     descriptor is sent again every N heaps."""
 
-    def __init__(self, item_group, descriptor_frequency=None, flavour=None):
+    def __init__(self, item_group: _ItemGroup, descriptor_frequency: Optional[int] = None,
+                 flavour: Optional[Flavour] = None) -> None:
         if descriptor_frequency is not None and descriptor_frequency < 1:
             raise ValueError("descriptor_frequency must be at least 1")
         self._item_group = item_group
         self._descriptor_frequency = descriptor_frequency
         self._flavour = flavour if flavour is not None else Flavour()
-        self._sent_version = {}         # id -> item version last sent
-        self._described_at = {}         # id -> (item object, heap number)
+        self._sent_version: Dict[int, Tuple[Item, int]] = {}    # id -> item version last sent
+        self._described_at: Dict[int, Tuple[Item, int]] = {}    # id -> (item object, heap number)
         self._heaps = 0
 
-    def _descriptor_stale(self, item):
+    def _descriptor_stale(self, item: Item) -> bool:
         described = self._described_at.get(item.id)
         if described is None or described[0] is not item:
             return True
         return (self._descriptor_frequency is not None
                 and self._heaps - described[1] >= self._descriptor_frequency)
 
-    def get_heap(self, descriptors="stale", data="stale"):
+    def get_heap(self, descriptors: str = "stale", data: str = "stale") -> Heap:
         """The next heap."""
         for mode, what in ((descriptors, "descriptors"), (data, "data")):
             if mode not in ("stale", "all", "none"):
@@ -122,13 +128,13 @@ class HeapGenerator:
         self._heaps += 1
         return heap
 
-    def get_start(self):
+    def get_start(self) -> Heap:
         """A heap announcing the start of the stream."""
         heap = Heap(self._flavour)
         heap.add_start()
         return heap
 
-    def get_end(self):
+    def get_end(self) -> Heap:
         """A heap telling receivers the stream has ended."""
         heap = Heap(self._flavour)
         heap.add_end()
@@ -138,6 +144,6 @@ class HeapGenerator:
 class ItemGroup(_ItemGroup, HeapGenerator):
     """An item group that generates heaps of its items."""
 
-    def __init__(self, flavour=None, descriptor_frequency=None):
+    def __init__(self, flavour: Optional[Flavour] = None, descriptor_frequency: Optional[int] = None) -> None:
         _ItemGroup.__init__(self)
         HeapGenerator.__init__(self, self, descriptor_frequency, flavour)
