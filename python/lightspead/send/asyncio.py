@@ -2,24 +2,37 @@
 future. Completions are delivered through a file descriptor the event loop
 watches, not by a thread per stream."""
 
+from __future__ import annotations
+
 import asyncio
+from typing import TYPE_CHECKING, Any, Dict, Optional, Sequence, Tuple, Union
 
 from . import BytesStream as _BytesStream
+from . import GroupMode, Heap, HeapReference, HeapReferenceList
 from . import TcpStream as _TcpStream
 from . import UdpStream as _UdpStream
 
+if TYPE_CHECKING:
+    # For the type checker the mixin is a stream (it only ever is mixed into
+    # one); at run time it is a plain class, so that the extension's types
+    # are not inherited twice.
+    from .._lightspead.send import _Stream as _MixinBase
+else:
+    _MixinBase = object
 
-class _AsyncStream:
-    def _async_setup(self):
-        self._pending = {}
+
+class _AsyncStream(_MixinBase):
+    def _async_setup(self) -> None:
+        # token -> (future, what must stay alive until it is done)
+        self._pending: Dict[int, Tuple[asyncio.Future[int], Any]] = {}
         self._next_token = 0
-        self._watching = None       # the loop watching our descriptor
+        self._watching: Optional[asyncio.AbstractEventLoop] = None  # the loop watching our descriptor
 
-    def async_send_heap(self, heap, cnt=-1, substream_index=0):
+    def async_send_heap(self, heap: Heap, cnt: int = -1, substream_index: int = 0) -> asyncio.Future[int]:
         """Queue ``heap``; returns a future of the bytes sent (or an
         OSError). The heap is kept alive until the future is done."""
         loop = asyncio.get_running_loop()
-        future = loop.create_future()
+        future: asyncio.Future[int] = loop.create_future()
         token = self._next_token
         self._next_token += 1
         self._pending[token] = (future, heap)
@@ -29,13 +42,14 @@ class _AsyncStream:
         self._async_send_heap(heap, token, cnt, substream_index)
         return future
 
-    def async_send_heaps(self, heaps, mode):
+    def async_send_heaps(self, heaps: Union[Sequence[HeapReference], HeapReferenceList],
+                         mode: GroupMode) -> asyncio.Future[int]:
         """Queue a group of heaps (HeapReference objects or a
         HeapReferenceList); returns a future of the bytes sent by all."""
         from . import _triples
         triples = _triples(heaps)
         loop = asyncio.get_running_loop()
-        future = loop.create_future()
+        future: asyncio.Future[int] = loop.create_future()
         token = self._next_token
         self._next_token += 1
         self._pending[token] = (future, [heap for heap, _, _ in triples])
@@ -45,7 +59,7 @@ class _AsyncStream:
         self._async_send_heaps(triples, mode, token)
         return future
 
-    def _on_completions(self):
+    def _on_completions(self) -> None:
         for token, error, nbytes in self._take_completions():
             future, _heap = self._pending.pop(token)
             if future.done():
@@ -59,7 +73,7 @@ class _AsyncStream:
             self._watching.remove_reader(self._completion_fd)
             self._watching = None
 
-    async def async_flush(self):
+    async def async_flush(self) -> None:
         """Wait until every heap queued so far has been sent."""
         futures = [future for future, _ in self._pending.values()]
         if futures:
@@ -69,7 +83,7 @@ class _AsyncStream:
 class UdpStream(_AsyncStream, _UdpStream):
     """:class:`lightspead.send.UdpStream` with ``async_send_heap``."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         _UdpStream.__init__(self, *args, **kwargs)
         self._async_setup()
 
@@ -77,7 +91,7 @@ class UdpStream(_AsyncStream, _UdpStream):
 class BytesStream(_AsyncStream, _BytesStream):
     """:class:`lightspead.send.BytesStream` with ``async_send_heap``."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         _BytesStream.__init__(self, *args, **kwargs)
         self._async_setup()
 
@@ -85,6 +99,6 @@ class BytesStream(_AsyncStream, _BytesStream):
 class TcpStream(_AsyncStream, _TcpStream):
     """:class:`lightspead.send.TcpStream` with ``async_send_heap``."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         _TcpStream.__init__(self, *args, **kwargs)
         self._async_setup()
