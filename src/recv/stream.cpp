@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <new>
 #include <stdexcept>
 #include <boost/asio/post.hpp>
@@ -245,27 +246,12 @@ std::optional<live_heap> *stream::start_heap(substream_table &table, const packe
         log_warning("out of memory for a heap of " + std::to_string(p.heap_length) + " bytes");
         status = add_status::too_large;
     }
-    switch (status)
-    {
-    case add_status::accepted:
-        stats[stat_packets_accepted]++;
-        break;
-    case add_status::out_of_order:
-        stats[stat_packets_out_of_order]++;
-        break;
-    case add_status::duplicate:
-        stats[stat_packets_duplicate]++;
-        break;
-    case add_status::length_conflict:
-        stats[stat_packets_length_conflict]++;
-        break;
-    case add_status::too_large:
-        stats[stat_packets_heap_too_large]++;
-        break;
-    case add_status::too_many_pointers:
-        stats[stat_packets_too_many_pointers]++;
-        break;
-    }
+    // The counter of each outcome, in the order of add_status
+    static constexpr stat_index counters[] = {stat_packets_accepted,       stat_packets_out_of_order,
+                                              stat_packets_duplicate,      stat_packets_length_conflict,
+                                              stat_packets_heap_too_large, stat_packets_too_many_pointers};
+    static_assert(std::size(counters) == std::size_t(add_status::too_many_pointers) + 1);
+    stats[counters[std::size_t(status)]]++;
     return status == add_status::accepted;
 }
 
