@@ -4,6 +4,8 @@ The public names follow spead2's Python API, so that a spead2 program runs
 with ``import lightspead as spead2``.
 """
 
+from __future__ import annotations
+
 from ._lightspead import (  # noqa: F401
     BUG_COMPAT_DESCRIPTOR_WIDTHS,
     BUG_COMPAT_PYSPEAD_0_5_2,
@@ -52,20 +54,20 @@ from .send import asyncio as _send_asyncio  # noqa: F401,E402
 __version__ = "0.1.0"
 
 
-def parse_range_list(ranges):
+def parse_range_list(ranges: str) -> list[int]:
     """Expand a comma-separated list of numbers and inclusive ranges, as
     used for CPU core lists: ``"0-3,6"`` gives ``[0, 1, 2, 3, 6]``. An
     empty string gives an empty list; anything else malformed raises
     ValueError."""
     if not ranges:
         return []
-    out = []
+    out: list[int] = []
     for part in ranges.split(","):
         if "-" in part[1:]:
-            first, last = part.split("-", 1) if not part.startswith("-") else (part, None)
-            if last is None:
+            if part.startswith("-"):
                 raise ValueError(f"bad range {part!r}")
-            first, last = int(first), int(last)
+            first_text, last_text = part.split("-", 1)
+            first, last = int(first_text), int(last_text)
             if first > last:
                 raise ValueError(f"range {part!r} runs backwards")
             out.extend(range(first, last + 1))

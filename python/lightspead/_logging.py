@@ -15,7 +15,7 @@ logger = logging.getLogger("lightspead")
 _LEVELS = {0: logging.WARNING, 1: logging.INFO, 2: logging.DEBUG}
 
 
-def _pump():
+def _pump() -> None:
     fd = _lightspead._log_fd()
     while True:
         select.select([fd], [], [])
@@ -27,6 +27,6 @@ def _pump():
             logger.log(_LEVELS.get(level, logging.INFO), "%s", message)
 
 
-def start():
+def start() -> None:
     _lightspead._route_log_to_queue()
     threading.Thread(target=_pump, name="lightspead-log", daemon=True).start()
