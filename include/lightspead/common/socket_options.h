@@ -29,9 +29,10 @@ enum class socket_buffer
  * reports the doubled figure back, so the usable size is half of what
  * @c getsockopt says; that half is what is compared with @a size and
  * returned. If the system cap (@c net.core.rmem_max / @c wmem_max) holds
- * the buffer below @a size, the privileged @c SO_RCVBUFFORCE /
- * @c SO_SNDBUFFORCE is tried; if the buffer is still short, a warning says
- * what was granted (once per process for each direction, not per socket).
+ * the buffer below @a size, the privileged "force" form of the option
+ * (root, or CAP_NET_ADMIN) is tried; if the buffer is still short, a
+ * warning says what was granted (once per process for each direction, not
+ * per socket).
  *
  * A refusal is not an error (a socket with a smaller buffer still works),
  * so nothing is thrown for it.
