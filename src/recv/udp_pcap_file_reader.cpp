@@ -1,4 +1,3 @@
-#include <cstring>
 #include <stdexcept>
 #include <pcap/pcap.h>
 #include <lightspead/protocol/captured_frame.h>

@@ -32,6 +32,14 @@ struct stream_frame
     packet_view packet;    ///< the decoded packet (for @c packet and @c oversized)
 };
 
+namespace detail
+{
+/// The bytes at @a data hold no valid packet (@a status says why, @a f holds what was decoded): set
+/// @a f to incomplete or garbage.
+void classify_partial_frame(const std::uint8_t *data, std::size_t available, std::size_t max_size, bool more_may_follow,
+                            packet_status status, stream_frame &f) noexcept;
+}  // namespace detail
+
 /**
  * Classify the bytes at the front of a packet byte stream.
  *
@@ -52,21 +60,9 @@ struct stream_frame
  * byte; only @c incomplete consumes none. With @a available 0 the result
  * is @c incomplete.
  *
- * Never throws.
+ * Never throws. Inline: a reader calls it per packet, and a valid packet
+ * (the common case) is decoded straight into the returned frame.
  */
-inline stream_frame next_stream_frame(const std::uint8_t *data, std::size_t available, std::size_t max_size,
-                                      bool more_may_follow) noexcept;
-
-namespace detail
-{
-/// The bytes at @a data hold no valid packet (@a status says why, @a f holds what was decoded): set
-/// @a f to incomplete or garbage.
-void classify_partial_frame(const std::uint8_t *data, std::size_t available, std::size_t max_size, bool more_may_follow,
-                            packet_status status, stream_frame &f) noexcept;
-}  // namespace detail
-
-// Inline: a reader calls it per packet, and a valid packet is the common
-// case; the packet is decoded straight into the returned frame.
 inline stream_frame next_stream_frame(const std::uint8_t *data, std::size_t available, std::size_t max_size,
                                       bool more_may_follow) noexcept
 {
