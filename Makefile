@@ -9,7 +9,7 @@ JOBS ?= $(shell nproc)
 DEB_PACKAGES := g++ cmake ninja-build pkg-config libboost-dev libgtest-dev libpcap-dev \
 	python3 python3-venv python3-dev iproute2 nftables ethtool
 
-.PHONY: all deps configure build lint format test test-cpp test-sanitize test-tsan test-python test-interop demo bench fuzz soak clean
+.PHONY: all deps configure build lint format test test-cpp test-sanitize test-tsan test-python test-interop test-spead2-suite demo bench fuzz soak clean
 
 all: build
 
@@ -102,7 +102,12 @@ test-python: build
 test-interop: build
 	./tests/interop/run $(BUILD_DIR)
 
-test: lint test-cpp test-sanitize test-python test-interop
+# spead2 4.5.1's own Python test suite against lightspead (lightspead.compat),
+# gated by tests/interop/spead2_suite/expected.txt
+test-spead2-suite: build
+	./tests/interop/spead2_suite/run $(BUILD_DIR)
+
+test: lint test-cpp test-sanitize test-python test-interop test-spead2-suite
 
 demo: build
 	./bench/demo $(BUILD_DIR)
