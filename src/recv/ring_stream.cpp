@@ -29,26 +29,25 @@ ring_stream::~ring_stream()
     stop();
 }
 
-bool ring_stream::heap_ready(live_heap &&h)
+void ring_stream::heap_ready(live_heap &&h)
 {
     const bug_compat_mask compat = get_config().get_bug_compat();
+    // Counted before waiting, so that it shows while the consumer lags
+    auto blocked = [this] { note_worker_blocked(); };
     try
     {
-        bool waited = false;
         if (h.is_complete() && h.pointers_within_length())
-            waited = ring.push(heap(std::move(h), compat));
+            ring.push(heap(std::move(h), compat), blocked);
         else if (!ring_config.get_contiguous_only())
-            waited = ring.push(incomplete_heap(std::move(h), compat));
+            ring.push(incomplete_heap(std::move(h), compat), blocked);
         else
-            return false;
+            return;
         ready.signal();
-        return waited;
     }
     catch (ringbuffer_stopped &)
     {
         // The consumer has stopped the stream: nobody will pop this heap.
     }
-    return false;
 }
 
 void ring_stream::stop_received()

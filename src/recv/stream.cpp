@@ -15,12 +15,38 @@ stream_stats::stream_stats(std::shared_ptr<const std::vector<stat_config>> confi
 {
 }
 
-std::uint64_t stream_stats::operator[](const std::string &name) const
+stream_stats::stream_stats()
+    : config(std::make_shared<const std::vector<stat_config>>(standard_stats())), values(standard_stats().size(), 0)
+{
+}
+
+std::size_t stream_stats::index_of(const std::string &name) const
 {
     for (std::size_t i = 0; i < config->size(); i++)
         if ((*config)[i].name == name)
-            return values[i];
+            return i;
     throw std::out_of_range("no statistic called " + name);
+}
+
+bool stream_stats::contains(const std::string &name) const noexcept
+{
+    return std::any_of(config->begin(), config->end(), [&](const stat_config &c) { return c.name == name; });
+}
+
+stream_stats &stream_stats::operator+=(const stream_stats &other)
+{
+    if (config != other.config && *config != *other.config)
+        throw std::invalid_argument("cannot combine statistics of streams with different statistics");
+    for (std::size_t i = 0; i < values.size(); i++)
+        values[i] = combine_stat((*config)[i].mode, values[i], other.values[i]);
+    return *this;
+}
+
+stream_stats stream_stats::operator+(const stream_stats &other) const
+{
+    stream_stats out = *this;
+    out += other;
+    return out;
 }
 
 reader::reader(stream &owner) : owner(owner), strand(boost::asio::make_strand(owner.get_io_context()))
@@ -35,7 +61,7 @@ void reader::finished()
 stream::stream(io_context_ref io, const stream_config &config)
     : io(io), config(config), limits{config.get_max_heap_size(), config.get_allow_out_of_order(),
                                      lightspead::get_memcpy(config.get_memcpy())},
-      tables(config.get_substreams()), stats(config.get_stats().size(), 0), started(!config.get_explicit_start())
+      tables(config.get_substreams()), stats(config.get_stats().size()), started(!config.get_explicit_start())
 {
     for (auto &t : tables)
     {
@@ -132,8 +158,8 @@ void stream::stop()
 
 stream_stats stream::get_stats() const
 {
-    std::lock_guard<std::mutex> lock(mutex);
-    return stream_stats(std::make_shared<const std::vector<stat_config>>(config.get_stats()), stats);
+    std::vector<std::uint64_t> values(stats.begin(), stats.end());
+    return stream_stats(std::make_shared<const std::vector<stat_config>>(config.get_stats()), std::move(values));
 }
 
 void stream::deliver(live_heap &&h, stat_index if_incomplete)
@@ -155,8 +181,7 @@ void stream::deliver(live_heap &&h, stat_index if_incomplete)
                 stats[stat_single_packet_heaps]++;
         }
     }
-    if (heap_ready(std::move(h)))
-        stats[stat_worker_blocked]++;
+    heap_ready(std::move(h));
 }
 
 // The steps of process_packet, its only caller, run per packet: kept inline.

@@ -53,7 +53,7 @@ public:
     }
 
 protected:
-    bool heap_ready(recv::live_heap &&h) override
+    void heap_ready(recv::live_heap &&h) override
     {
         if (h.is_complete() && h.pointers_within_length())
         {
@@ -78,7 +78,6 @@ protected:
                            || offset + length <= item_pointer_t(partial.get_heap_length()));
             incomplete++;
         }
-        return false;
     }
 };
 

@@ -72,17 +72,22 @@ public:
     }
 
     /**
-     * Append @a value, waiting while the ringbuffer is full.
+     * Append @a value, waiting while the ringbuffer is full; @a before_wait
+     * is called (with the ringbuffer's lock held: it must not touch the
+     * ringbuffer) once, before the first wait.
      *
      * @return true if the push had to wait.
      * @throws ringbuffer_stopped if the ringbuffer is (or becomes) stopped.
      */
-    bool push(T &&value)
+    template<typename F>
+    bool push(T &&value, F &&before_wait)
     {
         std::unique_lock<std::mutex> lock(mutex);
         bool waited = false;
         while (!stopped && items.size() >= capacity)
         {
+            if (!waited)
+                before_wait();
             waited = true;
             not_full.wait(lock);
         }
@@ -92,6 +97,12 @@ public:
         lock.unlock();
         not_empty.notify_one();
         return waited;
+    }
+
+    /// Append @a value, waiting while the ringbuffer is full. @copydetails push(T&&, F&&)
+    bool push(T &&value)
+    {
+        return push(std::move(value), [] {});
     }
 
     /// Append @a value without waiting. @throws ringbuffer_full, ringbuffer_stopped.

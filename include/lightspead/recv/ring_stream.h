@@ -63,7 +63,7 @@ private:
     ringbuffer<any_heap> ring;
     eventfd_semaphore ready;  // readable after each push and at the end
 
-    bool heap_ready(live_heap &&h) override;
+    void heap_ready(live_heap &&h) override;
     void stop_received() override;
 
 public:

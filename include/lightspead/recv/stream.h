@@ -6,6 +6,7 @@
 #ifndef LIGHTSPEAD_RECV_STREAM_H
 #define LIGHTSPEAD_RECV_STREAM_H
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -47,7 +48,9 @@ struct placement_hint
 
 /**
  * A snapshot of a stream's statistics, by index (@ref stat_index) or by
- * name.
+ * name, in the order of its configuration. Snapshots of streams with the
+ * same statistics combine with @c + (counters add, maxima take the larger),
+ * for totals over several streams.
  */
 class stream_stats
 {
@@ -56,13 +59,65 @@ private:
     std::vector<std::uint64_t> values;
 
 public:
-    stream_stats(std::shared_ptr<const std::vector<stat_config>> config, std::vector<std::uint64_t> values);
+    using iterator = std::vector<std::uint64_t>::iterator;
+    using const_iterator = std::vector<std::uint64_t>::const_iterator;
 
+    stream_stats(std::shared_ptr<const std::vector<stat_config>> config, std::vector<std::uint64_t> values);
+    /// All zero, for the standard statistics only.
+    stream_stats();
+
+    /// @throws std::out_of_range for an index past the end.
     std::uint64_t operator[](std::size_t index) const { return values.at(index); }
+    std::uint64_t &operator[](std::size_t index) { return values.at(index); }
     /// @throws std::out_of_range for an unknown name.
-    std::uint64_t operator[](const std::string &name) const;
+    std::uint64_t operator[](const std::string &name) const { return values[index_of(name)]; }
+    std::uint64_t &operator[](const std::string &name) { return values[index_of(name)]; }
+    /// Index of the statistic called @a name. @throws std::out_of_range.
+    std::size_t index_of(const std::string &name) const;
+    /// Whether there is a statistic called @a name.
+    bool contains(const std::string &name) const noexcept;
+
     std::size_t size() const noexcept { return values.size(); }
+    iterator begin() noexcept { return values.begin(); }
+    iterator end() noexcept { return values.end(); }
+    const_iterator begin() const noexcept { return values.begin(); }
+    const_iterator end() const noexcept { return values.end(); }
     const std::vector<stat_config> &get_config() const noexcept { return *config; }
+
+    /**
+     * Combine with @a other, statistic by statistic, each by its mode.
+     * @throws std::invalid_argument if the two have different statistics.
+     */
+    stream_stats &operator+=(const stream_stats &other);
+    stream_stats operator+(const stream_stats &other) const;
+};
+
+/**
+ * One statistic of a running stream. Written only with the stream's lock
+ * held, so an update is a plain load, add and store (no locked
+ * instruction on the per-packet path); read without the lock, so that
+ * @ref stream::get_stats never waits for a network thread (which may be
+ * blocked on a full ringbuffer, holding the lock).
+ */
+class stat_counter
+{
+private:
+    std::atomic<std::uint64_t> value{0};
+
+public:
+    stat_counter() = default;
+    stat_counter(const stat_counter &) = delete;
+    stat_counter &operator=(const stat_counter &) = delete;
+
+    operator std::uint64_t() const noexcept { return value.load(std::memory_order_relaxed); }
+    stat_counter &operator=(std::uint64_t v) noexcept
+    {
+        value.store(v, std::memory_order_relaxed);
+        return *this;
+    }
+    stat_counter &operator+=(std::uint64_t n) noexcept { return *this = std::uint64_t(*this) + n; }
+    stat_counter &operator++() noexcept { return *this += 1; }
+    void operator++(int) noexcept { *this += 1; }
 };
 
 /**
@@ -150,7 +205,7 @@ private:
     mutable std::mutex mutex;
     std::condition_variable readers_done;
     std::vector<substream_table> tables;
-    std::vector<std::uint64_t> stats;
+    std::vector<stat_counter> stats;
     std::vector<std::unique_ptr<reader>> readers;
     std::vector<bool> reader_done;  // parallel to readers
     std::size_t readers_running = 0;
@@ -190,12 +245,14 @@ protected:
     /**
      * Receive a finished heap (complete, or incomplete from eviction or
      * flush). Called with the stream's lock held, from the io_context
-     * (or from the thread calling @ref stop for flushed heaps).
-     *
-     * @return true if the consumer had to be waited for (counted in
-     * worker_blocked).
+     * (or from the thread calling @ref stop for flushed heaps). An
+     * implementation that must wait for its consumer calls
+     * @ref note_worker_blocked before it waits.
      */
-    virtual bool heap_ready(live_heap &&h) = 0;
+    virtual void heap_ready(live_heap &&h) = 0;
+
+    /// Count a wait for the consumer (worker_blocked), visible at once to @ref get_stats.
+    void note_worker_blocked() { stats[stat_worker_blocked]++; }
 
     /// The stream has stopped: no heap follows. Called with the lock held.
     virtual void stop_received() {}
@@ -269,7 +326,11 @@ public:
      */
     virtual void stop();
 
-    /// A snapshot of the statistics.
+    /**
+     * A snapshot of the statistics. Never waits for the network threads
+     * (each value is current, though a snapshot taken while packets
+     * arrive may hold one counter updated and a related one not yet).
+     */
     stream_stats get_stats() const;
 
     /**

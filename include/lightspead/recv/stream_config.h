@@ -29,7 +29,15 @@ struct stat_config
 {
     std::string name;
     stat_mode mode = stat_mode::counter;
+
+    bool operator==(const stat_config &) const = default;
 };
+
+/// @a a and @a b combined as @a mode says: their sum, or the larger.
+constexpr std::uint64_t combine_stat(stat_mode mode, std::uint64_t a, std::uint64_t b) noexcept
+{
+    return mode == stat_mode::maximum ? (a > b ? a : b) : a + b;
+}
 
 /**
  * Indices of the statistics every stream has, in this order. The first nine
@@ -91,6 +99,7 @@ private:
     bool allow_out_of_order = false;
     bool explicit_start = false;
     std::size_t max_heap_size = default_max_heap_size;
+    std::uintptr_t stream_id = 0;
     std::shared_ptr<std::vector<stat_config>> stats;
 
 public:
@@ -147,12 +156,25 @@ public:
     std::size_t get_max_heap_size() const noexcept { return max_heap_size; }
 
     /**
+     * A number the application chooses to tell its streams apart; the
+     * stream only stores it (as spead2 does, for chunk placement callbacks).
+     */
+    stream_config &set_stream_id(std::uintptr_t id) noexcept
+    {
+        stream_id = id;
+        return *this;
+    }
+    std::uintptr_t get_stream_id() const noexcept { return stream_id; }
+
+    /**
      * Register a custom statistic and return its index.
      *
      * @throws std::invalid_argument if the name is already taken.
      */
     std::size_t add_stat(const std::string &name, stat_mode mode = stat_mode::counter);
     const std::vector<stat_config> &get_stats() const noexcept { return *stats; }
+    /// The index the next @ref add_stat will return.
+    std::size_t next_stat_index() const noexcept { return stats->size(); }
     /// Index of the statistic called @a name. @throws std::out_of_range.
     std::size_t get_stat_index(const std::string &name) const;
 };
