@@ -11,6 +11,7 @@
 #include <lightspead/common/logging.h>
 #include <lightspead/common/memcpy.h>
 #include <lightspead/common/memory_allocator.h>
+#include <lightspead/common/resolve.h>
 #include <lightspead/common/ringbuffer.h>
 #include <lightspead/common/socket_options.h>
 #include <lightspead/common/thread_pool.h>

@@ -1,9 +1,13 @@
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <stdexcept>
 #include <string>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <boost/asio/ip/multicast.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/system/system_error.hpp>
 #include <lightspead/common/logging.h>
 #include <lightspead/common/socket_options.h>
 
@@ -23,6 +27,40 @@ std::size_t usable_buffer(int fd, int option) noexcept
 }
 
 }  // anonymous namespace
+
+int socket_family(int fd)
+{
+    sockaddr_storage address{};
+    socklen_t len = sizeof(address);
+    if (getsockname(fd, reinterpret_cast<sockaddr *>(&address), &len) != 0)
+        throw boost::system::system_error(errno, boost::system::system_category(), "getsockname");
+    if (address.ss_family != AF_INET && address.ss_family != AF_INET6)
+        throw std::invalid_argument("the socket is neither IPv4 nor IPv6");
+    return address.ss_family;
+}
+
+template<typename Socket>
+Socket duplicate_socket(boost::asio::io_context &io, int fd)
+{
+    using protocol = typename Socket::protocol_type;
+    const int family = socket_family(fd);
+    const int copy = ::dup(fd);
+    if (copy < 0)
+        throw boost::system::system_error(errno, boost::system::system_category(), "dup");
+    try
+    {
+        return Socket(io, family == AF_INET ? protocol::v4() : protocol::v6(), copy);
+    }
+    catch (...)
+    {
+        ::close(copy);
+        throw;
+    }
+}
+
+template boost::asio::ip::udp::socket duplicate_socket(boost::asio::io_context &, int);
+template boost::asio::ip::tcp::socket duplicate_socket(boost::asio::io_context &, int);
+template boost::asio::ip::tcp::acceptor duplicate_socket(boost::asio::io_context &, int);
 
 std::size_t set_socket_buffer(int fd, socket_buffer which, std::size_t size)
 {

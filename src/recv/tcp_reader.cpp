@@ -31,6 +31,19 @@ tcp_reader::tcp_reader(stream &owner, const tcp::endpoint &endpoint, std::size_t
     buffer.resize(max_size + read_size);
 }
 
+tcp_reader::tcp_reader(stream &owner, tcp::acceptor &&given, std::size_t max_size)
+    : reader(owner), acceptor(get_strand()), socket(get_strand()), max_size(max_size),
+      receive_buffer_size(0)  // the caller's socket options stand
+{
+    if (max_size < packet_header_size)
+        throw std::invalid_argument("tcp_reader max_size " + std::to_string(max_size) + " is below 8");
+    if (!given.is_open())
+        throw std::invalid_argument("tcp_reader needs an open, listening acceptor");
+    const auto protocol = given.local_endpoint().protocol();
+    acceptor.assign(protocol, given.release());
+    buffer.resize(max_size + read_size);
+}
+
 void tcp_reader::start()
 {
     acceptor.async_accept(socket, [this](const boost::system::error_code &ec) { on_accept(ec); });

@@ -50,11 +50,19 @@ udp_reader::udp_reader(stream &owner, const udp::endpoint &endpoint, std::size_t
     setup(endpoint, buffer_size, nullptr, &interface_index);
 }
 
+udp_reader::udp_reader(stream &owner, udp::socket &&given, std::size_t max_size)
+    : reader(owner), socket(get_strand()), max_size(max_size)
+{
+    if (!given.is_open())
+        throw std::invalid_argument("udp_reader needs an open socket");
+    const auto protocol = given.local_endpoint().protocol();
+    socket.assign(protocol, given.release());
+    prepare_socket();
+}
+
 void udp_reader::setup(const udp::endpoint &endpoint, std::size_t buffer_size,
                        const boost::asio::ip::address *interface_address, const unsigned int *interface_index)
 {
-    if (max_size < packet_header_size || max_size > 65535)
-        throw std::invalid_argument("udp_reader max_size " + std::to_string(max_size) + " is outside [8, 65535]");
     const auto &address = endpoint.address();
     check_multicast_interface(address, interface_address, interface_index);
 
@@ -64,6 +72,13 @@ void udp_reader::setup(const udp::endpoint &endpoint, std::size_t buffer_size,
     socket.bind(endpoint);
     if (address.is_multicast())
         join_multicast_group(socket, address, interface_address, interface_index);
+    prepare_socket();
+}
+
+void udp_reader::prepare_socket()
+{
+    if (max_size < packet_header_size || max_size > 65535)
+        throw std::invalid_argument("udp_reader max_size " + std::to_string(max_size) + " is outside [8, 65535]");
     socket.non_blocking(true);
 
     // GRO when the kernel has it: coalesced datagrams need whole-super-packet slots.

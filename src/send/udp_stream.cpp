@@ -343,7 +343,28 @@ std::unique_ptr<transport> make_multicast_transport(boost::asio::io_context &io,
     return std::make_unique<udp_transport>(std::move(socket), std::move(eps));
 }
 
+std::unique_ptr<transport> make_socket_transport(boost::asio::io_context &io, udp::socket &&given,
+                                                 const std::vector<udp::endpoint> &endpoints,
+                                                 const stream_config &config)
+{
+    auto eps = check_endpoints(endpoints, config, false);
+    if (!given.is_open())
+        throw std::invalid_argument("udp_stream needs an open socket");
+    const auto protocol = given.local_endpoint().protocol();
+    if (protocol != eps[0].protocol())
+        throw std::invalid_argument("udp_stream endpoints are not of the socket's address family");
+    udp::socket socket(io, protocol, given.release());
+    socket.non_blocking(true);
+    return std::make_unique<udp_transport>(std::move(socket), std::move(eps));
+}
+
 }  // anonymous namespace
+
+udp_stream::udp_stream(io_context_ref io, udp::socket &&socket, const std::vector<udp::endpoint> &endpoints,
+                       const stream_config &config)
+    : stream(io, config, make_socket_transport(io.get(), std::move(socket), endpoints, config))
+{
+}
 
 udp_stream::udp_stream(io_context_ref io, const std::vector<udp::endpoint> &endpoints, const stream_config &config,
                        std::size_t buffer_size, const boost::asio::ip::address &interface_address)

@@ -9,10 +9,30 @@
 
 #include <cstddef>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
 
 namespace lightspead
 {
+
+/**
+ * The address family (AF_INET or AF_INET6) of socket @a fd.
+ *
+ * @throws boost::system::system_error if @a fd is not a socket;
+ *         std::invalid_argument if it is not an IPv4 or IPv6 socket.
+ */
+int socket_family(int fd);
+
+/**
+ * A socket of @a Protocol on @a io holding a duplicate of descriptor
+ * @a fd (the caller keeps, and closes, its own): how sockets made by other
+ * code, such as Python's socket module, are handed to readers and streams.
+ *
+ * @throws boost::system::system_error if @a fd cannot be duplicated or is
+ *         not a socket; std::invalid_argument if it is not IPv4 or IPv6.
+ */
+template<typename Socket>
+Socket duplicate_socket(boost::asio::io_context &io, int fd);
 
 /// Which of a socket's two kernel buffers.
 enum class socket_buffer

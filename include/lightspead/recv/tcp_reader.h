@@ -50,6 +50,13 @@ public:
     tcp_reader(stream &owner, const boost::asio::ip::tcp::endpoint &endpoint, std::size_t max_size = default_max_size,
                std::size_t buffer_size = default_buffer_size);
 
+    /**
+     * Accept one connection on @a acceptor, already open, bound and
+     * listening (set up by the caller). The reader takes it over, moving it
+     * to the stream's io_context.
+     */
+    tcp_reader(stream &owner, boost::asio::ip::tcp::acceptor &&acceptor, std::size_t max_size = default_max_size);
+
     /// Where the reader listens.
     boost::asio::ip::tcp::endpoint get_local_endpoint() const { return acceptor.local_endpoint(); }
 

@@ -88,6 +88,8 @@ private:
 
     void setup(const boost::asio::ip::udp::endpoint &endpoint, std::size_t buffer_size,
                const boost::asio::ip::address *interface_address, const unsigned int *interface_index);
+    // Options and buffers for the open, bound socket.
+    void prepare_socket();
     void wait();
     void on_readable(const boost::system::error_code &ec);
 
@@ -103,6 +105,14 @@ public:
     /// IPv6 multicast @a endpoint, joined on interface @a interface_index.
     udp_reader(stream &owner, const boost::asio::ip::udp::endpoint &endpoint, std::size_t max_size,
                std::size_t buffer_size, unsigned int interface_index);
+
+    /**
+     * Receive on @a socket, already open and bound (and joined to any
+     * multicast group) by the caller; its receive buffer is left as it is.
+     * The reader takes the socket over, moving it to the stream's
+     * io_context.
+     */
+    udp_reader(stream &owner, boost::asio::ip::udp::socket &&socket, std::size_t max_size = default_max_size);
 
     /// The local endpoint (useful after binding to port 0).
     boost::asio::ip::udp::endpoint get_local_endpoint() const { return socket.local_endpoint(); }

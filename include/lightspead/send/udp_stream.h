@@ -64,6 +64,16 @@ public:
                const stream_config &config, std::size_t buffer_size, int ttl, unsigned int interface_index);
 
     /**
+     * Send to @a endpoints through @a socket, opened (and perhaps bound or
+     * given options) by the caller; its send buffer is left as it is. The
+     * stream takes the socket over, moving it to its io_context. The
+     * endpoints must be of the socket's address family.
+     */
+    udp_stream(io_context_ref io, boost::asio::ip::udp::socket &&socket,
+               const std::vector<boost::asio::ip::udp::endpoint> &endpoints,
+               const stream_config &config = stream_config());
+
+    /**
      * Whether packets currently go out as GSO super-packets (false once the
      * kernel has refused them).
      */

@@ -7,10 +7,12 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <boost/asio.hpp>
 #include <gtest/gtest.h>
 #include <lightspead/common/eventfd_semaphore.h>
 #include <lightspead/common/iovec.h>
+#include <lightspead/common/resolve.h>
 #include <lightspead/common/socket_options.h>
 #include <lightspead/common/thread_pool.h>
 
@@ -147,4 +149,30 @@ TEST(pool_membership, stopped_pool_refuses_and_plain_io_context_accepts)
     EXPECT_TRUE(own.join(io, [&] { called = true; }));
     own.leave();
     EXPECT_FALSE(called);
+}
+
+TEST(resolve, numeric_names_and_errors)
+{
+    EXPECT_EQ(resolve_host(""), boost::asio::ip::make_address("0.0.0.0"));
+    EXPECT_EQ(resolve_host("127.0.0.2"), boost::asio::ip::make_address("127.0.0.2"));
+    EXPECT_EQ(resolve_host("::1"), boost::asio::ip::make_address("::1"));
+    EXPECT_EQ(resolve_host("localhost"), boost::asio::ip::make_address("127.0.0.1"));  // IPv4 first
+    EXPECT_THROW(resolve_host("no-such-host.invalid"), boost::system::system_error);
+}
+
+TEST(duplicate_socket, copies_descriptor_and_checks_family)
+{
+    boost::asio::io_context io;
+    boost::asio::ip::udp::socket original(io, boost::asio::ip::udp::v6());
+    auto copy = duplicate_socket<boost::asio::ip::udp::socket>(io, original.native_handle());
+    EXPECT_NE(copy.native_handle(), original.native_handle());
+    EXPECT_EQ(copy.local_endpoint().protocol(), boost::asio::ip::udp::v6());
+    original.close();  // the copy stays usable
+    EXPECT_NO_THROW(copy.local_endpoint());
+    EXPECT_THROW(duplicate_socket<boost::asio::ip::udp::socket>(io, -1), boost::system::system_error);
+    int pipe_fds[2];
+    ASSERT_EQ(pipe(pipe_fds), 0);
+    EXPECT_THROW(duplicate_socket<boost::asio::ip::udp::socket>(io, pipe_fds[0]), boost::system::system_error);
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
 }

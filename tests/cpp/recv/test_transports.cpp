@@ -67,6 +67,51 @@ std::vector<transport_case> cases()
                        send::udp_stream s(pool, {r->get_local_endpoint()}, config);
                        send(s);
                    }});
+    // Sockets made by the caller, handed over (as from Python's socket module)
+    out.push_back({"udp_sockets",
+                   [](thread_pool &pool, recv::ring_stream &receiver, const send_all &send)
+                   {
+                       boost::asio::io_context other;  // not the stream's: the reader must re-home it
+                       boost::asio::ip::udp::socket rs(other, boost::asio::ip::udp::v4());
+                       rs.bind(boost::asio::ip::udp::endpoint(make_address("127.0.0.1"), 0));
+                       // The reader leaves a given socket's options alone: size its buffer here
+                       set_socket_buffer(rs.native_handle(), socket_buffer::receive, 8 << 20);
+                       const auto endpoint = rs.local_endpoint();
+                       ASSERT_TRUE(receiver.emplace_reader<recv::udp_reader>(std::move(rs)));
+                       boost::asio::ip::udp::socket ss(other, boost::asio::ip::udp::v4());
+                       send::stream_config config;
+                       config.set_max_packet_size(9000).set_rate(200e6);
+                       send::udp_stream s(pool, std::move(ss), {endpoint}, config);
+                       send(s);
+                   }});
+    out.push_back({"tcp_acceptor",
+                   [](thread_pool &pool, recv::ring_stream &receiver, const send_all &send)
+                   {
+                       boost::asio::io_context other;
+                       boost::asio::ip::tcp::acceptor acceptor(
+                           other, boost::asio::ip::tcp::endpoint(make_address("127.0.0.1"), 0));
+                       const auto endpoint = acceptor.local_endpoint();
+                       ASSERT_TRUE(receiver.emplace_reader<recv::tcp_reader>(std::move(acceptor)));
+                       send::stream_config config;
+                       config.set_max_packet_size(9000);
+                       send::tcp_stream s(pool, endpoint, config);
+                       send(s);
+                   }});
+    // A host name, resolved as every API that takes a host does
+    out.push_back({"udp_localhost",
+                   [](thread_pool &pool, recv::ring_stream &receiver, const send_all &send)
+                   {
+                       auto *r = receiver.emplace_reader<recv::udp_reader>(
+                           boost::asio::ip::udp::endpoint(resolve_host("localhost"), 0));
+                       ASSERT_TRUE(r);
+                       send::stream_config config;
+                       config.set_max_packet_size(9000).set_rate(200e6);
+                       send::udp_stream s(
+                           pool,
+                           {boost::asio::ip::udp::endpoint(resolve_host("localhost"), r->get_local_endpoint().port())},
+                           config);
+                       send(s);
+                   }});
     out.push_back({"tcp",
                    [](thread_pool &pool, recv::ring_stream &receiver, const send_all &send)
                    {
