@@ -43,6 +43,14 @@ public:
     std::size_t size() const noexcept { return std::size_t(view.len); }
 };
 
+/// The descriptor of a Python socket object (anything with fileno()).
+inline int socket_fd(nb::handle sock)
+{
+    if (!nb::hasattr(sock, "fileno"))
+        throw nb::type_error("expected a socket.socket");
+    return nb::cast<int>(sock.attr("fileno")());
+}
+
 /**
  * Wait for @a f with the GIL released, checking for signals every 50 ms.
  * A signal does not abandon the wait (the operation still refers to

@@ -11,6 +11,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <nanobind/nanobind.h>
+#include <nanobind/operators.h>
 #include <nanobind/stl/pair.h>
 #include <nanobind/stl/shared_ptr.h>
 #include <nanobind/stl/string.h>
@@ -18,7 +19,9 @@
 #include <nanobind/stl/vector.h>
 #include <lightspead/common/inproc_queue.h>
 #include <lightspead/common/memory_allocator.h>
+#include <lightspead/common/resolve.h>
 #include <lightspead/common/ringbuffer.h>
+#include <lightspead/common/socket_options.h>
 #include <lightspead/common/thread_pool.h>
 #include <lightspead/recv/heap.h>
 #include <lightspead/recv/inproc_reader.h>
@@ -81,12 +84,19 @@ struct recv_stream_wrapper
     }
 };
 
-boost::asio::ip::address address_or_any(const std::string &host, bool v6 = false)
+/// A host name or address, resolved with the GIL released (it may block).
+boost::asio::ip::address resolve(const std::string &host)
 {
-    if (host.empty())
-        return v6 ? boost::asio::ip::address(boost::asio::ip::address_v6::any())
-                  : boost::asio::ip::address(boost::asio::ip::address_v4::any());
-    return boost::asio::ip::make_address(host);
+    nb::gil_scoped_release release;
+    return resolve_host(host);
+}
+
+std::vector<std::string> stat_names(const recv::stream_stats &s)
+{
+    std::vector<std::string> names;
+    for (const auto &c : s.get_config())
+        names.push_back(c.name);
+    return names;
 }
 
 nb::object wrap_heap(recv::heap &&h)
@@ -105,13 +115,41 @@ nb::object wrap_any(recv::ring_stream::any_heap &&h)
 
 void register_recv(nb::module_ &m)
 {
+    nb::class_<recv::stat_config> stat_config_class(m, "StreamStatConfig",
+                                                    "Name and mode (how it combines) of one stream statistic");
+    nb::enum_<recv::stat_mode>(stat_config_class, "Mode", "How a statistic combines")
+        .value("COUNTER", recv::stat_mode::counter, "a running total: values add")
+        .value("MAXIMUM", recv::stat_mode::maximum, "the largest value seen");
+    stat_config_class
+        .def(
+            "__init__",
+            [](recv::stat_config *self, std::string name, recv::stat_mode mode) {
+                new (self) recv::stat_config{std::move(name), mode};
+            },
+            "name"_a, "mode"_a = recv::stat_mode::counter)
+        .def_ro("name", &recv::stat_config::name)
+        .def_ro("mode", &recv::stat_config::mode)
+        .def(
+            "combine",
+            [](const recv::stat_config &c, std::uint64_t a, std::uint64_t b)
+            { return recv::combine_stat(c.mode, a, b); },
+            "a"_a, "b"_a, "a and b combined as the mode says")
+        .def(nb::self == nb::self)
+        .def("__repr__",
+             [](const recv::stat_config &c)
+             {
+                 return "StreamStatConfig(" + nb::cast<std::string>(nb::repr(nb::str(c.name.c_str())))
+                     + (c.mode == recv::stat_mode::maximum ? ", StreamStatConfig.Mode.MAXIMUM)" : ")");
+             });
+
     using recv::stream_config;
     nb::class_<stream_config>(m, "StreamConfig", "Settings of a receive stream")
         .def(
             "__init__",
             [](stream_config *self, std::size_t max_heaps, std::size_t substreams, bug_compat_mask bug_compat,
                int memcpy, std::shared_ptr<memory_allocator> memory_allocator, bool stop_on_stop_item,
-               bool allow_unsized_heaps, bool allow_out_of_order, bool explicit_start, std::size_t max_heap_size)
+               bool allow_unsized_heaps, bool allow_out_of_order, bool explicit_start, std::size_t max_heap_size,
+               std::uintptr_t stream_id)
             {
                 new (self) stream_config();
                 self->set_max_heaps(max_heaps)
@@ -122,14 +160,15 @@ void register_recv(nb::module_ &m)
                     .set_allow_unsized_heaps(allow_unsized_heaps)
                     .set_allow_out_of_order(allow_out_of_order)
                     .set_explicit_start(explicit_start)
-                    .set_max_heap_size(max_heap_size);
+                    .set_max_heap_size(max_heap_size)
+                    .set_stream_id(stream_id);
                 if (memory_allocator)
                     self->set_memory_allocator(std::move(memory_allocator));
             },
             nb::kw_only(), "max_heaps"_a = stream_config::default_max_heaps, "substreams"_a = 1, "bug_compat"_a = 0,
             "memcpy"_a = int(MEMCPY_STD), "memory_allocator"_a = nullptr, "stop_on_stop_item"_a = true,
             "allow_unsized_heaps"_a = true, "allow_out_of_order"_a = false, "explicit_start"_a = false,
-            "max_heap_size"_a = stream_config::default_max_heap_size)
+            "max_heap_size"_a = stream_config::default_max_heap_size, "stream_id"_a = 0)
         .def_prop_rw("max_heaps", &stream_config::get_max_heaps,
                      [](stream_config &c, std::size_t v) { c.set_max_heaps(v); })
         .def_prop_rw("substreams", &stream_config::get_substreams,
@@ -151,7 +190,17 @@ void register_recv(nb::module_ &m)
         .def_prop_rw("explicit_start", &stream_config::get_explicit_start,
                      [](stream_config &c, bool v) { c.set_explicit_start(v); })
         .def_prop_rw("max_heap_size", &stream_config::get_max_heap_size,
-                     [](stream_config &c, std::size_t v) { c.set_max_heap_size(v); });
+                     [](stream_config &c, std::size_t v) { c.set_max_heap_size(v); })
+        .def_prop_rw("stream_id", &stream_config::get_stream_id,
+                     [](stream_config &c, std::uintptr_t v) { c.set_stream_id(v); })
+        .def("add_stat", &stream_config::add_stat, "name"_a, "mode"_a = recv::stat_mode::counter,
+             "Register a custom statistic; returns its index. ValueError if the name is taken.")
+        .def("get_stat_index", &stream_config::get_stat_index, "name"_a,
+             "Index of the statistic called name; IndexError if there is none")
+        .def("next_stat_index", &stream_config::next_stat_index, "The index the next add_stat will return")
+        .def_prop_ro("stats", &stream_config::get_stats, "Every statistic (StreamStatConfig), in index order");
+    m.attr("StreamConfig").attr("DEFAULT_MAX_HEAPS") = stream_config::default_max_heaps;
+    m.attr("StreamConfig").attr("DEFAULT_MAX_HEAP_SIZE") = stream_config::default_max_heap_size;
     m.attr("DEFAULT_MAX_HEAPS") = stream_config::default_max_heaps;
 
     using recv::ring_stream_config;
@@ -227,53 +276,63 @@ void register_recv(nb::module_ &m)
             },
             "The immediate items that arrived");
 
-    nb::class_<recv::stream_stats>(m, "StreamStats", "A snapshot of a stream's statistics")
+    nb::class_<recv::stream_stats>(m, "StreamStats",
+                                   "A snapshot of a stream's statistics: by name (stats['heaps'] or stats.heaps, "
+                                   "see lightspead.recv) or index; iterating gives the names; + combines snapshots")
         .def("__getitem__",
              [](const recv::stream_stats &s, const std::string &name)
              {
-                 try
-                 {
-                     return s[name];
-                 }
-                 catch (std::out_of_range &)
-                 {
+                 if (!s.contains(name))
                      throw nb::key_error(name.c_str());
-                 }
+                 return s[name];
              })
         .def("__getitem__", [](const recv::stream_stats &s, std::size_t index) { return s[index]; })
+        .def("__setitem__",
+             [](recv::stream_stats &s, const std::string &name, std::uint64_t value)
+             {
+                 if (!s.contains(name))
+                     throw nb::key_error(name.c_str());
+                 s[name] = value;
+             })
+        .def("__setitem__", [](recv::stream_stats &s, std::size_t index, std::uint64_t value) { s[index] = value; })
         .def("__len__", &recv::stream_stats::size)
-        .def("__contains__",
+        .def("__contains__", &recv::stream_stats::contains)
+        .def("__add__", [](const recv::stream_stats &a, const recv::stream_stats &b) { return a + b; })
+        .def(
+            "__iadd__",
+            [](recv::stream_stats &a, const recv::stream_stats &b) -> recv::stream_stats & { return a += b; },
+            nb::rv_policy::none)
+        .def_prop_ro("config", &recv::stream_stats::get_config, "The statistics' names and modes, in order")
+        .def("__getattr__",
              [](const recv::stream_stats &s, const std::string &name)
              {
-                 for (const auto &c : s.get_config())
-                     if (c.name == name)
-                         return true;
-                 return false;
+                 if (!s.contains(name))
+                     throw nb::attribute_error(("StreamStats has no statistic called " + name).c_str());
+                 return s[name];
              })
-        .def("values",
-             [](const recv::stream_stats &s)
+        .def("__setattr__",
+             [](recv::stream_stats &s, const std::string &name, std::uint64_t value)
              {
-                 std::vector<std::uint64_t> out;
-                 for (std::size_t i = 0; i < s.size(); i++)
-                     out.push_back(s[i]);
-                 return out;
+                 if (!s.contains(name))
+                     throw nb::attribute_error(("StreamStats has no statistic called " + name).c_str());
+                 s[name] = value;
              })
-        .def("items",
-             [](const recv::stream_stats &s)
-             {
-                 std::vector<std::pair<std::string, std::uint64_t>> out;
-                 for (std::size_t i = 0; i < s.size(); i++)
-                     out.emplace_back(s.get_config()[i].name, s[i]);
-                 return out;
-             })
-        .def("keys",
-             [](const recv::stream_stats &s)
-             {
-                 std::vector<std::string> names;
-                 for (const auto &c : s.get_config())
-                     names.push_back(c.name);
-                 return names;
-             });
+        .def(
+            "keys", [](const recv::stream_stats &s) { return stat_names(s); }, "The statistics' names, in order")
+        .def("__iter__", [](const recv::stream_stats &s) { return nb::iter(nb::cast(stat_names(s))); })
+        .def(
+            "values", [](const recv::stream_stats &s) { return std::vector<std::uint64_t>(s.begin(), s.end()); },
+            "The values, in order")
+        .def(
+            "items",
+            [](const recv::stream_stats &s)
+            {
+                std::vector<std::pair<std::string, std::uint64_t>> out;
+                for (std::size_t i = 0; i < s.size(); i++)
+                    out.emplace_back(s.get_config()[i].name, s[i]);
+                return out;
+            },
+            "(name, value) pairs, in order");
 
     nb::class_<recv_stream_wrapper>(m, "_Stream", "A receive stream (see lightspead.recv.Stream)")
         .def(
@@ -288,35 +347,67 @@ void register_recv(nb::module_ &m)
             nb::keep_alive<1, 2>())
         .def(
             "add_udp_reader",
-            [](recv_stream_wrapper &s, int port, std::size_t max_size, std::size_t buffer_size,
+            [](recv_stream_wrapper &s, std::uint16_t port, std::size_t max_size, std::size_t buffer_size,
                const std::string &bind_hostname)
             {
-                s.stream->emplace_reader<recv::udp_reader>(
-                    boost::asio::ip::udp::endpoint(address_or_any(bind_hostname), port), max_size, buffer_size);
+                s.stream->emplace_reader<recv::udp_reader>(boost::asio::ip::udp::endpoint(resolve(bind_hostname), port),
+                                                           max_size, buffer_size);
             },
             "port"_a, "max_size"_a = recv::udp_reader::default_max_size,
             "buffer_size"_a = recv::udp_reader::default_buffer_size, "bind_hostname"_a = "")
         .def(
             "add_udp_reader",
-            [](recv_stream_wrapper &s, const std::string &multicast_group, int port, std::size_t max_size,
+            [](recv_stream_wrapper &s, const std::string &multicast_group, std::uint16_t port, std::size_t max_size,
                std::size_t buffer_size, const std::string &interface_address)
             {
                 s.stream->emplace_reader<recv::udp_reader>(
-                    boost::asio::ip::udp::endpoint(boost::asio::ip::make_address(multicast_group), port), max_size,
-                    buffer_size, address_or_any(interface_address));
+                    boost::asio::ip::udp::endpoint(resolve(multicast_group), port), max_size, buffer_size,
+                    resolve(interface_address));
             },
             "multicast_group"_a, "port"_a, "max_size"_a = recv::udp_reader::default_max_size,
             "buffer_size"_a = recv::udp_reader::default_buffer_size, "interface_address"_a = "")
         .def(
+            "add_udp_reader",
+            [](recv_stream_wrapper &s, const std::string &multicast_group, std::uint16_t port, std::size_t max_size,
+               std::size_t buffer_size, unsigned int interface_index)
+            {
+                s.stream->emplace_reader<recv::udp_reader>(
+                    boost::asio::ip::udp::endpoint(resolve(multicast_group), port), max_size, buffer_size,
+                    interface_index);
+            },
+            "multicast_group"_a, "port"_a, "max_size"_a = recv::udp_reader::default_max_size,
+            "buffer_size"_a = recv::udp_reader::default_buffer_size, nb::kw_only(), "interface_index"_a,
+            "Join IPv6 multicast group on the interface with this index")
+        .def(
+            "add_udp_reader",
+            [](recv_stream_wrapper &s, nb::handle socket, std::size_t max_size)
+            {
+                auto sock = duplicate_socket<boost::asio::ip::udp::socket>(s.stream->get_io_context(),
+                                                                           socket_fd(socket));
+                s.stream->emplace_reader<recv::udp_reader>(std::move(sock), max_size);
+            },
+            "socket"_a, "max_size"_a = recv::udp_reader::default_max_size,
+            "Receive on a bound socket.socket (duplicated: the caller still closes its own)")
+        .def(
             "add_tcp_reader",
-            [](recv_stream_wrapper &s, int port, std::size_t max_size, std::size_t buffer_size,
+            [](recv_stream_wrapper &s, std::uint16_t port, std::size_t max_size, std::size_t buffer_size,
                const std::string &bind_hostname)
             {
-                s.stream->emplace_reader<recv::tcp_reader>(
-                    boost::asio::ip::tcp::endpoint(address_or_any(bind_hostname), port), max_size, buffer_size);
+                s.stream->emplace_reader<recv::tcp_reader>(boost::asio::ip::tcp::endpoint(resolve(bind_hostname), port),
+                                                           max_size, buffer_size);
             },
             "port"_a, "max_size"_a = recv::tcp_reader::default_max_size,
             "buffer_size"_a = recv::tcp_reader::default_buffer_size, "bind_hostname"_a = "")
+        .def(
+            "add_tcp_reader",
+            [](recv_stream_wrapper &s, nb::handle acceptor, std::size_t max_size)
+            {
+                auto sock = duplicate_socket<boost::asio::ip::tcp::acceptor>(s.stream->get_io_context(),
+                                                                             socket_fd(acceptor));
+                s.stream->emplace_reader<recv::tcp_reader>(std::move(sock), max_size);
+            },
+            "acceptor"_a, "max_size"_a = recv::tcp_reader::default_max_size,
+            "Accept one connection on a listening socket.socket (duplicated: the caller still closes its own)")
         .def(
             "add_buffer_reader",
             [](recv_stream_wrapper &s, nb::handle buffer)

@@ -20,6 +20,8 @@
 #include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 #include <lightspead/common/pollable_queue.h>
+#include <lightspead/common/resolve.h>
+#include <lightspead/common/socket_options.h>
 #include <lightspead/common/thread_pool.h>
 #include <lightspead/send/heap.h>
 #include <lightspead/send/inproc_stream.h>
@@ -143,15 +145,21 @@ public:
     }
 };
 
-boost::asio::ip::udp::endpoint resolve(boost::asio::io_context &io, const std::string &host, int port)
+/// (host, port) pairs as endpoints, names resolved with the GIL released.
+template<typename Endpoint>
+std::vector<Endpoint> resolve_endpoints(const std::vector<std::pair<std::string, std::uint16_t>> &endpoints)
 {
-    boost::asio::ip::udp::resolver resolver(io);
-    auto results = resolver.resolve(host, std::to_string(port), boost::asio::ip::resolver_base::numeric_service);
-    // Prefer IPv4, as a receiver bound to 0.0.0.0 expects
-    for (const auto &r : results)
-        if (r.endpoint().address().is_v4())
-            return r.endpoint();
-    return results.begin()->endpoint();
+    nb::gil_scoped_release release;
+    std::vector<Endpoint> out;
+    for (const auto &[host, port] : endpoints)
+        out.emplace_back(resolve_host(host), port);
+    return out;
+}
+
+boost::asio::ip::address resolve_interface(const std::string &host)
+{
+    nb::gil_scoped_release release;
+    return host.empty() ? boost::asio::ip::address() : resolve_host(host);
 }
 
 class send_udp_stream_wrapper : public send_stream_wrapper
@@ -285,25 +293,71 @@ void register_send(nb::module_ &m)
              "Stop the stream: heaps not yet fully sent fail with OSError(ECANCELED), as do later sends.\n"
              "Waits until every heap has completed. Stopping the ThreadPool stops its streams too.");
 
+    using udp_endpoints = std::vector<std::pair<std::string, std::uint16_t>>;
     nb::class_<send_udp_stream_wrapper, send_stream_wrapper>(m, "UdpStream", "Sends heaps as UDP datagrams")
         .def(
             "__init__",
-            [](send_udp_stream_wrapper *self, thread_pool &pool,
-               const std::vector<std::pair<std::string, int>> &endpoints, const stream_config &config,
-               std::size_t buffer_size, const std::string &interface_address)
+            [](send_udp_stream_wrapper *self, thread_pool &pool, const udp_endpoints &endpoints,
+               const stream_config &config, std::size_t buffer_size, const std::string &interface_address)
             {
-                std::vector<boost::asio::ip::udp::endpoint> eps;
-                for (const auto &[host, port] : endpoints)
-                    eps.push_back(resolve(pool.get_io_context(), host, port));
-                boost::asio::ip::address iface;
-                if (!interface_address.empty())
-                    iface = boost::asio::ip::make_address(interface_address);
+                auto eps = resolve_endpoints<boost::asio::ip::udp::endpoint>(endpoints);
+                auto iface = resolve_interface(interface_address);
                 new (self) send_udp_stream_wrapper();
                 self->stream = std::make_unique<send::udp_stream>(pool, eps, config, buffer_size, iface);
             },
             "thread_pool"_a, "endpoints"_a, "config"_a = stream_config(),
-            "buffer_size"_a = send::udp_stream::default_buffer_size, "interface_address"_a = "",
-            nb::keep_alive<1, 2>());
+            "buffer_size"_a = send::udp_stream::default_buffer_size, "interface_address"_a = "", nb::keep_alive<1, 2>(),
+            "Send to endpoints, a list of (host, port), from the interface with this address")
+        .def(
+            "__init__",
+            [](send_udp_stream_wrapper *self, thread_pool &pool, const udp_endpoints &endpoints,
+               const stream_config &config, std::size_t buffer_size, int ttl)
+            {
+                auto eps = resolve_endpoints<boost::asio::ip::udp::endpoint>(endpoints);
+                new (self) send_udp_stream_wrapper();
+                self->stream = std::make_unique<send::udp_stream>(pool, eps, config, buffer_size, ttl);
+            },
+            "thread_pool"_a, "endpoints"_a, "config"_a = stream_config(),
+            "buffer_size"_a = send::udp_stream::default_buffer_size, nb::kw_only(), "ttl"_a, nb::keep_alive<1, 2>(),
+            "Send to multicast endpoints with this TTL (hop limit)")
+        .def(
+            "__init__",
+            [](send_udp_stream_wrapper *self, thread_pool &pool, const udp_endpoints &endpoints,
+               const stream_config &config, std::size_t buffer_size, int ttl, const std::string &interface_address)
+            {
+                auto eps = resolve_endpoints<boost::asio::ip::udp::endpoint>(endpoints);
+                auto iface = resolve_interface(interface_address);
+                new (self) send_udp_stream_wrapper();
+                self->stream = std::make_unique<send::udp_stream>(pool, eps, config, buffer_size, ttl, iface);
+            },
+            "thread_pool"_a, "endpoints"_a, "config"_a = stream_config(),
+            "buffer_size"_a = send::udp_stream::default_buffer_size, nb::kw_only(), "ttl"_a, "interface_address"_a,
+            nb::keep_alive<1, 2>(),
+            "Send to IPv4 multicast endpoints with this TTL from the interface with this address")
+        .def(
+            "__init__",
+            [](send_udp_stream_wrapper *self, thread_pool &pool, const udp_endpoints &endpoints,
+               const stream_config &config, std::size_t buffer_size, int ttl, unsigned int interface_index)
+            {
+                auto eps = resolve_endpoints<boost::asio::ip::udp::endpoint>(endpoints);
+                new (self) send_udp_stream_wrapper();
+                self->stream = std::make_unique<send::udp_stream>(pool, eps, config, buffer_size, ttl, interface_index);
+            },
+            "thread_pool"_a, "endpoints"_a, "config"_a = stream_config(),
+            "buffer_size"_a = send::udp_stream::default_buffer_size, nb::kw_only(), "ttl"_a, "interface_index"_a,
+            nb::keep_alive<1, 2>(), "Send to IPv6 multicast endpoints with this hop limit through interface_index")
+        .def(
+            "__init__",
+            [](send_udp_stream_wrapper *self, thread_pool &pool, nb::handle socket, const udp_endpoints &endpoints,
+               const stream_config &config)
+            {
+                auto eps = resolve_endpoints<boost::asio::ip::udp::endpoint>(endpoints);
+                auto sock = duplicate_socket<boost::asio::ip::udp::socket>(pool.get_io_context(), socket_fd(socket));
+                new (self) send_udp_stream_wrapper();
+                self->stream = std::make_unique<send::udp_stream>(pool, std::move(sock), eps, config);
+            },
+            "thread_pool"_a, "socket"_a, "endpoints"_a, "config"_a = stream_config(), nb::keep_alive<1, 2>(),
+            "Send through a socket.socket (duplicated: the caller still closes its own)");
 
     nb::class_<send_bytes_stream_wrapper, send_stream_wrapper>(
         m, "BytesStream", "Sends heaps into memory; getvalue() returns the packets")
@@ -327,21 +381,28 @@ void register_send(nb::module_ &m)
         .def(
             "__init__",
             [](send_tcp_stream_wrapper *self, thread_pool &pool,
-               const std::vector<std::pair<std::string, int>> &endpoints, const stream_config &config,
+               const std::vector<std::pair<std::string, std::uint16_t>> &endpoints, const stream_config &config,
                std::size_t buffer_size)
             {
                 if (endpoints.size() != 1)
                     throw std::invalid_argument("TcpStream needs exactly one endpoint");
-                boost::asio::ip::tcp::resolver resolver(pool.get_io_context());
-                auto results = resolver.resolve(endpoints[0].first, std::to_string(endpoints[0].second),
-                                                boost::asio::ip::resolver_base::numeric_service);
+                auto endpoint = resolve_endpoints<boost::asio::ip::tcp::endpoint>(endpoints)[0];
                 new (self) send_tcp_stream_wrapper();
                 nb::gil_scoped_release release;  // connecting may take a while
-                self->stream = std::make_unique<send::tcp_stream>(pool, results.begin()->endpoint(), config,
-                                                                  buffer_size);
+                self->stream = std::make_unique<send::tcp_stream>(pool, endpoint, config, buffer_size);
             },
             "thread_pool"_a, "endpoints"_a, "config"_a = stream_config(),
-            "buffer_size"_a = send::tcp_stream::default_buffer_size, nb::keep_alive<1, 2>());
+            "buffer_size"_a = send::tcp_stream::default_buffer_size, nb::keep_alive<1, 2>())
+        .def(
+            "__init__",
+            [](send_tcp_stream_wrapper *self, thread_pool &pool, nb::handle socket, const stream_config &config)
+            {
+                auto sock = duplicate_socket<boost::asio::ip::tcp::socket>(pool.get_io_context(), socket_fd(socket));
+                new (self) send_tcp_stream_wrapper();
+                self->stream = std::make_unique<send::tcp_stream>(pool, std::move(sock), config);
+            },
+            "thread_pool"_a, "socket"_a, "config"_a = stream_config(), nb::keep_alive<1, 2>(),
+            "Send over a connected socket.socket (duplicated: the caller still closes its own)");
 
     nb::class_<send_inproc_stream_wrapper, send_stream_wrapper>(m, "InprocStream", "Sends heaps into in-process queues")
         .def(
@@ -352,7 +413,12 @@ void register_send(nb::module_ &m)
                 new (self) send_inproc_stream_wrapper();
                 self->stream = std::make_unique<send::inproc_stream>(pool, queues, config);
             },
-            "thread_pool"_a, "queues"_a, "config"_a = stream_config(), nb::keep_alive<1, 2>());
+            "thread_pool"_a, "queues"_a, "config"_a = stream_config(), nb::keep_alive<1, 2>())
+        .def_prop_ro(
+            "queues",
+            [](const send_stream_wrapper &s)
+            { return static_cast<const send::inproc_stream &>(*s.stream).get_queues(); },
+            "The queues, in substream order");
 
     m.attr("DEFAULT_BUFFER_SIZE") = send::udp_stream::default_buffer_size;
 }

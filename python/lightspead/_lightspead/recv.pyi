@@ -1,14 +1,43 @@
 """Receiving"""
 
+from collections.abc import Iterator
+import enum
 from typing import overload
 
 import lightspead._lightspead
 
 
+class StreamStatConfig:
+    """Name and mode (how it combines) of one stream statistic"""
+
+    def __init__(self, name: str, mode: StreamStatConfig.Mode = StreamStatConfig.Mode.COUNTER) -> None: ...
+
+    class Mode(enum.Enum):
+        """How a statistic combines"""
+
+        COUNTER = 0
+        """a running total: values add"""
+
+        MAXIMUM = 1
+        """the largest value seen"""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def mode(self) -> StreamStatConfig.Mode: ...
+
+    def combine(self, a: int, b: int) -> int:
+        """a and b combined as the mode says"""
+
+    def __eq__(self, arg: StreamStatConfig, /) -> bool: ...
+
+    def __repr__(self) -> str: ...
+
 class StreamConfig:
     """Settings of a receive stream"""
 
-    def __init__(self, *, max_heaps: int = 4, substreams: int = 1, bug_compat: int = 0, memcpy: int = 0, memory_allocator: lightspead._lightspead.MemoryAllocator | None = None, stop_on_stop_item: bool = True, allow_unsized_heaps: bool = True, allow_out_of_order: bool = False, explicit_start: bool = False, max_heap_size: int = 1073741824) -> None: ...
+    def __init__(self, *, max_heaps: int = 4, substreams: int = 1, bug_compat: int = 0, memcpy: int = 0, memory_allocator: lightspead._lightspead.MemoryAllocator | None = None, stop_on_stop_item: bool = True, allow_unsized_heaps: bool = True, allow_out_of_order: bool = False, explicit_start: bool = False, max_heap_size: int = 1073741824, stream_id: int = 0) -> None: ...
 
     @property
     def max_heaps(self) -> int: ...
@@ -69,6 +98,31 @@ class StreamConfig:
 
     @max_heap_size.setter
     def max_heap_size(self, arg: int, /) -> None: ...
+
+    @property
+    def stream_id(self) -> int: ...
+
+    @stream_id.setter
+    def stream_id(self, arg: int, /) -> None: ...
+
+    def add_stat(self, name: str, mode: StreamStatConfig.Mode = StreamStatConfig.Mode.COUNTER) -> int:
+        """
+        Register a custom statistic; returns its index. ValueError if the name is taken.
+        """
+
+    def get_stat_index(self, name: str) -> int:
+        """Index of the statistic called name; IndexError if there is none"""
+
+    def next_stat_index(self) -> int:
+        """The index the next add_stat will return"""
+
+    @property
+    def stats(self) -> list[StreamStatConfig]:
+        """Every statistic (StreamStatConfig), in index order"""
+
+    DEFAULT_MAX_HEAPS: int = 4
+
+    DEFAULT_MAX_HEAP_SIZE: int = 1073741824
 
 DEFAULT_MAX_HEAPS: int = 4
 
@@ -142,7 +196,9 @@ class IncompleteHeap:
         """The immediate items that arrived"""
 
 class StreamStats:
-    """A snapshot of a stream's statistics"""
+    """
+    A snapshot of a stream's statistics: by name (stats['heaps'] or stats.heaps, see lightspead.recv) or index; iterating gives the names; + combines snapshots
+    """
 
     @overload
     def __getitem__(self, arg: str, /) -> int: ...
@@ -150,15 +206,38 @@ class StreamStats:
     @overload
     def __getitem__(self, arg: int, /) -> int: ...
 
+    @overload
+    def __setitem__(self, arg0: str, arg1: int, /) -> None: ...
+
+    @overload
+    def __setitem__(self, arg0: int, arg1: int, /) -> None: ...
+
     def __len__(self) -> int: ...
 
     def __contains__(self, arg: str, /) -> bool: ...
 
-    def values(self) -> list[int]: ...
+    def __add__(self, arg: StreamStats, /) -> StreamStats: ...
 
-    def items(self) -> list[tuple[str, int]]: ...
+    def __iadd__(self, arg: StreamStats, /) -> StreamStats: ...
 
-    def keys(self) -> list[str]: ...
+    @property
+    def config(self) -> list[StreamStatConfig]:
+        """The statistics' names and modes, in order"""
+
+    def __getattr__(self, arg: str, /) -> int: ...
+
+    def __setattr__(self, arg0: str, arg1: int, /) -> None: ...
+
+    def keys(self) -> list[str]:
+        """The statistics' names, in order"""
+
+    def __iter__(self) -> Iterator: ...
+
+    def values(self) -> list[int]:
+        """The values, in order"""
+
+    def items(self) -> list[tuple[str, int]]:
+        """(name, value) pairs, in order"""
 
 class _Stream:
     """A receive stream (see lightspead.recv.Stream)"""
@@ -171,7 +250,24 @@ class _Stream:
     @overload
     def add_udp_reader(self, multicast_group: str, port: int, max_size: int = 9200, buffer_size: int = 8388608, interface_address: str = '') -> None: ...
 
+    @overload
+    def add_udp_reader(self, multicast_group: str, port: int, max_size: int = 9200, buffer_size: int = 8388608, *, interface_index: int) -> None:
+        """Join IPv6 multicast group on the interface with this index"""
+
+    @overload
+    def add_udp_reader(self, socket: object, max_size: int = 9200) -> None:
+        """
+        Receive on a bound socket.socket (duplicated: the caller still closes its own)
+        """
+
+    @overload
     def add_tcp_reader(self, port: int, max_size: int = 65536, buffer_size: int = 8388608, bind_hostname: str = '') -> None: ...
+
+    @overload
+    def add_tcp_reader(self, acceptor: object, max_size: int = 65536) -> None:
+        """
+        Accept one connection on a listening socket.socket (duplicated: the caller still closes its own)
+        """
 
     def add_buffer_reader(self, buffer: object) -> None: ...
 

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 import enum
+from typing import overload
 
 import lightspead._lightspead
 from lightspead.send import _send_heaps as send_heaps
@@ -124,7 +125,33 @@ class _Stream:
 class UdpStream(_Stream):
     """Sends heaps as UDP datagrams"""
 
-    def __init__(self, thread_pool: lightspead._lightspead.ThreadPool, endpoints: Sequence[tuple[str, int]], config: StreamConfig = ..., buffer_size: int = 524288, interface_address: str = '') -> None: ...
+    @overload
+    def __init__(self, thread_pool: lightspead._lightspead.ThreadPool, endpoints: Sequence[tuple[str, int]], config: StreamConfig = ..., buffer_size: int = 524288, interface_address: str = '') -> None:
+        """
+        Send to endpoints, a list of (host, port), from the interface with this address
+        """
+
+    @overload
+    def __init__(self, thread_pool: lightspead._lightspead.ThreadPool, endpoints: Sequence[tuple[str, int]], config: StreamConfig = ..., buffer_size: int = 524288, *, ttl: int) -> None:
+        """Send to multicast endpoints with this TTL (hop limit)"""
+
+    @overload
+    def __init__(self, thread_pool: lightspead._lightspead.ThreadPool, endpoints: Sequence[tuple[str, int]], config: StreamConfig = ..., buffer_size: int = 524288, *, ttl: int, interface_address: str) -> None:
+        """
+        Send to IPv4 multicast endpoints with this TTL from the interface with this address
+        """
+
+    @overload
+    def __init__(self, thread_pool: lightspead._lightspead.ThreadPool, endpoints: Sequence[tuple[str, int]], config: StreamConfig = ..., buffer_size: int = 524288, *, ttl: int, interface_index: int) -> None:
+        """
+        Send to IPv6 multicast endpoints with this hop limit through interface_index
+        """
+
+    @overload
+    def __init__(self, thread_pool: lightspead._lightspead.ThreadPool, socket: object, endpoints: Sequence[tuple[str, int]], config: StreamConfig = ...) -> None:
+        """
+        Send through a socket.socket (duplicated: the caller still closes its own)
+        """
 
 class BytesStream(_Stream):
     """Sends heaps into memory; getvalue() returns the packets"""
@@ -136,11 +163,22 @@ class BytesStream(_Stream):
 class TcpStream(_Stream):
     """Sends heaps over one TCP connection"""
 
+    @overload
     def __init__(self, thread_pool: lightspead._lightspead.ThreadPool, endpoints: Sequence[tuple[str, int]], config: StreamConfig = ..., buffer_size: int = 0) -> None: ...
+
+    @overload
+    def __init__(self, thread_pool: lightspead._lightspead.ThreadPool, socket: object, config: StreamConfig = ...) -> None:
+        """
+        Send over a connected socket.socket (duplicated: the caller still closes its own)
+        """
 
 class InprocStream(_Stream):
     """Sends heaps into in-process queues"""
 
     def __init__(self, thread_pool: lightspead._lightspead.ThreadPool, queues: Sequence[lightspead._lightspead.InprocQueue], config: StreamConfig = ...) -> None: ...
+
+    @property
+    def queues(self) -> list[lightspead._lightspead.InprocQueue]:
+        """The queues, in substream order"""
 
 DEFAULT_BUFFER_SIZE: int = 524288

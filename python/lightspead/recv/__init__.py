@@ -12,9 +12,21 @@ from .._lightspead.recv import (  # noqa: F401
     RawItem,
     RingStreamConfig,
     StreamConfig,
+    StreamStatConfig,
     StreamStats,
     _Stream,
 )
+
+
+class stream_stat_indices:
+    """Indices of the standard stream statistics, as spead2 names them:
+    ``HEAPS``, ``MAX_BATCH``, ``WORKER_BLOCKED``, ... and lightspead's
+    discard counters (``PACKETS_MALFORMED``, ...). Custom statistics follow
+    them (see :meth:`StreamConfig.next_stat_index`)."""
+
+
+for _index, _stat in enumerate(StreamConfig().stats):
+    setattr(stream_stat_indices, _stat.name.upper(), _index)
 
 
 class Stream(_Stream):
@@ -31,6 +43,8 @@ class Stream(_Stream):
 
     def __next__(self) -> Heap:
         try:
-            return cast(Heap, self.get())
+            # The blocking get of the extension, also for recv.asyncio.Stream
+            # (whose own get is a coroutine), as spead2 allows
+            return cast(Heap, _Stream.get(self))
         except Stopped:
             raise StopIteration from None

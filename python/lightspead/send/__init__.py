@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, Optional, Tuple
+from typing import Dict, Iterable, Optional, Tuple, Union, overload
 
 from .._items import Descriptor, Item
 from .._lightspead import Flavour
@@ -52,13 +52,29 @@ class HeapReference:
 
 
 class HeapReferenceList:
-    """A reusable list of :class:`HeapReference` to send as a group."""
+    """A reusable list of :class:`HeapReference` to send as a group. Its
+    length is ``len(hrl)``; ``hrl[i]`` is one reference and ``hrl[a:b]``
+    another HeapReferenceList (a step of 0 raises ValueError, as for
+    lists)."""
 
     def __init__(self, heaps: Iterable[HeapReference]) -> None:
         self.heaps = list(heaps)
         for ref in self.heaps:
             if not isinstance(ref, HeapReference):
                 raise TypeError("HeapReferenceList holds HeapReference objects")
+
+    def __len__(self) -> int:
+        return len(self.heaps)
+
+    @overload
+    def __getitem__(self, index: int) -> HeapReference: ...
+    @overload
+    def __getitem__(self, index: slice) -> HeapReferenceList: ...
+
+    def __getitem__(self, index: Union[int, slice]) -> Union[HeapReference, HeapReferenceList]:
+        if isinstance(index, slice):
+            return HeapReferenceList(self.heaps[index])
+        return self.heaps[index]
 
 
 def _triples(heaps):

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Dict, Optional, Sequence, Tuple, Union
 
 from . import BytesStream as _BytesStream
 from . import GroupMode, Heap, HeapReference, HeapReferenceList
+from . import InprocStream as _InprocStream
 from . import TcpStream as _TcpStream
 from . import UdpStream as _UdpStream
 
@@ -101,4 +102,12 @@ class TcpStream(_AsyncStream, _TcpStream):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         _TcpStream.__init__(self, *args, **kwargs)
+        self._async_setup()
+
+
+class InprocStream(_AsyncStream, _InprocStream):
+    """:class:`lightspead.send.InprocStream` with ``async_send_heap``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        _InprocStream.__init__(self, *args, **kwargs)
         self._async_setup()

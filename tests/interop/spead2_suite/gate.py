@@ -9,6 +9,9 @@ that are not expected to pass on lightspead; every other test must pass.
   425 leaves them out). Skipped.
 - ``skip-chunk``: the chunk-stream tests, until chunk streams exist.
   Counted, skipped; a whole file may be listed (it is not even imported).
+- ``differs``: lightspead deliberately behaves otherwise; the reason must
+  name the section of docs/migrating-from-spead2.md that says why. Counted,
+  run as strict xfail (a pass means the difference is gone: update both).
 - ``todo``: known failures still to be fixed. Run as strict xfail, so a
   todo test that passes fails the run until its line is deleted.
 
@@ -28,7 +31,7 @@ from typing import Optional
 
 import pytest
 
-CATEGORIES = ("skip-ibverbs", "skip-network", "skip-chunk", "todo")
+CATEGORIES = ("skip-ibverbs", "skip-network", "skip-chunk", "differs", "todo")
 NOT_COUNTED = ("skip-ibverbs", "skip-network")
 
 
@@ -46,6 +49,8 @@ class Expected:
                     category, reason = header.group(1), header.group(2)
                     if category not in CATEGORIES or not reason:
                         raise pytest.UsageError(f"{path}:{number}: section needs a known category and a reason")
+                    if category == "differs" and "migrating-from-spead2.md" not in reason:
+                        raise pytest.UsageError(f"{path}:{number}: a differs section names its migration-guide section")
                     continue
                 if category is None or reason is None:
                     raise pytest.UsageError(f"{path}:{number}: entry before any [category] header")
@@ -99,7 +104,7 @@ class Gate:
             if category.startswith("skip-"):
                 item.add_marker(pytest.mark.skip(reason=f"{category}: {reason}"))
             else:
-                item.add_marker(pytest.mark.xfail(strict=True, reason=f"todo: {reason}"))
+                item.add_marker(pytest.mark.xfail(strict=True, reason=f"{category}: {reason}"))
 
     @pytest.hookimpl
     def pytest_runtest_logreport(self, report):
@@ -113,7 +118,7 @@ class Gate:
         """Classify every test spead2 collects; the gate's verdict replaces
         pytest's exit status (a listed file that fails to import, or a todo
         test failing, is expected)."""
-        self.counted = self.passed = self.chunk = self.todo = 0
+        self.counted = self.passed = self.chunk = self.todo = self.differs = 0
         self.unexpected: list[str] = []
         for nodeid in self.spead2_ids:
             found = self.expected.lookup(nodeid)
@@ -126,11 +131,13 @@ class Gate:
                 self.used.add(found[0])
             if category == "skip-chunk":
                 self.chunk += 1
-            elif category == "todo":
+            elif category in ("todo", "differs"):
                 if outcome == "failed":     # XPASS(strict): fixed
-                    self.unexpected.append(f"{nodeid}: passes now, delete its todo entry ({found[0]})")
-                else:
+                    self.unexpected.append(f"{nodeid}: passes now, delete its {category} entry ({found[0]})")
+                elif category == "todo":
                     self.todo += 1
+                else:
+                    self.differs += 1
             elif outcome == "passed":
                 self.passed += 1
             elif outcome is None:
@@ -154,7 +161,7 @@ class Gate:
         for entry in self.stale:
             write(f"STALE expected.txt entry matches nothing: {entry}", red=True)
         write(f"spead2 suite on lightspead: {self.passed} of {self.counted} passed "
-              f"({self.chunk} chunk-stream tests skipped, {self.todo} todo, "
+              f"({self.chunk} chunk-stream tests skipped, {self.differs} deliberately different, {self.todo} todo, "
               f"{len(self.unexpected)} unexpected; ibverbs and non-loopback tests not counted)", bold=True)
 
 

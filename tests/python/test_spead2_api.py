@@ -1,0 +1,209 @@
+"""spead2's API as lightspead now offers it (issue 10): statistics,
+host names, sockets made by the caller, in-process streams, heap reference
+lists. spead2's own suite (tests/interop/spead2_suite) checks the same
+against spead2's expectations; these tests pin lightspead's side of it,
+including where it deliberately differs."""
+
+import asyncio
+import socket
+
+import numpy as np
+import pytest
+
+import lightspead
+import lightspead.recv
+import lightspead.recv.asyncio
+import lightspead.send
+import lightspead.send.asyncio
+
+recv = lightspead.recv
+send = lightspead.send
+
+SPEAD2_STATS = ["heaps", "incomplete_heaps_evicted", "incomplete_heaps_flushed", "packets", "batches", "max_batch",
+                "single_packet_heaps", "search_dist", "worker_blocked"]
+
+
+def item_group(n=100):
+    ig = send.ItemGroup()
+    ig.add_item(0x1000, "values", "some values", shape=(n,), dtype=np.uint32, value=np.arange(n, dtype=np.uint32))
+    return ig
+
+
+def send_and_receive(sender, receiver, ig):
+    sender.send_heap(ig.get_heap())
+    sender.send_heap(ig.get_end())
+    out = lightspead.ItemGroup()
+    for heap in receiver:
+        out.update(heap)
+    return out
+
+
+def test_stat_layout_starts_with_spead2s():
+    """The deliberate difference: spead2's nine statistics at spead2's
+    indices, then lightspead's discard counters."""
+    config = recv.StreamConfig()
+    names = [s.name for s in config.stats]
+    assert names[:9] == SPEAD2_STATS
+    assert "packets_malformed" in names[9:] and "kernel_dropped" in names[9:]
+    assert config.stats[5] == recv.StreamStatConfig("max_batch", recv.StreamStatConfig.Mode.MAXIMUM)
+    assert recv.stream_stat_indices.HEAPS == 0 and recv.stream_stat_indices.WORKER_BLOCKED == 8
+    assert recv.stream_stat_indices.PACKETS_MALFORMED == names.index("packets_malformed")
+
+
+def test_custom_stats_in_config():
+    config = recv.StreamConfig(stream_id=7)
+    assert config.stream_id == 7
+    base = config.next_stat_index()
+    assert config.add_stat("mine") == base
+    assert config.add_stat("peak", recv.StreamStatConfig.Mode.MAXIMUM) == base + 1
+    assert config.get_stat_index("peak") == base + 1
+    with pytest.raises(IndexError):
+        config.get_stat_index("nothing")
+    with pytest.raises(ValueError):
+        config.add_stat("heaps")
+    assert repr(config.stats[-1]) == "StreamStatConfig('peak', StreamStatConfig.Mode.MAXIMUM)"
+    assert config.stats[-1].combine(3, 5) == 5 and config.stats[-2].combine(3, 5) == 8
+    assert recv.StreamConfig.DEFAULT_MAX_HEAPS == recv.StreamConfig().max_heaps
+
+
+def test_stream_stats_container():
+    config = recv.StreamConfig()
+    config.add_stat("peak", recv.StreamStatConfig.Mode.MAXIMUM)
+    a = recv.Stream(lightspead.ThreadPool(), config).stats
+    b = recv.Stream(lightspead.ThreadPool(), config).stats
+    a.heaps = 2
+    a["peak"] = 9
+    b[recv.stream_stat_indices.HEAPS] = 3
+    b.peak = 4
+    assert (a.heaps, a["heaps"], a[0]) == (2, 2, 2)
+    total = a + b
+    assert (total.heaps, total.peak) == (5, 9)
+    a += b
+    assert (a.heaps, a.peak) == (5, 9)
+    assert list(a) == [s.name for s in a.config] == a.keys()
+    assert a.values()[0] == 5 and a.items()[0] == ("heaps", 5)
+    assert "peak" in a and "nothing" not in a
+    with pytest.raises(KeyError):
+        a["nothing"]
+    with pytest.raises(AttributeError):
+        _ = a.nothing
+    with pytest.raises(AttributeError):
+        a.nothing = 1
+    with pytest.raises(IndexError):
+        a[1000]
+    plain = recv.Stream(lightspead.ThreadPool()).stats
+    with pytest.raises(ValueError):
+        plain + a
+    with pytest.raises(ValueError):
+        plain += a
+
+
+def test_host_names_resolve():
+    pool = lightspead.ThreadPool()
+    receiver = recv.Stream(pool)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    receiver.add_udp_reader(port, bind_hostname="localhost")
+    sender = send.UdpStream(pool, [("localhost", port)], send.StreamConfig(rate=1e7))
+    ig = item_group()
+    assert list(send_and_receive(sender, receiver, ig)["values"].value) == list(range(100))
+    with pytest.raises(OSError):
+        recv.Stream(pool).add_udp_reader(0, bind_hostname="no-such-host.invalid")
+    with pytest.raises(OSError):
+        send.UdpStream(pool, [("no-such-host.invalid", 1)])
+
+
+def test_ports_out_of_range_rejected():
+    receiver = recv.Stream(lightspead.ThreadPool())
+    for bad in (65536, -1):
+        with pytest.raises(TypeError):
+            receiver.add_udp_reader(bad)
+        with pytest.raises(TypeError):
+            receiver.add_tcp_reader(bad)
+        with pytest.raises(TypeError):
+            send.UdpStream(lightspead.ThreadPool(), [("127.0.0.1", bad)])
+
+
+def test_udp_sockets_from_caller():
+    pool = lightspead.ThreadPool()
+    receiver = recv.Stream(pool)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as recv_sock:
+        recv_sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        recv_sock.bind(("127.0.0.1", 0))
+        port = recv_sock.getsockname()[1]
+        receiver.add_udp_reader(socket=recv_sock)
+    # Our copy closed: the stream's duplicate still receives
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as send_sock:
+        sender = send.UdpStream(pool, send_sock, [("127.0.0.1", port)], send.StreamConfig(rate=1e7))
+    assert list(send_and_receive(sender, receiver, item_group())["values"].value) == list(range(100))
+    with pytest.raises(TypeError):
+        receiver.add_udp_reader(socket="not a socket")
+    with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as v6:
+        with pytest.raises(ValueError):
+            send.UdpStream(pool, v6, [("127.0.0.1", port)])
+
+
+def test_tcp_sockets_from_caller():
+    pool = lightspead.ThreadPool()
+    receiver = recv.Stream(pool)
+    with socket.socket() as acceptor:
+        acceptor.bind(("127.0.0.1", 0))
+        acceptor.listen(1)
+        port = acceptor.getsockname()[1]
+        receiver.add_tcp_reader(acceptor)
+    with socket.socket() as sock:
+        sock.connect(("127.0.0.1", port))
+        sender = send.TcpStream(pool, sock)
+    assert list(send_and_receive(sender, receiver, item_group())["values"].value) == list(range(100))
+
+
+def test_inproc_queues_and_asyncio_stream():
+    pool = lightspead.ThreadPool()
+    queues = [lightspead.InprocQueue() for _ in range(2)]
+    assert send.InprocStream(pool, queues).queues == queues
+    receiver = recv.asyncio.Stream(pool)
+    receiver.add_inproc_reader(queues[0])
+    ig = item_group()
+
+    async def run():
+        sender = send.asyncio.InprocStream(pool, queues[:1])
+        await sender.async_send_heap(ig.get_heap())
+        await sender.async_send_heap(ig.get_end())
+
+    asyncio.run(run())
+    out = lightspead.ItemGroup()
+    for heap in receiver:       # blocking iteration works on the asyncio stream too, as with spead2
+        out.update(heap)
+    assert list(out["values"].value) == list(range(100))
+
+
+def test_heap_reference_list_len_and_slices():
+    ig = item_group()
+    refs = [send.HeapReference(ig.get_heap(descriptors="all", data="all"), substream_index=i) for i in range(3)]
+    hrl = send.HeapReferenceList(refs)
+    assert len(hrl) == 3
+    assert hrl[1] is refs[1]
+    tail = hrl[1:]
+    assert isinstance(tail, send.HeapReferenceList) and tail.heaps == refs[1:]
+    with pytest.raises(ValueError):
+        hrl[1:2:0]
+
+
+def test_stats_answer_while_consumer_lags():
+    """The network thread blocks on a full ringbuffer; stats still answer
+    and already count the wait (spead2's test_full_stop relies on it)."""
+    pool = lightspead.ThreadPool(1)
+    sender = send.BytesStream(pool)
+    ig = item_group()
+    for _ in range(10):
+        sender.send_heap(ig.get_heap(data="all"))
+    receiver = recv.Stream(pool, ring_config=recv.RingStreamConfig(heaps=4))
+    receiver.add_buffer_reader(sender.getvalue())
+    import time
+    deadline = time.monotonic() + 10
+    while receiver.stats.worker_blocked == 0:
+        assert time.monotonic() < deadline, "worker_blocked never showed"
+        time.sleep(0.001)
+    receiver.stop()
+    assert receiver.stats.heaps == 10 and receiver.stats.worker_blocked == 1
