@@ -25,8 +25,9 @@ Format = Sequence[Tuple[str, int]]
 #: A descriptor's wire fields: (id, name, description, format, shape, numpy_header).
 RawDescriptor = Tuple[int, str, str, List[Tuple[str, int]], List[int], str]
 
-# Format codes and the widths they allow (None: any positive width)
-_FORMAT_WIDTHS = {"u": None, "i": None, "f": (32, 64), "b": (8,), "c": (8,)}
+# Format codes and the widths they allow (None: any positive width; a
+# boolean of any width is true when any of its bits is set, as with spead2)
+_FORMAT_WIDTHS = {"u": None, "i": None, "f": (32, 64), "b": None, "c": (8,)}
 
 
 def _check_ascii(text, what):
@@ -39,9 +40,14 @@ def _check_ascii(text, what):
 
 
 def _format_dtype(fmt):
-    """The numpy dtype with the same bytes as a one-field format, or None."""
-    if len(fmt) != 1:
-        return None
+    """The numpy dtype with the same bytes as a format, or None. Several
+    fields that each have one make a structured dtype (fields f0, f1, ...,
+    as numpy names them)."""
+    if len(fmt) > 1:
+        fields = [_format_dtype([field]) for field in fmt]
+        if any(field is None for field in fields):
+            return None
+        return np.dtype([(f"f{i}", field) for i, field in enumerate(fields)])
     code, bits = fmt[0]
     if code in "ui" and bits in (8, 16, 32, 64):
         return np.dtype(f">{code}{bits // 8}")

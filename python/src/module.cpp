@@ -15,7 +15,9 @@
 #include <lightspead/common/memcpy.h>
 #include <lightspead/common/memory_allocator.h>
 #include <lightspead/common/pollable_queue.h>
+#include <lightspead/common/resolve.h>
 #include <lightspead/common/ringbuffer.h>
+#include <lightspead/common/socket_options.h>
 #include <lightspead/common/thread_pool.h>
 #include <lightspead/protocol/defines.h>
 #include <lightspead/protocol/flavour.h>
@@ -117,6 +119,18 @@ NB_MODULE(_lightspead, m)
                 });
         },
         "Send C++ log messages to the queue that lightspead's log thread drains");
+    m.def(
+        "_resolve_host",
+        [](const std::string &host)
+        {
+            nb::gil_scoped_release release;
+            return resolve_host(host).to_string();
+        },
+        "host"_a, "The address host names, as every lightspead API resolves it (see resolve_host)");
+    m.def(
+        "_set_send_buffer", [](int fd, std::size_t size) { return set_socket_buffer(fd, socket_buffer::send, size); },
+        "fd"_a, "size"_a,
+        "Size a socket's send buffer as lightspead's own sockets are sized; returns what the kernel granted");
     m.def("_log_fd", [] { return lightspead::python::log_queue().get_fd(); });
     m.def("_take_log_messages", [] { return lightspead::python::log_queue().drain(); });
 

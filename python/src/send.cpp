@@ -193,22 +193,28 @@ public:
 void register_send(nb::module_ &m)
 {
     using send::stream_config;
+    nb::enum_<send::rate_method>(m, "RateMethod", "How a stream keeps to its rate (always software in lightspead)")
+        .value("SW", send::rate_method::SW, "pace in software")
+        .value("HW", send::rate_method::HW, "hardware pacing where available (never here: software)")
+        .value("AUTO", send::rate_method::AUTO, "whichever is better (software here)");
     nb::class_<stream_config>(m, "StreamConfig", "Packet size, rate and queue depth of a send stream")
         .def(
             "__init__",
             [](stream_config *self, std::size_t max_packet_size, double rate, std::size_t burst_size,
-               std::size_t max_heaps, double burst_rate_ratio)
+               std::size_t max_heaps, double burst_rate_ratio, send::rate_method rate_method)
             {
                 new (self) stream_config();
                 self->set_max_packet_size(max_packet_size)
                     .set_rate(rate)
                     .set_burst_size(burst_size)
                     .set_max_heaps(max_heaps)
-                    .set_burst_rate_ratio(burst_rate_ratio);
+                    .set_burst_rate_ratio(burst_rate_ratio)
+                    .set_rate_method(rate_method);
             },
             nb::kw_only(), "max_packet_size"_a = stream_config::default_max_packet_size, "rate"_a = 0.0,
             "burst_size"_a = stream_config::default_burst_size, "max_heaps"_a = stream_config::default_max_heaps,
-            "burst_rate_ratio"_a = stream_config::default_burst_rate_ratio)
+            "burst_rate_ratio"_a = stream_config::default_burst_rate_ratio,
+            "rate_method"_a = stream_config::default_rate_method)
         .def_prop_rw("max_packet_size", &stream_config::get_max_packet_size,
                      [](stream_config &c, std::size_t v) { c.set_max_packet_size(v); })
         .def_prop_rw("rate", &stream_config::get_rate, [](stream_config &c, double v) { c.set_rate(v); })
@@ -218,7 +224,15 @@ void register_send(nb::module_ &m)
                      [](stream_config &c, std::size_t v) { c.set_max_heaps(v); })
         .def_prop_rw("burst_rate_ratio", &stream_config::get_burst_rate_ratio,
                      [](stream_config &c, double v) { c.set_burst_rate_ratio(v); })
-        .def_prop_ro("rate_bursty", &stream_config::get_burst_rate);
+        .def_prop_rw("rate_method", &stream_config::get_rate_method,
+                     [](stream_config &c, send::rate_method v) { c.set_rate_method(v); })
+        .def_prop_ro("burst_rate", &stream_config::get_burst_rate, "rate * burst_rate_ratio: the catch-up rate");
+    nb::object config_class = m.attr("StreamConfig");
+    config_class.attr("DEFAULT_MAX_PACKET_SIZE") = stream_config::default_max_packet_size;
+    config_class.attr("DEFAULT_MAX_HEAPS") = stream_config::default_max_heaps;
+    config_class.attr("DEFAULT_BURST_SIZE") = stream_config::default_burst_size;
+    config_class.attr("DEFAULT_BURST_RATE_RATIO") = stream_config::default_burst_rate_ratio;
+    config_class.attr("DEFAULT_RATE_METHOD") = stream_config::default_rate_method;
     m.attr("DEFAULT_MAX_PACKET_SIZE") = stream_config::default_max_packet_size;
     m.attr("DEFAULT_MAX_HEAPS") = stream_config::default_max_heaps;
     m.attr("DEFAULT_BURST_SIZE") = stream_config::default_burst_size;

@@ -207,3 +207,80 @@ def test_stats_answer_while_consumer_lags():
         time.sleep(0.001)
     receiver.stop()
     assert receiver.stats.heaps == 10 and receiver.stats.worker_blocked == 1
+
+
+def test_send_config_rate_method_and_defaults():
+    config = send.StreamConfig(rate=1e9, burst_rate_ratio=1.5, rate_method=send.RateMethod.SW)
+    assert config.burst_rate == 1.5e9
+    assert config.rate_method == send.RateMethod.SW
+    config.rate_method = send.RateMethod.HW
+    assert config.rate_method == send.RateMethod.HW
+    default = send.StreamConfig()
+    assert default.rate_method == send.StreamConfig.DEFAULT_RATE_METHOD == send.RateMethod.AUTO
+    assert default.max_packet_size == send.StreamConfig.DEFAULT_MAX_PACKET_SIZE
+    assert default.burst_size == send.StreamConfig.DEFAULT_BURST_SIZE
+    assert default.max_heaps == send.StreamConfig.DEFAULT_MAX_HEAPS
+    assert default.burst_rate_ratio == send.StreamConfig.DEFAULT_BURST_RATE_RATIO
+
+
+def test_asyncio_tcp_connect():
+    pool = lightspead.ThreadPool()
+    receiver = recv.Stream(pool)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    receiver.add_tcp_reader(port, bind_hostname="127.0.0.1")
+    ig = item_group()
+
+    async def run():
+        sender = await send.asyncio.TcpStream.connect(pool, [("localhost", port)], send.StreamConfig(),
+                                                      buffer_size=1 << 20, interface_address="127.0.0.1")
+        future = sender.async_send_heap(ig.get_heap())
+        assert sender._active == 1
+        await future
+        await sender.async_send_heap(ig.get_end())
+        assert sender._active == 0
+        with pytest.raises(ValueError):
+            await send.asyncio.TcpStream.connect(pool, [])
+        with socket.socket() as unused:
+            unused.bind(("127.0.0.1", 0))
+            refused_port = unused.getsockname()[1]
+        with pytest.raises(ConnectionRefusedError):
+            await send.asyncio.TcpStream.connect(pool, [("127.0.0.1", refused_port)])
+
+    asyncio.run(run())
+    out = lightspead.ItemGroup()
+    for heap in receiver:
+        out.update(heap)
+    assert list(out["values"].value) == list(range(100))
+
+
+def round_trip(ig):
+    pool = lightspead.ThreadPool()
+    sender = send.BytesStream(pool)
+    sender.send_heap(ig.get_heap())
+    sender.send_heap(ig.get_end())
+    receiver = recv.Stream(pool)
+    receiver.add_buffer_reader(sender.getvalue())
+    out = lightspead.ItemGroup()
+    for heap in receiver:
+        out.update(heap)
+    return out
+
+
+def test_one_bit_booleans_and_byte_aligned_fields():
+    ig = send.ItemGroup()
+    ig.add_item(0x2345, "mixed", "bits of every kind", shape=(2,), format=[("b", 1), ("i", 7), ("c", 8), ("f", 32)],
+                value=[(True, 17, b"y", 1.0), (False, -23, b"n", -1.0)])
+    ig.add_item(0x2346, "fields", "byte-aligned fields", shape=(3,), format=[("f", 32), ("i", 8)],
+                value=[(1.5, 1), (2.5, 2), (4.5, -4)])
+    ig.add_item(0x2347, "wide_bool", "a 3-bit boolean", shape=(2,), format=[("b", 3)], value=[True, False])
+    # 1 + 7 + 8 + 32 bits per element: bit-packed, most significant first
+    assert bytes(ig["mixed"].to_buffer()) == b"\x91y\x3f\x80\x00\x00\x69n\xbf\x80\x00\x00"
+    out = round_trip(ig)
+    assert [tuple(v) for v in out["mixed"].value] == [(True, 17, b"y", 1.0), (False, -23, b"n", -1.0)]
+    assert out["fields"].value.dtype == np.dtype("=f4,i1")      # a numpy structure when every field has one
+    assert out["fields"].value.tolist() == [(1.5, 1), (2.5, 2), (4.5, -4)]
+    assert list(out["wide_bool"].value) == [True, False]
+    with pytest.raises(ValueError):
+        send.ItemGroup().add_item(1, "x", "", shape=(), format=[("b", 0)])

@@ -11,6 +11,20 @@ namespace lightspead::send
 {
 
 /**
+ * How a stream keeps to its rate, as spead2 names the choices. spead2's
+ * hardware pacing exists only for ibverbs streams, which lightspead does
+ * not have: every method paces in software here (see
+ * docs/migrating-from-spead2.md); the choice is kept so that configs move
+ * over unchanged.
+ */
+enum class rate_method
+{
+    SW,   ///< pace in software
+    HW,   ///< hardware pacing where the transport has it (none here), else software
+    AUTO  ///< whichever is expected to be better (software here)
+};
+
+/**
  * Packet size, rate and queue depth of a send stream. Every setter checks
  * its argument and throws @c std::invalid_argument (leaving the config
  * unchanged) if it is out of range; setters return the config so that calls
@@ -23,6 +37,7 @@ public:
     static constexpr std::size_t default_max_heaps = 4;
     static constexpr std::size_t default_burst_size = 65536;
     static constexpr double default_burst_rate_ratio = 1.05;
+    static constexpr rate_method default_rate_method = rate_method::AUTO;
     /// Smallest packet size limit a heap can be cut into.
     static constexpr std::size_t min_max_packet_size = 56;
 
@@ -32,6 +47,7 @@ private:
     std::size_t burst_size = default_burst_size;
     double burst_rate_ratio = default_burst_rate_ratio;
     std::size_t max_heaps = default_max_heaps;
+    rate_method method = default_rate_method;
 
 public:
     /**
@@ -57,6 +73,14 @@ public:
     double get_burst_rate_ratio() const noexcept { return burst_rate_ratio; }
     /// The catch-up rate: rate * burst_rate_ratio.
     double get_burst_rate() const noexcept { return rate * burst_rate_ratio; }
+
+    /// How the rate is kept (see @ref rate_method).
+    stream_config &set_rate_method(rate_method method) noexcept
+    {
+        this->method = method;
+        return *this;
+    }
+    rate_method get_rate_method() const noexcept { return method; }
 
     /// Heaps that may be queued or in flight at once (at least 1).
     stream_config &set_max_heaps(std::size_t max_heaps);

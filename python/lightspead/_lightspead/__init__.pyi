@@ -90,6 +90,16 @@ class ThreadPool:
 def _route_log_to_queue() -> None:
     """Send C++ log messages to the queue that lightspead's log thread drains"""
 
+def _resolve_host(host: str) -> str:
+    """
+    The address host names, as every lightspead API resolves it (see resolve_host)
+    """
+
+def _set_send_buffer(fd: int, size: int) -> int:
+    """
+    Size a socket's send buffer as lightspead's own sockets are sized; returns what the kernel granted
+    """
+
 def _log_fd() -> int: ...
 
 def _take_log_messages() -> list[tuple[int, str]]: ...

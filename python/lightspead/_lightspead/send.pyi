@@ -8,10 +8,22 @@ import lightspead._lightspead
 from lightspead.send import _send_heaps as send_heaps
 
 
+class RateMethod(enum.Enum):
+    """How a stream keeps to its rate (always software in lightspead)"""
+
+    SW = 0
+    """pace in software"""
+
+    HW = 1
+    """hardware pacing where available (never here: software)"""
+
+    AUTO = 2
+    """whichever is better (software here)"""
+
 class StreamConfig:
     """Packet size, rate and queue depth of a send stream"""
 
-    def __init__(self, *, max_packet_size: int = 1472, rate: float = 0.0, burst_size: int = 65536, max_heaps: int = 4, burst_rate_ratio: float = 1.05) -> None: ...
+    def __init__(self, *, max_packet_size: int = 1472, rate: float = 0.0, burst_size: int = 65536, max_heaps: int = 4, burst_rate_ratio: float = 1.05, rate_method: RateMethod = RateMethod.AUTO) -> None: ...
 
     @property
     def max_packet_size(self) -> int: ...
@@ -44,7 +56,24 @@ class StreamConfig:
     def burst_rate_ratio(self, arg: float, /) -> None: ...
 
     @property
-    def rate_bursty(self) -> float: ...
+    def rate_method(self) -> RateMethod: ...
+
+    @rate_method.setter
+    def rate_method(self, arg: RateMethod, /) -> None: ...
+
+    @property
+    def burst_rate(self) -> float:
+        """rate * burst_rate_ratio: the catch-up rate"""
+
+    DEFAULT_MAX_PACKET_SIZE: int = 1472
+
+    DEFAULT_MAX_HEAPS: int = 4
+
+    DEFAULT_BURST_SIZE: int = 65536
+
+    DEFAULT_BURST_RATE_RATIO: float = 1.05
+
+    DEFAULT_RATE_METHOD: RateMethod = RateMethod.AUTO
 
 DEFAULT_MAX_PACKET_SIZE: int = 1472
 

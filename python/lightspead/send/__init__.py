@@ -14,6 +14,7 @@ from .._lightspead.send import (  # noqa: F401
     DEFAULT_MAX_PACKET_SIZE,
     BytesStream,
     GroupMode,
+    RateMethod,
     InprocStream,
     StreamConfig,
     TcpStream,

@@ -5,10 +5,12 @@ watches, not by a thread per stream."""
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import TYPE_CHECKING, Any, Dict, Optional, Sequence, Tuple, Union
 
+from .._lightspead import ThreadPool, _resolve_host, _set_send_buffer
 from . import BytesStream as _BytesStream
-from . import GroupMode, Heap, HeapReference, HeapReferenceList
+from . import GroupMode, Heap, HeapReference, HeapReferenceList, StreamConfig
 from . import InprocStream as _InprocStream
 from . import TcpStream as _TcpStream
 from . import UdpStream as _UdpStream
@@ -74,6 +76,12 @@ class _AsyncStream(_MixinBase):
             self._watching.remove_reader(self._completion_fd)
             self._watching = None
 
+    @property
+    def _active(self) -> int:
+        """Sends queued through this object and not yet completed (spead2's
+        tests look at it)."""
+        return len(self._pending)
+
     async def async_flush(self) -> None:
         """Wait until every heap queued so far has been sent."""
         futures = [future for future, _ in self._pending.values()]
@@ -98,11 +106,43 @@ class BytesStream(_AsyncStream, _BytesStream):
 
 
 class TcpStream(_AsyncStream, _TcpStream):
-    """:class:`lightspead.send.TcpStream` with ``async_send_heap``."""
+    """:class:`lightspead.send.TcpStream` with ``async_send_heap``.
+
+    Constructing one connects with the event loop blocked until the
+    connection is made; ``await TcpStream.connect(...)`` does not block it."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         _TcpStream.__init__(self, *args, **kwargs)
         self._async_setup()
+
+    @classmethod
+    async def connect(cls, thread_pool: ThreadPool, endpoints: Sequence[Tuple[str, int]],
+                      config: Optional[StreamConfig] = None, buffer_size: int = 0,
+                      interface_address: str = "") -> TcpStream:
+        """Connect to the one endpoint ``(host, port)`` while the event loop
+        runs, then return the stream. ``buffer_size`` sizes the socket's
+        send buffer (0: the system default) and ``interface_address`` binds
+        the local end. Raises OSError (ConnectionRefusedError, ...) if the
+        connection fails, ValueError unless there is exactly one endpoint."""
+        if len(endpoints) != 1:
+            raise ValueError("TcpStream needs exactly one endpoint")
+        host, port = endpoints[0]
+        if not 0 <= port <= 65535:
+            raise ValueError(f"port {port} is outside [0, 65535]")
+        loop = asyncio.get_running_loop()
+        # Names resolve as everywhere in lightspead, off the event loop
+        address = await loop.run_in_executor(None, _resolve_host, host)
+        local = await loop.run_in_executor(None, _resolve_host, interface_address) if interface_address else None
+        with socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.setblocking(False)
+            _set_send_buffer(sock.fileno(), buffer_size)
+            if local is not None:
+                sock.bind((local, 0))
+            await loop.sock_connect(sock, (address, port))
+            # The stream takes a duplicate of the connected socket
+            if config is None:
+                return cls(thread_pool, sock)
+            return cls(thread_pool, sock, config)
 
 
 class InprocStream(_AsyncStream, _InprocStream):
