@@ -25,6 +25,7 @@
 #include <lightspead/common/thread_pool.h>
 #include <lightspead/send/heap.h>
 #include <lightspead/send/inproc_stream.h>
+#include <lightspead/send/packet_generator.h>
 #include <lightspead/send/stream.h>
 #include <lightspead/send/stream_config.h>
 #include <lightspead/send/streambuf_stream.h>
@@ -49,6 +50,32 @@ public:
     std::vector<std::unique_ptr<buffer_view>> buffers;
 
     explicit send_heap_wrapper(const flavour &f) : heap(f) {}
+};
+
+/// The packets of a heap, one bytes object each, for tests and tools.
+struct packet_generator_wrapper
+{
+    send::packet_generator gen;  // its heap is kept alive by the binding (keep_alive)
+    std::vector<std::uint8_t> header;
+    std::vector<iovec> iov;
+
+    packet_generator_wrapper(const send::heap &h, item_pointer_t cnt, std::size_t max_packet_size)
+        : gen(h, cnt, max_packet_size), header(gen.max_header_size())
+    {
+    }
+
+    nb::bytes next()
+    {
+        if (!gen.has_next_packet())
+            throw nb::stop_iteration();
+        iov.clear();
+        const std::size_t size = gen.next_packet(header.data(), iov);
+        std::string packet;
+        packet.reserve(size);
+        for (const auto &piece : iov)
+            packet.append(static_cast<const char *>(piece.iov_base), piece.iov_len);
+        return nb::bytes(packet.data(), packet.size());
+    }
 };
 
 /// (token, (errno, message) or None, bytes sent) for asyncio completions.
@@ -285,6 +312,17 @@ void register_send(nb::module_ &m)
             "id"_a, "name"_a, "description"_a, "format"_a, "shape"_a, "numpy_header"_a)
         .def("add_start", [](send_heap_wrapper &h) { h.heap.add_start(); })
         .def("add_end", [](send_heap_wrapper &h) { h.heap.add_end(); });
+
+    nb::class_<packet_generator_wrapper>(m, "PacketGenerator",
+                                         "Iterates over the packets of a heap (as bytes), as a stream would send "
+                                         "them with heap counter cnt and packets of at most max_packet_size bytes")
+        .def(
+            "__init__",
+            [](packet_generator_wrapper *self, const send_heap_wrapper &heap, item_pointer_t cnt,
+               std::size_t max_packet_size) { new (self) packet_generator_wrapper(heap.heap, cnt, max_packet_size); },
+            "heap"_a, "cnt"_a, "max_packet_size"_a, nb::keep_alive<1, 2>())
+        .def("__iter__", [](nb::handle self) { return nb::borrow(self); })
+        .def("__next__", &packet_generator_wrapper::next);
 
     nb::class_<send_stream_wrapper>(m, "_Stream", "Base of the send streams")
         .def("send_heap", &send_stream_wrapper::send_heap, "heap"_a, "cnt"_a = -1, "substream_index"_a = 0,

@@ -284,3 +284,17 @@ def test_one_bit_booleans_and_byte_aligned_fields():
     assert list(out["wide_bool"].value) == [True, False]
     with pytest.raises(ValueError):
         send.ItemGroup().add_item(1, "x", "", shape=(), format=[("b", 0)])
+
+
+def test_packet_generator_matches_stream_bytes():
+    ig = item_group(1000)
+    heap = ig.get_heap(descriptors="all", data="all")
+    packets = list(send.PacketGenerator(heap, 0x1234, 1472))
+    assert len(packets) > 1 and all(isinstance(p, bytes) and len(p) <= 1472 for p in packets)
+    stream = send.BytesStream(lightspead.ThreadPool(), send.StreamConfig(max_packet_size=1472))
+    stream.send_heap(heap, cnt=0x1234)
+    assert b"".join(packets) == stream.getvalue()
+    with pytest.raises(ValueError):
+        send.PacketGenerator(heap, 1, 8)        # below the smallest packet
+    with pytest.raises(TypeError):
+        send.PacketGenerator("not a heap", 1, 1472)

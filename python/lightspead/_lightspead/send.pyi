@@ -117,6 +117,17 @@ class _RawHeap:
 
     def add_end(self) -> None: ...
 
+class PacketGenerator:
+    """
+    Iterates over the packets of a heap (as bytes), as a stream would send them with heap counter cnt and packets of at most max_packet_size bytes
+    """
+
+    def __init__(self, heap: _RawHeap, cnt: int, max_packet_size: int) -> None: ...
+
+    def __iter__(self) -> object: ...
+
+    def __next__(self) -> bytes: ...
+
 class _Stream:
     """Base of the send streams"""
 

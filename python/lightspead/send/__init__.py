@@ -16,6 +16,7 @@ from .._lightspead.send import (  # noqa: F401
     GroupMode,
     RateMethod,
     InprocStream,
+    PacketGenerator,
     StreamConfig,
     TcpStream,
     UdpStream,
