@@ -35,8 +35,9 @@ def _check_ascii(text, what):
         raise TypeError(f"{what} must be a str")
     try:
         text.encode("ascii")
-    except UnicodeEncodeError:
-        raise ValueError(f"{what} must be ASCII: {text!r}") from None
+    except UnicodeEncodeError as e:
+        # Still a UnicodeEncodeError (a ValueError), as spead2 raises, but naming the field
+        raise UnicodeEncodeError("ascii", text, e.start, e.end, f"{what} must be ASCII") from None
 
 
 def _format_dtype(fmt):
@@ -338,6 +339,8 @@ class Item(Descriptor):
 
     @value.setter
     def value(self, new_value: Any) -> None:
+        if new_value is None:
+            raise ValueError(f"item {self.name!r}: a value cannot be set back to None")
         self._value = new_value
         self.version += 1
 
@@ -503,12 +506,20 @@ class ItemGroup:
                  shape: Shape = (), dtype: Optional[npt.DTypeLike] = None, order: str = "C",
                  format: Optional[Format] = None, value: Any = None) -> Item:
         """Create and add an item; returns it. An item with the same ID or
-        name is replaced."""
+        name is replaced, except that one described identically is kept
+        (the same object) and given ``value`` if that is not None; a
+        replacement starts with a version above the old item's, so that
+        heap generators see the change."""
         if id is None:
             id = self._next_id()
         if name is None:
             raise ValueError("items need a name")
         item = Item(id, name, description, shape, dtype=dtype, order=order, format=format, value=value)
+        existing = self._by_id.get(item.id)
+        if existing is not None and existing._same_description(item):
+            if value is not None:
+                existing.value = item.value
+            return existing
         self._add(item)
         return item
 
@@ -516,6 +527,7 @@ class ItemGroup:
         old = self._by_id.pop(item.id, None)
         if old is not None:
             self._by_name.pop(old.name, None)
+            item.version = max(item.version, old.version + 1)
         old = self._by_name.pop(item.name, None)
         if old is not None:
             self._by_id.pop(old.id, None)

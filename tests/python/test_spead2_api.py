@@ -298,3 +298,20 @@ def test_packet_generator_matches_stream_bytes():
         send.PacketGenerator(heap, 1, 8)        # below the smallest packet
     with pytest.raises(TypeError):
         send.PacketGenerator("not a heap", 1, 1472)
+
+
+def test_item_values_and_replacement():
+    item = lightspead.Item(0x1000, "name", "description", (), np.int32, value=np.int32(1))
+    with pytest.raises(ValueError):
+        item.value = None
+    with pytest.raises(UnicodeEncodeError, match="name must be ASCII"):
+        lightspead.Item(0x1000, "\u0200", "description", (), np.int32)
+    ig = lightspead.ItemGroup()
+    first = ig.add_item(0x1000, "a", "a", (), np.int32, value=np.int32(4))
+    version = first.version
+    assert ig.add_item(0x1000, "a", "a", (), np.int32) is first        # same description, no value: kept
+    assert first.value == 4 and first.version == version
+    assert ig.add_item(0x1000, "a", "a", (), np.int32, value=np.int32(6)) is first
+    assert first.value == 6 and first.version > version
+    replaced = ig.add_item(0x1000, "a", "bigger", (3,), np.int32)
+    assert replaced is not first and replaced.value is None and replaced.version > first.version
