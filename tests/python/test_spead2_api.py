@@ -29,13 +29,17 @@ def item_group(n=100):
     return ig
 
 
-def send_and_receive(sender, receiver, ig):
-    sender.send_heap(ig.get_heap())
-    sender.send_heap(ig.get_end())
+def receive_all(receiver):
     out = lightspead.ItemGroup()
     for heap in receiver:
         out.update(heap)
     return out
+
+
+def send_and_receive(sender, receiver, ig):
+    sender.send_heap(ig.get_heap())
+    sender.send_heap(ig.get_end())
+    return receive_all(receiver)
 
 
 def test_stat_layout_starts_with_spead2s():
@@ -172,9 +176,7 @@ def test_inproc_queues_and_asyncio_stream():
         await sender.async_send_heap(ig.get_end())
 
     asyncio.run(run())
-    out = lightspead.ItemGroup()
-    for heap in receiver:       # blocking iteration works on the asyncio stream too, as with spead2
-        out.update(heap)
+    out = receive_all(receiver)      # blocking iteration works on the asyncio stream too, as with spead2
     assert list(out["values"].value) == list(range(100))
 
 
@@ -249,9 +251,7 @@ def test_asyncio_tcp_connect():
             await send.asyncio.TcpStream.connect(pool, [("127.0.0.1", refused_port)])
 
     asyncio.run(run())
-    out = lightspead.ItemGroup()
-    for heap in receiver:
-        out.update(heap)
+    out = receive_all(receiver)
     assert list(out["values"].value) == list(range(100))
 
 
@@ -262,10 +262,7 @@ def round_trip(ig):
     sender.send_heap(ig.get_end())
     receiver = recv.Stream(pool)
     receiver.add_buffer_reader(sender.getvalue())
-    out = lightspead.ItemGroup()
-    for heap in receiver:
-        out.update(heap)
-    return out
+    return receive_all(receiver)
 
 
 def test_one_bit_booleans_and_byte_aligned_fields():
