@@ -22,10 +22,7 @@ stream_stats::stream_stats()
 
 std::size_t stream_stats::index_of(const std::string &name) const
 {
-    for (std::size_t i = 0; i < config->size(); i++)
-        if ((*config)[i].name == name)
-            return i;
-    throw std::out_of_range("no statistic called " + name);
+    return find_stat(*config, name);
 }
 
 bool stream_stats::contains(const std::string &name) const noexcept

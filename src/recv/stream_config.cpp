@@ -124,12 +124,17 @@ std::size_t stream_config::add_stat(const std::string &name, stat_mode mode)
     return stats->size() - 1;
 }
 
-std::size_t stream_config::get_stat_index(const std::string &name) const
+std::size_t find_stat(const std::vector<stat_config> &stats, const std::string &name)
 {
-    for (std::size_t i = 0; i < stats->size(); i++)
-        if ((*stats)[i].name == name)
+    for (std::size_t i = 0; i < stats.size(); i++)
+        if (stats[i].name == name)
             return i;
     throw std::out_of_range("no statistic called " + name);
+}
+
+std::size_t stream_config::get_stat_index(const std::string &name) const
+{
+    return find_stat(*stats, name);
 }
 
 }  // namespace lightspead::recv

@@ -33,6 +33,9 @@ struct stat_config
     bool operator==(const stat_config &) const = default;
 };
 
+/// Index of the statistic called @a name in @a stats. @throws std::out_of_range.
+std::size_t find_stat(const std::vector<stat_config> &stats, const std::string &name);
+
 /// @a a and @a b combined as @a mode says: their sum, or the larger.
 constexpr std::uint64_t combine_stat(stat_mode mode, std::uint64_t a, std::uint64_t b) noexcept
 {
