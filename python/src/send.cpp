@@ -106,16 +106,16 @@ public:
     std::unique_ptr<send::stream> stream;
     std::shared_ptr<pollable_queue<completion>> completions = std::make_shared<pollable_queue<completion>>();
 
-    using reference = std::tuple<send_heap_wrapper *, s_item_pointer_t, std::size_t>;
+    using reference = std::tuple<send_heap_wrapper *, s_item_pointer_t, std::size_t, double>;
 
     static std::vector<send::heap_reference> to_refs(const std::vector<reference> &refs)
     {
         std::vector<send::heap_reference> out;
-        for (const auto &[h, cnt, substream] : refs)
+        for (const auto &[h, cnt, substream, rate] : refs)
         {
             if (!h)
                 throw std::invalid_argument("a heap reference needs a heap");
-            out.emplace_back(h->heap, cnt, substream);
+            out.emplace_back(h->heap, cnt, substream, rate);
         }
         return out;
     }
@@ -140,15 +140,16 @@ public:
             mode);
     }
 
-    item_pointer_t send_heap(send_heap_wrapper &h, s_item_pointer_t cnt, std::size_t substream)
+    item_pointer_t send_heap(send_heap_wrapper &h, s_item_pointer_t cnt, std::size_t substream, double rate)
     {
-        auto f = stream->async_send_heap(h.heap, boost::asio::use_future, cnt, substream);
+        auto f = stream->async_send_heap(h.heap, boost::asio::use_future, cnt, substream, rate);
         // A failed send raises boost::system::system_error, which the
         // module's translator turns into OSError with its errno.
         return wait_releasing_gil(f);
     }
 
-    void async_send_heap(send_heap_wrapper &h, std::uint64_t token, s_item_pointer_t cnt, std::size_t substream)
+    void async_send_heap(send_heap_wrapper &h, std::uint64_t token, s_item_pointer_t cnt, std::size_t substream,
+                         double rate)
     {
         // The queue, not the wrapper, is captured: it outlives the stream.
         auto queue = completions;
@@ -156,7 +157,7 @@ public:
             h.heap,
             [queue, token](const boost::system::error_code &ec, item_pointer_t bytes)
             { queue->push(completion(token, completion_error(ec), bytes)); },
-            cnt, substream);
+            cnt, substream, rate);
     }
 
     void flush()
@@ -326,11 +327,13 @@ void register_send(nb::module_ &m)
 
     nb::class_<send_stream_wrapper>(m, "_Stream", "Base of the send streams")
         .def("send_heap", &send_stream_wrapper::send_heap, "heap"_a, "cnt"_a = -1, "substream_index"_a = 0,
-             "Send a heap and wait for it (GIL released); returns bytes sent")
+             "rate"_a = -1.0,
+             "Send a heap and wait for it (GIL released); returns bytes sent. rate: bytes per second for this "
+             "heap (negative: the stream's rate, 0: unlimited)")
         .def("_async_send_heap", &send_stream_wrapper::async_send_heap, "heap"_a, "token"_a, "cnt"_a = -1,
-             "substream_index"_a = 0)
+             "substream_index"_a = 0, "rate"_a = -1.0)
         .def("_send_heaps", &send_stream_wrapper::send_heaps, "refs"_a, "mode"_a,
-             "Send (heap, cnt, substream) triples as one group and wait; returns bytes sent")
+             "Send (heap, cnt, substream, rate) tuples as one group and wait; returns bytes sent")
         .def("_async_send_heaps", &send_stream_wrapper::async_send_heaps, "refs"_a, "mode"_a, "token"_a)
         .def_prop_ro("_completion_fd", [](const send_stream_wrapper &s) { return s.completions->get_fd(); })
         .def("_take_completions", [](send_stream_wrapper &s) { return s.completions->drain(); })

@@ -4,13 +4,9 @@
 namespace lightspead::send
 {
 
-rate_limiter::rate_limiter(double rate, double burst_rate) noexcept : rate(rate), burst_rate(burst_rate)
+rate_limiter::rate_limiter(double rate, double burst_rate_ratio) noexcept
+    : rate(rate), burst_rate_ratio(burst_rate_ratio)
 {
-}
-
-rate_limiter::clock::duration rate_limiter::time_for(double bytes, double bytes_per_second)
-{
-    return std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(bytes / bytes_per_second));
 }
 
 void rate_limiter::wake(time_point now) noexcept
@@ -25,10 +21,20 @@ void rate_limiter::start_burst(time_point now) noexcept
 
 rate_limiter::time_point rate_limiter::end_burst(std::size_t bytes) noexcept
 {
-    if (!is_enabled())
+    return end_burst_paced(std::chrono::duration<double>(rate > 0.0 ? double(bytes) / rate : 0.0));
+}
+
+rate_limiter::time_point rate_limiter::end_burst_paced(std::chrono::duration<double> at_rates) noexcept
+{
+    if (at_rates.count() <= 0.0)
+    {
+        // Unpaced bytes earn no credit for the paced ones after them.
+        due = std::max(due, burst_start);
         return burst_start;
-    due += time_for(double(bytes), rate);
-    return std::max(burst_start + time_for(double(bytes), burst_rate), due);
+    }
+    due += std::chrono::duration_cast<clock::duration>(at_rates);
+    const auto at_burst_rate = std::chrono::duration_cast<clock::duration>(at_rates / burst_rate_ratio);
+    return std::max(burst_start + at_burst_rate, due);
 }
 
 }  // namespace lightspead::send

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 #include <string>
 #include <boost/asio/error.hpp>
@@ -28,8 +29,8 @@ boost::system::error_code invalid_argument_error()
 
 stream::stream(io_context_ref io, const stream_config &config, std::unique_ptr<transport> t)
     : io(io), config(config), transport_(std::move(t)), queue(config.get_max_heaps()),
-      builder(max_batch_packets, header_arena_size, config.get_rate() > 0.0 ? config.get_burst_size() : 0),
-      limiter(config.get_rate(), config.get_burst_rate()), timer(io.get())
+      builder(max_batch_packets, header_arena_size, 0), limiter(config.get_rate(), config.get_burst_rate_ratio()),
+      timer(io.get())
 {
     resume_after_transmit = [this]
     {
@@ -73,7 +74,7 @@ void stream::set_cnt_sequence(item_pointer_t next, item_pointer_t step)
     cnt_step = step;
 }
 
-void stream::enqueue(const heap_reference *refs, std::size_t n, group_mode mode, queued_handler &&handler)
+bool stream::enqueue(const heap_reference *refs, std::size_t n, group_mode mode, queued_handler &&handler)
 {
     std::unique_lock<std::mutex> lock(queue_mutex);
     auto fail = [&](boost::system::error_code ec, const std::string &why)
@@ -83,6 +84,7 @@ void stream::enqueue(const heap_reference *refs, std::size_t n, group_mode mode,
             log_warning(why);
         const thread_pool *pool = io.get_pool();
         handler(ec, 0, pool && pool->is_stopped() ? invoke_mode::direct : invoke_mode::post);
+        return false;
     };
     if (stopped)
         return fail(boost::asio::error::operation_aborted, "");
@@ -97,22 +99,26 @@ void stream::enqueue(const heap_reference *refs, std::size_t n, group_mode mode,
             return fail(invalid_argument_error(),
                         "substream index " + std::to_string(r.substream_index) + " is out of range (stream has "
                             + std::to_string(transport_->num_substreams()) + ")");
-        if (r.cnt >= 0 && item_pointer_t(r.cnt) >= r.h->get_flavour().get_address_limit())
+        if (r.cnt >= 0 && item_pointer_t(r.cnt) >= r.heap.get_flavour().get_address_limit())
             return fail(invalid_argument_error(),
                         "heap counter " + std::to_string(r.cnt) + " does not fit in "
-                            + std::to_string(r.h->get_flavour().get_heap_address_bits()) + " bits");
+                            + std::to_string(r.heap.get_flavour().get_heap_address_bits()) + " bits");
+        if (std::isnan(r.rate))
+            return fail(invalid_argument_error(), "a heap's rate cannot be NaN");
     }
     const std::size_t group_end = queue_tail + n;
     for (std::size_t i = 0; i < n; i++)
     {
         const heap_reference &r = refs[i];
         queue_item &qi = slot(queue_tail);
-        qi.h = r.h;
+        qi.h = &r.heap;
+        const double rate = r.rate < 0.0 ? config.get_rate() : r.rate;
+        qi.seconds_per_byte = rate > 0.0 ? 1.0 / rate : 0.0;
         if (r.cnt >= 0)
             qi.cnt = r.cnt;
         else
         {
-            qi.cnt = next_cnt & (r.h->get_flavour().get_address_limit() - 1);
+            qi.cnt = next_cnt & (r.heap.get_flavour().get_address_limit() - 1);
             next_cnt += cnt_step;
         }
         qi.substream = r.substream_index;
@@ -133,6 +139,7 @@ void stream::enqueue(const heap_reference *refs, std::size_t n, group_mode mode,
                               run_writer();
                           });
     }
+    return true;
 }
 
 bool stream::start_group()
@@ -245,6 +252,9 @@ bool stream::fill_batch()
         }
         tail = queue_tail;
     }
+    // A paced stream or heap goes out in bursts, an unpaced one in whole batches.
+    const bool paced = config.get_rate() > 0.0 || (gen_position < tail && slot(gen_position).seconds_per_byte > 0.0);
+    builder.set_burst_bytes(paced ? config.get_burst_size() : 0);
     // Heaps queued after `tail` wait for the next batch: the writer does
     // not take the lock per packet.
     while (!builder.is_full())
@@ -273,8 +283,19 @@ void stream::run_writer()
                 return;  // idle: `this` may already be gone
             continue;
         }
-        if (limiter.is_enabled())
-            limiter.start_burst(std::chrono::steady_clock::now());
+        // What the batch takes at its heaps' rates (each heap has its own).
+        batch_seconds = 0.0;
+        for (const auto &p : builder.get_batch().packets)
+            batch_seconds += double(p.size) * slot(p.heap).seconds_per_byte;
+        const bool paced = batch_seconds > 0.0;
+        if (paced)
+        {
+            const auto now = std::chrono::steady_clock::now();
+            if (!last_batch_paced)
+                limiter.wake(now);  // time spent on unpaced heaps is not credit
+            limiter.start_burst(now);
+        }
+        last_batch_paced = paced;
         if (!transport_->transmit(builder.get_batch(), resume_after_transmit))
             return;  // the transport calls resume_after_transmit later
         if (!after_transmit())
@@ -296,9 +317,9 @@ bool stream::after_transmit()
         else
             qi.bytes_sent += p.size;
     }
-    if (limiter.is_enabled())
+    if (batch_seconds > 0.0)
     {
-        const auto next_burst = limiter.end_burst(batch.bytes);
+        const auto next_burst = limiter.end_burst_paced(std::chrono::duration<double>(batch_seconds));
         if (next_burst > std::chrono::steady_clock::now())
         {
             // Heaps whose packets are all out complete before the wait.

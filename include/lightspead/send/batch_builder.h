@@ -43,6 +43,9 @@ public:
     /// Start a new, empty batch (what the last one pointed to may be reused).
     void clear() noexcept;
 
+    /// Change the burst limit from the next packet on (0: no such limit).
+    void set_burst_bytes(std::size_t bytes) noexcept { burst_bytes = bytes; }
+
     /// Whether the batch has reached its packet count or its burst of bytes.
     bool is_full() const noexcept;
 

@@ -10,9 +10,11 @@
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <type_traits>
 #include <utility>
 #include <vector>
 #include <boost/asio/associated_executor.hpp>
@@ -38,22 +40,44 @@ namespace lightspead::send
 /// How the packets of a group of heaps (@ref stream::async_send_heaps) are ordered.
 enum class group_mode
 {
-    round_robin,  ///< one packet of each heap in turn, so the heaps go out interleaved
-    serial        ///< each heap's packets, then the next heap's
+    round_robin,                ///< one packet of each heap in turn, so the heaps go out interleaved
+    serial,                     ///< each heap's packets, then the next heap's
+    ROUND_ROBIN = round_robin,  ///< spead2's spelling of @ref round_robin
+    SERIAL = serial             ///< spead2's spelling of @ref serial
 };
 
-/// A heap in a group, with its own counter and substream.
+/**
+ * A heap to send, with the counter, substream and rate to send it with
+ * (for @ref stream::async_send_heaps; spead2's @c heap_reference).
+ */
 struct heap_reference
 {
-    const heap *h;
-    s_item_pointer_t cnt = -1;  ///< -1: the next in the stream's sequence
-    std::size_t substream_index = 0;
+    const send::heap &heap;       ///< the heap (it must outlive the send)
+    s_item_pointer_t cnt;         ///< heap counter; -1: the next in the stream's sequence
+    std::size_t substream_index;  ///< destination (see @ref stream::get_num_substreams)
+    /**
+     * Bytes per second for this heap's packets: negative for the stream's
+     * rate (@ref stream_config::set_rate), 0 for no limit.
+     */
+    double rate;
 
-    heap_reference(const heap &h, s_item_pointer_t cnt = -1, std::size_t substream_index = 0)
-        : h(&h), cnt(cnt), substream_index(substream_index)
+    heap_reference(const send::heap &heap, s_item_pointer_t cnt = -1, std::size_t substream_index = 0,
+                   double rate = -1.0)
+        : heap(heap), cnt(cnt), substream_index(substream_index), rate(rate)
     {
     }
 };
+
+/// @a h sent with the stream's defaults (what an iterator over heaps means to @ref stream::async_send_heaps).
+inline heap_reference to_heap_reference(const heap &h)
+{
+    return heap_reference(h);
+}
+/// @a ref itself.
+inline const heap_reference &to_heap_reference(const heap_reference &ref)
+{
+    return ref;
+}
 
 /**
  * Sends heaps asynchronously, in the order they are queued.
@@ -103,7 +127,8 @@ private:
         const heap *h = nullptr;
         item_pointer_t cnt = 0;
         std::size_t substream = 0;
-        queued_handler handler;  // only in a group's last heap
+        double seconds_per_byte = 0.0;  // pacing of its packets (0: none)
+        queued_handler handler;         // only in a group's last heap
         boost::system::error_code result;
         item_pointer_t bytes_sent = 0;
         std::size_t group_end = 0;  // queue position one past the group's last heap
@@ -133,6 +158,8 @@ private:
     std::size_t group_next = 0;  // member whose packet comes next
     batch_builder builder;
     rate_limiter limiter;
+    double batch_seconds = 0.0;     // what the batch being sent takes at its heaps' rates
+    bool last_batch_paced = false;  // whether the batch before it had any paced packet
     std::function<void()> resume_after_transmit;
     boost::asio::steady_timer timer;  // calls on it are made under queue_mutex (stop() cancels it)
 
@@ -142,7 +169,66 @@ private:
     queue_item &slot(std::size_t position) { return queue[position % queue.size()]; }
     void abandon_unsent();
 
-    void enqueue(const heap_reference *refs, std::size_t n, group_mode mode, queued_handler &&handler);
+    // Queues the group, or fails it through its handler and returns false.
+    bool enqueue(const heap_reference *refs, std::size_t n, group_mode mode, queued_handler &&handler);
+
+    // Wraps a completion handler so that the stream can run it as it must.
+    template<typename Handler>
+    queued_handler make_queued_handler(Handler &&handler)
+    {
+        auto ex = boost::asio::get_associated_executor(handler, get_io_context().get_executor());
+        return queued_handler(
+            [handler = std::forward<Handler>(handler), ex](const boost::system::error_code &ec, item_pointer_t bytes,
+                                                           invoke_mode mode) mutable
+            {
+                auto call = [handler = std::move(handler), ec, bytes]() mutable { handler(ec, bytes); };
+                if (mode == invoke_mode::post)
+                    boost::asio::post(ex, std::move(call));
+                else if (mode == invoke_mode::dispatch)
+                    boost::asio::dispatch(ex, std::move(call));
+                else
+                    call();
+            });
+    }
+
+    // Starts sending @a refs (one heap_reference or a vector of them, held
+    // by the operation so that deferred tokens find them alive). A
+    // callback gets true if the group was queued; other tokens get what
+    // Asio's async_initiate gives them.
+    template<typename CompletionToken, typename Refs>
+    auto initiate_send(Refs &&refs, CompletionToken &&token, group_mode mode)
+    {
+        auto initiation = [this](auto handler, auto held, group_mode mode, bool *queued)
+        {
+            const heap_reference *first;
+            std::size_t n;
+            if constexpr (std::is_same_v<decltype(held), heap_reference>)
+            {
+                first = &held;
+                n = 1;
+            }
+            else
+            {
+                first = held.data();
+                n = held.size();
+            }
+            const bool ok = enqueue(first, n, mode, make_queued_handler(std::move(handler)));
+            if (queued)
+                *queued = ok;
+        };
+        using result = decltype(boost::asio::async_initiate<CompletionToken, completion_signature>(
+            initiation, token, std::forward<Refs>(refs), mode, static_cast<bool *>(nullptr)));
+        if constexpr (std::is_void_v<result>)
+        {
+            bool queued = false;
+            boost::asio::async_initiate<CompletionToken, completion_signature>(initiation, token,
+                                                                               std::forward<Refs>(refs), mode, &queued);
+            return queued;
+        }
+        else
+            return boost::asio::async_initiate<CompletionToken, completion_signature>(
+                initiation, token, std::forward<Refs>(refs), mode, static_cast<bool *>(nullptr));
+    }
     bool start_group();
     void run_writer();
     bool fill_batch();
@@ -202,22 +288,30 @@ public:
      * @param cnt          Heap counter, or -1 for the next in the stream's
      *                     sequence (see @ref set_cnt_sequence).
      * @param substream_index  Destination index (see @ref get_num_substreams).
+     * @param rate         Bytes per second for this heap: negative for the
+     *                     stream's rate, 0 for none (see @ref heap_reference).
      *
      * On completion the handler receives the bytes put on the wire for the
      * heap (packet headers included) and, on failure, an error:
      * - @c boost::asio::error::would_block: the queue already holds
      *   @c max_heaps heaps (the call never blocks);
      * - @c invalid_argument: @a cnt >= 2^A, @a substream_index out of
-     *   range, or the heap cannot be cut into packets (see the log);
+     *   range, a NaN @a rate, or the heap cannot be cut into packets (see
+     *   the log);
      * - the transport's error (e.g. from the socket) for a packet that
      *   could not be sent; the rest of the heap is still sent.
+     *
+     * @return With a callback (as spead2's @c completion_handler), whether
+     * the heap was queued: false if it failed at once (its handler still
+     * runs, posted, with the error). With another token, what the token
+     * makes (a future, an awaitable, ...).
      */
     template<typename CompletionToken>
     auto async_send_heap(const heap &h, CompletionToken &&token, s_item_pointer_t cnt = -1,
-                         std::size_t substream_index = 0)
+                         std::size_t substream_index = 0, double rate = -1.0)
     {
-        const heap_reference ref(h, cnt, substream_index);
-        return async_send_heaps(&ref, 1, std::forward<CompletionToken>(token), group_mode::serial);
+        return initiate_send(heap_reference(h, cnt, substream_index, rate), std::forward<CompletionToken>(token),
+                             group_mode::serial);
     }
 
     /**
@@ -230,30 +324,13 @@ public:
      *
      * With @ref group_mode::round_robin the heaps' packets alternate, one
      * from each in turn (for example to spread several substreams evenly in
-     * time).
+     * time). The return value is as for @ref async_send_heap.
      */
     template<typename CompletionToken>
     auto async_send_heaps(const heap_reference *refs, std::size_t n, CompletionToken &&token,
                           group_mode mode = group_mode::round_robin)
     {
-        auto initiation = [this](auto handler, const heap_reference *refs, std::size_t n, group_mode mode)
-        {
-            auto ex = boost::asio::get_associated_executor(handler, get_io_context().get_executor());
-            enqueue(refs, n, mode,
-                    queued_handler(
-                        [handler = std::move(handler), ex](const boost::system::error_code &ec, item_pointer_t bytes,
-                                                           invoke_mode mode) mutable
-                        {
-                            auto call = [handler = std::move(handler), ec, bytes]() mutable { handler(ec, bytes); };
-                            if (mode == invoke_mode::post)
-                                boost::asio::post(ex, std::move(call));
-                            else if (mode == invoke_mode::dispatch)
-                                boost::asio::dispatch(ex, std::move(call));
-                            else
-                                call();
-                        }));
-        };
-        return boost::asio::async_initiate<CompletionToken, completion_signature>(initiation, token, refs, n, mode);
+        return initiate_send(std::vector<heap_reference>(refs, refs + n), std::forward<CompletionToken>(token), mode);
     }
 
     /// As above, for a vector of references.
@@ -261,7 +338,22 @@ public:
     auto async_send_heaps(const std::vector<heap_reference> &refs, CompletionToken &&token,
                           group_mode mode = group_mode::round_robin)
     {
-        return async_send_heaps(refs.data(), refs.size(), std::forward<CompletionToken>(token), mode);
+        return initiate_send(refs, std::forward<CompletionToken>(token), mode);
+    }
+
+    /**
+     * As above, for the range [@a first, @a last) of @ref heap (each sent
+     * with the stream's defaults) or of @ref heap_reference, as spead2's
+     * @c async_send_heaps takes them. The range is read before returning.
+     */
+    template<typename Iterator, typename CompletionToken>
+    requires std::input_iterator<Iterator>
+    auto async_send_heaps(Iterator first, Iterator last, CompletionToken &&token, group_mode mode)
+    {
+        std::vector<heap_reference> refs;
+        for (; first != last; ++first)
+            refs.push_back(to_heap_reference(*first));
+        return initiate_send(std::move(refs), std::forward<CompletionToken>(token), mode);
     }
 
     /**

@@ -131,17 +131,19 @@ class PacketGenerator:
 class _Stream:
     """Base of the send streams"""
 
-    def send_heap(self, heap: _RawHeap, cnt: int = -1, substream_index: int = 0) -> int:
-        """Send a heap and wait for it (GIL released); returns bytes sent"""
-
-    def _async_send_heap(self, heap: _RawHeap, token: int, cnt: int = -1, substream_index: int = 0) -> None: ...
-
-    def _send_heaps(self, refs: Sequence[tuple[_RawHeap, int, int]], mode: GroupMode) -> int:
+    def send_heap(self, heap: _RawHeap, cnt: int = -1, substream_index: int = 0, rate: float = -1.0) -> int:
         """
-        Send (heap, cnt, substream) triples as one group and wait; returns bytes sent
+        Send a heap and wait for it (GIL released); returns bytes sent. rate: bytes per second for this heap (negative: the stream's rate, 0: unlimited)
         """
 
-    def _async_send_heaps(self, refs: Sequence[tuple[_RawHeap, int, int]], mode: GroupMode, token: int) -> None: ...
+    def _async_send_heap(self, heap: _RawHeap, token: int, cnt: int = -1, substream_index: int = 0, rate: float = -1.0) -> None: ...
+
+    def _send_heaps(self, refs: Sequence[tuple[_RawHeap, int, int, float]], mode: GroupMode) -> int:
+        """
+        Send (heap, cnt, substream, rate) tuples as one group and wait; returns bytes sent
+        """
+
+    def _async_send_heaps(self, refs: Sequence[tuple[_RawHeap, int, int, float]], mode: GroupMode, token: int) -> None: ...
 
     @property
     def _completion_fd(self) -> int: ...

@@ -45,12 +45,14 @@ class Heap(_RawHeap):
 
 class HeapReference:
     """A heap in a group sent with ``send_heaps``/``async_send_heaps``,
-    with its own heap counter (-1: the stream's next) and substream."""
+    with its own heap counter (-1: the stream's next), substream and rate
+    in bytes per second (negative: the stream's rate; 0: unlimited)."""
 
-    def __init__(self, heap: Heap, *, cnt: int = -1, substream_index: int = 0) -> None:
+    def __init__(self, heap: Heap, *, cnt: int = -1, substream_index: int = 0, rate: float = -1.0) -> None:
         self.heap = heap
         self.cnt = cnt
         self.substream_index = substream_index
+        self.rate = rate
 
 
 class HeapReferenceList:
@@ -79,21 +81,21 @@ class HeapReferenceList:
         return self.heaps[index]
 
 
-def _triples(heaps):
+def _references(heaps):
     if isinstance(heaps, HeapReferenceList):
         heaps = heaps.heaps
     out = []
     for ref in heaps:
         if not isinstance(ref, HeapReference):
             raise TypeError("send_heaps takes HeapReference objects or a HeapReferenceList")
-        out.append((ref.heap, ref.cnt, ref.substream_index))
+        out.append((ref.heap, ref.cnt, ref.substream_index, ref.rate))
     return out
 
 
 def _send_heaps(self, heaps, mode):
     """Send a group of heaps and wait for all of them; returns the bytes
     sent. ``mode`` is a :class:`GroupMode`."""
-    return self._send_heaps(_triples(heaps), mode)
+    return self._send_heaps(_references(heaps), mode)
 
 
 for _stream_class in (UdpStream, TcpStream, BytesStream, InprocStream):

@@ -31,9 +31,12 @@ class _AsyncStream(_MixinBase):
         self._next_token = 0
         self._watching: Optional[asyncio.AbstractEventLoop] = None  # the loop watching our descriptor
 
-    def async_send_heap(self, heap: Heap, cnt: int = -1, substream_index: int = 0) -> asyncio.Future[int]:
+    def async_send_heap(self, heap: Heap, cnt: int = -1, substream_index: int = 0,
+                        rate: float = -1.0) -> asyncio.Future[int]:
         """Queue ``heap``; returns a future of the bytes sent (or an
-        OSError). The heap is kept alive until the future is done."""
+        OSError). The heap is kept alive until the future is done.
+        ``rate`` is bytes per second for this heap (negative: the
+        stream's rate; 0: unlimited)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[int] = loop.create_future()
         token = self._next_token
@@ -42,24 +45,24 @@ class _AsyncStream(_MixinBase):
         if self._watching is None:
             loop.add_reader(self._completion_fd, self._on_completions)
             self._watching = loop
-        self._async_send_heap(heap, token, cnt, substream_index)
+        self._async_send_heap(heap, token, cnt, substream_index, rate)
         return future
 
     def async_send_heaps(self, heaps: Union[Sequence[HeapReference], HeapReferenceList],
                          mode: GroupMode) -> asyncio.Future[int]:
         """Queue a group of heaps (HeapReference objects or a
         HeapReferenceList); returns a future of the bytes sent by all."""
-        from . import _triples
-        triples = _triples(heaps)
+        from . import _references
+        refs = _references(heaps)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[int] = loop.create_future()
         token = self._next_token
         self._next_token += 1
-        self._pending[token] = (future, [heap for heap, _, _ in triples])
+        self._pending[token] = (future, [ref[0] for ref in refs])
         if self._watching is None:
             loop.add_reader(self._completion_fd, self._on_completions)
             self._watching = loop
-        self._async_send_heaps(triples, mode, token)
+        self._async_send_heaps(refs, mode, token)
         return future
 
     def _on_completions(self) -> None:

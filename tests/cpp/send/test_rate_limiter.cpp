@@ -23,7 +23,7 @@ void expect_near(time_point actual, time_point expected)
 
 TEST(rate_limiter, unlimited_never_asks_to_wait)
 {
-    rate_limiter limiter(0.0, 0.0);
+    rate_limiter limiter(0.0, 1.0);
     EXPECT_FALSE(limiter.is_enabled());
     limiter.wake(t0);
     limiter.start_burst(t0 + 5s);
@@ -32,7 +32,7 @@ TEST(rate_limiter, unlimited_never_asks_to_wait)
 
 TEST(rate_limiter, average_rate_sets_the_pace_when_sending_is_fast)
 {
-    rate_limiter limiter(1000.0, 2000.0);  // 1 kB/s, catching up at 2 kB/s
+    rate_limiter limiter(1000.0, 2.0);  // 1 kB/s, catching up at 2 kB/s
     ASSERT_TRUE(limiter.is_enabled());
     limiter.wake(t0);
     limiter.start_burst(t0);
@@ -43,7 +43,7 @@ TEST(rate_limiter, average_rate_sets_the_pace_when_sending_is_fast)
 
 TEST(rate_limiter, a_late_sender_catches_up_at_the_burst_rate)
 {
-    rate_limiter limiter(1000.0, 2000.0);
+    rate_limiter limiter(1000.0, 2.0);
     limiter.wake(t0);
     limiter.start_burst(t0);
     // The first burst's transmit took until t0 + 3 s (a slow link): 2 s behind.
@@ -61,7 +61,7 @@ TEST(rate_limiter, a_late_sender_catches_up_at_the_burst_rate)
 
 TEST(rate_limiter, idle_time_is_not_credit)
 {
-    rate_limiter limiter(1000.0, 4000.0);
+    rate_limiter limiter(1000.0, 4.0);
     limiter.wake(t0);
     limiter.start_burst(t0);
     expect_near(limiter.end_burst(1000), t0 + 1s);
@@ -75,7 +75,7 @@ TEST(rate_limiter, idle_time_is_not_credit)
 
 TEST(rate_limiter, waking_early_keeps_what_is_owed)
 {
-    rate_limiter limiter(1000.0, 1000.0);
+    rate_limiter limiter(1000.0, 1.0);
     limiter.wake(t0);
     limiter.start_burst(t0);
     expect_near(limiter.end_burst(3000), t0 + 3s);
@@ -83,4 +83,33 @@ TEST(rate_limiter, waking_early_keeps_what_is_owed)
     limiter.wake(t0 + 1s);
     limiter.start_burst(t0 + 3s);
     expect_near(limiter.end_burst(1000), t0 + 4s);
+}
+
+TEST(rate_limiter, bursts_at_their_own_rates)
+{
+    rate_limiter limiter(0.0, 2.0);  // no default rate: each burst says what it owes
+    limiter.wake(t0);
+    limiter.start_burst(t0);
+    expect_near(limiter.end_burst_paced(2s), t0 + 2s);  // e.g. 2000 B of a 1 kB/s heap
+    limiter.start_burst(t0 + 1s);                       // late start: catch up at twice the rate
+    expect_near(limiter.end_burst_paced(2s), t0 + 4s);
+    limiter.start_burst(t0 + 4s);
+    expect_near(limiter.end_burst_paced(1s), t0 + 5s);
+}
+
+TEST(rate_limiter, unpaced_bytes_earn_no_credit)
+{
+    rate_limiter limiter(1000.0, 4.0);
+    limiter.wake(t0);
+    limiter.start_burst(t0);
+    expect_near(limiter.end_burst(1000), t0 + 1s);
+    // A minute of unpaced heaps (rate 0): no wait asked for them...
+    limiter.start_burst(t0 + 1s);
+    expect_near(limiter.end_burst_paced(0s), t0 + 1s);
+    limiter.start_burst(t0 + 61s);
+    EXPECT_EQ(limiter.end_burst_paced(0s), t0 + 61s);
+    // ...and the paced heap after them is held to its average, not let
+    // through at 4 kB/s to make up the minute.
+    limiter.start_burst(t0 + 61s);
+    expect_near(limiter.end_burst(1000), t0 + 62s);
 }

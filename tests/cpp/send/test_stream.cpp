@@ -2,7 +2,10 @@
 // rate limiting and every transport.
 #include <chrono>
 #include <future>
+#include <limits>
+#include <list>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -551,4 +554,94 @@ TEST(send_stream, group_errors)
     EXPECT_EQ(results[1], boost::system::errc::invalid_argument);
     EXPECT_EQ(results[2], boost::system::errc::invalid_argument);
     EXPECT_TRUE(sb.str().empty());
+}
+
+TEST(send_stream, heap_rate_overrides_the_stream_rate)
+{
+    thread_pool pool;
+    std::stringbuf sb;
+    send::stream_config config;
+    config.set_burst_size(9000).set_max_packet_size(9000);  // the stream itself is unlimited
+    send::streambuf_stream s(pool, sb, config);
+    std::vector<std::uint8_t> data(2'000'000, 1);
+    send::heap h;
+    h.add_item(0x1000, data.data(), data.size(), false);
+    auto start = std::chrono::steady_clock::now();
+    s.async_send_heap(h, boost::asio::use_future, -1, 0, 20e6).get();
+    std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+    // As rate_limit_slows_sending, but the rate is the heap's own
+    EXPECT_GE(elapsed.count(), 2e6 / (20e6 * 1.05) * 0.95);
+    // A group: the heap reference carries the rate
+    std::vector<send::heap_reference> refs{{h, -1, 0, 20e6}};
+    start = std::chrono::steady_clock::now();
+    s.async_send_heaps(refs, boost::asio::use_future).get();
+    elapsed = std::chrono::steady_clock::now() - start;
+    EXPECT_GE(elapsed.count(), 2e6 / (20e6 * 1.05) * 0.95);
+}
+
+TEST(send_stream, heap_rate_zero_is_unlimited_and_nan_refused)
+{
+    boost::asio::io_context io;
+    std::stringbuf sb;
+    send::stream_config config;
+    config.set_rate(1.0).set_max_packet_size(9000);  // one byte per second: nothing paced would finish
+    send::streambuf_stream s(io, sb, config);
+    std::vector<std::uint8_t> data(100'000, 1);
+    send::heap h;
+    h.add_item(0x1000, data.data(), data.size(), false);
+    std::optional<boost::system::error_code> unpaced, nan;
+    s.async_send_heap(
+        h, [&](const boost::system::error_code &ec, item_pointer_t) { unpaced = ec; }, -1, 0, 0.0);
+    EXPECT_FALSE(s.async_send_heap(
+        h, [&](const boost::system::error_code &ec, item_pointer_t) { nan = ec; }, -1, 0,
+        std::numeric_limits<double>::quiet_NaN()));
+    // run_for: were the first heap paced at the stream's rate, this would not finish
+    io.run_for(std::chrono::seconds(20));
+    ASSERT_TRUE(unpaced && nan);
+    EXPECT_FALSE(*unpaced);
+    EXPECT_EQ(*nan, boost::system::errc::invalid_argument);
+    EXPECT_GT(sb.str().size(), data.size());
+}
+
+TEST(send_stream, callbacks_learn_whether_the_heap_was_queued)
+{
+    boost::asio::io_context io;
+    std::stringbuf sb;
+    send::stream_config config;
+    config.set_max_heaps(1);
+    send::streambuf_stream s(io, sb, config);
+    send::heap h;
+    h.add_item(0x1000, std::uint64_t(1));
+    int calls = 0;
+    auto count = [&](const boost::system::error_code &, item_pointer_t) { calls++; };
+    // spead2's completion_handler is a std::function; so may ours be
+    const std::function<void(const boost::system::error_code &, item_pointer_t)> handler = count;
+    EXPECT_TRUE(s.async_send_heap(h, count));
+    EXPECT_FALSE(s.async_send_heap(h, handler));  // the queue holds one heap
+    std::vector<send::heap_reference> refs{{h}};
+    EXPECT_FALSE(s.async_send_heaps(refs, count));
+    io.run();
+    EXPECT_EQ(calls, 3);  // refused heaps still complete, with their error
+}
+
+TEST(send_stream, groups_from_iterators_over_heaps_or_references)
+{
+    thread_pool pool;
+    std::stringbuf sb;
+    send::stream_config config;
+    config.set_max_heaps(8);
+    send::streambuf_stream s(pool, sb, config);
+    std::vector<send::heap> heaps(3);
+    for (auto &h : heaps)
+        h.add_item(0x1000, std::uint64_t(7));
+    s.set_cnt_sequence(100, 1);
+    s.async_send_heaps(heaps.begin(), heaps.end(), boost::asio::use_future, send::group_mode::SERIAL).get();
+    std::list<send::heap_reference> refs{{heaps[0], 200}, {heaps[1], 201, 0, 0.0}};
+    s.async_send_heaps(refs.begin(), refs.end(), boost::asio::use_future, send::group_mode::ROUND_ROBIN).get();
+    std::vector<s_item_pointer_t> order;
+    for (const auto &p : split_packets(sb.str()))
+        order.push_back(p.cnt);
+    EXPECT_EQ(order, (std::vector<s_item_pointer_t>{100, 101, 102, 200, 201}));
+    EXPECT_EQ(send::group_mode::SERIAL, send::group_mode::serial);
+    EXPECT_EQ(send::group_mode::ROUND_ROBIN, send::group_mode::round_robin);
 }
