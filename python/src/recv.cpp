@@ -75,7 +75,7 @@ PyType_Slot raw_item_slots[] = {{Py_bf_getbuffer, (void *)raw_item_getbuffer}, {
 struct recv_stream_wrapper
 {
     std::vector<std::unique_ptr<buffer_view>> buffers;
-    std::unique_ptr<recv::ring_stream> stream;
+    std::unique_ptr<recv::ring_stream<>> stream;
 
     ~recv_stream_wrapper()
     {
@@ -104,7 +104,7 @@ nb::object wrap_heap(recv::heap &&h)
     return nb::cast(std::make_shared<recv_heap_wrapper>(std::move(h)));
 }
 
-nb::object wrap_any(recv::ring_stream::any_heap &&h)
+nb::object wrap_any(recv::ring_stream<>::any_heap &&h)
 {
     if (auto *complete = std::get_if<recv::heap>(&h))
         return wrap_heap(std::move(*complete));
@@ -341,7 +341,7 @@ void register_recv(nb::module_ &m)
                const ring_stream_config &ring_config)
             {
                 new (self) recv_stream_wrapper();
-                self->stream = std::make_unique<recv::ring_stream>(pool, config, ring_config);
+                self->stream = std::make_unique<recv::ring_stream<>>(pool, config, ring_config);
             },
             "thread_pool"_a, "config"_a = stream_config(), "ring_config"_a = ring_stream_config(),
             nb::keep_alive<1, 2>())
@@ -436,7 +436,7 @@ void register_recv(nb::module_ &m)
                 // Wait with the GIL released, checking for Ctrl-C every 50 ms
                 for (;;)
                 {
-                    std::optional<recv::ring_stream::any_heap> h;
+                    std::optional<recv::ring_stream<>::any_heap> h;
                     {
                         nb::gil_scoped_release release;
                         if (s.stream->get_ring_config().get_contiguous_only())

@@ -18,18 +18,21 @@ ring_stream_config &ring_stream_config::set_contiguous_only(bool contiguous_only
     return *this;
 }
 
-ring_stream::ring_stream(io_context_ref io, const stream_config &config, const ring_stream_config &ring_config)
+template<typename R>
+ring_stream<R>::ring_stream(io_context_ref io, const stream_config &config, const ring_stream_config &ring_config)
     : stream(io, config), ring_config(ring_config), ring(ring_config.get_heaps())
 {
 }
 
-ring_stream::~ring_stream()
+template<typename R>
+ring_stream<R>::~ring_stream()
 {
     detach_from_pool();
     stop();
 }
 
-void ring_stream::heap_ready(live_heap &&h)
+template<typename R>
+void ring_stream<R>::heap_ready(live_heap &&h)
 {
     const bug_compat_mask compat = get_config().get_bug_compat();
     // Counted before waiting, so that it shows while the consumer lags
@@ -50,20 +53,23 @@ void ring_stream::heap_ready(live_heap &&h)
     }
 }
 
-void ring_stream::stop_received()
+template<typename R>
+void ring_stream<R>::stop_received()
 {
     ring.stop();
     ready.signal();
 }
 
-void ring_stream::stop()
+template<typename R>
+void ring_stream<R>::stop()
 {
     ring.stop();
     ready.signal();
     stream::stop();
 }
 
-heap ring_stream::pop()
+template<typename R>
+heap ring_stream<R>::pop()
 {
     for (;;)
     {
@@ -73,7 +79,8 @@ heap ring_stream::pop()
     }
 }
 
-heap ring_stream::try_pop()
+template<typename R>
+heap ring_stream<R>::try_pop()
 {
     for (;;)
     {
@@ -83,7 +90,8 @@ heap ring_stream::try_pop()
     }
 }
 
-std::optional<heap> ring_stream::pop_for(std::chrono::steady_clock::duration timeout)
+template<typename R>
+std::optional<heap> ring_stream<R>::pop_for(std::chrono::steady_clock::duration timeout)
 {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;)
@@ -96,22 +104,26 @@ std::optional<heap> ring_stream::pop_for(std::chrono::steady_clock::duration tim
     }
 }
 
-ring_stream::any_heap ring_stream::pop_any()
+template<typename R>
+typename ring_stream<R>::any_heap ring_stream<R>::pop_any()
 {
     return ring.pop();
 }
 
-std::optional<ring_stream::any_heap> ring_stream::pop_any_for(std::chrono::steady_clock::duration timeout)
+template<typename R>
+std::optional<typename ring_stream<R>::any_heap> ring_stream<R>::pop_any_for(std::chrono::steady_clock::duration timeout)
 {
     return ring.pop_for(timeout);
 }
 
-ring_stream::any_heap ring_stream::try_pop_any()
+template<typename R>
+typename ring_stream<R>::any_heap ring_stream<R>::try_pop_any()
 {
     return ring.try_pop();
 }
 
-void ring_stream::iterator::advance()
+template<typename R>
+void ring_stream<R>::iterator::advance()
 {
     try
     {
@@ -123,5 +135,7 @@ void ring_stream::iterator::advance()
         owner = nullptr;
     }
 }
+
+template class ring_stream<>;
 
 }  // namespace lightspead::recv

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <iterator>
 #include <optional>
+#include <type_traits>
 #include <variant>
 #include <lightspead/common/eventfd_semaphore.h>
 #include <lightspead/common/ringbuffer.h>
@@ -47,13 +48,22 @@ public:
  * is full the network thread waits for the consumer (counted in
  * worker_blocked) rather than dropping heaps.
  *
+ * A template only so that spead2's spelling, @c ring_stream<>, builds:
+ * the one ringbuffer type it takes is the default, and @c ring_stream
+ * (class template argument deduction) names the same class.
+ *
  * Iterate over it to get complete heaps until the stream stops:
  * @code
  * for (const lightspead::recv::heap &heap : stream) { ... }
  * @endcode
  */
+template<typename Ringbuffer = ringbuffer<live_heap>>
 class ring_stream : public stream
 {
+    static_assert(std::is_same_v<Ringbuffer, ringbuffer<live_heap>>,
+                  "lightspead's ring_stream has one ringbuffer: write ring_stream<> or ring_stream (to wait on a "
+                  "file descriptor, use get_fd())");
+
 public:
     /// A finished heap: complete, or what is known of an incomplete one.
     using any_heap = std::variant<heap, incomplete_heap>;
@@ -145,6 +155,14 @@ public:
     iterator begin() { return iterator(*this); }
     iterator end() { return iterator(); }
 };
+
+// Deduction guides: `ring_stream stream(pool, ...)` is ring_stream<>.
+ring_stream(io_context_ref) -> ring_stream<>;
+ring_stream(io_context_ref, const stream_config &) -> ring_stream<>;
+ring_stream(io_context_ref, const stream_config &, const ring_stream_config &) -> ring_stream<>;
+
+// The one instantiation lives in the library.
+extern template class ring_stream<>;
 
 }  // namespace lightspead::recv
 

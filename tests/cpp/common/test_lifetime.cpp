@@ -304,7 +304,7 @@ TEST(lifetime, everything_stopped_concurrently_in_random_orders)
                    auto pool = std::make_shared<thread_pool>(2);
                    recv::ring_stream_config ring_config;
                    ring_config.set_heaps(2);
-                   auto rs = std::make_unique<recv::ring_stream>(pool, recv::stream_config(), ring_config);
+                   auto rs = std::make_unique<recv::ring_stream<>>(pool, recv::stream_config(), ring_config);
                    auto *reader = rs->emplace_reader<recv::udp_reader>(udp_loopback());
                    ASSERT_TRUE(reader);
                    send::stream_config config;

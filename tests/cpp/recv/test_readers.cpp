@@ -87,7 +87,7 @@ TEST(recv_stream, udp_round_trip)
 TEST(recv_stream, stop_while_reader_waits)
 {
     thread_pool pool;
-    auto r = std::make_unique<recv::ring_stream>(pool);
+    auto r = std::make_unique<recv::ring_stream<>>(pool);
     r->emplace_reader<recv::udp_reader>(boost::asio::ip::udp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
     auto queue = std::make_shared<inproc_queue>();
     r->emplace_reader<recv::inproc_reader>(queue);

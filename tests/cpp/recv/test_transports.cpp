@@ -28,14 +28,14 @@ struct transport_case
 {
     std::string name;
     // Connect a sender to `receiver`, then call `send` with it.
-    std::function<void(thread_pool &, recv::ring_stream &receiver, const send_all &send)> run;
+    std::function<void(thread_pool &, recv::ring_stream<> &receiver, const send_all &send)> run;
 };
 
 std::vector<transport_case> cases()
 {
     std::vector<transport_case> out;
     out.push_back({"mem",
-                   [](thread_pool &pool, recv::ring_stream &receiver, const send_all &send)
+                   [](thread_pool &pool, recv::ring_stream<> &receiver, const send_all &send)
                    {
                        auto sb = std::make_shared<std::stringbuf>();
                        {
@@ -49,7 +49,7 @@ std::vector<transport_case> cases()
                                                                  data.size());
                    }});
     out.push_back({"inproc",
-                   [](thread_pool &pool, recv::ring_stream &receiver, const send_all &send)
+                   [](thread_pool &pool, recv::ring_stream<> &receiver, const send_all &send)
                    {
                        auto queue = std::make_shared<inproc_queue>();
                        receiver.emplace_reader<recv::inproc_reader>(queue);
@@ -57,7 +57,7 @@ std::vector<transport_case> cases()
                        send(s);
                    }});
     out.push_back({"udp",
-                   [](thread_pool &pool, recv::ring_stream &receiver, const send_all &send)
+                   [](thread_pool &pool, recv::ring_stream<> &receiver, const send_all &send)
                    {
                        auto *r = receiver.emplace_reader<recv::udp_reader>(
                            boost::asio::ip::udp::endpoint(make_address("127.0.0.1"), 0));
@@ -69,7 +69,7 @@ std::vector<transport_case> cases()
                    }});
     // Sockets made by the caller, handed over (as from Python's socket module)
     out.push_back({"udp_sockets",
-                   [](thread_pool &pool, recv::ring_stream &receiver, const send_all &send)
+                   [](thread_pool &pool, recv::ring_stream<> &receiver, const send_all &send)
                    {
                        boost::asio::io_context other;  // not the stream's: the reader must re-home it
                        boost::asio::ip::udp::socket rs(other, boost::asio::ip::udp::v4());
@@ -85,7 +85,7 @@ std::vector<transport_case> cases()
                        send(s);
                    }});
     out.push_back({"tcp_acceptor",
-                   [](thread_pool &pool, recv::ring_stream &receiver, const send_all &send)
+                   [](thread_pool &pool, recv::ring_stream<> &receiver, const send_all &send)
                    {
                        boost::asio::io_context other;
                        boost::asio::ip::tcp::acceptor acceptor(
@@ -99,7 +99,7 @@ std::vector<transport_case> cases()
                    }});
     // A host name, resolved as every API that takes a host does
     out.push_back({"udp_localhost",
-                   [](thread_pool &pool, recv::ring_stream &receiver, const send_all &send)
+                   [](thread_pool &pool, recv::ring_stream<> &receiver, const send_all &send)
                    {
                        auto *r = receiver.emplace_reader<recv::udp_reader>(
                            boost::asio::ip::udp::endpoint(resolve_host("localhost"), 0));
@@ -113,7 +113,7 @@ std::vector<transport_case> cases()
                        send(s);
                    }});
     out.push_back({"tcp",
-                   [](thread_pool &pool, recv::ring_stream &receiver, const send_all &send)
+                   [](thread_pool &pool, recv::ring_stream<> &receiver, const send_all &send)
                    {
                        auto *r = receiver.emplace_reader<recv::tcp_reader>(
                            boost::asio::ip::tcp::endpoint(make_address("127.0.0.1"), 0));
@@ -320,7 +320,7 @@ namespace
 {
 
 // Send a few heaps to `to` and check they arrive through `receiver`.
-void expect_heaps_arrive(thread_pool &pool, recv::ring_stream &receiver, send::udp_stream &sender)
+void expect_heaps_arrive(thread_pool &pool, recv::ring_stream<> &receiver, send::udp_stream &sender)
 {
     std::vector<std::uint8_t> data(30000, 5);
     for (int i = 0; i < 3; i++)
