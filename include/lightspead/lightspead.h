@@ -5,6 +5,7 @@
 #ifndef LIGHTSPEAD_LIGHTSPEAD_H
 #define LIGHTSPEAD_LIGHTSPEAD_H
 
+#include <lightspead/common/endian.h>
 #include <lightspead/common/eventfd_semaphore.h>
 #include <lightspead/common/inproc_queue.h>
 #include <lightspead/common/iovec.h>

@@ -7,6 +7,7 @@
 #define LIGHTSPEAD_COMMON_RESOLVE_H
 
 #include <string>
+#include <utility>  // Boost 1.74 Asio needs it in C++20
 #include <boost/asio/ip/address.hpp>
 
 namespace lightspead

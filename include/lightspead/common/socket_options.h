@@ -8,6 +8,7 @@
 #define LIGHTSPEAD_COMMON_SOCKET_OPTIONS_H
 
 #include <cstddef>
+#include <utility>  // Boost 1.74 Asio needs it in C++20
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <utility>  // Boost 1.74 Asio needs it in C++20
 #include <vector>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <utility>  // Boost 1.74 Asio needs it in C++20
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <lightspead/common/inproc_queue.h>
 #include <lightspead/recv/stream.h>

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>  // Boost 1.74 Asio needs it in C++20
 #include <vector>
 #include <boost/asio/ip/tcp.hpp>
 #include <lightspead/recv/stream.h>

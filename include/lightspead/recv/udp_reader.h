@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <utility>  // Boost 1.74 Asio needs it in C++20
 #include <vector>
 #include <sys/socket.h>
 #include <boost/asio/ip/address.hpp>

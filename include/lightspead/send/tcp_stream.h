@@ -6,6 +6,7 @@
 #define LIGHTSPEAD_SEND_TCP_STREAM_H
 
 #include <cstddef>
+#include <utility>  // Boost 1.74 Asio needs it in C++20
 #include <boost/asio/ip/tcp.hpp>
 #include <lightspead/send/stream.h>
 

@@ -6,6 +6,7 @@
 #define LIGHTSPEAD_SEND_UDP_STREAM_H
 
 #include <cstddef>
+#include <utility>  // Boost 1.74 Asio needs it in C++20
 #include <vector>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/udp.hpp>

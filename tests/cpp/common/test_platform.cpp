@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <boost/asio.hpp>
 #include <gtest/gtest.h>
+#include <lightspead/common/endian.h>
 #include <lightspead/common/eventfd_semaphore.h>
 #include <lightspead/common/iovec.h>
 #include <lightspead/common/resolve.h>
@@ -175,4 +176,15 @@ TEST(duplicate_socket, copies_descriptor_and_checks_family)
     EXPECT_THROW(duplicate_socket<boost::asio::ip::udp::socket>(io, pipe_fds[0]), boost::system::system_error);
     close(pipe_fds[0]);
     close(pipe_fds[1]);
+}
+
+TEST(endian, big_endian_conversions)
+{
+    EXPECT_EQ(lightspead::htobe(std::uint16_t(0x1234)), std::uint16_t(0x3412));
+    EXPECT_EQ(lightspead::htobe(std::uint32_t(0x12345678)), std::uint32_t(0x78563412));
+    EXPECT_EQ(lightspead::htobe(std::uint64_t(0x0102030405060708)), std::uint64_t(0x0807060504030201));
+    EXPECT_EQ(lightspead::betoh(lightspead::htobe(std::uint64_t(42))), 42u);
+    const std::uint8_t bytes[] = {0xff, 0x01, 0x02, 0x03, 0x04};
+    EXPECT_EQ(lightspead::load_be<std::uint32_t>(bytes + 1), 0x01020304u);  // unaligned
+    EXPECT_EQ(lightspead::load_be<std::uint16_t>(bytes), 0xff01u);
 }
