@@ -1,0 +1,12 @@
+/**
+ * @file
+ * spead2's <spead2/recv_udp_pcap.h>: the pcap file reader.
+ * Forwards to lightspead (see docs/migrating-from-spead2.md).
+ */
+#ifndef LIGHTSPEAD_COMPAT_SPEAD2_RECV_UDP_PCAP_H
+#define LIGHTSPEAD_COMPAT_SPEAD2_RECV_UDP_PCAP_H
+
+#include <lightspead/compat/namespace.h>
+#include <lightspead/recv/udp_pcap_file_reader.h>
+
+#endif  // LIGHTSPEAD_COMPAT_SPEAD2_RECV_UDP_PCAP_H
