@@ -463,6 +463,16 @@ class Item(Descriptor):
         value = self._value
         if value is None:
             raise ValueError(f"item {self.name!r} has no value")
+        if (self._fast_dtype is None and self.shape == () and len(self.format) == 1
+                and self.format[0][0] in "ui" and self.format[0][1] % 8 == 0 and self.format[0][1] < 64
+                and isinstance(value, np.ndarray) and value.dtype == np.dtype(">u8") and value.shape == ()):
+            # A scalar of a narrow integer format (a timestamp of the heap
+            # address width, say) held in a 0-d big-endian uint64 array: its
+            # low bytes are sent by reference, as spead2 does, so a heap
+            # built once follows later writes to the array (spead2's
+            # tutorial 11 reuses its heaps this way). Not range-checked: the
+            # value may only be filled in later.
+            return value[np.newaxis].view(np.uint8)[8 - self.format[0][1] // 8:]
         if self._fast_dtype is not None and self._fast_dtype.kind == "S" and isinstance(value, (str, bytes)):
             data = value.encode("ascii") if isinstance(value, str) else value
             array = np.frombuffer(data, np.uint8)

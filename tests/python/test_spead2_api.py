@@ -312,3 +312,43 @@ def test_item_values_and_replacement():
     assert first.value == 6 and first.version > version
     replaced = ig.add_item(0x1000, "a", "bigger", (3,), np.int32)
     assert replaced is not first and replaced.value is None and replaced.version > first.version
+
+
+def test_per_heap_rate():
+    """A heap's own rate paces it on an unlimited stream (and a rate of 0
+    frees it on a limited one); only lower bounds are checked."""
+    import time
+    pool = lightspead.ThreadPool()
+    data = np.ones(1_000_000, np.uint8)
+    heap = send.Heap()
+    heap.add_item(lightspead.Item(0x1000, "data", "", shape=data.shape, dtype=data.dtype, value=data))
+    stream = send.BytesStream(pool, send.StreamConfig(max_packet_size=9000, burst_size=9000))
+    start = time.monotonic()
+    stream.send_heap(heap, rate=10e6)
+    assert time.monotonic() - start >= 1e6 / (10e6 * 1.05) * 0.95
+    start = time.monotonic()
+    stream.send_heaps([send.HeapReference(heap, rate=10e6)], send.GroupMode.SERIAL)
+    assert time.monotonic() - start >= 1e6 / (10e6 * 1.05) * 0.95
+    slow = send.BytesStream(pool, send.StreamConfig(rate=1.0))
+    slow.send_heap(heap, rate=0.0)  # at the stream's 1 B/s this would take days
+    with pytest.raises(OSError):
+        slow.send_heap(heap, rate=float("nan"))
+
+
+def test_narrow_scalar_sent_by_reference():
+    """A scalar of a narrow integer format held in a 0-d '>u8' array is
+    sent by reference, as spead2 does: a heap built once sends what the
+    array holds when it is sent (spead2's tutorial 11 relies on it)."""
+    ig = send.ItemGroup()
+    timestamps = np.zeros(2, ">u8")
+    ig.add_item(0x1600, "timestamp", "", shape=(), format=[("u", 48)])
+    ig["timestamp"].value = timestamps[1, ...]
+    heap = ig.get_heap(descriptors="all", data="all")
+    timestamps[1] = 123456789
+    pool = lightspead.ThreadPool()
+    sender = send.BytesStream(pool)
+    sender.send_heap(heap)
+    sender.send_heap(ig.get_end())
+    receiver = recv.Stream(pool)
+    receiver.add_buffer_reader(sender.getvalue())
+    assert receive_all(receiver)["timestamp"].value == 123456789
