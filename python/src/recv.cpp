@@ -204,19 +204,28 @@ void register_recv(nb::module_ &m)
     m.attr("DEFAULT_MAX_HEAPS") = stream_config::default_max_heaps;
 
     using recv::ring_stream_config;
-    nb::class_<ring_stream_config>(m, "RingStreamConfig", "Settings of a stream's ringbuffer")
+    auto ring_config_class = nb::class_<ring_stream_config>(m, "RingStreamConfig", "Settings of a stream's ringbuffer");
+    ring_config_class
         .def(
             "__init__",
-            [](ring_stream_config *self, std::size_t heaps, bool contiguous_only)
+            [](ring_stream_config *self, std::size_t heaps, bool contiguous_only, bool incomplete_keep_payload_ranges)
             {
                 new (self) ring_stream_config();
-                self->set_heaps(heaps).set_contiguous_only(contiguous_only);
+                self->set_heaps(heaps)
+                    .set_contiguous_only(contiguous_only)
+                    .set_incomplete_keep_payload_ranges(incomplete_keep_payload_ranges);
             },
-            nb::kw_only(), "heaps"_a = ring_stream_config::default_heaps, "contiguous_only"_a = true)
+            nb::kw_only(), "heaps"_a = ring_stream_config::default_heaps, "contiguous_only"_a = true,
+            "incomplete_keep_payload_ranges"_a = false)
         .def_prop_rw("heaps", &ring_stream_config::get_heaps,
                      [](ring_stream_config &c, std::size_t v) { c.set_heaps(v); })
         .def_prop_rw("contiguous_only", &ring_stream_config::get_contiguous_only,
-                     [](ring_stream_config &c, bool v) { c.set_contiguous_only(v); });
+                     [](ring_stream_config &c, bool v) { c.set_contiguous_only(v); })
+        .def_prop_rw(
+            "incomplete_keep_payload_ranges", &ring_stream_config::get_incomplete_keep_payload_ranges,
+            [](ring_stream_config &c, bool v) { c.set_incomplete_keep_payload_ranges(v); },
+            "Whether an IncompleteHeap keeps its payload_ranges (empty otherwise; off by default)");
+    ring_config_class.attr("DEFAULT_HEAPS") = ring_stream_config::default_heaps;
 
     nb::class_<raw_item>(m, "RawItem", nb::type_slots(raw_item_slots),
                          "An item of a received heap; its bytes through the buffer protocol")

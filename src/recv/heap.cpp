@@ -103,10 +103,12 @@ bool heap::is_end_of_stream() const
     return false;
 }
 
-incomplete_heap::incomplete_heap(live_heap &&h, bug_compat_mask bug_compat)
+incomplete_heap::incomplete_heap(live_heap &&h, bug_compat_mask bug_compat, bool keep_payload_ranges)
     : cnt(h.get_cnt()), flavour_(4, 64, h.get_heap_address_bits(), bug_compat), heap_length(h.get_heap_length()),
-      received_length(h.get_received_length()), ranges(h.get_payload_ranges())
+      received_length(h.get_received_length())
 {
+    if (keep_payload_ranges)
+        ranges = h.get_payload_ranges();
     const pointer_codec codec(h.get_heap_address_bits());
     std::vector<item_extent> extents;
     for (item_pointer_t p : h.get_pointers())

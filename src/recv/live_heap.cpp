@@ -196,7 +196,7 @@ std::vector<std::pair<item_pointer_t, item_pointer_t>> live_heap::get_payload_ra
     else
     {
         for (const auto &[start, stop] : ranges)
-            out.emplace_back(start, stop - start);
+            out.emplace_back(start, stop);
     }
     return out;
 }

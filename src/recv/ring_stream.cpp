@@ -18,6 +18,12 @@ ring_stream_config &ring_stream_config::set_contiguous_only(bool contiguous_only
     return *this;
 }
 
+ring_stream_config &ring_stream_config::set_incomplete_keep_payload_ranges(bool keep)
+{
+    incomplete_keep_payload_ranges = keep;
+    return *this;
+}
+
 template<typename R>
 ring_stream<R>::ring_stream(io_context_ref io, const stream_config &config, const ring_stream_config &ring_config)
     : stream(io, config), ring_config(ring_config), ring(ring_config.get_heaps())
@@ -42,7 +48,7 @@ void ring_stream<R>::heap_ready(live_heap &&h)
         if (h.is_complete() && h.pointers_within_length())
             ring.push(heap(std::move(h), compat), blocked);
         else if (!ring_config.get_contiguous_only())
-            ring.push(incomplete_heap(std::move(h), compat), blocked);
+            ring.push(incomplete_heap(std::move(h), compat, ring_config.get_incomplete_keep_payload_ranges()), blocked);
         else
             return;
         ready.signal();
@@ -111,7 +117,8 @@ typename ring_stream<R>::any_heap ring_stream<R>::pop_any()
 }
 
 template<typename R>
-std::optional<typename ring_stream<R>::any_heap> ring_stream<R>::pop_any_for(std::chrono::steady_clock::duration timeout)
+std::optional<typename ring_stream<R>::any_heap> ring_stream<R>::pop_any_for(
+    std::chrono::steady_clock::duration timeout)
 {
     return ring.pop_for(timeout);
 }

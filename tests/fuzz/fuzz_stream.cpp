@@ -72,10 +72,10 @@ protected:
         }
         else
         {
-            recv::incomplete_heap partial(std::move(h), 0);
-            for (const auto &[offset, length] : partial.get_payload_ranges())
-                FUZZ_CHECK(partial.get_heap_length() < 0
-                           || offset + length <= item_pointer_t(partial.get_heap_length()));
+            recv::incomplete_heap partial(std::move(h), 0, true);
+            for (const auto &[start, end] : partial.get_payload_ranges())
+                FUZZ_CHECK(start < end
+                           && (partial.get_heap_length() < 0 || end <= item_pointer_t(partial.get_heap_length())));
             incomplete++;
         }
     }

@@ -20,7 +20,7 @@ def make_group(flavour=None):
     ig.add_item(0x3303, "grid", "Fortran float32", shape=(2, 3), dtype=np.float32, order="F")
     ig.add_item(0x3304, "big", "big-endian dtype", shape=(3,), dtype=">i4")
     ig.add_item(0x3305, "signed", "i24", shape=(2,), format=[("i", 24)])
-    ig.add_item(0x3306, "var", "variable rows", shape=(None, 2), dtype=np.uint16)
+    ig.add_item(0x3306, "var", "variable rows", shape=(None, 2), format=[("u", 16)])
     return ig
 
 
@@ -156,7 +156,7 @@ def test_invalid_code_points_are_rejected():
 
 
 def test_variable_size_immediate_takes_all_its_bytes():
-    item = lightspead.Item(0x1000, "bytes", "", (None,), dtype=np.uint8)
+    item = lightspead.Item(0x1000, "bytes", "", (None,), format=[("u", 8)])
     raw = _RawValue(bytes([0, 0, 1, 2, 3]))
     raw.is_immediate = True
     item.set_from_raw(raw)
@@ -332,7 +332,8 @@ def test_incomplete_heaps_when_asked_for():
     damaged = data[:sizes[0]] + data[sizes[0] + sizes[1]:]
     pool = lightspead.ThreadPool()
     stream = lightspead.recv.Stream(pool, lightspead.recv.StreamConfig(),
-                                    lightspead.recv.RingStreamConfig(contiguous_only=False))
+                                    lightspead.recv.RingStreamConfig(contiguous_only=False,
+                                                                     incomplete_keep_payload_ranges=True))
     stream.add_buffer_reader(damaged)
     heaps = list(stream)
     kinds = [type(h).__name__ for h in heaps]
@@ -340,7 +341,9 @@ def test_incomplete_heaps_when_asked_for():
     incomplete = next(h for h in heaps if isinstance(h, lightspead.recv.IncompleteHeap))
     assert incomplete.cnt == 1
     assert 0 < incomplete.received_length < incomplete.heap_length
-    assert incomplete.payload_ranges[0][0] == 0
+    assert incomplete.payload_ranges[0][0] == 0  # (start, end) pairs
+    assert incomplete.payload_ranges[-1][1] <= incomplete.heap_length
+    assert sum(end - start for start, end in incomplete.payload_ranges) == incomplete.received_length
     assert {item.id for item in incomplete.get_items()} >= {0x1600}
     # With contiguous_only (the default) only complete heaps come out
     plain = lightspead.recv.Stream(pool)

@@ -101,7 +101,8 @@ private:
     std::vector<item> items;
 
 public:
-    incomplete_heap(live_heap &&h, bug_compat_mask bug_compat);
+    /// Freeze @a h; its payload ranges are kept only if @a keep_payload_ranges.
+    incomplete_heap(live_heap &&h, bug_compat_mask bug_compat, bool keep_payload_ranges = false);
     incomplete_heap(incomplete_heap &&) noexcept;
     incomplete_heap &operator=(incomplete_heap &&) noexcept;
 
@@ -111,7 +112,8 @@ public:
     s_item_pointer_t get_heap_length() const noexcept { return heap_length; }
     /// Payload bytes that arrived.
     item_pointer_t get_received_length() const noexcept { return received_length; }
-    /// Arrived payload as (offset, length) ranges, in order.
+    /// Arrived payload as (offset, end) ranges, in order; empty unless kept
+    /// (ring_stream_config::set_incomplete_keep_payload_ranges).
     const std::vector<std::pair<item_pointer_t, item_pointer_t>> &get_payload_ranges() const noexcept { return ranges; }
     /// The immediate items that arrived (addressed items are not available).
     const std::vector<item> &get_items() const noexcept { return items; }

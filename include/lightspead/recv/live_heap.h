@@ -111,7 +111,7 @@ public:
     bool has_start_item() const noexcept { return start_item; }
     /// The distinct item pointers, in the order they first arrived.
     const std::vector<item_pointer_t> &get_pointers() const noexcept { return pointers; }
-    /// Received payload ranges as (offset, length), in order.
+    /// Received payload ranges as (start, end) byte offsets, end exclusive, in order (as spead2).
     std::vector<std::pair<item_pointer_t, item_pointer_t>> get_payload_ranges() const;
     /**
      * An unsized heap (no packet gave its length) whose payload so far has

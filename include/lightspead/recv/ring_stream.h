@@ -29,6 +29,7 @@ public:
 private:
     std::size_t heaps = default_heaps;
     bool contiguous_only = true;
+    bool incomplete_keep_payload_ranges = false;
 
 public:
     /// Capacity of the ringbuffer in heaps (at least 1; @c std::invalid_argument otherwise).
@@ -41,6 +42,14 @@ public:
      */
     ring_stream_config &set_contiguous_only(bool contiguous_only);
     bool get_contiguous_only() const noexcept { return contiguous_only; }
+
+    /**
+     * Whether an incomplete heap keeps the list of payload ranges that
+     * arrived (@ref incomplete_heap::get_payload_ranges; empty otherwise).
+     * Off by default, as in spead2: the list costs memory per packet.
+     */
+    ring_stream_config &set_incomplete_keep_payload_ranges(bool keep);
+    bool get_incomplete_keep_payload_ranges() const noexcept { return incomplete_keep_payload_ranges; }
 };
 
 /**
@@ -157,9 +166,9 @@ public:
 };
 
 // Deduction guides: `ring_stream stream(pool, ...)` is ring_stream<>.
-ring_stream(io_context_ref) -> ring_stream<>;
-ring_stream(io_context_ref, const stream_config &) -> ring_stream<>;
-ring_stream(io_context_ref, const stream_config &, const ring_stream_config &) -> ring_stream<>;
+ring_stream(io_context_ref)->ring_stream<>;
+ring_stream(io_context_ref, const stream_config &)->ring_stream<>;
+ring_stream(io_context_ref, const stream_config &, const ring_stream_config &)->ring_stream<>;
 
 // The one instantiation lives in the library.
 extern template class ring_stream<>;

@@ -129,7 +129,7 @@ DEFAULT_MAX_HEAPS: int = 4
 class RingStreamConfig:
     """Settings of a stream's ringbuffer"""
 
-    def __init__(self, *, heaps: int = 4, contiguous_only: bool = True) -> None: ...
+    def __init__(self, *, heaps: int = 4, contiguous_only: bool = True, incomplete_keep_payload_ranges: bool = False) -> None: ...
 
     @property
     def heaps(self) -> int: ...
@@ -142,6 +142,17 @@ class RingStreamConfig:
 
     @contiguous_only.setter
     def contiguous_only(self, arg: bool, /) -> None: ...
+
+    @property
+    def incomplete_keep_payload_ranges(self) -> bool:
+        """
+        Whether an IncompleteHeap keeps its payload_ranges (empty otherwise; off by default)
+        """
+
+    @incomplete_keep_payload_ranges.setter
+    def incomplete_keep_payload_ranges(self, arg: bool, /) -> None: ...
+
+    DEFAULT_HEAPS: int = 4
 
 class RawItem:
     """An item of a received heap; its bytes through the buffer protocol"""

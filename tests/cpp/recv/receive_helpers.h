@@ -43,7 +43,7 @@ inline received receive_buffer(const bytes &buffer, recv::stream_config config =
 {
     thread_pool pool;
     recv::ring_stream_config ring_config;
-    ring_config.set_contiguous_only(false).set_heaps(16);
+    ring_config.set_contiguous_only(false).set_heaps(16).set_incomplete_keep_payload_ranges(true);
     recv::ring_stream s(pool, config, ring_config);
     s.emplace_reader<recv::mem_reader>(buffer.data(), buffer.size());
     received out;

@@ -173,6 +173,44 @@ TEST(recv_stream, out_of_order_and_duplicates)
     expect_counters_add_up(r);
 }
 
+TEST(recv_stream, incomplete_heap_payload_ranges_only_when_kept)
+{
+    auto data = pattern(4000, 4);
+    send::heap h;
+    h.add_item(0x1000, data.data(), data.size(), false);
+    auto packets = packets_of(h, 1, 1472);
+    ASSERT_EQ(packets.size(), 3u);
+    packets.erase(packets.begin() + 1);  // the middle packet is lost
+    std::vector<std::pair<item_pointer_t, item_pointer_t>> expected;
+    for (const auto &p : packets)
+    {
+        auto d = decode_packet(p.data(), p.size());
+        ASSERT_TRUE(d);
+        expected.emplace_back(d.packet.payload_offset, d.packet.payload_offset + d.packet.payload_length);
+    }
+    for (bool keep : {false, true})
+    {
+        thread_pool pool;
+        recv::stream_config config;
+        config.set_allow_out_of_order(true);
+        recv::ring_stream_config ring_config;
+        ring_config.set_contiguous_only(false).set_incomplete_keep_payload_ranges(keep);
+        recv::ring_stream s(pool, config, ring_config);
+        const auto buffer = concat(packets);
+        s.emplace_reader<recv::mem_reader>(buffer.data(), buffer.size());
+        auto any = s.pop_any();
+        auto *partial = std::get_if<recv::incomplete_heap>(&any);
+        ASSERT_NE(partial, nullptr);
+        EXPECT_EQ(partial->get_received_length(),
+                  expected[0].second - expected[0].first + expected[1].second - expected[1].first);
+        // (start, end) pairs, as spead2 gives them; none unless asked for
+        if (keep)
+            EXPECT_EQ(partial->get_payload_ranges(), expected);
+        else
+            EXPECT_TRUE(partial->get_payload_ranges().empty());
+    }
+}
+
 TEST(recv_stream, eviction_round_robin)
 {
     auto data = pattern(3000, 4);
