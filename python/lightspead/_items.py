@@ -105,6 +105,10 @@ class Descriptor:
         if (dtype is None) == (format is None):
             raise ValueError("exactly one of dtype and format must be given")
         if dtype is not None:
+            if any(dim is None for dim in dims):
+                # A numpy header states a fixed shape: spead2 receivers
+                # refuse a variable one, so lightspead never sends it.
+                raise ValueError("a dtype item cannot have a variable (None) dimension: use format instead")
             dtype = np.dtype(dtype)
             if dtype.hasobject:
                 raise ValueError("dtypes containing Python objects cannot be sent")
@@ -311,8 +315,9 @@ def _parse_numpy_header(text):
     if not isinstance(header["fortran_order"], bool):
         raise ValueError("numpy header fortran_order must be True or False")
     shape = header["shape"]
-    if not isinstance(shape, tuple) or not all(isinstance(d, int) for d in shape):
-        raise ValueError("numpy header shape must be a tuple of integers")
+    if not isinstance(shape, tuple) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
+                                               for d in shape):
+        raise ValueError("numpy header shape must be a tuple of non-negative integers")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -320,7 +325,7 @@ def _parse_numpy_header(text):
     except Exception as e:  # numpy's dtype parser raises many kinds (SyntaxError too)
         raise ValueError(f"bad numpy header descr {header['descr']!r}") from e
     _check_plain_dtype(dtype)     # before the byte swap, which some dtypes refuse
-    return dtype, "F" if header["fortran_order"] else "C", [None if d < 0 else d for d in shape]
+    return dtype, "F" if header["fortran_order"] else "C", list(shape)
 
 
 class Item(Descriptor):

@@ -73,7 +73,8 @@ def test_stream_config():
 
 
 @pytest.mark.parametrize("kwargs,message", [
-    (dict(id=0x1000, name="x", description="", shape=(None, None), dtype=np.int8), "variable"),
+    (dict(id=0x1000, name="x", description="", shape=(None, None), format=[("i", 8)]), "variable"),
+    (dict(id=0x1000, name="x", description="", shape=(None,), dtype=np.int8), "variable"),
     (dict(id=0x1000, name="x", description="", shape=(), dtype=np.int8, format=[("u", 8)]), "exactly one"),
     (dict(id=0x1000, name="x", description="", shape=()), "exactly one"),
     (dict(id=0x1000, name="\u00e9", description="", shape=(), dtype=np.int8), "ASCII"),

@@ -352,3 +352,30 @@ def test_narrow_scalar_sent_by_reference():
     receiver = recv.Stream(pool)
     receiver.add_buffer_reader(sender.getvalue())
     assert receive_all(receiver)["timestamp"].value == 123456789
+
+
+def test_ring_config_defaults_and_payload_ranges_kept_on_request():
+    config = recv.RingStreamConfig()
+    assert config.heaps == recv.RingStreamConfig.DEFAULT_HEAPS
+    assert config.incomplete_keep_payload_ranges is False
+    config.incomplete_keep_payload_ranges = True
+    assert config.incomplete_keep_payload_ranges is True
+    # A heap of three packets whose middle one is lost
+    pool = lightspead.ThreadPool()
+    ig = item_group(1000)
+    packets = list(send.PacketGenerator(ig.get_heap(descriptors="none", data="all"), 1, 1472))
+    assert len(packets) == 3
+    damaged = packets[0] + packets[2]
+    for keep in (False, True):
+        stream = recv.Stream(pool, recv.StreamConfig(allow_out_of_order=True),
+                             recv.RingStreamConfig(contiguous_only=False, incomplete_keep_payload_ranges=keep))
+        stream.add_buffer_reader(damaged)
+        (heap,) = list(stream)
+        assert isinstance(heap, recv.IncompleteHeap)
+        if keep:
+            first_payload = len(packets[0]) - 8 - 8 * int.from_bytes(packets[0][6:8], "big")
+            assert heap.payload_ranges[0] == (0, first_payload)
+            assert heap.payload_ranges[1][1] == 4000
+            assert len(heap.payload_ranges) == 2
+        else:
+            assert heap.payload_ranges == []
