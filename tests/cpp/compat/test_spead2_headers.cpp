@@ -1,9 +1,9 @@
 // spead2's header names, through lightspead's compat folder (pkg-config
 // lightspead-spead2): every one compiles, and spead2's names are
 // lightspead's. Asio comes first, as in spead2's own programs.
+#include <type_traits>
 #include <utility>  // before Boost 1.74's asio, which forgets it in C++20
 #include <boost/asio.hpp>
-#include <type_traits>
 #include <gtest/gtest.h>
 #include <spead2/common_defines.h>
 #include <spead2/common_endian.h>
