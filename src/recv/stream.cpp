@@ -58,7 +58,7 @@ void reader::finished()
 stream::stream(io_context_ref io, const stream_config &config)
     : io(io), config(config), limits{config.get_max_heap_size(), config.get_allow_out_of_order(),
                                      lightspead::get_memcpy(config.get_memcpy())},
-      tables(config.get_substreams()), stats(config.get_stats().size()), started(!config.get_explicit_start())
+      tables(config.get_substreams()), stats(config.get_stats().size())
 {
     for (auto &t : tables)
     {
@@ -86,6 +86,36 @@ void stream::detach_from_pool()
 void stream::start_reader(reader &r)
 {
     boost::asio::post(r.get_strand(), [&r] { r.start(); });
+}
+
+void stream::check_reader_allowed_locked() const
+{
+    if (config.get_explicit_start() && readers_started)
+        throw std::logic_error("cannot add a reader to a stream after its explicit start()");
+}
+
+void stream::check_reader_allowed()
+{
+    std::lock_guard<std::mutex> lock(mutex);
+    check_reader_allowed_locked();
+}
+
+void stream::start()
+{
+    std::vector<reader *> to_start;
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (!config.get_explicit_start() || readers_started)
+            return;
+        readers_started = true;
+        if (stopped)
+            return;  // stop() has finished every reader already
+        for (std::size_t i = 0; i < readers.size(); i++)
+            if (!reader_done[i])
+                to_start.push_back(readers[i].get());
+    }
+    for (reader *r : to_start)
+        start_reader(*r);
 }
 
 void stream::reader_finished(const reader &r)
@@ -119,10 +149,18 @@ void stream::stop_locked(bool flush)
         stop_received();
     // A posted stop counts as work in flight: the stream is not destroyed
     // until it has run, even if its reader finishes on its own meanwhile.
+    // Readers waiting for an explicit start() never began: nothing to stop.
+    const bool never_started = config.get_explicit_start() && !readers_started;
     for (std::size_t i = 0; i < readers.size(); i++)
     {
         if (reader_done[i])
             continue;
+        if (never_started)
+        {
+            reader_done[i] = true;
+            readers_running--;
+            continue;
+        }
         reader *raw = readers[i].get();
         stops_pending++;
         boost::asio::post(raw->get_strand(),
@@ -188,21 +226,6 @@ void stream::deliver(live_heap &&h, stat_index if_incomplete)
     {
         stats[stat_packets_after_stop]++;
         return false;
-    }
-    if (!started)
-    {
-        const pointer_codec codec(p.heap_address_bits);
-        for (std::size_t i = 0; i < p.n_items && !started; i++)
-        {
-            const item_pointer_t ptr = p.pointer(i);
-            started = pointer_codec::is_immediate(ptr) && codec.get_id(ptr) == STREAM_CTRL_ID
-                && codec.get_value(ptr) == CTRL_STREAM_START;
-        }
-        if (!started)
-        {
-            stats[stat_packets_before_start]++;
-            return false;
-        }
     }
     if (p.heap_length < 0 && !config.get_allow_unsized_heaps())
     {

@@ -25,7 +25,6 @@ const std::vector<stat_config> &standard_stats()
         {"packets_length_conflict", stat_mode::counter},
         {"packets_unsized", stat_mode::counter},
         {"packets_too_many_pointers", stat_mode::counter},
-        {"packets_before_start", stat_mode::counter},
         {"packets_after_stop", stat_mode::counter},
         {"packets_stale", stat_mode::counter},
         {"heaps_dropped", stat_mode::counter},

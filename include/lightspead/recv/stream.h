@@ -211,7 +211,7 @@ private:
     std::size_t readers_running = 0;
     std::size_t stops_pending = 0;  // posted reader stops not yet run
     bool stopped = false;
-    bool started;  // false until a start item (explicit_start)
+    bool readers_started = false;  // start() was called (explicit_start)
     // With the thread pool, which stops the stream when it stops
     pool_membership membership;
     // The heap the last accepted packet went to, for placement hints.
@@ -298,6 +298,7 @@ public:
     template<typename R, typename... Args>
     R *emplace_reader(Args &&...args)
     {
+        check_reader_allowed();
         // The stream is fully built by now, so the pool may call the virtual stop().
         if (!membership.join(io, [this] { stop(); }))
         {
@@ -310,13 +311,24 @@ public:
             std::lock_guard<std::mutex> lock(mutex);
             if (stopped)
                 return nullptr;
+            check_reader_allowed_locked();
             readers.push_back(std::move(r));
             reader_done.push_back(false);
             readers_running++;
+            if (config.get_explicit_start())
+                return raw;  // start() starts it
         }
         start_reader(*raw);
         return raw;
     }
+
+    /**
+     * With @ref stream_config::set_explicit_start, start every reader
+     * added so far, at once; no reader can be added afterwards. Without
+     * it (readers start as they are added), and when called again, it
+     * does nothing.
+     */
+    void start();
 
     /**
      * Stop: flush the heaps in assembly (as incomplete), stop every reader
@@ -382,6 +394,10 @@ public:
 
 private:
     void start_reader(reader &r);
+    // With explicit_start, readers cannot be added once started:
+    // std::logic_error (spead2's behaviour).
+    void check_reader_allowed();
+    void check_reader_allowed_locked() const;
 };
 
 }  // namespace lightspead::recv

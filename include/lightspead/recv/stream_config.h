@@ -68,7 +68,6 @@ enum stat_index : std::size_t
     stat_packets_length_conflict,    ///< heap length differs from earlier packets of the heap
     stat_packets_unsized,            ///< no heap length while unsized heaps are refused
     stat_packets_too_many_pointers,  ///< heap would hold more item pointers than the bound
-    stat_packets_before_start,       ///< arrived before the start item (explicit_start)
     stat_packets_after_stop,         ///< arrived after the stream stopped
     stat_packets_stale,              ///< belong to a heap that recently finished (duplicate or late)
     stat_heaps_dropped,              ///< heaps that could not be frozen (bad item pointers)
@@ -144,7 +143,11 @@ public:
     stream_config &set_allow_out_of_order(bool allow);
     bool get_allow_out_of_order() const noexcept { return allow_out_of_order; }
 
-    /// Ignore packets until one carries the stream-start control item.
+    /**
+     * If true, readers added to the stream wait for @ref stream::start to
+     * begin reading (so that several start together), and none can be
+     * added after it (spead2's meaning).
+     */
     stream_config &set_explicit_start(bool explicit_start);
     bool get_explicit_start() const noexcept { return explicit_start; }
 

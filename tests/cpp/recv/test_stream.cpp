@@ -344,24 +344,55 @@ TEST(recv_stream, zero_length_and_null_items_dropped)
     EXPECT_EQ(item_bytes(items[0]), (bytes{1, 2, 3, 4}));
 }
 
-TEST(recv_stream, explicit_start)
+TEST(recv_stream, explicit_start_holds_readers_until_start)
 {
-    send::heap start;
-    start.add_start();
     send::heap h;
     h.add_item(0x1000, item_pointer_t(1));
-    bytes buffer = concat(packets_of(h, 1, 1472));
-    auto s = concat(packets_of(start, 2, 1472));
-    buffer.insert(buffer.end(), s.begin(), s.end());
-    auto after = concat(packets_of(h, 3, 1472));
-    buffer.insert(buffer.end(), after.begin(), after.end());
+    bytes data = concat(packets_of(h, 1, 1472));
+    const bytes second = concat(packets_of(h, 2, 1472));
+    data.insert(data.end(), second.begin(), second.end());
+    thread_pool pool;
     recv::stream_config config;
     config.set_explicit_start(true);
-    auto r = receive_buffer(buffer, config);
-    ASSERT_EQ(r.heaps.size(), 2u);
-    EXPECT_TRUE(r.heaps[0].is_start_of_stream());
-    EXPECT_EQ(r.heaps[1].get_cnt(), 3);
-    EXPECT_EQ(r.stat(recv::stat_packets_before_start), 1u);
+    recv::ring_stream s(pool, config);
+    auto *udp = s.emplace_reader<recv::udp_reader>(
+        boost::asio::ip::udp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+    ASSERT_NE(udp, nullptr);
+    s.emplace_reader<recv::mem_reader>(data.data(), data.size());
+    // Nothing is read before start()
+    EXPECT_FALSE(s.pop_for(std::chrono::milliseconds(200)));
+    EXPECT_EQ(s.get_stats()[recv::stat_packets], 0u);
+    s.start();
+    s.start();  // a second start does nothing
+    EXPECT_EQ(s.pop().get_cnt(), 1);
+    EXPECT_EQ(s.pop().get_cnt(), 2);
+    // No reader can join a started stream (the mem reader's end stopped it
+    // meanwhile, but the refusal comes first and says why)
+    EXPECT_THROW(s.emplace_reader<recv::mem_reader>(data.data(), data.size()), std::logic_error);
+}
+
+TEST(recv_stream, explicit_start_never_called_still_stops)
+{
+    thread_pool pool;
+    recv::stream_config config;
+    config.set_explicit_start(true);
+    recv::ring_stream s(pool, config);
+    s.emplace_reader<recv::udp_reader>(boost::asio::ip::udp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+    s.stop();   // must not wait for a reader that never began
+    s.start();  // after stop: nothing
+    EXPECT_THROW(s.pop(), ringbuffer_stopped);
+}
+
+TEST(recv_stream, start_without_explicit_start_does_nothing)
+{
+    send::heap h;
+    h.add_item(0x1000, item_pointer_t(1));
+    const bytes a = concat(packets_of(h, 1, 1472));
+    thread_pool pool;
+    recv::ring_stream s(pool);
+    s.start();
+    s.emplace_reader<recv::mem_reader>(a.data(), a.size());  // starts at once, as before
+    EXPECT_EQ(s.pop().get_cnt(), 1);
 }
 
 TEST(recv_stream, garbage_between_packets_is_skipped)
