@@ -72,6 +72,8 @@ int raw_item_getbuffer(PyObject *self, Py_buffer *view, int flags)
 PyType_Slot raw_item_slots[] = {{Py_bf_getbuffer, (void *)raw_item_getbuffer}, {0, nullptr}};
 
 /// A ring stream plus the Python buffers its memory readers read from.
+using heap_ringbuffer = ringbuffer<recv::ring_stream<>::any_heap>;
+
 struct recv_stream_wrapper
 {
     std::vector<std::unique_ptr<buffer_view>> buffers;
@@ -343,6 +345,10 @@ void register_recv(nb::module_ &m)
             },
             "(name, value) pairs, in order");
 
+    nb::class_<heap_ringbuffer>(m, "Ringbuffer", "A stream's ringbuffer of finished heaps")
+        .def("size", &heap_ringbuffer::size, "Heaps waiting in it now")
+        .def("capacity", &heap_ringbuffer::capacity, "The most heaps it holds (RingStreamConfig.heaps)");
+
     nb::class_<recv_stream_wrapper>(m, "_Stream", "A receive stream (see lightspead.recv.Stream)")
         .def(
             "__init__",
@@ -478,12 +484,20 @@ void register_recv(nb::module_ &m)
             "Readable when a heap is queued or the stream stops (for event loops)")
         .def_prop_ro("stats", [](const recv_stream_wrapper &s) { return s.stream->get_stats(); })
         .def_prop_ro("config", [](const recv_stream_wrapper &s) { return s.stream->get_config(); })
+        .def_prop_ro(
+            "ringbuffer",
+            [](const recv_stream_wrapper &s) -> const heap_ringbuffer & { return s.stream->get_ringbuffer(); },
+            nb::rv_policy::reference_internal, "The stream's ringbuffer of finished heaps (its size and capacity)")
         .def("stop",
              [](recv_stream_wrapper &s)
              {
                  nb::gil_scoped_release release;
                  s.stream->stop();
-             });
+             })
+        .def(
+            "start", [](recv_stream_wrapper &s) { s.stream->start(); },
+            "With StreamConfig(explicit_start=True), start every reader added so far; no reader can be added "
+            "after it (RuntimeError). Otherwise it does nothing.");
 }
 
 }  // namespace lightspead::python

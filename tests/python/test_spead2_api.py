@@ -6,6 +6,7 @@ including where it deliberately differs."""
 
 import asyncio
 import socket
+import time
 
 import numpy as np
 import pytest
@@ -317,7 +318,6 @@ def test_item_values_and_replacement():
 def test_per_heap_rate():
     """A heap's own rate paces it on an unlimited stream (and a rate of 0
     frees it on a limited one); only lower bounds are checked."""
-    import time
     pool = lightspead.ThreadPool()
     data = np.ones(1_000_000, np.uint8)
     heap = send.Heap()
@@ -379,3 +379,40 @@ def test_ring_config_defaults_and_payload_ranges_kept_on_request():
             assert len(heap.payload_ranges) == 2
         else:
             assert heap.payload_ranges == []
+
+
+def test_explicit_start_holds_readers_until_start():
+    ig = item_group()
+    pool = lightspead.ThreadPool()
+    sender = send.BytesStream(pool)
+    sender.send_heap(ig.get_heap())
+    stream = recv.Stream(pool, recv.StreamConfig(explicit_start=True))
+    stream.add_buffer_reader(sender.getvalue())
+    with pytest.raises(lightspead.Empty):
+        stream.get_nowait()  # not reading yet
+    stream.start()
+    heap = stream.get()
+    assert heap.cnt == 1
+    with pytest.raises(RuntimeError, match="after its explicit start"):
+        stream.add_buffer_reader(sender.getvalue())
+
+
+def test_ringbuffer_size_and_capacity_while_full():
+    ig = item_group()
+    pool = lightspead.ThreadPool()
+    sender = send.BytesStream(pool)
+    for _ in range(10):
+        sender.send_heap(ig.get_heap(data="all"))
+    stream = recv.Stream(pool, ring_config=recv.RingStreamConfig(heaps=4))
+    assert stream.ringbuffer.capacity() == 4
+    assert stream.ringbuffer.size() == 0
+    stream.add_buffer_reader(sender.getvalue())
+    for _ in range(2000):
+        if stream.stats.worker_blocked:
+            break
+        time.sleep(0.005)
+    assert stream.ringbuffer.size() == 4
+    stream.stop()
+    assert stream.ringbuffer.size() == 4  # what was queued can still be taken
+    assert len(list(stream)) == 4
+    assert stream.ringbuffer.size() == 0

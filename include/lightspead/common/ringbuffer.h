@@ -49,7 +49,7 @@ private:
     mutable std::mutex mutex;
     std::condition_variable not_empty, not_full;
     std::deque<T> items;
-    std::size_t capacity;
+    std::size_t max_items;
     bool stopped = false;
 
     // Remove the oldest value (there is one) and wake a waiting producer
@@ -65,7 +65,7 @@ private:
 
 public:
     /// @throws std::invalid_argument if @a capacity is 0.
-    explicit ringbuffer(std::size_t capacity) : capacity(capacity)
+    explicit ringbuffer(std::size_t capacity) : max_items(capacity)
     {
         if (capacity == 0)
             throw std::invalid_argument("ringbuffer capacity must be at least 1");
@@ -84,7 +84,7 @@ public:
     {
         std::unique_lock<std::mutex> lock(mutex);
         bool waited = false;
-        while (!stopped && items.size() >= capacity)
+        while (!stopped && items.size() >= max_items)
         {
             if (!waited)
                 before_wait();
@@ -112,7 +112,7 @@ public:
             std::lock_guard<std::mutex> lock(mutex);
             if (stopped)
                 throw ringbuffer_stopped();
-            if (items.size() >= capacity)
+            if (items.size() >= max_items)
                 throw ringbuffer_full();
             items.push_back(std::move(value));
         }
@@ -180,13 +180,15 @@ public:
         return stopped;
     }
 
+    /// Values waiting now (a snapshot: other threads may change it at once).
     std::size_t size() const
     {
         std::lock_guard<std::mutex> lock(mutex);
         return items.size();
     }
 
-    std::size_t get_capacity() const noexcept { return capacity; }
+    /// The most values it holds (as given to the constructor).
+    std::size_t capacity() const noexcept { return max_items; }
 };
 
 }  // namespace lightspead

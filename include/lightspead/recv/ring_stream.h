@@ -124,6 +124,9 @@ public:
 
     const ring_stream_config &get_ring_config() const noexcept { return ring_config; }
 
+    /// The ringbuffer of finished heaps (for its size() and capacity(); pop through the stream).
+    const ringbuffer<any_heap> &get_ringbuffer() const noexcept { return ring; }
+
     /**
      * An eventfd that becomes readable when a heap is queued or the stream
      * stops, for event loops: wait for it, read it (8 bytes) to reset it,

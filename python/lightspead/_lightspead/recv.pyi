@@ -250,6 +250,15 @@ class StreamStats:
     def items(self) -> list[tuple[str, int]]:
         """(name, value) pairs, in order"""
 
+class Ringbuffer:
+    """A stream's ringbuffer of finished heaps"""
+
+    def size(self) -> int:
+        """Heaps waiting in it now"""
+
+    def capacity(self) -> int:
+        """The most heaps it holds (RingStreamConfig.heaps)"""
+
 class _Stream:
     """A receive stream (see lightspead.recv.Stream)"""
 
@@ -307,4 +316,13 @@ class _Stream:
     @property
     def config(self) -> StreamConfig: ...
 
+    @property
+    def ringbuffer(self) -> Ringbuffer:
+        """The stream's ringbuffer of finished heaps (its size and capacity)"""
+
     def stop(self) -> None: ...
+
+    def start(self) -> None:
+        """
+        With StreamConfig(explicit_start=True), start every reader added so far; no reader can be added after it (RuntimeError). Otherwise it does nothing.
+        """
