@@ -295,10 +295,14 @@ std::vector<udp::endpoint> check_endpoints(const std::vector<udp::endpoint> &end
         if (multicast && !ep.address().is_multicast())
             throw std::invalid_argument("endpoint " + ep.address().to_string() + " is not a multicast address");
     }
+    // spead2 accepts such a stream and fails each too-large packet with
+    // EMSGSIZE when it is sent; so does lightspead (programs and spead2's
+    // tests rely on that), but says so at once.
     const std::size_t limit = v4 ? max_udp_payload_ipv4 : max_udp_payload_ipv6;
     if (config.get_max_packet_size() > limit)
-        throw std::invalid_argument("max_packet_size " + std::to_string(config.get_max_packet_size())
-                                    + " exceeds the largest UDP payload (" + std::to_string(limit) + ")");
+        log_warning("max_packet_size " + std::to_string(config.get_max_packet_size())
+                    + " exceeds the largest UDP payload (" + std::to_string(limit)
+                    + "): packets larger than that will fail with EMSGSIZE");
     return endpoints;
 }
 

@@ -28,10 +28,12 @@ namespace lightspead::send
  * one from then on.
  *
  * All constructors throw @c std::invalid_argument for: no endpoints,
- * endpoints of mixed address families, a @c max_packet_size larger than a
- * UDP datagram can be (65507 bytes for IPv4, 65527 for IPv6), and, for the
- * multicast forms, an endpoint that is not multicast or a TTL outside
- * [0, 255]. Socket failures throw @c boost::system::system_error.
+ * endpoints of mixed address families, and, for the multicast forms, an
+ * endpoint that is not multicast or a TTL outside [0, 255]. Socket failures
+ * throw @c boost::system::system_error. A @c max_packet_size larger than a
+ * UDP datagram can be (65507 bytes for IPv4, 65527 for IPv6) is accepted,
+ * as spead2 accepts it, with a warning in the log: each heap with a packet
+ * that large then fails with @c EMSGSIZE (@c message_size) when sent.
  */
 class udp_stream : public stream
 {

@@ -426,14 +426,30 @@ TEST(udp_stream, rejects_bad_arguments)
     send::stream_config config;
     EXPECT_THROW(send::udp_stream(pool, {}, config), std::invalid_argument);
     EXPECT_THROW(send::udp_stream(pool, {v4, v6}, config), std::invalid_argument);
-    send::stream_config big;
-    big.set_max_packet_size(65508);
-    EXPECT_THROW(send::udp_stream(pool, {v4}, big), std::invalid_argument);
     EXPECT_THROW(send::udp_stream(pool, {v4}, config, 0, 1), std::invalid_argument);  // not multicast
     EXPECT_THROW(send::udp_stream(pool, {mc}, config, 0, 256), std::invalid_argument);
     EXPECT_THROW(send::udp_stream(pool, {mc}, config, 0, -1), std::invalid_argument);
     EXPECT_THROW(send::udp_stream(pool, {mc}, config, 0, 1, 1u), std::invalid_argument);  // index is IPv6 only
     EXPECT_NO_THROW(send::udp_stream(pool, {mc}, config, 0, 1, boost::asio::ip::make_address("127.0.0.1")));
+}
+
+TEST(udp_stream, packets_beyond_a_datagram_fail_with_emsgsize)
+{
+    // Accepted (as spead2 does), but a heap with a packet larger than a UDP
+    // datagram fails when sent; smaller heaps still go.
+    udp_sink sink(udp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+    thread_pool pool;
+    send::stream_config big;
+    big.set_max_packet_size(100000);
+    send::udp_stream s(pool, {sink.endpoint()}, big);
+    std::vector<std::uint8_t> data(80000, 1);
+    send::heap h;
+    h.add_item(0x1000, data.data(), data.size(), false);
+    auto f = s.async_send_heap(h, boost::asio::use_future);
+    EXPECT_EQ(error_of(f), boost::asio::error::message_size);
+    send::heap small;
+    small.add_item(0x1000, std::uint64_t(5));
+    EXPECT_NO_THROW(s.async_send_heap(small, boost::asio::use_future).get());
 }
 
 TEST(udp_stream, multicast_on_loopback)
