@@ -145,7 +145,9 @@ NB_MODULE(_lightspead, m)
             }
             catch (const boost::system::system_error &e)
             {
-                nb::object error = nb::handle(PyExc_OSError)(e.code().value(), e.code().message());
+                // An OSError of the errno's subclass that is also a RuntimeError (lightspead/_errors.py)
+                nb::object error = nb::module_::import_("lightspead._errors")
+                                       .attr("socket_error")(e.code().value(), e.code().message());
                 PyErr_SetObject(reinterpret_cast<PyObject *>(Py_TYPE(error.ptr())), error.ptr());
             }
         });

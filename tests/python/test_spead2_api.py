@@ -416,3 +416,22 @@ def test_ringbuffer_size_and_capacity_while_full():
     assert stream.ringbuffer.size() == 4  # what was queued can still be taken
     assert len(list(stream)) == 4
     assert stream.ringbuffer.size() == 0
+
+
+def test_socket_errors_are_oserror_and_runtimeerror():
+    """spead2 raises RuntimeError for a socket it cannot set up; lightspead
+    raises the errno's OSError subclass, which is a RuntimeError too."""
+    import errno
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        stream = recv.Stream(lightspead.ThreadPool())
+        with pytest.raises(OSError) as info:
+            stream.add_tcp_reader(port, bind_hostname="127.0.0.1")
+    assert info.value.errno == errno.EADDRINUSE
+    assert isinstance(info.value, RuntimeError)
+    assert isinstance(info.value, OSError)
+    assert type(info.value).__name__ == "OSError"  # EADDRINUSE has no subclass of its own
+    with pytest.raises(RuntimeError):
+        send.TcpStream(lightspead.ThreadPool(), [("127.0.0.1", port)])  # nothing listens now
