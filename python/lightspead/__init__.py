@@ -31,6 +31,7 @@ from ._lightspead import (  # noqa: F401
     PAYLOAD_OFFSET_ID,
     STREAM_CTRL_ID,
     Empty,
+    Full,
     Flavour,
     InprocQueue,
     MemoryAllocator,

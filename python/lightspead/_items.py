@@ -175,6 +175,18 @@ class Descriptor:
             return False
         return all(want is None or want == got for want, got in zip(self.shape, shape))
 
+    def dynamic_shape(self, max_elements: int) -> Tuple[int, ...]:
+        """The shape of a value with at most ``max_elements`` elements: the
+        variable dimension (if any) is as large as fits, the others as
+        declared. A zero-sized fixed part makes the variable dimension 0."""
+        fixed = 1
+        for dim in self.shape:
+            if dim is not None:
+                fixed *= dim
+        # The constructor allows one variable dimension at most
+        variable = max_elements // fixed if fixed else 0
+        return tuple(variable if dim is None else dim for dim in self.shape)
+
     def _numpy_header(self, flavour):
         dtype = self.dtype
         if flavour.bug_compat & BUG_COMPAT_SWAP_ENDIAN:
@@ -441,8 +453,8 @@ class Item(Descriptor):
             # As many whole elements as the bytes hold (padding bits at the end)
             if fixed == 0:
                 raise ValueError(f"item {self.name!r}: a zero-sized fixed part cannot be variable")
+            shape = self.dynamic_shape(len(data) * 8 // itemsize_bits)
             count = (len(data) * 8 // (itemsize_bits * fixed)) * fixed
-            shape = tuple(count // fixed if dim is None else dim for dim in self.shape)
         else:
             count = fixed
             shape = self.shape

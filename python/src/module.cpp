@@ -1,5 +1,6 @@
 // Binding glue for the top-level lightspead module: types are converted,
 // nothing else. Behaviour lives in the C++ library or in python/lightspead.
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,6 +22,7 @@
 #include <lightspead/common/thread_pool.h>
 #include <lightspead/protocol/defines.h>
 #include <lightspead/protocol/flavour.h>
+#include "common.h"
 
 namespace nb = nanobind;
 using namespace nb::literals;
@@ -154,14 +156,16 @@ NB_MODULE(_lightspead, m)
 
     nb::exception<ringbuffer_stopped>(m, "Stopped");
     nb::exception<ringbuffer_empty>(m, "Empty");
+    nb::exception<ringbuffer_full>(m, "Full");
 
     nb::class_<memory_allocator>(m, "MemoryAllocator", "Allocates heap payload memory (new[])")
         .def(nb::new_([] { return std::make_shared<memory_allocator>(); }));
-    nb::class_<mmap_allocator, memory_allocator>(m, "MmapAllocator",
-                                                 "Allocates with mmap, optionally huge pages and pre-faulted")
-        .def(nb::new_([](bool prefer_huge, bool prefault)
-                      { return std::make_shared<mmap_allocator>(prefer_huge, prefault); }),
-             "prefer_huge"_a = false, "prefault"_a = false);
+    nb::class_<mmap_allocator, memory_allocator>(
+        m, "MmapAllocator",
+        "Allocates with mmap: flags are extra mmap flags (mmap.MAP_POPULATE pre-faults every page); prefer_huge "
+        "asks for transparent huge pages")
+        .def(nb::new_([](int flags, bool prefer_huge) { return std::make_shared<mmap_allocator>(flags, prefer_huge); }),
+             "flags"_a = 0, "prefer_huge"_a = false);
     nb::class_<memory_pool, memory_allocator>(m, "MemoryPool", "Recycles pre-touched payload buffers")
         .def(nb::new_([](std::size_t lower, std::size_t upper, std::size_t max_free, std::size_t initial,
                          std::shared_ptr<memory_allocator> allocator)
@@ -174,10 +178,22 @@ NB_MODULE(_lightspead, m)
                                                           std::move(allocator));
                  }),
              "thread_pool"_a, "lower"_a, "upper"_a, "max_free"_a, "initial"_a, "low_water"_a, "allocator"_a = nullptr,
-             nb::keep_alive<0, 1>());
+             nb::keep_alive<0, 1>())
+        .def_prop_rw("warn_on_empty", &memory_pool::get_warn_on_empty, &memory_pool::set_warn_on_empty,
+                     "Whether the first allocation from an empty pool logs a warning (default True)");
 
     nb::class_<inproc_queue>(m, "InprocQueue", "In-process packet queue between a send and a receive stream")
         .def(nb::new_([] { return std::make_shared<inproc_queue>(); }))
+        .def(
+            "add_packet",
+            [](inproc_queue &q, nb::handle packet)
+            {
+                lightspead::python::buffer_view view(packet);
+                const auto *first = static_cast<const std::uint8_t *>(view.data());
+                if (!q.push(inproc_queue::packet(first, first + view.size())))
+                    throw ringbuffer_stopped();
+            },
+            "packet"_a, "Append one packet (any buffer; copied). Raises Stopped once the queue is stopped.")
         .def("stop", &inproc_queue::stop);
 
     auto send = m.def_submodule("send", "Sending");

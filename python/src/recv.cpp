@@ -277,6 +277,12 @@ void register_recv(nb::module_ &m)
         .def_prop_ro("received_length", [](const incomplete_wrapper &h) { return h.heap.get_received_length(); })
         .def_prop_ro("payload_ranges", [](const incomplete_wrapper &h) { return h.heap.get_payload_ranges(); })
         .def(
+            "is_start_of_stream", [](const incomplete_wrapper &h) { return h.heap.is_start_of_stream(); },
+            "Whether a stream-control start item arrived")
+        .def(
+            "is_end_of_stream", [](const incomplete_wrapper &h) { return h.heap.is_end_of_stream(); },
+            "Whether a stream-control stop item arrived")
+        .def(
             "get_items",
             [](std::shared_ptr<incomplete_wrapper> h)
             {
@@ -298,6 +304,11 @@ void register_recv(nb::module_ &m)
                  return s[name];
              })
         .def("__getitem__", [](const recv::stream_stats &s, std::size_t index) { return s[index]; })
+        .def(
+            "get",
+            [](const recv::stream_stats &s, const std::string &name, nb::object default_) -> nb::object
+            { return s.contains(name) ? nb::cast(s[name]) : default_; },
+            "name"_a, "default"_a = nb::none(), "The statistic called name, or default if there is none")
         .def("__setitem__",
              [](recv::stream_stats &s, const std::string &name, std::uint64_t value)
              {
@@ -349,155 +360,164 @@ void register_recv(nb::module_ &m)
         .def("size", &heap_ringbuffer::size, "Heaps waiting in it now")
         .def("capacity", &heap_ringbuffer::capacity, "The most heaps it holds (RingStreamConfig.heaps)");
 
-    nb::class_<recv_stream_wrapper>(m, "_Stream", "A receive stream (see lightspead.recv.Stream)")
-        .def(
-            "__init__",
-            [](recv_stream_wrapper *self, thread_pool &pool, const stream_config &config,
-               const ring_stream_config &ring_config)
-            {
-                new (self) recv_stream_wrapper();
-                self->stream = std::make_unique<recv::ring_stream<>>(pool, config, ring_config);
-            },
-            "thread_pool"_a, "config"_a = stream_config(), "ring_config"_a = ring_stream_config(),
-            nb::keep_alive<1, 2>())
-        .def(
-            "add_udp_reader",
-            [](recv_stream_wrapper &s, std::uint16_t port, std::size_t max_size, std::size_t buffer_size,
-               const std::string &bind_hostname)
-            {
-                s.stream->emplace_reader<recv::udp_reader>(boost::asio::ip::udp::endpoint(resolve(bind_hostname), port),
-                                                           max_size, buffer_size);
-            },
-            "port"_a, "max_size"_a = recv::udp_reader::default_max_size,
-            "buffer_size"_a = recv::udp_reader::default_buffer_size, "bind_hostname"_a = "")
-        .def(
-            "add_udp_reader",
-            [](recv_stream_wrapper &s, const std::string &multicast_group, std::uint16_t port, std::size_t max_size,
-               std::size_t buffer_size, const std::string &interface_address)
-            {
-                s.stream->emplace_reader<recv::udp_reader>(
-                    boost::asio::ip::udp::endpoint(resolve(multicast_group), port), max_size, buffer_size,
-                    resolve(interface_address));
-            },
-            "multicast_group"_a, "port"_a, "max_size"_a = recv::udp_reader::default_max_size,
-            "buffer_size"_a = recv::udp_reader::default_buffer_size, "interface_address"_a = "")
-        .def(
-            "add_udp_reader",
-            [](recv_stream_wrapper &s, const std::string &multicast_group, std::uint16_t port, std::size_t max_size,
-               std::size_t buffer_size, unsigned int interface_index)
-            {
-                s.stream->emplace_reader<recv::udp_reader>(
-                    boost::asio::ip::udp::endpoint(resolve(multicast_group), port), max_size, buffer_size,
-                    interface_index);
-            },
-            "multicast_group"_a, "port"_a, "max_size"_a = recv::udp_reader::default_max_size,
-            "buffer_size"_a = recv::udp_reader::default_buffer_size, nb::kw_only(), "interface_index"_a,
-            "Join IPv6 multicast group on the interface with this index")
-        .def(
-            "add_udp_reader",
-            [](recv_stream_wrapper &s, nb::handle socket, std::size_t max_size)
-            {
-                auto sock = duplicate_socket<boost::asio::ip::udp::socket>(s.stream->get_io_context(),
-                                                                           socket_fd(socket));
-                s.stream->emplace_reader<recv::udp_reader>(std::move(sock), max_size);
-            },
-            "socket"_a, "max_size"_a = recv::udp_reader::default_max_size,
-            "Receive on a bound socket.socket (duplicated: the caller still closes its own)")
-        .def(
-            "add_tcp_reader",
-            [](recv_stream_wrapper &s, std::uint16_t port, std::size_t max_size, std::size_t buffer_size,
-               const std::string &bind_hostname)
-            {
-                s.stream->emplace_reader<recv::tcp_reader>(boost::asio::ip::tcp::endpoint(resolve(bind_hostname), port),
-                                                           max_size, buffer_size);
-            },
-            "port"_a, "max_size"_a = recv::tcp_reader::default_max_size,
-            "buffer_size"_a = recv::tcp_reader::default_buffer_size, "bind_hostname"_a = "")
-        .def(
-            "add_tcp_reader",
-            [](recv_stream_wrapper &s, nb::handle acceptor, std::size_t max_size)
-            {
-                auto sock = duplicate_socket<boost::asio::ip::tcp::acceptor>(s.stream->get_io_context(),
-                                                                             socket_fd(acceptor));
-                s.stream->emplace_reader<recv::tcp_reader>(std::move(sock), max_size);
-            },
-            "acceptor"_a, "max_size"_a = recv::tcp_reader::default_max_size,
-            "Accept one connection on a listening socket.socket (duplicated: the caller still closes its own)")
-        .def(
-            "add_buffer_reader",
-            [](recv_stream_wrapper &s, nb::handle buffer)
-            {
-                auto view = std::make_unique<buffer_view>(buffer);
-                s.stream->emplace_reader<recv::mem_reader>(static_cast<const std::uint8_t *>(view->data()),
-                                                           view->size());
-                s.buffers.push_back(std::move(view));
-            },
-            "buffer"_a)
-        .def(
-            "add_udp_pcap_file_reader",
-            [](recv_stream_wrapper &s, const std::string &filename, const std::string &filter)
-            { s.stream->emplace_reader<recv::udp_pcap_file_reader>(filename, filter); },
-            "filename"_a, "filter"_a = "",
-            "Read the UDP packets of a pcap capture (optionally BPF-filtered), then stop")
-        .def(
-            "add_inproc_reader",
-            [](recv_stream_wrapper &s, std::shared_ptr<inproc_queue> queue)
-            { s.stream->emplace_reader<recv::inproc_reader>(std::move(queue)); },
-            "queue"_a)
-        .def(
-            "get",
-            [](recv_stream_wrapper &s)
-            {
-                // Wait with the GIL released, checking for Ctrl-C every 50 ms
-                for (;;)
+    auto stream_class =
+        nb::class_<recv_stream_wrapper>(m, "_Stream", "A receive stream (see lightspead.recv.Stream)")
+            .def(
+                "__init__",
+                [](recv_stream_wrapper *self, thread_pool &pool, const stream_config &config,
+                   const ring_stream_config &ring_config)
                 {
-                    std::optional<recv::ring_stream<>::any_heap> h;
+                    new (self) recv_stream_wrapper();
+                    self->stream = std::make_unique<recv::ring_stream<>>(pool, config, ring_config);
+                },
+                "thread_pool"_a, "config"_a = stream_config(), "ring_config"_a = ring_stream_config(),
+                nb::keep_alive<1, 2>())
+            .def(
+                "add_udp_reader",
+                [](recv_stream_wrapper &s, std::uint16_t port, std::size_t max_size, std::size_t buffer_size,
+                   const std::string &bind_hostname)
+                {
+                    s.stream->emplace_reader<recv::udp_reader>(
+                        boost::asio::ip::udp::endpoint(resolve(bind_hostname), port), max_size, buffer_size);
+                },
+                "port"_a, "max_size"_a = recv::udp_reader::default_max_size,
+                "buffer_size"_a = recv::udp_reader::default_buffer_size, "bind_hostname"_a = "")
+            .def(
+                "add_udp_reader",
+                [](recv_stream_wrapper &s, const std::string &multicast_group, std::uint16_t port, std::size_t max_size,
+                   std::size_t buffer_size, const std::string &interface_address)
+                {
+                    s.stream->emplace_reader<recv::udp_reader>(
+                        boost::asio::ip::udp::endpoint(resolve(multicast_group), port), max_size, buffer_size,
+                        resolve(interface_address));
+                },
+                "multicast_group"_a, "port"_a, "max_size"_a = recv::udp_reader::default_max_size,
+                "buffer_size"_a = recv::udp_reader::default_buffer_size, "interface_address"_a = "")
+            .def(
+                "add_udp_reader",
+                [](recv_stream_wrapper &s, const std::string &multicast_group, std::uint16_t port, std::size_t max_size,
+                   std::size_t buffer_size, unsigned int interface_index)
+                {
+                    s.stream->emplace_reader<recv::udp_reader>(
+                        boost::asio::ip::udp::endpoint(resolve(multicast_group), port), max_size, buffer_size,
+                        interface_index);
+                },
+                "multicast_group"_a, "port"_a, "max_size"_a = recv::udp_reader::default_max_size,
+                "buffer_size"_a = recv::udp_reader::default_buffer_size, nb::kw_only(), "interface_index"_a,
+                "Join IPv6 multicast group on the interface with this index")
+            .def(
+                "add_udp_reader",
+                [](recv_stream_wrapper &s, nb::handle socket, std::size_t max_size)
+                {
+                    auto sock = duplicate_socket<boost::asio::ip::udp::socket>(s.stream->get_io_context(),
+                                                                               socket_fd(socket));
+                    s.stream->emplace_reader<recv::udp_reader>(std::move(sock), max_size);
+                },
+                "socket"_a, "max_size"_a = recv::udp_reader::default_max_size,
+                "Receive on a bound socket.socket (duplicated: the caller still closes its own)")
+            .def(
+                "add_tcp_reader",
+                [](recv_stream_wrapper &s, std::uint16_t port, std::size_t max_size, std::size_t buffer_size,
+                   const std::string &bind_hostname)
+                {
+                    s.stream->emplace_reader<recv::tcp_reader>(
+                        boost::asio::ip::tcp::endpoint(resolve(bind_hostname), port), max_size, buffer_size);
+                },
+                "port"_a, "max_size"_a = recv::tcp_reader::default_max_size,
+                "buffer_size"_a = recv::tcp_reader::default_buffer_size, "bind_hostname"_a = "")
+            .def(
+                "add_tcp_reader",
+                [](recv_stream_wrapper &s, nb::handle acceptor, std::size_t max_size)
+                {
+                    auto sock = duplicate_socket<boost::asio::ip::tcp::acceptor>(s.stream->get_io_context(),
+                                                                                 socket_fd(acceptor));
+                    s.stream->emplace_reader<recv::tcp_reader>(std::move(sock), max_size);
+                },
+                "acceptor"_a, "max_size"_a = recv::tcp_reader::default_max_size,
+                "Accept one connection on a listening socket.socket (duplicated: the caller still closes its own)")
+            .def(
+                "add_buffer_reader",
+                [](recv_stream_wrapper &s, nb::handle buffer)
+                {
+                    auto view = std::make_unique<buffer_view>(buffer);
+                    s.stream->emplace_reader<recv::mem_reader>(static_cast<const std::uint8_t *>(view->data()),
+                                                               view->size());
+                    s.buffers.push_back(std::move(view));
+                },
+                "buffer"_a)
+            .def(
+                "add_udp_pcap_file_reader",
+                [](recv_stream_wrapper &s, const std::string &filename, const std::string &filter)
+                { s.stream->emplace_reader<recv::udp_pcap_file_reader>(filename, filter); },
+                "filename"_a, "filter"_a = "",
+                "Read the UDP packets of a pcap capture (optionally BPF-filtered), then stop")
+            .def(
+                "add_inproc_reader",
+                [](recv_stream_wrapper &s, std::shared_ptr<inproc_queue> queue)
+                { s.stream->emplace_reader<recv::inproc_reader>(std::move(queue)); },
+                "queue"_a)
+            .def(
+                "get",
+                [](recv_stream_wrapper &s)
+                {
+                    // Wait with the GIL released, checking for Ctrl-C every 50 ms
+                    for (;;)
                     {
-                        nb::gil_scoped_release release;
-                        if (s.stream->get_ring_config().get_contiguous_only())
+                        std::optional<recv::ring_stream<>::any_heap> h;
                         {
-                            if (auto complete = s.stream->pop_for(std::chrono::milliseconds(50)))
-                                h.emplace(std::move(*complete));
+                            nb::gil_scoped_release release;
+                            if (s.stream->get_ring_config().get_contiguous_only())
+                            {
+                                if (auto complete = s.stream->pop_for(std::chrono::milliseconds(50)))
+                                    h.emplace(std::move(*complete));
+                            }
+                            else
+                                h = s.stream->pop_any_for(std::chrono::milliseconds(50));
                         }
-                        else
-                            h = s.stream->pop_any_for(std::chrono::milliseconds(50));
+                        if (h)
+                            return wrap_any(std::move(*h));
+                        if (PyErr_CheckSignals() != 0)
+                            throw nb::python_error();
                     }
-                    if (h)
-                        return wrap_any(std::move(*h));
-                    if (PyErr_CheckSignals() != 0)
-                        throw nb::python_error();
-                }
-            },
-            "Wait for the next heap (an IncompleteHeap too when contiguous_only is False); "
-            "raises Stopped at the end of the stream")
-        .def(
-            "get_nowait",
-            [](recv_stream_wrapper &s)
-            {
-                if (s.stream->get_ring_config().get_contiguous_only())
-                    return wrap_heap(s.stream->try_pop());
-                return wrap_any(s.stream->try_pop_any());
-            },
-            "The next heap, or raise Empty (or Stopped)")
-        .def_prop_ro(
-            "fd", [](const recv_stream_wrapper &s) { return s.stream->get_fd(); },
-            "Readable when a heap is queued or the stream stops (for event loops)")
-        .def_prop_ro("stats", [](const recv_stream_wrapper &s) { return s.stream->get_stats(); })
-        .def_prop_ro("config", [](const recv_stream_wrapper &s) { return s.stream->get_config(); })
-        .def_prop_ro(
-            "ringbuffer",
-            [](const recv_stream_wrapper &s) -> const heap_ringbuffer & { return s.stream->get_ringbuffer(); },
-            nb::rv_policy::reference_internal, "The stream's ringbuffer of finished heaps (its size and capacity)")
-        .def("stop",
-             [](recv_stream_wrapper &s)
-             {
-                 nb::gil_scoped_release release;
-                 s.stream->stop();
-             })
-        .def(
-            "start", [](recv_stream_wrapper &s) { s.stream->start(); },
-            "With StreamConfig(explicit_start=True), start every reader added so far; no reader can be added "
-            "after it (RuntimeError). Otherwise it does nothing.");
+                },
+                "Wait for the next heap (an IncompleteHeap too when contiguous_only is False); "
+                "raises Stopped at the end of the stream")
+            .def(
+                "get_nowait",
+                [](recv_stream_wrapper &s)
+                {
+                    if (s.stream->get_ring_config().get_contiguous_only())
+                        return wrap_heap(s.stream->try_pop());
+                    return wrap_any(s.stream->try_pop_any());
+                },
+                "The next heap, or raise Empty (or Stopped)")
+            .def_prop_ro(
+                "fd", [](const recv_stream_wrapper &s) { return s.stream->get_fd(); },
+                "Readable when a heap is queued or the stream stops (for event loops)")
+            .def_prop_ro("stats", [](const recv_stream_wrapper &s) { return s.stream->get_stats(); })
+            .def_prop_ro("config", [](const recv_stream_wrapper &s) { return s.stream->get_config(); })
+            .def_prop_ro(
+                "ringbuffer",
+                [](const recv_stream_wrapper &s) -> const heap_ringbuffer & { return s.stream->get_ringbuffer(); },
+                nb::rv_policy::reference_internal, "The stream's ringbuffer of finished heaps (its size and capacity)")
+            .def_prop_ro(
+                "ring_config", [](const recv_stream_wrapper &s) { return s.stream->get_ring_config(); },
+                "The RingStreamConfig the stream was built with")
+            .def("stop",
+                 [](recv_stream_wrapper &s)
+                 {
+                     nb::gil_scoped_release release;
+                     s.stream->stop();
+                 })
+            .def(
+                "start", [](recv_stream_wrapper &s) { s.stream->start(); },
+                "With StreamConfig(explicit_start=True), start every reader added so far; no reader can be added "
+                "after it (RuntimeError). Otherwise it does nothing.");
+    stream_class.attr("Ringbuffer") = m.attr("Ringbuffer");
+    stream_class.attr("DEFAULT_UDP_MAX_SIZE") = recv::udp_reader::default_max_size;
+    stream_class.attr("DEFAULT_UDP_BUFFER_SIZE") = recv::udp_reader::default_buffer_size;
+    stream_class.attr("DEFAULT_TCP_MAX_SIZE") = recv::tcp_reader::default_max_size;
+    stream_class.attr("DEFAULT_TCP_BUFFER_SIZE") = recv::tcp_reader::default_buffer_size;
 }
 
 }  // namespace lightspead::python

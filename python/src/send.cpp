@@ -476,6 +476,8 @@ void register_send(nb::module_ &m)
             "The queues, in substream order");
 
     m.attr("DEFAULT_BUFFER_SIZE") = send::udp_stream::default_buffer_size;
+    m.attr("UdpStream").attr("DEFAULT_BUFFER_SIZE") = send::udp_stream::default_buffer_size;
+    m.attr("TcpStream").attr("DEFAULT_BUFFER_SIZE") = send::tcp_stream::default_buffer_size;
 }
 
 }  // namespace lightspead::python

@@ -38,8 +38,7 @@ void memory_allocator::prefault(std::uint8_t *ptr, std::size_t size)
         reinterpret_cast<volatile std::uint8_t *>(ptr)[i] = 0;
 }
 
-mmap_allocator::mmap_allocator(bool prefer_huge, bool prefault_pages)
-    : prefer_huge(prefer_huge), prefault_pages(prefault_pages)
+mmap_allocator::mmap_allocator(int flags, bool prefer_huge) : flags(flags), prefer_huge(prefer_huge)
 {
 }
 
@@ -47,14 +46,12 @@ memory_allocator::pointer mmap_allocator::allocate(std::size_t size)
 {
     if (size == 0)
         size = 1;
-    void *ptr = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *ptr = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
     if (ptr == MAP_FAILED)
         throw std::bad_alloc();
     if (prefer_huge)
         madvise(ptr, size, MADV_HUGEPAGE);  // advice only: failure is harmless
     auto *bytes = static_cast<std::uint8_t *>(ptr);
-    if (prefault_pages)
-        prefault(bytes, size);
     // The size travels in the deleter's user field for munmap.
     return wrap(bytes, reinterpret_cast<void *>(size));
 }
@@ -127,7 +124,7 @@ memory_allocator::pointer memory_pool::allocate(std::size_t size)
             p = std::move(pool.back());
             pool.pop_back();
         }
-        else if (!warned_empty)
+        else if (!warned_empty && warn_on_empty)
         {
             warned_empty = true;
             log_warning("memory pool is empty: allocating on the network thread "

@@ -87,20 +87,38 @@ std::vector<descriptor> heap::get_descriptors(std::vector<std::string> *errors) 
     return out;
 }
 
-bool heap::is_start_of_stream() const
+namespace
+{
+
+// Whether @a items hold the stream-control item with @a value.
+bool has_stream_control(const std::vector<item> &items, item_pointer_t value)
 {
     for (const auto &it : items)
-        if (it.id == STREAM_CTRL_ID && it.is_immediate && it.immediate_value == CTRL_STREAM_START)
+        if (it.id == STREAM_CTRL_ID && it.is_immediate && it.immediate_value == value)
             return true;
     return false;
 }
 
+}  // anonymous namespace
+
+bool heap::is_start_of_stream() const
+{
+    return has_stream_control(items, CTRL_STREAM_START);
+}
+
 bool heap::is_end_of_stream() const
 {
-    for (const auto &it : items)
-        if (it.id == STREAM_CTRL_ID && it.is_immediate && it.immediate_value == CTRL_STREAM_STOP)
-            return true;
-    return false;
+    return has_stream_control(items, CTRL_STREAM_STOP);
+}
+
+bool incomplete_heap::is_start_of_stream() const
+{
+    return has_stream_control(items, CTRL_STREAM_START);
+}
+
+bool incomplete_heap::is_end_of_stream() const
+{
+    return has_stream_control(items, CTRL_STREAM_STOP);
 }
 
 incomplete_heap::incomplete_heap(live_heap &&h, bug_compat_mask bug_compat, bool keep_payload_ranges)

@@ -435,3 +435,124 @@ def test_socket_errors_are_oserror_and_runtimeerror():
     assert type(info.value).__name__ == "OSError"  # EADDRINUSE has no subclass of its own
     with pytest.raises(RuntimeError):
         send.TcpStream(lightspead.ThreadPool(), [("127.0.0.1", port)])  # nothing listens now
+
+
+def test_mmap_allocator_flags_and_pool_warning(caplog):
+    import logging
+    import mmap
+    caplog.set_level(logging.WARNING, logger="lightspead")
+    ig = item_group(1000)
+    pool = lightspead.ThreadPool()
+    sender = send.BytesStream(pool)
+    sender.send_heap(ig.get_heap())
+    for warn in (False, True):
+        # An empty pool: the first heap is allocated on the network thread
+        memory = lightspead.MemoryPool(0, 1 << 20, 1, 0, lightspead.MmapAllocator(mmap.MAP_POPULATE, prefer_huge=True))
+        assert memory.warn_on_empty is True
+        memory.warn_on_empty = warn
+        assert memory.warn_on_empty is warn
+        caplog.clear()
+        stream = recv.Stream(pool, recv.StreamConfig(memory_allocator=memory))
+        stream.add_buffer_reader(sender.getvalue())
+        got = receive_all(stream)
+        np.testing.assert_array_equal(got["values"].value, np.arange(1000, dtype=np.uint32))
+        for _ in range(100):
+            if any("pool is empty" in r.getMessage() for r in caplog.records):
+                break
+            time.sleep(0.01)
+        assert any("pool is empty" in r.getMessage() for r in caplog.records) is warn
+    # The flags reach mmap: MAP_HUGETLB (0x40000 on Linux) with a huge page
+    # size of 2**31 cannot be mapped, so no heap can be allocated
+    stream = recv.Stream(pool, recv.StreamConfig(memory_allocator=lightspead.MmapAllocator(0x40000 | (31 << 26))))
+    stream.add_buffer_reader(sender.getvalue())
+    assert list(stream) == []
+    assert stream.stats.heaps == 0
+    assert issubclass(lightspead.Full, Exception)
+    assert lightspead.Full is not lightspead.Empty
+
+
+def test_inproc_queue_add_packet():
+    ig = item_group()
+    queue = lightspead.InprocQueue()
+    for packet in send.PacketGenerator(ig.get_heap(), 7, 1472):
+        queue.add_packet(packet)
+    queue.add_packet(bytearray(b"\x00" * 3))  # not a packet: counted, not fatal
+    queue.stop()
+    with pytest.raises(lightspead.Stopped):
+        queue.add_packet(b"late")
+    stream = recv.Stream(lightspead.ThreadPool())
+    stream.add_inproc_reader(queue)
+    heaps = list(stream)
+    assert [h.cnt for h in heaps] == [7]
+    got = lightspead.ItemGroup()
+    got.update(heaps[0])
+    np.testing.assert_array_equal(got["values"].value, np.arange(100, dtype=np.uint32))
+    assert stream.stats.packets >= 2
+
+
+def test_incomplete_heap_stream_control():
+    pool = lightspead.ThreadPool()
+    ig = item_group(1000)
+    heap = ig.get_heap()
+    heap.add_end()
+    packets = list(send.PacketGenerator(heap, 1, 1472))
+    stream = recv.Stream(pool, recv.StreamConfig(stop_on_stop_item=False),
+                         recv.RingStreamConfig(contiguous_only=False))
+    stream.add_buffer_reader(b"".join(packets[:-1]))  # the last packet is lost
+    (got,) = list(stream)
+    assert isinstance(got, recv.IncompleteHeap)
+    assert got.is_end_of_stream() is True
+    assert got.is_start_of_stream() is False
+
+
+def test_stream_defaults_and_base_classes():
+    assert recv.Stream.DEFAULT_UDP_MAX_SIZE == 9200
+    assert recv.Stream.DEFAULT_UDP_BUFFER_SIZE == 8 * 1024 * 1024
+    assert recv.Stream.DEFAULT_TCP_MAX_SIZE == 65536
+    assert recv.Stream.DEFAULT_TCP_BUFFER_SIZE == 8 * 1024 * 1024
+    assert isinstance(recv.Stream(lightspead.ThreadPool()).ringbuffer, recv.Stream.Ringbuffer)
+    assert send.UdpStream.DEFAULT_BUFFER_SIZE == send.DEFAULT_BUFFER_SIZE
+    assert send.TcpStream.DEFAULT_BUFFER_SIZE == 0  # the kernel's default
+    pool = lightspead.ThreadPool()
+    ring = recv.RingStreamConfig(heaps=7, contiguous_only=False)
+    assert recv.Stream(pool, ring_config=ring).ring_config.heaps == 7
+    for stream in (send.BytesStream(pool), send.UdpStream(pool, [("127.0.0.1", 9)]),
+                   send.InprocStream(pool, [lightspead.InprocQueue()])):
+        assert isinstance(stream, send.Stream)
+
+
+def test_stats_get():
+    stats = recv.Stream(lightspead.ThreadPool()).stats
+    assert stats.get("heaps") == 0
+    assert stats.get("not_a_stat") is None
+    assert stats.get("not_a_stat", 42) == 42
+
+
+def test_dynamic_shape():
+    d = lightspead.Descriptor(1, "x", "", shape=(3, None), format=[("u", 8)])
+    assert d.dynamic_shape(10) == (3, 3)
+    assert d.dynamic_shape(2) == (3, 0)
+    assert lightspead.Descriptor(2, "y", "", shape=(0, None), format=[("u", 8)]).dynamic_shape(10) == (0, 0)
+    assert lightspead.Descriptor(3, "z", "", shape=(4,), dtype=np.uint8).dynamic_shape(1) == (4,)
+
+
+def test_add_to_heap_and_item_group_argument_order():
+    ig = send.ItemGroup(2, lightspead.Flavour(4, 64, 40, 0))  # spead2's order: descriptor_frequency, flavour
+    ig.add_item(0x1000, "x", "", shape=(), format=[("u", 32)], value=5)
+    heap = send.Heap(lightspead.Flavour(4, 64, 40, 0))
+    assert ig.add_to_heap(heap) is heap
+    with pytest.raises(ValueError):
+        ig.add_to_heap(heap, descriptors="some")
+    with pytest.raises(ValueError):
+        ig.add_to_heap(heap, data="some")
+    sender = send.BytesStream(lightspead.ThreadPool())
+    sender.send_heap(heap)
+    sender.send_heap(ig.get_heap())  # nothing changed, descriptor not yet due
+    sender.send_heap(ig.get_heap())  # descriptor due again (every 2 heaps)
+    stream = recv.Stream(lightspead.ThreadPool())
+    stream.add_buffer_reader(sender.getvalue())
+    heaps = list(stream)
+    assert [len(h.get_descriptors()) for h in heaps] == [1, 0, 1]
+    got = lightspead.ItemGroup()
+    got.update(heaps[0])
+    assert got["x"].value == 5

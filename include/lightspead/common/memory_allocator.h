@@ -7,6 +7,7 @@
 #ifndef LIGHTSPEAD_COMMON_MEMORY_ALLOCATOR_H
 #define LIGHTSPEAD_COMMON_MEMORY_ALLOCATOR_H
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -67,17 +68,20 @@ protected:
 class mmap_allocator : public memory_allocator
 {
 private:
+    int flags;
     bool prefer_huge;
-    bool prefault_pages;
 
 public:
     /**
-     * @param prefer_huge     ask for transparent huge pages (madvise); falls
-     *                        back silently to normal pages
-     * @param prefault_pages  touch every page at allocation, so that the
-     *                        network thread does not take the page faults
+     * As spead2's: @a flags are extra @c mmap flags (@c MAP_POPULATE to
+     * fault every page in at allocation, so that the network thread does
+     * not take the page faults; @c MAP_LOCKED, @c MAP_HUGETLB, ...).
+     *
+     * @param flags        added to MAP_PRIVATE | MAP_ANONYMOUS
+     * @param prefer_huge  ask for transparent huge pages (madvise); falls
+     *                     back silently to normal pages
      */
-    explicit mmap_allocator(bool prefer_huge = false, bool prefault_pages = false);
+    explicit mmap_allocator(int flags = 0, bool prefer_huge = false);
 
     pointer allocate(std::size_t size) override;
 
@@ -112,6 +116,7 @@ private:
     std::mutex mutex;
     std::vector<pointer> pool;
     bool warned_empty = false;
+    std::atomic<bool> warn_on_empty{true};
     bool refilling = false;
 
     void refill();
@@ -138,6 +143,10 @@ public:
 
     /// Buffers currently on the free list.
     std::size_t free_buffers();
+
+    /// Whether the first allocation from an empty pool logs a warning (default true).
+    void set_warn_on_empty(bool warn) noexcept { warn_on_empty = warn; }
+    bool get_warn_on_empty() const noexcept { return warn_on_empty; }
 
 protected:
     void free(std::uint8_t *ptr, void *user) override;

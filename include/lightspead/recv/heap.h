@@ -117,6 +117,10 @@ public:
     const std::vector<std::pair<item_pointer_t, item_pointer_t>> &get_payload_ranges() const noexcept { return ranges; }
     /// The immediate items that arrived (addressed items are not available).
     const std::vector<item> &get_items() const noexcept { return items; }
+    /// An immediate stream-control "start" item arrived.
+    bool is_start_of_stream() const;
+    /// An immediate stream-control "stop" item arrived.
+    bool is_end_of_stream() const;
 };
 
 }  // namespace lightspead::recv

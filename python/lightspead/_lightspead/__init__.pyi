@@ -110,15 +110,20 @@ class Stopped(Exception):
 class Empty(Exception):
     pass
 
+class Full(Exception):
+    pass
+
 class MemoryAllocator:
     """Allocates heap payload memory (new[])"""
 
     def __init__(self) -> None: ...
 
 class MmapAllocator(MemoryAllocator):
-    """Allocates with mmap, optionally huge pages and pre-faulted"""
+    """
+    Allocates with mmap: flags are extra mmap flags (mmap.MAP_POPULATE pre-faults every page); prefer_huge asks for transparent huge pages
+    """
 
-    def __init__(self, prefer_huge: bool = False, prefault: bool = False) -> None: ...
+    def __init__(self, flags: int = 0, prefer_huge: bool = False) -> None: ...
 
 class MemoryPool(MemoryAllocator):
     """Recycles pre-touched payload buffers"""
@@ -129,9 +134,23 @@ class MemoryPool(MemoryAllocator):
     @overload
     def __init__(self, thread_pool: ThreadPool, lower: int, upper: int, max_free: int, initial: int, low_water: int, allocator: MemoryAllocator | None = None) -> None: ...
 
+    @property
+    def warn_on_empty(self) -> bool:
+        """
+        Whether the first allocation from an empty pool logs a warning (default True)
+        """
+
+    @warn_on_empty.setter
+    def warn_on_empty(self, arg: bool, /) -> None: ...
+
 class InprocQueue:
     """In-process packet queue between a send and a receive stream"""
 
     def __init__(self) -> None: ...
+
+    def add_packet(self, packet: object) -> None:
+        """
+        Append one packet (any buffer; copied). Raises Stopped once the queue is stopped.
+        """
 
     def stop(self) -> None: ...

@@ -203,6 +203,12 @@ class IncompleteHeap:
     @property
     def payload_ranges(self) -> list[tuple[int, int]]: ...
 
+    def is_start_of_stream(self) -> bool:
+        """Whether a stream-control start item arrived"""
+
+    def is_end_of_stream(self) -> bool:
+        """Whether a stream-control stop item arrived"""
+
     def get_items(self) -> list[RawItem]:
         """The immediate items that arrived"""
 
@@ -216,6 +222,9 @@ class StreamStats:
 
     @overload
     def __getitem__(self, arg: int, /) -> int: ...
+
+    def get(self, name: str, default: object | None = None) -> object:
+        """The statistic called name, or default if there is none"""
 
     @overload
     def __setitem__(self, arg0: str, arg1: int, /) -> None: ...
@@ -320,9 +329,30 @@ class _Stream:
     def ringbuffer(self) -> Ringbuffer:
         """The stream's ringbuffer of finished heaps (its size and capacity)"""
 
+    @property
+    def ring_config(self) -> RingStreamConfig:
+        """The RingStreamConfig the stream was built with"""
+
     def stop(self) -> None: ...
 
     def start(self) -> None:
         """
         With StreamConfig(explicit_start=True), start every reader added so far; no reader can be added after it (RuntimeError). Otherwise it does nothing.
         """
+
+    class Ringbuffer:
+        """A stream's ringbuffer of finished heaps"""
+
+        def size(self) -> int:
+            """Heaps waiting in it now"""
+
+        def capacity(self) -> int:
+            """The most heaps it holds (RingStreamConfig.heaps)"""
+
+    DEFAULT_UDP_MAX_SIZE: int = 9200
+
+    DEFAULT_UDP_BUFFER_SIZE: int = 8388608
+
+    DEFAULT_TCP_MAX_SIZE: int = 65536
+
+    DEFAULT_TCP_BUFFER_SIZE: int = 8388608

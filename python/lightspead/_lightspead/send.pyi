@@ -195,6 +195,8 @@ class UdpStream(_Stream):
         Send through a socket.socket (duplicated: the caller still closes its own)
         """
 
+    DEFAULT_BUFFER_SIZE: int = 524288
+
 class BytesStream(_Stream):
     """Sends heaps into memory; getvalue() returns the packets"""
 
@@ -213,6 +215,8 @@ class TcpStream(_Stream):
         """
         Send over a connected socket.socket (duplicated: the caller still closes its own)
         """
+
+    DEFAULT_BUFFER_SIZE: int = 0
 
 class InprocStream(_Stream):
     """Sends heaps into in-process queues"""

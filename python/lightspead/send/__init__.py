@@ -21,6 +21,7 @@ from .._lightspead.send import (  # noqa: F401
     TcpStream,
     UdpStream,
     _RawHeap,
+    _Stream,
 )
 from .._items import ItemGroup as _ItemGroup
 
@@ -81,6 +82,10 @@ class HeapReferenceList:
         return self.heaps[index]
 
 
+#: The base class of every send stream (spead2's name)
+Stream = _Stream
+
+
 def _references(heaps):
     if isinstance(heaps, HeapReferenceList):
         heaps = heaps.heaps
@@ -129,12 +134,14 @@ class HeapGenerator:
         return (self._descriptor_frequency is not None
                 and self._heaps - described[1] >= self._descriptor_frequency)
 
-    def get_heap(self, descriptors: str = "stale", data: str = "stale") -> Heap:
-        """The next heap."""
+    def add_to_heap(self, heap: Heap, descriptors: str = "stale", data: str = "stale") -> Heap:
+        """Add to ``heap`` what :meth:`get_heap` would put in a new heap
+        (for a heap built by hand or reused); returns ``heap``. Raises
+        ValueError if ``descriptors`` or ``data`` is not 'stale', 'all' or
+        'none'."""
         for mode, what in ((descriptors, "descriptors"), (data, "data")):
             if mode not in ("stale", "all", "none"):
                 raise ValueError(f"{what} must be 'stale', 'all' or 'none', not {mode!r}")
-        heap = Heap(self._flavour)
         # Item by item, its descriptor then its value (the reference's order)
         for item in self._item_group.values():
             if descriptors == "all" or (descriptors == "stale" and self._descriptor_stale(item)):
@@ -147,6 +154,11 @@ class HeapGenerator:
                 self._sent_version[item.id] = (item, item.version)
         self._heaps += 1
         return heap
+
+    def get_heap(self, descriptors: str = "stale", data: str = "stale") -> Heap:
+        """A new heap holding the new or changed items and the descriptors
+        due (see :meth:`add_to_heap`)."""
+        return self.add_to_heap(Heap(self._flavour), descriptors, data)
 
     def get_start(self) -> Heap:
         """A heap announcing the start of the stream."""
@@ -164,6 +176,6 @@ class HeapGenerator:
 class ItemGroup(_ItemGroup, HeapGenerator):
     """An item group that generates heaps of its items."""
 
-    def __init__(self, flavour: Optional[Flavour] = None, descriptor_frequency: Optional[int] = None) -> None:
+    def __init__(self, descriptor_frequency: Optional[int] = None, flavour: Optional[Flavour] = None) -> None:
         _ItemGroup.__init__(self)
         HeapGenerator.__init__(self, self, descriptor_frequency, flavour)

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <thread>
 #include <utility>
+#include <sys/mman.h>
 #include <boost/asio.hpp>
 #include <gtest/gtest.h>
 #include <lightspead/lightspead.h>
@@ -43,11 +44,23 @@ TEST(memory_pool, recycles_buffers)
 
 TEST(memory_pool, mmap_allocator)
 {
-    auto a = std::make_shared<mmap_allocator>(true, true);
+    auto a = std::make_shared<mmap_allocator>(MAP_POPULATE, true);
     auto p = a->allocate(1 << 20);
     p[0] = 1;
     p[(1 << 20) - 1] = 2;
     EXPECT_EQ(p[0] + p[(1 << 20) - 1], 3);
+    // The flags reach mmap: huge pages of 2^31 bytes do not exist
+    mmap_allocator impossible(MAP_HUGETLB | (31 << MAP_HUGE_SHIFT));
+    EXPECT_THROW(impossible.allocate(4096), std::bad_alloc);
+}
+
+TEST(memory_pool, warn_on_empty_can_be_turned_off)
+{
+    auto pool = std::make_shared<memory_pool>(0, 4096, 1, 0);
+    EXPECT_TRUE(pool->get_warn_on_empty());
+    pool->set_warn_on_empty(false);
+    EXPECT_FALSE(pool->get_warn_on_empty());
+    EXPECT_NE(pool->allocate(100).get(), nullptr);  // still allocates, silently
 }
 
 TEST(memcpy, nontemporal_copies_every_alignment_and_length)
