@@ -95,9 +95,9 @@ int main(int argc, char *const argv[])
     }
     std::cout << "Received " << n_heaps << " heaps\n";
     // What the stream saw, including every packet it had to discard
-    const auto stats = stream.get_stats();
-    for (std::size_t i = 0; i < stats.size(); i++)
-        if (stats[i] != 0)
-            std::cout << stats.get_config()[i].name << ": " << stats[i] << '\n';
+    for (const auto &stats : {stream.get_stats(), stream.get_discard_stats()})
+        for (std::size_t i = 0; i < stats.size(); i++)
+            if (stats[i] != 0)
+                std::cout << stats.get_config()[i].name << ": " << stats[i] << '\n';
     return 0;
 }

@@ -495,6 +495,10 @@ void register_recv(nb::module_ &m)
                 "fd", [](const recv_stream_wrapper &s) { return s.stream->get_fd(); },
                 "Readable when a heap is queued or the stream stops (for event loops)")
             .def_prop_ro("stats", [](const recv_stream_wrapper &s) { return s.stream->get_stats(); })
+            .def_prop_ro(
+                "discard_stats", [](const recv_stream_wrapper &s) { return s.stream->get_discard_stats(); },
+                "Why packets and heaps were thrown away, one counter per reason (packets_malformed, "
+                "packets_out_of_order, ..., kernel_dropped) and packets_accepted: lightspead's, not in spead2")
             .def_prop_ro("config", [](const recv_stream_wrapper &s) { return s.stream->get_config(); })
             .def_prop_ro(
                 "ringbuffer",

@@ -197,6 +197,12 @@ stream_stats stream::get_stats() const
     return stream_stats(std::make_shared<const std::vector<stat_config>>(config.get_stats()), std::move(values));
 }
 
+stream_stats stream::get_discard_stats() const
+{
+    static const auto names = std::make_shared<const std::vector<stat_config>>(discard_stats());
+    return stream_stats(names, std::vector<std::uint64_t>(discards.begin(), discards.end()));
+}
+
 void stream::deliver(live_heap &&h, stat_index if_incomplete)
 {
     h.close_unsized();
@@ -207,7 +213,7 @@ void stream::deliver(live_heap &&h, stat_index if_incomplete)
         if (!h.pointers_within_length())
         {
             // Complete payload, impossible items: it can never be frozen.
-            stats[stat_heaps_dropped]++;
+            discards[stat_heaps_dropped]++;
         }
         else
         {
@@ -224,12 +230,12 @@ void stream::deliver(live_heap &&h, stat_index if_incomplete)
 {
     if (stopped)
     {
-        stats[stat_packets_after_stop]++;
+        discards[stat_packets_after_stop]++;
         return false;
     }
     if (p.heap_length < 0 && !config.get_allow_unsized_heaps())
     {
-        stats[stat_packets_unsized]++;
+        discards[stat_packets_unsized]++;
         return false;
     }
     return true;
@@ -250,20 +256,20 @@ std::optional<live_heap> *stream::start_heap(substream_table &table, const packe
 {
     if (std::find(table.recent.begin(), table.recent.end(), item_pointer_t(p.heap_cnt)) != table.recent.end())
     {
-        stats[stat_packets_stale]++;
+        discards[stat_packets_stale]++;
         return nullptr;
     }
     // Checks that need no heap come first: a bad packet must not evict a
     // good heap from the table.
     if (!config.get_allow_out_of_order() && p.payload_offset != 0)
     {
-        stats[stat_packets_out_of_order]++;
+        discards[stat_packets_out_of_order]++;
         return nullptr;
     }
     const item_pointer_t end = p.payload_offset + p.payload_length;
     if ((p.heap_length >= 0 && item_pointer_t(p.heap_length) > limits.max_heap_size) || end > limits.max_heap_size)
     {
-        stats[stat_packets_heap_too_large]++;
+        discards[stat_packets_heap_too_large]++;
         return nullptr;
     }
     // Take the next slot round-robin, evicting whatever is there.
@@ -292,11 +298,11 @@ std::optional<live_heap> *stream::start_heap(substream_table &table, const packe
         status = add_status::too_large;
     }
     // The counter of each outcome, in the order of add_status
-    static constexpr stat_index counters[] = {stat_packets_accepted,       stat_packets_out_of_order,
-                                              stat_packets_duplicate,      stat_packets_length_conflict,
-                                              stat_packets_heap_too_large, stat_packets_too_many_pointers};
+    static constexpr discard_stat_index counters[] = {stat_packets_accepted,       stat_packets_out_of_order,
+                                                      stat_packets_duplicate,      stat_packets_length_conflict,
+                                                      stat_packets_heap_too_large, stat_packets_too_many_pointers};
     static_assert(std::size(counters) == std::size_t(add_status::too_many_pointers) + 1);
-    stats[counters[std::size_t(status)]]++;
+    discards[counters[std::size_t(status)]]++;
     return status == add_status::accepted;
 }
 
@@ -344,24 +350,55 @@ stream::batch::~batch()
     }
 }
 
+namespace
+{
+
+// Why a packet was discarded, in the words of the log line for the first
+// one of each reason (spead2's wording where spead2 logs the reason).
+constexpr const char *discard_reasons[] = {
+    "it is not a valid SPEAD packet",
+    "its length differs from the size its header declares",
+    "it is larger than the reader's maximum packet size",
+    "it arrived out of order (allow_out_of_order is off)",
+    "its payload was already received",
+    "its heap is larger than max_heap_size",
+    "its HEAP_LEN differs from earlier packets of its heap",
+    "it has no HEAP_LEN",
+    "its heap would hold too many item pointers",
+    "the stream has stopped",
+    "its heap has already finished",
+};
+static_assert(std::size(discard_reasons) == stat_packets_stale + 1);
+
+}  // anonymous namespace
+
 void stream::log_discards()
 {
     // Bad packets are counted, not logged one by one: a hostile or broken
-    // sender must not flood the log. One summary line per interval at most.
+    // sender must not flood the log. The first of each reason gets a line
+    // of its own; the rest one summary line per interval at most.
     constexpr auto interval = std::chrono::seconds(1);
     std::uint64_t total = 0;
     for (std::size_t i = stat_packets_malformed; i <= stat_packets_stale; i++)
-        total += stats[i];
+    {
+        total += discards[i];
+        if (discards[i] > 0 && !reason_logged[i])
+        {
+            reason_logged[i] = true;
+            discards_logged++;
+            log_info(std::string("packet rejected because ") + discard_reasons[i]);
+        }
+    }
     if (total == discards_logged)
         return;
     const auto now = std::chrono::steady_clock::now();
     if (now - last_discard_log < interval)
         return;
-    std::string msg = "discarded " + std::to_string(total - discards_logged) + " packets (totals:";
-    const auto &names = config.get_stats();
+    std::string msg = "discarded " + std::to_string(total - discards_logged) + " more packets (totals:";
+    const auto &names = discard_stats();
     for (std::size_t i = stat_packets_malformed; i <= stat_packets_stale; i++)
-        if (stats[i] > 0)
-            msg += " " + names[i].name + "=" + std::to_string(stats[i]);
+        if (discards[i] > 0)
+            msg += " " + names[i].name + "=" + std::to_string(discards[i]);
     log_info(msg + ")");
     discards_logged = total;
     last_discard_log = now;
@@ -373,9 +410,9 @@ void stream::batch::add_datagram(const std::uint8_t *data, std::size_t size)
     owner.stats[stat_packets]++;
     const auto r = decode_packet(data, size);
     if (!r)
-        owner.stats[stat_packets_malformed]++;
+        owner.discards[stat_packets_malformed]++;
     else if (r.packet.size != size)
-        owner.stats[stat_packets_size_mismatch]++;
+        owner.discards[stat_packets_size_mismatch]++;
     else
         owner.process_packet(r.packet);
 }
@@ -418,11 +455,11 @@ void stream::batch::add_placed_packet(const packet_view &p)
     owner.process_packet(p, true);
 }
 
-void stream::batch::discard(stat_index reason)
+void stream::batch::discard(discard_stat_index reason)
 {
     packets++;
     owner.stats[stat_packets]++;
-    owner.stats[reason]++;
+    owner.discards[reason]++;
 }
 
 }  // namespace lightspead::recv

@@ -16,6 +16,13 @@ const std::vector<stat_config> &standard_stats()
         {"single_packet_heaps", stat_mode::counter},
         {"search_dist", stat_mode::counter},
         {"worker_blocked", stat_mode::counter},
+    };
+    return stats;
+}
+
+const std::vector<stat_config> &discard_stats()
+{
+    static const std::vector<stat_config> stats{
         {"packets_malformed", stat_mode::counter},
         {"packets_size_mismatch", stat_mode::counter},
         {"packets_truncated", stat_mode::counter},

@@ -106,10 +106,15 @@ void print_heap(const recv::heap &heap)
 
 void print_stats(const recv::stream &s)
 {
-    const auto stats = s.get_stats();
+    // spead2's statistics and lightspead's discard counters, in one object
     std::cout << "{\"stats\": {";
-    for (std::size_t i = 0; i < stats.size(); i++)
-        std::cout << (i ? ", " : "") << json_string(stats.get_config()[i].name) << ": " << stats[i];
+    const char *sep = "";
+    for (const auto &stats : {s.get_stats(), s.get_discard_stats()})
+        for (std::size_t i = 0; i < stats.size(); i++)
+        {
+            std::cout << sep << json_string(stats.get_config()[i].name) << ": " << stats[i];
+            sep = ", ";
+        }
     std::cout << "}}\n";
 }
 

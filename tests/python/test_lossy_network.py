@@ -121,6 +121,7 @@ for heap in stream:
     cnt_minus_index.add(heap.cnt - index)
 
 stats = dict(stream.stats.items())
+stats.update(stream.discard_stats.items())
 inversions, highest = 0, (-1, -1)
 for key in list(sniffed):
     if key < highest:

@@ -43,16 +43,26 @@ def send_and_receive(sender, receiver, ig):
     return receive_all(receiver)
 
 
-def test_stat_layout_starts_with_spead2s():
-    """The deliberate difference: spead2's nine statistics at spead2's
-    indices, then lightspead's discard counters."""
+def test_stats_are_spead2s_and_discards_are_apart():
+    """spead2's nine statistics, exactly; lightspead's discard counters in
+    discard_stats, where they add up to the packets."""
     config = recv.StreamConfig()
-    names = [s.name for s in config.stats]
-    assert names[:9] == SPEAD2_STATS
-    assert "packets_malformed" in names[9:] and "kernel_dropped" in names[9:]
+    assert [s.name for s in config.stats] == SPEAD2_STATS
     assert config.stats[5] == recv.StreamStatConfig("max_batch", recv.StreamStatConfig.Mode.MAXIMUM)
     assert recv.stream_stat_indices.HEAPS == 0 and recv.stream_stat_indices.WORKER_BLOCKED == 8
-    assert recv.stream_stat_indices.PACKETS_MALFORMED == names.index("packets_malformed")
+    assert not hasattr(recv.stream_stat_indices, "PACKETS_MALFORMED")
+    ig = item_group()
+    sender = send.BytesStream(lightspead.ThreadPool())
+    sender.send_heap(ig.get_heap())
+    stream = recv.Stream(lightspead.ThreadPool())
+    stream.add_buffer_reader(b"\x53\x04\x02\x06" + bytes(60) + sender.getvalue())  # garbage, then a heap
+    assert len(list(stream)) == 1
+    discards = stream.discard_stats
+    assert list(discards)[:2] == ["packets_malformed", "packets_size_mismatch"]
+    assert "kernel_dropped" in discards and "heaps" not in discards
+    assert discards["packets_malformed"] >= 1
+    packet_discards = sum(v for k, v in discards.items() if k.startswith("packets_") and k != "packets_accepted")
+    assert discards["packets_accepted"] + packet_discards == stream.stats["packets"]
 
 
 def test_custom_stats_in_config():

@@ -6,6 +6,7 @@
 #ifndef LIGHTSPEAD_RECV_STREAM_H
 #define LIGHTSPEAD_RECV_STREAM_H
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -206,6 +207,7 @@ private:
     std::condition_variable readers_done;
     std::vector<substream_table> tables;
     std::vector<stat_counter> stats;
+    std::array<stat_counter, discard_stat_count> discards;
     std::vector<std::unique_ptr<reader>> readers;
     std::vector<bool> reader_done;  // parallel to readers
     std::size_t readers_running = 0;
@@ -216,9 +218,11 @@ private:
     pool_membership membership;
     // The heap the last accepted packet went to, for placement hints.
     std::optional<live_heap> *last_slot = nullptr;
-    // Discarded packets are logged as a summary at most once per interval.
+    // The first packet discarded for each reason is logged on its own;
+    // the rest as a summary at most once per interval.
     std::chrono::steady_clock::time_point last_discard_log{};
     std::uint64_t discards_logged = 0;
+    std::array<bool, discard_stat_count> reason_logged{};
 
     void log_discards();
 
@@ -346,6 +350,12 @@ public:
     stream_stats get_stats() const;
 
     /**
+     * A snapshot of the discard statistics (@ref discard_stat_index): why
+     * packets and heaps were thrown away. Never waits, as @ref get_stats.
+     */
+    stream_stats get_discard_stats() const;
+
+    /**
      * A batch of packets from a reader: holds the stream's lock while it
      * lives, so a reader takes it once per system call, not per packet.
      */
@@ -384,9 +394,9 @@ public:
          */
         void add_placed_packet(const packet_view &p);
         /// Count a discarded packet that never got as far as decoding.
-        void discard(stat_index reason);
+        void discard(discard_stat_index reason);
         /// Count datagrams the kernel dropped before the reader saw them.
-        void kernel_dropped(std::uint64_t n) { owner.stats[stat_kernel_dropped] += n; }
+        void kernel_dropped(std::uint64_t n) { owner.discards[stat_kernel_dropped] += n; }
         /// Stop the stream from a reader (end of its input): as @ref stream::stop,
         /// but without waiting for the readers.
         void stop_stream() { owner.stop_locked(); }

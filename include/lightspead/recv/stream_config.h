@@ -43,22 +43,34 @@ constexpr std::uint64_t combine_stat(stat_mode mode, std::uint64_t a, std::uint6
 }
 
 /**
- * Indices of the statistics every stream has, in this order. The first nine
- * carry the names spead2 users know; the @c packets_* entries after them
- * count discarded packets, one counter per reason, so that
- * packets = packets_accepted + the sum of the discard counters.
+ * Indices of the statistics every stream has, in this order: spead2's
+ * nine, with spead2's names. Custom statistics (@ref stream_config::add_stat)
+ * follow them. Why packets were discarded is counted separately, by
+ * @ref discard_stat_index.
  */
 enum stat_index : std::size_t
 {
-    stat_heaps,                      ///< complete heaps delivered
-    stat_incomplete_heaps_evicted,   ///< heaps pushed out by newer heaps before completing
-    stat_incomplete_heaps_flushed,   ///< heaps still incomplete when the stream stopped
-    stat_packets,                    ///< packets handed to the stream (good or bad)
-    stat_batches,                    ///< batches of packets handed over by readers
-    stat_max_batch,                  ///< largest batch (maximum)
-    stat_single_packet_heaps,        ///< complete heaps that arrived in one packet
-    stat_search_dist,                ///< heap-table slots examined to place packets
-    stat_worker_blocked,             ///< times the network thread waited for the consumer
+    stat_heaps,                     ///< complete heaps delivered
+    stat_incomplete_heaps_evicted,  ///< heaps pushed out by newer heaps before completing
+    stat_incomplete_heaps_flushed,  ///< heaps still incomplete when the stream stopped
+    stat_packets,                   ///< packets handed to the stream (good or bad)
+    stat_batches,                   ///< batches of packets handed over by readers
+    stat_max_batch,                 ///< largest batch (maximum)
+    stat_single_packet_heaps,       ///< complete heaps that arrived in one packet
+    stat_search_dist,               ///< heap-table slots examined to place packets
+    stat_worker_blocked,            ///< times the network thread waited for the consumer
+    stat_standard_count             ///< number of standard statistics
+};
+
+/**
+ * Indices of a stream's discard statistics (@ref stream::get_discard_stats),
+ * which spead2 does not have: one counter per reason a packet or heap was
+ * thrown away, and the packets that were not, so that
+ * packets = packets_accepted + the sum of the @c packets_* discard counters.
+ * All are counters.
+ */
+enum discard_stat_index : std::size_t
+{
     stat_packets_malformed,          ///< did not decode (see packet_status)
     stat_packets_size_mismatch,      ///< datagram length differs from the packet's own size
     stat_packets_truncated,          ///< larger than the reader's max_size
@@ -73,8 +85,11 @@ enum stat_index : std::size_t
     stat_heaps_dropped,              ///< heaps that could not be frozen (bad item pointers)
     stat_packets_accepted,           ///< packets whose payload went into a heap
     stat_kernel_dropped,             ///< datagrams the kernel dropped (socket buffer full), not in @c packets
-    stat_standard_count              ///< number of standard statistics
+    discard_stat_count               ///< number of discard statistics
 };
+
+/// The discard statistics, in @ref discard_stat_index order.
+const std::vector<stat_config> &discard_stats();
 
 /// The standard statistics, in @ref stat_index order.
 const std::vector<stat_config> &standard_stats();

@@ -323,6 +323,12 @@ class _Stream:
     def stats(self) -> StreamStats: ...
 
     @property
+    def discard_stats(self) -> StreamStats:
+        """
+        Why packets and heaps were thrown away, one counter per reason (packets_malformed, packets_out_of_order, ..., kernel_dropped) and packets_accepted: lightspead's, not in spead2
+        """
+
+    @property
     def config(self) -> StreamConfig: ...
 
     @property

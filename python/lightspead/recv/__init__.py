@@ -20,9 +20,9 @@ from .._lightspead.recv import (  # noqa: F401
 
 class stream_stat_indices:
     """Indices of the standard stream statistics, as spead2 names them:
-    ``HEAPS``, ``MAX_BATCH``, ``WORKER_BLOCKED``, ... and lightspead's
-    discard counters (``PACKETS_MALFORMED``, ...). Custom statistics follow
-    them (see :meth:`StreamConfig.next_stat_index`)."""
+    ``HEAPS``, ``MAX_BATCH``, ``WORKER_BLOCKED``, ... Custom statistics
+    follow them (see :meth:`StreamConfig.next_stat_index`). Why packets
+    were discarded is in :attr:`Stream.discard_stats`, by name."""
 
 
 for _index, _stat in enumerate(StreamConfig().stats):

@@ -90,7 +90,7 @@ int main()
             heaps += heap.get_cnt() > 0;
         const auto stats = stream.get_stats();
         evicted = stats["incomplete_heaps_evicted"] + stats["incomplete_heaps_flushed"];
-        too_large = stats["packets_heap_too_large"];
+        too_large = stream.get_discard_stats()["packets_heap_too_large"];
     }
     const std::size_t growth = peak_rss() - baseline;
     std::printf("peak RSS growth %.1f MiB; bound %.1f MiB + allowance %.1f MiB; "

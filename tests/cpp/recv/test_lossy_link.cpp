@@ -131,10 +131,8 @@ TEST(recv_property, lossy_link_never_corrupts_or_repeats)
                 catch (ringbuffer_stopped &)
                 {
                 }
-                const auto stats = rs.get_stats();
                 received r;
-                for (std::size_t i = 0; i < stats.size(); i++)
-                    r.stats.push_back(stats[i]);
+                r.take_stats(rs);
                 SCOPED_TRACE("seed " + std::to_string(seed) + " out_of_order " + std::to_string(out_of_order));
                 expect_counters_add_up(r);
                 EXPECT_EQ(r.stat(recv::stat_packets), delivered.size());

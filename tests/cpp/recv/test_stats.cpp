@@ -41,6 +41,34 @@ TEST(recv_stats, custom_statistics_in_config)
     EXPECT_EQ(config.get_stats()[base + 1], (recv::stat_config{"largest", recv::stat_mode::maximum}));
 }
 
+TEST(recv_stats, standard_statistics_are_spead2s_and_discards_are_apart)
+{
+    const std::vector<std::string> spead2_names{"heaps",
+                                                "incomplete_heaps_evicted",
+                                                "incomplete_heaps_flushed",
+                                                "packets",
+                                                "batches",
+                                                "max_batch",
+                                                "single_packet_heaps",
+                                                "search_dist",
+                                                "worker_blocked"};
+    std::vector<std::string> names;
+    const recv::stream_config config;
+    for (const auto &s : config.get_stats())
+        names.push_back(s.name);
+    EXPECT_EQ(names, spead2_names);
+    thread_pool pool;
+    recv::ring_stream rs(pool);
+    const auto discards = rs.get_discard_stats();
+    ASSERT_EQ(discards.size(), recv::discard_stat_count);
+    EXPECT_EQ(discards.get_config()[recv::stat_packets_malformed].name, "packets_malformed");
+    EXPECT_EQ(discards.get_config()[recv::stat_kernel_dropped].name, "kernel_dropped");
+    for (auto v : discards)
+        EXPECT_EQ(v, 0u);
+    // Snapshots of two streams add up
+    EXPECT_EQ((discards + rs.get_discard_stats()).size(), recv::discard_stat_count);
+}
+
 TEST(recv_stats, stream_id_is_stored)
 {
     recv::stream_config config;

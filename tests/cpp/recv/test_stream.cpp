@@ -443,7 +443,7 @@ TEST(recv_stream, nontemporal_copy_mode_round_trip)
     EXPECT_EQ(item_bytes(*find_item(r.heaps[0], 0x1000)), data);
 }
 
-TEST(recv_stream, bad_packets_are_logged_as_rate_limited_summaries)
+TEST(recv_stream, first_bad_packet_of_each_reason_is_logged_then_rate_limited_summaries)
 {
     std::vector<std::string> lines;
     std::mutex m;
@@ -468,12 +468,40 @@ TEST(recv_stream, bad_packets_are_logged_as_rate_limited_summaries)
     for (const auto &heap : rs)
         (void)heap;
     set_log_function(old);
-    EXPECT_EQ(rs.get_stats()["packets_malformed"], 3000u);
+    EXPECT_EQ(rs.get_discard_stats()["packets_malformed"], 3000u);
     std::size_t summaries = 0;
     for (const auto &line : lines)
         summaries += line.find("packets_malformed") != std::string::npos;
+    ASSERT_FALSE(lines.empty());
+    EXPECT_EQ(lines[0], "packet rejected because it is not a valid SPEAD packet");
     EXPECT_GE(summaries, 1u);
     EXPECT_LE(summaries, 3u);  // one per second at most, not one per packet
+    EXPECT_LE(lines.size(), 4u);
+}
+
+TEST(recv_stream, one_bad_packet_is_one_log_line)
+{
+    std::vector<std::string> lines;
+    std::mutex m;
+    auto old = set_log_function(
+        [&](log_level, const std::string &msg)
+        {
+            std::lock_guard<std::mutex> lock(m);
+            lines.push_back(msg);
+        });
+    // One packet without HEAP_LEN, refused (spead2 logs the same line)
+    bytes p = wire::header(40, 4);
+    wire::imm(p, 40, HEAP_CNT_ID, 1);
+    wire::imm(p, 40, PAYLOAD_OFFSET_ID, 0);
+    wire::imm(p, 40, PAYLOAD_LENGTH_ID, 8);
+    wire::addr(p, 40, 0x1000, 0);
+    p.insert(p.end(), 8, 7);
+    recv::stream_config config;
+    config.set_allow_unsized_heaps(false);
+    auto r = receive_buffer(p, config);
+    set_log_function(old);
+    EXPECT_EQ(r.stat(recv::stat_packets_unsized), 1u);
+    EXPECT_EQ(lines, std::vector<std::string>{"packet rejected because it has no HEAP_LEN"});
 }
 
 TEST(recv_stream, packet_without_length_beyond_known_length_is_refused)

@@ -12,9 +12,6 @@ that are not expected to pass on lightspead; every other test must pass.
 - ``skip-root``: tests that spead2 itself skips when run as root, as the
   gate is (so spead2 passes 424 of the 425 here). Counted, skipped; the
   reason says where lightspead's own tests cover the behaviour.
-- ``differs``: lightspead deliberately behaves otherwise; the reason must
-  name the section of docs/migrating-from-spead2.md that says why. Counted,
-  run as strict xfail (a pass means the difference is gone: update both).
 - ``todo``: known failures still to be fixed. Run as strict xfail, so a
   todo test that passes fails the run until its line is deleted.
 - ``todo-racy``: known failures that pass or fail by timing; the reason
@@ -36,7 +33,9 @@ from typing import Optional
 
 import pytest
 
-CATEGORIES = ("skip-ibverbs", "skip-network", "skip-chunk", "skip-root", "differs", "todo", "todo-racy")
+# No category for deliberate differences: where lightspead adds to spead2
+# (discard counters, say), spead2's own names must still behave as spead2's.
+CATEGORIES = ("skip-ibverbs", "skip-network", "skip-chunk", "skip-root", "todo", "todo-racy")
 NOT_COUNTED = ("skip-ibverbs", "skip-network")
 
 
@@ -54,8 +53,6 @@ class Expected:
                     category, reason = header.group(1), header.group(2)
                     if category not in CATEGORIES or not reason:
                         raise pytest.UsageError(f"{path}:{number}: section needs a known category and a reason")
-                    if category == "differs" and "migrating-from-spead2.md" not in reason:
-                        raise pytest.UsageError(f"{path}:{number}: a differs section names its migration-guide section")
                     continue
                 if category is None or reason is None:
                     raise pytest.UsageError(f"{path}:{number}: entry before any [category] header")
@@ -124,7 +121,7 @@ class Gate:
         """Classify every test spead2 collects; the gate's verdict replaces
         pytest's exit status (a listed file that fails to import, or a todo
         test failing, is expected)."""
-        self.counted = self.passed = self.chunk = self.root = self.todo = self.differs = 0
+        self.counted = self.passed = self.chunk = self.root = self.todo = 0
         self.unexpected: list[str] = []
         for nodeid in self.spead2_ids:
             found = self.expected.lookup(nodeid)
@@ -141,13 +138,11 @@ class Gate:
                 self.root += 1
             elif category == "todo-racy":
                 self.todo += 1
-            elif category in ("todo", "differs"):
+            elif category == "todo":
                 if outcome == "failed":     # XPASS(strict): fixed
-                    self.unexpected.append(f"{nodeid}: passes now, delete its {category} entry ({found[0]})")
-                elif category == "todo":
-                    self.todo += 1
+                    self.unexpected.append(f"{nodeid}: passes now, delete its todo entry ({found[0]})")
                 else:
-                    self.differs += 1
+                    self.todo += 1
             elif outcome == "passed":
                 self.passed += 1
             elif outcome is None:
@@ -172,7 +167,7 @@ class Gate:
             write(f"STALE expected.txt entry matches nothing: {entry}", red=True)
         write(f"spead2 suite on lightspead: {self.passed} of {self.counted} passed "
               f"({self.chunk} chunk-stream tests skipped, {self.root} skipped as root as spead2 does, "
-              f"{self.differs} deliberately different, {self.todo} todo, "
+              f"{self.todo} todo, "
               f"{len(self.unexpected)} unexpected; ibverbs and non-loopback tests not counted)", bold=True)
 
 
