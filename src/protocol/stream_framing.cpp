@@ -28,13 +28,41 @@ void classify_partial_frame(const std::uint8_t *data, std::size_t available, std
         else if (status == packet_status::truncated_pointers)
             needed = packet_header_size + sizeof(item_pointer_t) * f.packet.n_items;
         else if (status == packet_status::truncated_payload)
+        {
             needed = packet_header_size + sizeof(item_pointer_t) * f.packet.n_items
                 + std::size_t(f.packet.payload_length);
+            const bool beyond_heap = f.packet.heap_length >= 0
+                && f.packet.payload_offset + f.packet.payload_length > f.packet.heap_length;
+            if (needed > max_size && !beyond_heap)
+            {
+                // Its payload would be refused anyway: do not wait for it,
+                // skip it as it arrives (as when it is all here).
+                f.packet.size = needed;
+                f.packet.payload = nullptr;
+                classify_oversized_frame(data, available, max_size, f);
+                return;
+            }
+        }
         if (needed > available && needed <= max_size)
             return;  // incomplete
     }
     f.kind = stream_frame_kind::garbage;
     f.size = next_packet_candidate(data, available);
+}
+
+void classify_oversized_frame(const std::uint8_t *data, std::size_t available, std::size_t max_size,
+                              stream_frame &f) noexcept
+{
+    // Pointers too many to fit are never waited for (see classify_partial_frame), so
+    // they are garbage here too, however many bytes have arrived.
+    if (packet_header_size + sizeof(item_pointer_t) * f.packet.n_items > max_size)
+    {
+        f.kind = stream_frame_kind::garbage;
+        f.size = next_packet_candidate(data, available);
+        return;
+    }
+    f.kind = stream_frame_kind::oversized;
+    f.size = f.packet.size;
 }
 
 }  // namespace detail

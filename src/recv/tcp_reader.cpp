@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -84,6 +85,9 @@ void tcp_reader::read()
 
 bool tcp_reader::parse(stream::batch &batch)
 {
+    const std::size_t skipped = std::min(skip, tail - head);
+    head += skipped;
+    skip -= skipped;
     while (head < tail && !batch.is_stopped())
     {
         const stream_frame f = next_stream_frame(buffer.data() + head, tail - head, max_size, true);
@@ -92,7 +96,15 @@ bool tcp_reader::parse(stream::batch &batch)
         if (f.kind == stream_frame_kind::packet)
             batch.add_packet(f.packet);
         else if (f.kind == stream_frame_kind::oversized)
+        {
             batch.discard(stat_packets_truncated);
+            if (f.size > tail - head)
+            {
+                skip = f.size - (tail - head);  // the rest is skipped as it arrives
+                head = tail;
+                break;
+            }
+        }
         else
             batch.discard(stat_packets_malformed);  // skipping to where a packet could start
         head += f.size;

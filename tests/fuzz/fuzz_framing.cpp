@@ -34,10 +34,17 @@ stream_frame checked_frame(const std::uint8_t *data, std::size_t available, std:
 {
     const std::vector<std::uint8_t> copy(data, data + available);
     const stream_frame f = next_stream_frame(copy.data(), copy.size(), max_size, more);
-    FUZZ_CHECK(f.size <= available);
     FUZZ_CHECK((f.size == 0) == (f.kind == stream_frame_kind::incomplete));
     FUZZ_CHECK(f.kind != stream_frame_kind::incomplete || more || available == 0);
-    if (f.kind == stream_frame_kind::packet || f.kind == stream_frame_kind::oversized)
+    if (f.size > available)
+    {
+        // Only an oversized packet whose payload is still to come
+        FUZZ_CHECK(f.kind == stream_frame_kind::oversized && more && f.size > max_size);
+        const auto partial = decode_packet(copy.data(), available);
+        FUZZ_CHECK(partial.status == packet_status::truncated_payload);
+        FUZZ_CHECK(partial.packet.n_items * 8 + 8 + std::size_t(partial.packet.payload_length) == f.size);
+    }
+    else if (f.kind == stream_frame_kind::packet || f.kind == stream_frame_kind::oversized)
     {
         const packet_view &p = f.packet;
         FUZZ_CHECK(p.size == f.size);
@@ -77,33 +84,42 @@ walked walk_whole(const std::uint8_t *data, std::size_t size, std::size_t max_si
     FUZZ_CHECK(out.remainder == 0 || more);
     std::size_t in_packets = 0;
     for (const auto &p : out.packets)
-        in_packets += p.second;
+        in_packets += std::min(p.second, size - p.first);  // the last may run past the end
     FUZZ_CHECK(in_packets + out.skipped + out.remainder == size);
     return out;
 }
 
 // As a TCP reader sees it: the bytes arrive in pieces whose sizes come
 // from `seed`; on "incomplete" the next piece is appended.
-walked walk_pieces(const std::uint8_t *data, std::size_t size, unsigned seed)
+// An oversized packet is skipped as its bytes arrive.
+walked walk_pieces(const std::uint8_t *data, std::size_t size, std::size_t max_size, unsigned seed)
 {
     walked out;
     std::size_t arrived = 0, pos = 0;
     unsigned state = seed * 2654435761u + 1;
-    for (;;)
+    const auto more_arrive = [&]
     {
-        const stream_frame f = checked_frame(data + pos, arrived - pos, unlimited, true);
+        state = state * 1103515245u + 12345u;
+        arrived = std::min(size, arrived + 1 + (state >> 16) % 97);
+    };
+    while (pos < size)
+    {
+        while (arrived < pos && arrived < size)
+            more_arrive();
+        if (pos >= size)
+            break;
+        const stream_frame f = checked_frame(data + pos, arrived - pos, max_size, true);
         if (f.kind == stream_frame_kind::incomplete)
         {
             if (arrived == size)
                 break;
-            state = state * 1103515245u + 12345u;
-            arrived = std::min(size, arrived + 1 + (state >> 16) % 97);
+            more_arrive();
             continue;
         }
         record(out, f, pos);
         pos += f.size;
     }
-    out.remainder = size - pos;
+    out.remainder = pos >= size ? 0 : size - pos;
     return out;
 }
 
@@ -122,12 +138,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     // Memory reader: all input present, any limit
     const walked memory = walk_whole(data, size, max_size, false);
     (void)memory;
-    // TCP reader with a limit: accounting holds, whatever the limit
-    walk_whole(data, size, max_size, true);
-    // Without a limit, packets do not depend on how the bytes arrive, and
-    // a buffer that is all there is finds every packet a live one does.
+    // TCP reader with a limit: packets and oversized packets do not depend
+    // on how the bytes arrive
+    const walked limited = walk_whole(data, size, max_size, true);
+    const walked limited_pieces = walk_pieces(data, size, max_size, seed);
+    FUZZ_CHECK(limited_pieces.packets == limited.packets);
+    FUZZ_CHECK(limited_pieces.remainder == limited.remainder);
+    // Without a limit, the same; and a buffer that is all there is finds
+    // every packet a live one does.
     const walked live = walk_whole(data, size, unlimited, true);
-    const walked pieces = walk_pieces(data, size, seed);
+    const walked pieces = walk_pieces(data, size, unlimited, seed);
     FUZZ_CHECK(pieces.packets == live.packets);
     FUZZ_CHECK(pieces.remainder == live.remainder);
     const walked all = walk_whole(data, size, unlimited, false);

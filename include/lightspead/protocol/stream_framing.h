@@ -19,7 +19,7 @@ namespace lightspead
 enum class stream_frame_kind
 {
     packet,      ///< a valid packet of @c size bytes, in @c packet
-    oversized,   ///< a valid packet of @c size bytes, larger than the reader allows: skip it
+    oversized,   ///< a packet of @c size bytes, larger than the reader allows: skip it (perhaps more than available)
     incomplete,  ///< the start of a plausible packet: wait for more bytes (@c size is 0)
     garbage      ///< no packet starts here: skip @c size bytes to where one could
 };
@@ -29,7 +29,7 @@ struct stream_frame
 {
     stream_frame_kind kind = stream_frame_kind::incomplete;
     std::size_t size = 0;  ///< bytes to consume from the front
-    packet_view packet;    ///< the decoded packet (for @c packet and @c oversized)
+    packet_view packet;    ///< the decoded packet (for @c packet, and @c oversized if all of it is available)
 };
 
 namespace detail
@@ -38,27 +38,35 @@ namespace detail
 /// @a f to incomplete or garbage.
 void classify_partial_frame(const std::uint8_t *data, std::size_t available, std::size_t max_size, bool more_may_follow,
                             packet_status status, stream_frame &f) noexcept;
+/// @a f holds a decoded packet larger than @a max_size: set it to oversized, or garbage if its
+/// item pointers alone exceed @a max_size.
+void classify_oversized_frame(const std::uint8_t *data, std::size_t available, std::size_t max_size,
+                              stream_frame &f) noexcept;
 }  // namespace detail
 
 /**
  * Classify the bytes at the front of a packet byte stream.
  *
  * @param data, available  the unconsumed bytes (only these are read)
- * @param max_size         the largest packet accepted; a bigger valid one
- *                         is @c oversized, and a partial one that would
- *                         be bigger is @c garbage rather than waited for
+ * @param max_size         the largest packet accepted; a bigger one is
+ *                         @c oversized (its payload is not waited for)
  * @param more_may_follow  whether more bytes can arrive after @a available
  *                         (a live connection); if false a partial packet
  *                         is @c garbage, so the caller never waits
  *
- * Packets no larger than @a max_size are found from a prefix of the bytes
- * alone: feeding the same stream in any pieces, consuming as told and
- * appending the next piece on @c incomplete, yields the same packets as
- * feeding it whole (garbage may be skipped in more, smaller steps). A
- * packet larger than @a max_size is @c oversized only if all of it is in
- * @a available; a partial one is @c garbage. @c garbage skips at least one
- * byte; only @c incomplete consumes none. With @a available 0 the result
- * is @c incomplete.
+ * Packets are found from a prefix of the bytes alone: feeding the same
+ * stream in any pieces, consuming as told (skipping the rest of an
+ * oversized packet as it arrives) and appending the next piece on
+ * @c incomplete, yields the same packets and oversized packets as feeding
+ * it whole (garbage may be skipped in more, smaller steps). A packet is
+ * @c oversized once its header and item pointers are in @a available and
+ * valid, they fit in @a max_size and the whole packet does not: @c size is
+ * then the whole packet's, which exceeds @a available while its payload
+ * has not all arrived (only with @a more_may_follow; @c packet is then not
+ * filled in). Item pointers that alone exceed @a max_size make
+ * @c garbage. @c garbage skips at least one byte and no more than
+ * @a available; only @c incomplete consumes none. With @a available 0 the
+ * result is @c incomplete.
  *
  * Never throws. Inline: a reader calls it per packet, and a valid packet
  * (the common case) is decoded straight into the returned frame.
@@ -73,11 +81,13 @@ inline stream_frame next_stream_frame(const std::uint8_t *data, std::size_t avai
     // One object returned on every path, so the caller's frame is this one.
     if (status != packet_status::ok)
         detail::classify_partial_frame(data, available, max_size, more_may_follow, status, f);
-    else
+    else if (f.packet.size <= max_size)
     {
-        f.kind = f.packet.size > max_size ? stream_frame_kind::oversized : stream_frame_kind::packet;
+        f.kind = stream_frame_kind::packet;
         f.size = f.packet.size;
     }
+    else
+        detail::classify_oversized_frame(data, available, max_size, f);
     return f;
 }
 

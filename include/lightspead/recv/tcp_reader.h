@@ -19,9 +19,10 @@ namespace lightspead::recv
  * Listens on an endpoint, accepts one connection and reads packets that
  * follow each other with no framing (split by @ref next_stream_frame).
  * Bytes that do not start a valid packet are skipped up to the next
- * plausible header and counted as malformed; a whole valid packet larger
- * than @c max_size is skipped and counted as truncated, while a partial one
- * that would be larger is not waited for (it counts as malformed). The end
+ * plausible header and counted as malformed. A packet larger than
+ * @c max_size (valid header and item pointers that fit in @c max_size, as
+ * spead2 checks) is counted as truncated and skipped whole, as its bytes
+ * arrive: it is never buffered, and nothing inside it is parsed. The end
  * of the connection stops the stream.
  *
  * @throws std::invalid_argument if @c max_size is below 8;
@@ -39,6 +40,7 @@ private:
     std::size_t max_size;
     std::vector<std::uint8_t> buffer;
     std::size_t head = 0, tail = 0;  // unparsed bytes are buffer[head, tail)
+    std::size_t skip = 0;            // bytes of an oversized packet still to arrive and be skipped
     std::size_t receive_buffer_size;
 
     void on_accept(const boost::system::error_code &ec);

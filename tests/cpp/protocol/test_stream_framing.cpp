@@ -96,15 +96,37 @@ TEST(stream_framing, partial_packet_waits_only_while_more_may_follow)
     }
 }
 
-TEST(stream_framing, partial_packet_beyond_the_limit_is_not_waited_for)
+TEST(stream_framing, partial_packet_beyond_the_limit_is_oversized_at_once)
 {
     const bytes a = packet_with_payload(100, 1);
-    // The pointers say the packet will need a.size() bytes: more than
-    // allowed, so it is garbage (resynchronised past), not oversized: only
-    // a whole packet can be told to be one.
-    const auto f = next_stream_frame(a.data(), 60, a.size() - 1, true);
-    EXPECT_EQ(f.kind, stream_frame_kind::garbage);
-    EXPECT_EQ(f.size, 60u);
+    // Header and pointers are here and say the packet will need a.size()
+    // bytes, more than allowed: oversized at once, whether or not its
+    // payload has arrived (so the result does not depend on timing), and
+    // skipped whole, not searched for packets inside.
+    for (std::size_t cut : {std::size_t(60), a.size() - 1, a.size()})
+    {
+        const auto f = next_stream_frame(a.data(), cut, a.size() - 1, true);
+        EXPECT_EQ(f.kind, stream_frame_kind::oversized) << cut;
+        EXPECT_EQ(f.size, a.size()) << cut;
+    }
+    // Without more to come, a partial packet is garbage as always
+    EXPECT_EQ(next_stream_frame(a.data(), 60, a.size() - 1, false).kind, stream_frame_kind::garbage);
+    // A payload that runs past its heap's length is no packet, whole or not
+    bytes bad = wire::prefix(40, 0, 1, 50, 0, 100);
+    bad.resize(bad.size() + 100, 7);
+    for (std::size_t cut : {bad.size() - 50, bad.size()})
+        EXPECT_EQ(next_stream_frame(bad.data(), cut, 64, true).kind, stream_frame_kind::garbage) << cut;
+}
+
+TEST(stream_framing, pointers_beyond_the_limit_are_garbage_whole_or_not)
+{
+    const bytes a = packet_with_payload(100, 1);  // 8 + 4 * 8 bytes of header and pointers
+    for (std::size_t cut : {std::size_t(20), std::size_t(60), a.size()})
+    {
+        const auto f = next_stream_frame(a.data(), cut, 32, true);
+        EXPECT_EQ(f.kind, stream_frame_kind::garbage) << cut;
+        EXPECT_LE(f.size, cut);
+    }
 }
 
 TEST(stream_framing, garbage_is_skipped_to_the_next_candidate)

@@ -1,5 +1,6 @@
 // One test body, every transport: heaps sent by a lightspead send stream
 // come out of a lightspead receive stream byte for byte.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -209,16 +210,26 @@ TEST(tcp_reader, garbage_and_truncation)
     boost::asio::io_context io;
     boost::asio::ip::tcp::socket sock(io);
     sock.connect(r->get_local_endpoint());
-    // Garbage, then a heap, then a packet claiming a huge payload, then EOF
+    // Garbage, then a heap, then a packet claiming a 100000-byte payload
+    // with a valid packet inside it, arriving in pieces, then a heap, EOF
     bytes garbage{0x53, 0x04, 9, 9, 1, 2, 3};
     std::stringbuf sb;
+    std::string packet, last, nested;
     {
         send::streambuf_stream s(pool, sb);
         send::heap h;
         h.add_item(0x1000, item_pointer_t(77));
         s.async_send_heap(h, boost::asio::use_future).get();
+        packet = sb.str();
+        send::heap h2;
+        h2.add_item(0x1000, item_pointer_t(78));
+        s.async_send_heap(h2, boost::asio::use_future).get();
+        last = sb.str().substr(packet.size());
+        send::heap h3;
+        h3.add_item(0x1000, item_pointer_t(99));
+        s.async_send_heap(h3, boost::asio::use_future).get();
+        nested = sb.str().substr(packet.size() + last.size());
     }
-    std::string packet = sb.str();
     boost::asio::write(sock, boost::asio::buffer(garbage));
     boost::asio::write(sock, boost::asio::buffer(packet));
     bytes huge{0x53, 0x04, 3, 5, 0, 0, 0, 3};
@@ -231,15 +242,23 @@ TEST(tcp_reader, garbage_and_truncation)
     put((item_pointer_t(1) << 63) | (item_pointer_t(3) << 40) | 0);       // offset 0
     put((item_pointer_t(1) << 63) | (item_pointer_t(4) << 40) | 100000);  // 100000 bytes
     boost::asio::write(sock, boost::asio::buffer(huge));
-    sock.close();
-    int n = 0;
-    for (const auto &heap : receiver)
+    bytes payload(100000, 0);
+    std::copy(nested.begin(), nested.end(), payload.begin() + 5000);  // must not be found
+    for (std::size_t pos = 0; pos < payload.size(); pos += 7000)
     {
-        EXPECT_EQ(heap.get_items().at(0).immediate_value, 77u);
-        n++;
+        boost::asio::write(
+            sock, boost::asio::buffer(payload.data() + pos, std::min<std::size_t>(7000, payload.size() - pos)));
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-    EXPECT_EQ(n, 1);
-    EXPECT_GE(receiver.get_discard_stats()["packets_malformed"], 2u);
+    boost::asio::write(sock, boost::asio::buffer(last));
+    sock.close();
+    std::vector<item_pointer_t> values;
+    for (const auto &heap : receiver)
+        values.push_back(heap.get_items().at(0).immediate_value);
+    EXPECT_EQ(values, (std::vector<item_pointer_t>{77, 78}));
+    const auto discards = receiver.get_discard_stats();
+    EXPECT_EQ(discards["packets_truncated"], 1u);  // skipped whole, never searched
+    EXPECT_GE(discards["packets_malformed"], 1u);  // the garbage
 }
 
 TEST(udp_reader, direct_placement_with_interleaved_senders)
