@@ -322,7 +322,9 @@ void register_send(nb::module_ &m)
             [](packet_generator_wrapper *self, const send_heap_wrapper &heap, item_pointer_t cnt,
                std::size_t max_packet_size) { new (self) packet_generator_wrapper(heap.heap, cnt, max_packet_size); },
             "heap"_a, "cnt"_a, "max_packet_size"_a, nb::keep_alive<1, 2>())
-        .def("__iter__", [](nb::handle self) { return nb::borrow(self); })
+        .def(
+            "__iter__", [](nb::handle self) { return nb::borrow(self); },
+            nb::sig("def __iter__(self) -> collections.abc.Iterator[bytes]"))
         .def("__next__", &packet_generator_wrapper::next);
 
     nb::class_<send_stream_wrapper>(m, "_Stream", "Base of the send streams")
@@ -332,8 +334,19 @@ void register_send(nb::module_ &m)
              "heap (negative: the stream's rate, 0: unlimited)")
         .def("_async_send_heap", &send_stream_wrapper::async_send_heap, "heap"_a, "token"_a, "cnt"_a = -1,
              "substream_index"_a = 0, "rate"_a = -1.0)
-        .def("_send_heaps", &send_stream_wrapper::send_heaps, "refs"_a, "mode"_a,
-             "Send (heap, cnt, substream, rate) tuples as one group and wait; returns bytes sent")
+        .def(
+            "send_heaps",
+            [](send_stream_wrapper &s, nb::handle heaps, send::group_mode mode)
+            {
+                // HeapReference objects (pure Python) to (heap, cnt, substream, rate) tuples
+                nb::object refs = nb::module_::import_("lightspead.send").attr("_references")(heaps);
+                return s.send_heaps(nb::cast<std::vector<send_stream_wrapper::reference>>(refs), mode);
+            },
+            "heaps"_a, "mode"_a,
+            nb::sig("def send_heaps(self, heaps: collections.abc.Sequence[lightspead.send.HeapReference] | "
+                    "lightspead.send.HeapReferenceList, mode: GroupMode) -> int"),
+            "Send a group of heaps (HeapReference objects or a HeapReferenceList) and wait for all of them "
+            "(GIL released); returns the bytes sent. mode is a GroupMode.")
         .def("_async_send_heaps", &send_stream_wrapper::async_send_heaps, "refs"_a, "mode"_a, "token"_a)
         .def_prop_ro("_completion_fd", [](const send_stream_wrapper &s) { return s.completions->get_fd(); })
         .def("_take_completions", [](send_stream_wrapper &s) { return s.completions->drain(); })

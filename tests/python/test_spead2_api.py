@@ -51,6 +51,8 @@ def test_stats_are_spead2s_and_discards_are_apart():
     assert config.stats[5] == recv.StreamStatConfig("max_batch", recv.StreamStatConfig.Mode.MAXIMUM)
     assert recv.stream_stat_indices.HEAPS == 0 and recv.stream_stat_indices.WORKER_BLOCKED == 8
     assert not hasattr(recv.stream_stat_indices, "PACKETS_MALFORMED")
+    for index, stat in enumerate(config.stats):
+        assert getattr(recv.stream_stat_indices, stat.name.upper()) == index
     ig = item_group()
     sender = send.BytesStream(lightspead.ThreadPool())
     sender.send_heap(ig.get_heap())

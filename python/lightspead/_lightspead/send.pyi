@@ -1,11 +1,11 @@
 """Sending"""
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 import enum
 from typing import overload
 
 import lightspead._lightspead
-from lightspead.send import _send_heaps as send_heaps
+import lightspead.send
 
 
 class RateMethod(enum.Enum):
@@ -124,7 +124,7 @@ class PacketGenerator:
 
     def __init__(self, heap: _RawHeap, cnt: int, max_packet_size: int) -> None: ...
 
-    def __iter__(self) -> object: ...
+    def __iter__(self) -> Iterator[bytes]: ...
 
     def __next__(self) -> bytes: ...
 
@@ -138,9 +138,9 @@ class _Stream:
 
     def _async_send_heap(self, heap: _RawHeap, token: int, cnt: int = -1, substream_index: int = 0, rate: float = -1.0) -> None: ...
 
-    def _send_heaps(self, refs: Sequence[tuple[_RawHeap, int, int, float]], mode: GroupMode) -> int:
+    def send_heaps(self, heaps: Sequence[lightspead.send.HeapReference] | lightspead.send.HeapReferenceList, mode: GroupMode) -> int:
         """
-        Send (heap, cnt, substream, rate) tuples as one group and wait; returns bytes sent
+        Send a group of heaps (HeapReference objects or a HeapReferenceList) and wait for all of them (GIL released); returns the bytes sent. mode is a GroupMode.
         """
 
     def _async_send_heaps(self, refs: Sequence[tuple[_RawHeap, int, int, float]], mode: GroupMode, token: int) -> None: ...

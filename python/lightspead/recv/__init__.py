@@ -19,14 +19,19 @@ from .._lightspead.recv import (  # noqa: F401
 
 
 class stream_stat_indices:
-    """Indices of the standard stream statistics, as spead2 names them:
-    ``HEAPS``, ``MAX_BATCH``, ``WORKER_BLOCKED``, ... Custom statistics
-    follow them (see :meth:`StreamConfig.next_stat_index`). Why packets
-    were discarded is in :attr:`Stream.discard_stats`, by name."""
+    """Indices of the standard stream statistics, as spead2 names them.
+    Custom statistics follow them (see :meth:`StreamConfig.next_stat_index`).
+    Why packets were discarded is in :attr:`Stream.discard_stats`, by name."""
 
-
-for _index, _stat in enumerate(StreamConfig().stats):
-    setattr(stream_stat_indices, _stat.name.upper(), _index)
+    HEAPS = 0
+    INCOMPLETE_HEAPS_EVICTED = 1
+    INCOMPLETE_HEAPS_FLUSHED = 2
+    PACKETS = 3
+    BATCHES = 4
+    MAX_BATCH = 5
+    SINGLE_PACKET_HEAPS = 6
+    SEARCH_DIST = 7
+    WORKER_BLOCKED = 8
 
 
 class Stream(_Stream):

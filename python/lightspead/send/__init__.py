@@ -97,17 +97,6 @@ def _references(heaps):
     return out
 
 
-def _send_heaps(self, heaps, mode):
-    """Send a group of heaps and wait for all of them; returns the bytes
-    sent. ``mode`` is a :class:`GroupMode`."""
-    return self._send_heaps(_references(heaps), mode)
-
-
-for _stream_class in (UdpStream, TcpStream, BytesStream, InprocStream):
-    # Added to the extension's classes, whose stubs do not know it: setattr
-    setattr(_stream_class, "send_heaps", _send_heaps)  # noqa: B010
-
-
 class HeapGenerator:
     """Builds heaps from an item group, sending only what changed.
 
