@@ -96,8 +96,8 @@ int main(int argc, char *const argv[])
     std::cout << "Received " << n_heaps << " heaps\n";
     // What the stream saw, including every packet it had to discard
     for (const auto &stats : {stream.get_stats(), stream.get_discard_stats()})
-        for (std::size_t i = 0; i < stats.size(); i++)
-            if (stats[i] != 0)
-                std::cout << stats.get_config()[i].name << ": " << stats[i] << '\n';
+        for (const auto &[name, value] : stats)
+            if (value != 0)
+                std::cout << name << ": " << value << '\n';
     return 0;
 }

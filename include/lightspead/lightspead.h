@@ -31,6 +31,7 @@
 #include <lightspead/recv/ring_stream.h>
 #include <lightspead/recv/stream.h>
 #include <lightspead/recv/stream_config.h>
+#include <lightspead/recv/stream_stats.h>
 #include <lightspead/recv/tcp_reader.h>
 #include <lightspead/recv/udp_pcap_file_reader.h>
 #include <lightspead/recv/udp_reader.h>

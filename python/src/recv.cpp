@@ -97,7 +97,7 @@ std::vector<std::string> stat_names(const recv::stream_stats &s)
 {
     std::vector<std::string> names;
     for (const auto &c : s.get_config())
-        names.push_back(c.name);
+        names.push_back(c.get_name());
     return names;
 }
 
@@ -117,31 +117,22 @@ nb::object wrap_any(recv::ring_stream<>::any_heap &&h)
 
 void register_recv(nb::module_ &m)
 {
-    nb::class_<recv::stat_config> stat_config_class(m, "StreamStatConfig",
-                                                    "Name and mode (how it combines) of one stream statistic");
-    nb::enum_<recv::stat_mode>(stat_config_class, "Mode", "How a statistic combines")
-        .value("COUNTER", recv::stat_mode::counter, "a running total: values add")
-        .value("MAXIMUM", recv::stat_mode::maximum, "the largest value seen");
-    stat_config_class
-        .def(
-            "__init__",
-            [](recv::stat_config *self, std::string name, recv::stat_mode mode) {
-                new (self) recv::stat_config{std::move(name), mode};
-            },
-            "name"_a, "mode"_a = recv::stat_mode::counter)
-        .def_ro("name", &recv::stat_config::name)
-        .def_ro("mode", &recv::stat_config::mode)
-        .def(
-            "combine",
-            [](const recv::stat_config &c, std::uint64_t a, std::uint64_t b)
-            { return recv::combine_stat(c.mode, a, b); },
-            "a"_a, "b"_a, "a and b combined as the mode says")
+    nb::class_<recv::stream_stat_config> stat_config_class(m, "StreamStatConfig",
+                                                           "Name and mode (how it combines) of one stream statistic");
+    using stat_mode = recv::stream_stat_config::mode;
+    nb::enum_<stat_mode>(stat_config_class, "Mode", "How a statistic combines")
+        .value("COUNTER", stat_mode::COUNTER, "a running total: values add")
+        .value("MAXIMUM", stat_mode::MAXIMUM, "the largest value seen");
+    stat_config_class.def(nb::init<std::string, stat_mode>(), "name"_a, "mode"_a = stat_mode::COUNTER)
+        .def_prop_ro("name", &recv::stream_stat_config::get_name)
+        .def_prop_ro("mode", &recv::stream_stat_config::get_mode)
+        .def("combine", &recv::stream_stat_config::combine, "a"_a, "b"_a, "a and b combined as the mode says")
         .def(nb::self == nb::self)
         .def("__repr__",
-             [](const recv::stat_config &c)
+             [](const recv::stream_stat_config &c)
              {
-                 return "StreamStatConfig(" + nb::cast<std::string>(nb::repr(nb::str(c.name.c_str())))
-                     + (c.mode == recv::stat_mode::maximum ? ", StreamStatConfig.Mode.MAXIMUM)" : ")");
+                 return "StreamStatConfig(" + nb::cast<std::string>(nb::repr(nb::str(c.get_name().c_str())))
+                     + (c.get_mode() == stat_mode::MAXIMUM ? ", StreamStatConfig.Mode.MAXIMUM)" : ")");
              });
 
     using recv::stream_config;
@@ -195,7 +186,7 @@ void register_recv(nb::module_ &m)
                      [](stream_config &c, std::size_t v) { c.set_max_heap_size(v); })
         .def_prop_rw("stream_id", &stream_config::get_stream_id,
                      [](stream_config &c, std::uintptr_t v) { c.set_stream_id(v); })
-        .def("add_stat", &stream_config::add_stat, "name"_a, "mode"_a = recv::stat_mode::counter,
+        .def("add_stat", &stream_config::add_stat, "name"_a, "mode"_a = recv::stream_stat_config::mode::COUNTER,
              "Register a custom statistic; returns its index. ValueError if the name is taken.")
         .def("get_stat_index", &stream_config::get_stat_index, "name"_a,
              "Index of the statistic called name; IndexError if there is none")
@@ -303,7 +294,7 @@ void register_recv(nb::module_ &m)
                      throw nb::key_error(name.c_str());
                  return s[name];
              })
-        .def("__getitem__", [](const recv::stream_stats &s, std::size_t index) { return s[index]; })
+        .def("__getitem__", [](const recv::stream_stats &s, std::size_t index) { return s.at(index); })
         .def(
             "get",
             [](const recv::stream_stats &s, const std::string &name, nb::object default_) -> nb::object
@@ -316,7 +307,7 @@ void register_recv(nb::module_ &m)
                      throw nb::key_error(name.c_str());
                  s[name] = value;
              })
-        .def("__setitem__", [](recv::stream_stats &s, std::size_t index, std::uint64_t value) { s[index] = value; })
+        .def("__setitem__", [](recv::stream_stats &s, std::size_t index, std::uint64_t value) { s.at(index) = value; })
         .def("__len__", &recv::stream_stats::size)
         .def("__contains__", &recv::stream_stats::contains)
         .def("__add__", [](const recv::stream_stats &a, const recv::stream_stats &b) { return a + b; })
@@ -343,15 +334,14 @@ void register_recv(nb::module_ &m)
             "keys", [](const recv::stream_stats &s) { return stat_names(s); }, "The statistics' names, in order")
         .def("__iter__", [](const recv::stream_stats &s) { return nb::iter(nb::cast(stat_names(s))); })
         .def(
-            "values", [](const recv::stream_stats &s) { return std::vector<std::uint64_t>(s.begin(), s.end()); },
-            "The values, in order")
+            "values", [](const recv::stream_stats &s) { return s.values(); }, "The values, in order")
         .def(
             "items",
             [](const recv::stream_stats &s)
             {
                 std::vector<std::pair<std::string, std::uint64_t>> out;
                 for (std::size_t i = 0; i < s.size(); i++)
-                    out.emplace_back(s.get_config()[i].name, s[i]);
+                    out.emplace_back(s.get_config()[i].get_name(), s[i]);
                 return out;
             },
             "(name, value) pairs, in order");

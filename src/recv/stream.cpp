@@ -10,42 +10,6 @@
 namespace lightspead::recv
 {
 
-stream_stats::stream_stats(std::shared_ptr<const std::vector<stat_config>> config, std::vector<std::uint64_t> values)
-    : config(std::move(config)), values(std::move(values))
-{
-}
-
-stream_stats::stream_stats()
-    : config(std::make_shared<const std::vector<stat_config>>(standard_stats())), values(standard_stats().size(), 0)
-{
-}
-
-std::size_t stream_stats::index_of(const std::string &name) const
-{
-    return find_stat(*config, name);
-}
-
-bool stream_stats::contains(const std::string &name) const noexcept
-{
-    return std::any_of(config->begin(), config->end(), [&](const stat_config &c) { return c.name == name; });
-}
-
-stream_stats &stream_stats::operator+=(const stream_stats &other)
-{
-    if (config != other.config && *config != *other.config)
-        throw std::invalid_argument("cannot combine statistics of streams with different statistics");
-    for (std::size_t i = 0; i < values.size(); i++)
-        values[i] = combine_stat((*config)[i].mode, values[i], other.values[i]);
-    return *this;
-}
-
-stream_stats stream_stats::operator+(const stream_stats &other) const
-{
-    stream_stats out = *this;
-    out += other;
-    return out;
-}
-
 reader::reader(stream &owner) : owner(owner), strand(boost::asio::make_strand(owner.get_io_context()))
 {
 }
@@ -194,12 +158,12 @@ void stream::stop()
 stream_stats stream::get_stats() const
 {
     std::vector<std::uint64_t> values(stats.begin(), stats.end());
-    return stream_stats(std::make_shared<const std::vector<stat_config>>(config.get_stats()), std::move(values));
+    return stream_stats(std::make_shared<const std::vector<stream_stat_config>>(config.get_stats()), std::move(values));
 }
 
 stream_stats stream::get_discard_stats() const
 {
-    static const auto names = std::make_shared<const std::vector<stat_config>>(discard_stats());
+    static const auto names = std::make_shared<const std::vector<stream_stat_config>>(discard_stats());
     return stream_stats(names, std::vector<std::uint64_t>(discards.begin(), discards.end()));
 }
 
@@ -398,7 +362,7 @@ void stream::log_discards()
     const auto &names = discard_stats();
     for (std::size_t i = stat_packets_malformed; i <= stat_packets_stale; i++)
         if (discards[i] > 0)
-            msg += " " + names[i].name + "=" + std::to_string(discards[i]);
+            msg += " " + names[i].get_name() + "=" + std::to_string(discards[i]);
     log_info(msg + ")");
     discards_logged = total;
     last_discard_log = now;

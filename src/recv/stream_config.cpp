@@ -4,46 +4,46 @@
 namespace lightspead::recv
 {
 
-const std::vector<stat_config> &standard_stats()
+const std::vector<stream_stat_config> &standard_stats()
 {
-    static const std::vector<stat_config> stats{
-        {"heaps", stat_mode::counter},
-        {"incomplete_heaps_evicted", stat_mode::counter},
-        {"incomplete_heaps_flushed", stat_mode::counter},
-        {"packets", stat_mode::counter},
-        {"batches", stat_mode::counter},
-        {"max_batch", stat_mode::maximum},
-        {"single_packet_heaps", stat_mode::counter},
-        {"search_dist", stat_mode::counter},
-        {"worker_blocked", stat_mode::counter},
+    static const std::vector<stream_stat_config> stats{
+        stream_stat_config("heaps"),
+        stream_stat_config("incomplete_heaps_evicted"),
+        stream_stat_config("incomplete_heaps_flushed"),
+        stream_stat_config("packets"),
+        stream_stat_config("batches"),
+        stream_stat_config("max_batch", stream_stat_config::mode::MAXIMUM),
+        stream_stat_config("single_packet_heaps"),
+        stream_stat_config("search_dist"),
+        stream_stat_config("worker_blocked"),
     };
     return stats;
 }
 
-const std::vector<stat_config> &discard_stats()
+const std::vector<stream_stat_config> &discard_stats()
 {
-    static const std::vector<stat_config> stats{
-        {"packets_malformed", stat_mode::counter},
-        {"packets_size_mismatch", stat_mode::counter},
-        {"packets_truncated", stat_mode::counter},
-        {"packets_out_of_order", stat_mode::counter},
-        {"packets_duplicate", stat_mode::counter},
-        {"packets_heap_too_large", stat_mode::counter},
-        {"packets_length_conflict", stat_mode::counter},
-        {"packets_unsized", stat_mode::counter},
-        {"packets_too_many_pointers", stat_mode::counter},
-        {"packets_after_stop", stat_mode::counter},
-        {"packets_stale", stat_mode::counter},
-        {"heaps_dropped", stat_mode::counter},
-        {"packets_accepted", stat_mode::counter},
-        {"kernel_dropped", stat_mode::counter},
+    static const std::vector<stream_stat_config> stats{
+        stream_stat_config("packets_malformed"),
+        stream_stat_config("packets_size_mismatch"),
+        stream_stat_config("packets_truncated"),
+        stream_stat_config("packets_out_of_order"),
+        stream_stat_config("packets_duplicate"),
+        stream_stat_config("packets_heap_too_large"),
+        stream_stat_config("packets_length_conflict"),
+        stream_stat_config("packets_unsized"),
+        stream_stat_config("packets_too_many_pointers"),
+        stream_stat_config("packets_after_stop"),
+        stream_stat_config("packets_stale"),
+        stream_stat_config("heaps_dropped"),
+        stream_stat_config("packets_accepted"),
+        stream_stat_config("kernel_dropped"),
     };
     return stats;
 }
 
 stream_config::stream_config()
     : allocator(std::make_shared<memory_allocator>()),
-      stats(std::make_shared<std::vector<stat_config>>(standard_stats()))
+      stats(std::make_shared<std::vector<stream_stat_config>>(standard_stats()))
 {
 }
 
@@ -118,24 +118,16 @@ stream_config &stream_config::set_max_heap_size(std::size_t size)
     return *this;
 }
 
-std::size_t stream_config::add_stat(const std::string &name, stat_mode mode)
+std::size_t stream_config::add_stat(const std::string &name, stream_stat_config::mode mode)
 {
     for (const auto &s : *stats)
-        if (s.name == name)
+        if (s.get_name() == name)
             throw std::invalid_argument("a statistic called " + name + " already exists");
     // Copy on write: configs copied earlier keep their registry.
-    auto copy = std::make_shared<std::vector<stat_config>>(*stats);
-    copy->push_back({name, mode});
+    auto copy = std::make_shared<std::vector<stream_stat_config>>(*stats);
+    copy->emplace_back(name, mode);
     stats = std::move(copy);
     return stats->size() - 1;
-}
-
-std::size_t find_stat(const std::vector<stat_config> &stats, const std::string &name)
-{
-    for (std::size_t i = 0; i < stats.size(); i++)
-        if (stats[i].name == name)
-            return i;
-    throw std::out_of_range("no statistic called " + name);
 }
 
 std::size_t stream_config::get_stat_index(const std::string &name) const

@@ -11,6 +11,9 @@
 #include <spead2/common_features.h>
 #include <spead2/common_flavour.h>
 #include <spead2/common_thread_pool.h>
+#include <spead2/recv_mem.h>
+#include <spead2/recv_ring_stream.h>
+#include <spead2/recv_stream.h>
 #include <spead2/send_heap.h>
 #include <spead2/send_stream_config.h>
 #include <spead2/send_udp.h>
@@ -31,5 +34,20 @@ int main(int argc, char **argv)
     heap.add_item(0x1600, &value, sizeof(value), true);
     const spead2::item_pointer_t sent = stream.async_send_heap(heap, boost::asio::use_future).get();
     std::cout << "spead2 " << SPEAD2_VERSION << " API: sent " << sent << " bytes\n";
+
+    // Receive statistics as spead2 programs read them
+    spead2::recv::stream_config config;
+    const std::size_t mine = config.add_stat("mine", spead2::recv::stream_stat_config::mode::MAXIMUM);
+    spead2::recv::ring_stream<> receiver(pool, config);
+    receiver.emplace_reader<spead2::recv::mem_reader>(reinterpret_cast<const std::uint8_t *>(&value), 0);
+    for (const auto &h : receiver)
+        (void)h;
+    spead2::recv::stream_stats stats = receiver.get_stats();
+    std::uint64_t total = 0;
+    for (const auto &[name, count] : stats)
+        total += count;
+    std::cout << "stats: " << stats.size() << " (" << stats.get_config()[mine].get_name() << " at "
+              << (mine == spead2::recv::stream_stat_indices::custom ? "custom" : "?") << "), heaps "
+              << stats[spead2::recv::stream_stat_indices::heaps] + stats.heaps + total << '\n';
     return 0;
 }

@@ -110,9 +110,9 @@ void print_stats(const recv::stream &s)
     std::cout << "{\"stats\": {";
     const char *sep = "";
     for (const auto &stats : {s.get_stats(), s.get_discard_stats()})
-        for (std::size_t i = 0; i < stats.size(); i++)
+        for (const auto &[name, value] : stats)
         {
-            std::cout << sep << json_string(stats.get_config()[i].name) << ": " << stats[i];
+            std::cout << sep << json_string(name) << ": " << value;
             sep = ", ";
         }
     std::cout << "}}\n";

@@ -48,52 +48,6 @@ struct placement_hint
 };
 
 /**
- * A snapshot of a stream's statistics, by index (@ref stat_index) or by
- * name, in the order of its configuration. Snapshots of streams with the
- * same statistics combine with @c + (counters add, maxima take the larger),
- * for totals over several streams.
- */
-class stream_stats
-{
-private:
-    std::shared_ptr<const std::vector<stat_config>> config;
-    std::vector<std::uint64_t> values;
-
-public:
-    using iterator = std::vector<std::uint64_t>::iterator;
-    using const_iterator = std::vector<std::uint64_t>::const_iterator;
-
-    stream_stats(std::shared_ptr<const std::vector<stat_config>> config, std::vector<std::uint64_t> values);
-    /// All zero, for the standard statistics only.
-    stream_stats();
-
-    /// @throws std::out_of_range for an index past the end.
-    std::uint64_t operator[](std::size_t index) const { return values.at(index); }
-    std::uint64_t &operator[](std::size_t index) { return values.at(index); }
-    /// @throws std::out_of_range for an unknown name.
-    std::uint64_t operator[](const std::string &name) const { return values[index_of(name)]; }
-    std::uint64_t &operator[](const std::string &name) { return values[index_of(name)]; }
-    /// Index of the statistic called @a name. @throws std::out_of_range.
-    std::size_t index_of(const std::string &name) const;
-    /// Whether there is a statistic called @a name.
-    bool contains(const std::string &name) const noexcept;
-
-    std::size_t size() const noexcept { return values.size(); }
-    iterator begin() noexcept { return values.begin(); }
-    iterator end() noexcept { return values.end(); }
-    const_iterator begin() const noexcept { return values.begin(); }
-    const_iterator end() const noexcept { return values.end(); }
-    const std::vector<stat_config> &get_config() const noexcept { return *config; }
-
-    /**
-     * Combine with @a other, statistic by statistic, each by its mode.
-     * @throws std::invalid_argument if the two have different statistics.
-     */
-    stream_stats &operator+=(const stream_stats &other);
-    stream_stats operator+(const stream_stats &other) const;
-};
-
-/**
  * One statistic of a running stream. Written only with the stream's lock
  * held, so an update is a plain load, add and store (no locked
  * instruction on the per-packet path); read without the lock, so that

@@ -13,86 +13,10 @@
 #include <lightspead/common/memcpy.h>
 #include <lightspead/common/memory_allocator.h>
 #include <lightspead/protocol/defines.h>
+#include <lightspead/recv/stream_stats.h>
 
 namespace lightspead::recv
 {
-
-/// How a statistic combines across batches.
-enum class stat_mode
-{
-    counter,  ///< a running total
-    maximum   ///< the largest value seen
-};
-
-/// Name and kind of one statistic.
-struct stat_config
-{
-    std::string name;
-    stat_mode mode = stat_mode::counter;
-
-    bool operator==(const stat_config &) const = default;
-};
-
-/// Index of the statistic called @a name in @a stats. @throws std::out_of_range.
-std::size_t find_stat(const std::vector<stat_config> &stats, const std::string &name);
-
-/// @a a and @a b combined as @a mode says: their sum, or the larger.
-constexpr std::uint64_t combine_stat(stat_mode mode, std::uint64_t a, std::uint64_t b) noexcept
-{
-    return mode == stat_mode::maximum ? (a > b ? a : b) : a + b;
-}
-
-/**
- * Indices of the statistics every stream has, in this order: spead2's
- * nine, with spead2's names. Custom statistics (@ref stream_config::add_stat)
- * follow them. Why packets were discarded is counted separately, by
- * @ref discard_stat_index.
- */
-enum stat_index : std::size_t
-{
-    stat_heaps,                     ///< complete heaps delivered
-    stat_incomplete_heaps_evicted,  ///< heaps pushed out by newer heaps before completing
-    stat_incomplete_heaps_flushed,  ///< heaps still incomplete when the stream stopped
-    stat_packets,                   ///< packets handed to the stream (good or bad)
-    stat_batches,                   ///< batches of packets handed over by readers
-    stat_max_batch,                 ///< largest batch (maximum)
-    stat_single_packet_heaps,       ///< complete heaps that arrived in one packet
-    stat_search_dist,               ///< heap-table slots examined to place packets
-    stat_worker_blocked,            ///< times the network thread waited for the consumer
-    stat_standard_count             ///< number of standard statistics
-};
-
-/**
- * Indices of a stream's discard statistics (@ref stream::get_discard_stats),
- * which spead2 does not have: one counter per reason a packet or heap was
- * thrown away, and the packets that were not, so that
- * packets = packets_accepted + the sum of the @c packets_* discard counters.
- * All are counters.
- */
-enum discard_stat_index : std::size_t
-{
-    stat_packets_malformed,          ///< did not decode (see packet_status)
-    stat_packets_size_mismatch,      ///< datagram length differs from the packet's own size
-    stat_packets_truncated,          ///< larger than the reader's max_size
-    stat_packets_out_of_order,       ///< not at the next expected offset (in-order assembly)
-    stat_packets_duplicate,          ///< payload already received (out-of-order assembly)
-    stat_packets_heap_too_large,     ///< heap length beyond max_heap_size
-    stat_packets_length_conflict,    ///< heap length differs from earlier packets of the heap
-    stat_packets_unsized,            ///< no heap length while unsized heaps are refused
-    stat_packets_too_many_pointers,  ///< heap would hold more item pointers than the bound
-    stat_packets_after_stop,         ///< arrived after the stream stopped
-    stat_packets_stale,              ///< belong to a heap that recently finished (duplicate or late)
-    stat_heaps_dropped,              ///< heaps that could not be frozen (bad item pointers)
-    stat_packets_accepted,           ///< packets whose payload went into a heap
-    stat_kernel_dropped,             ///< datagrams the kernel dropped (socket buffer full), not in @c packets
-    discard_stat_count               ///< number of discard statistics
-};
-
-/// The discard statistics, in @ref discard_stat_index order.
-const std::vector<stat_config> &discard_stats();
-
-/// The standard statistics, in @ref stat_index order.
-const std::vector<stat_config> &standard_stats();
 
 /**
  * Configuration of a receive stream. Setters validate and throw
@@ -117,7 +41,7 @@ private:
     bool explicit_start = false;
     std::size_t max_heap_size = default_max_heap_size;
     std::uintptr_t stream_id = 0;
-    std::shared_ptr<std::vector<stat_config>> stats;
+    std::shared_ptr<std::vector<stream_stat_config>> stats;
 
 public:
     stream_config();
@@ -192,8 +116,8 @@ public:
      *
      * @throws std::invalid_argument if the name is already taken.
      */
-    std::size_t add_stat(const std::string &name, stat_mode mode = stat_mode::counter);
-    const std::vector<stat_config> &get_stats() const noexcept { return *stats; }
+    std::size_t add_stat(const std::string &name, stream_stat_config::mode mode = stream_stat_config::mode::COUNTER);
+    const std::vector<stream_stat_config> &get_stats() const noexcept { return *stats; }
     /// The index the next @ref add_stat will return.
     std::size_t next_stat_index() const noexcept { return stats->size(); }
     /// Index of the statistic called @a name. @throws std::out_of_range.

@@ -33,10 +33,8 @@ struct received
     // Copy the statistics of stream @a s.
     void take_stats(const recv::stream &s)
     {
-        const auto st = s.get_stats();
-        stats.assign(st.begin(), st.end());
-        const auto d = s.get_discard_stats();
-        discards.assign(d.begin(), d.end());
+        stats = s.get_stats().values();
+        discards = s.get_discard_stats().values();
     }
 };
 

@@ -22,7 +22,7 @@ namespace
 recv::stream_stats stats_with(const recv::stream_config &config)
 {
     std::vector<std::uint64_t> zero(config.get_stats().size(), 0);
-    return recv::stream_stats(std::make_shared<const std::vector<recv::stat_config>>(config.get_stats()), zero);
+    return recv::stream_stats(std::make_shared<const std::vector<recv::stream_stat_config>>(config.get_stats()), zero);
 }
 
 }  // anonymous namespace
@@ -33,12 +33,13 @@ TEST(recv_stats, custom_statistics_in_config)
     const std::size_t base = config.next_stat_index();
     EXPECT_EQ(base, recv::stat_standard_count);
     EXPECT_EQ(config.add_stat("counter"), base);
-    EXPECT_EQ(config.add_stat("largest", recv::stat_mode::maximum), base + 1);
+    EXPECT_EQ(config.add_stat("largest", recv::stream_stat_config::mode::MAXIMUM), base + 1);
     EXPECT_EQ(config.next_stat_index(), base + 2);
     EXPECT_EQ(config.get_stat_index("largest"), base + 1);
     EXPECT_THROW(config.get_stat_index("nothing"), std::out_of_range);
     EXPECT_THROW(config.add_stat("heaps"), std::invalid_argument);
-    EXPECT_EQ(config.get_stats()[base + 1], (recv::stat_config{"largest", recv::stat_mode::maximum}));
+    EXPECT_EQ(config.get_stats()[base + 1],
+              recv::stream_stat_config("largest", recv::stream_stat_config::mode::MAXIMUM));
 }
 
 TEST(recv_stats, standard_statistics_are_spead2s_and_discards_are_apart)
@@ -55,16 +56,16 @@ TEST(recv_stats, standard_statistics_are_spead2s_and_discards_are_apart)
     std::vector<std::string> names;
     const recv::stream_config config;
     for (const auto &s : config.get_stats())
-        names.push_back(s.name);
+        names.push_back(s.get_name());
     EXPECT_EQ(names, spead2_names);
     thread_pool pool;
     recv::ring_stream rs(pool);
     const auto discards = rs.get_discard_stats();
     ASSERT_EQ(discards.size(), recv::discard_stat_count);
-    EXPECT_EQ(discards.get_config()[recv::stat_packets_malformed].name, "packets_malformed");
-    EXPECT_EQ(discards.get_config()[recv::stat_kernel_dropped].name, "kernel_dropped");
-    for (auto v : discards)
-        EXPECT_EQ(v, 0u);
+    EXPECT_EQ(discards.get_config()[recv::stat_packets_malformed].get_name(), "packets_malformed");
+    EXPECT_EQ(discards.get_config()[recv::stat_kernel_dropped].get_name(), "kernel_dropped");
+    for (const auto &[name, value] : discards)
+        EXPECT_EQ(value, 0u) << name;
     // Snapshots of two streams add up
     EXPECT_EQ((discards + rs.get_discard_stats()).size(), recv::discard_stat_count);
 }
@@ -79,7 +80,7 @@ TEST(recv_stats, stream_id_is_stored)
 TEST(recv_stats, container_by_name_and_index)
 {
     recv::stream_config config;
-    config.add_stat("largest", recv::stat_mode::maximum);
+    config.add_stat("largest", recv::stream_stat_config::mode::MAXIMUM);
     auto s = stats_with(config);
     s["heaps"] = 10;
     s[recv::stat_packets] = 20;
@@ -89,17 +90,66 @@ TEST(recv_stats, container_by_name_and_index)
     EXPECT_TRUE(s.contains("largest"));
     EXPECT_FALSE(s.contains("nothing"));
     EXPECT_THROW(s["nothing"], std::out_of_range);
-    EXPECT_THROW(s[1000], std::out_of_range);
+    EXPECT_THROW(s.at(1000), std::out_of_range);
+    EXPECT_THROW(s.at("nothing"), std::out_of_range);
     std::uint64_t total = 0;
-    for (auto v : s)
-        total += v;
+    for (const auto &[name, value] : s)
+        total += value;
     EXPECT_EQ(total, 37u);
+}
+
+TEST(recv_stats, container_as_spead2_has_it)
+{
+    recv::stream_config config;
+    config.add_stat("largest", recv::stream_stat_config::mode::MAXIMUM);
+    auto s = stats_with(config);
+    // spead2's named members and index constants
+    s.heaps = 5;
+    s.worker_blocked += 2;
+    EXPECT_EQ(s[recv::stream_stat_indices::heaps], 5u);
+    EXPECT_EQ(s.at(recv::stream_stat_indices::worker_blocked), 2u);
+    EXPECT_EQ(config.get_stat_index("largest"), recv::stream_stat_indices::custom);
+    // Map-like: find, count, iteration as (name, value), writes through
+    EXPECT_EQ(s.count("largest"), 1u);
+    EXPECT_EQ(s.count("nothing"), 0u);
+    EXPECT_EQ(s.find("nothing"), s.end());
+    auto it = s.find("largest");
+    ASSERT_NE(it, s.end());
+    EXPECT_EQ(it->first, "largest");
+    (*it).second = 42;
+    EXPECT_EQ(s["largest"], 42u);
+    EXPECT_EQ(s.end() - s.begin(), std::ptrdiff_t(s.size()));
+    EXPECT_EQ((*s.rbegin()).first, "largest");
+    EXPECT_EQ(s.begin()[recv::stat_packets].first, "packets");
+    EXPECT_FALSE(s.empty());
+    const auto &cs = s;
+    recv::stream_stats::const_iterator cit = s.begin();  // mutable converts to const
+    EXPECT_EQ(cit, cs.cbegin());
+    EXPECT_EQ(cs.find("heaps")->second, 5u);
+    // Copies and assignments keep the named members on their own values
+    recv::stream_stats copy = s;
+    copy.heaps = 100;
+    EXPECT_EQ(s.heaps, 5u);
+    EXPECT_EQ(copy["heaps"], 100u);
+    recv::stream_stats other;  // the standard statistics only: fewer values
+    other = copy;
+    EXPECT_EQ(other.size(), copy.size());
+    EXPECT_EQ(other.heaps, 100u);
+    other.heaps = 7;
+    EXPECT_EQ(other["heaps"], 7u);
+    EXPECT_EQ(copy.heaps, 100u);
+    recv::stream_stats moved = std::move(other);
+    EXPECT_EQ(moved.heaps, 7u);
+    EXPECT_EQ(moved["largest"], 42u);
+    EXPECT_THROW(recv::stream_stats(std::make_shared<const std::vector<recv::stream_stat_config>>(config.get_stats()),
+                                    std::vector<std::uint64_t>(3, 0)),
+                 std::invalid_argument);
 }
 
 TEST(recv_stats, combine_by_mode)
 {
     recv::stream_config config;
-    config.add_stat("largest", recv::stat_mode::maximum);
+    config.add_stat("largest", recv::stream_stat_config::mode::MAXIMUM);
     auto a = stats_with(config), b = stats_with(config);
     a["heaps"] = 1;
     b["heaps"] = 2;

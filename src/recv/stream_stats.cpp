@@ -1,0 +1,132 @@
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+#include <lightspead/recv/stream_stats.h>
+
+namespace lightspead::recv
+{
+
+std::size_t find_stat(const std::vector<stream_stat_config> &stats, const std::string &name)
+{
+    for (std::size_t i = 0; i < stats.size(); i++)
+        if (stats[i].get_name() == name)
+            return i;
+    throw std::out_of_range("no statistic called " + name);
+}
+
+stream_stats::stream_stats() : stream_stats(std::make_shared<const std::vector<stream_stat_config>>(standard_stats()))
+{
+}
+
+stream_stats::stream_stats(std::shared_ptr<const std::vector<stream_stat_config>> config)
+    : stream_stats(config, std::vector<std::uint64_t>(config->size(), 0))
+{
+}
+
+stream_stats::stream_stats(std::shared_ptr<const std::vector<stream_stat_config>> config,
+                           std::vector<std::uint64_t> values)
+    : config(std::move(config))
+{
+    if (values.size() != this->config->size())
+        throw std::invalid_argument("stream_stats: " + std::to_string(values.size()) + " values for "
+                                    + std::to_string(this->config->size()) + " statistics");
+    const std::size_t n_first = std::min(values.size(), first.size());
+    std::copy_n(values.begin(), n_first, first.begin());
+    rest.assign(values.begin() + n_first, values.end());
+}
+
+// The named references are bound to this object's own array by their
+// default member initialisers; only the values are copied or moved.
+stream_stats::stream_stats(const stream_stats &other) : config(other.config), first(other.first), rest(other.rest)
+{
+}
+
+stream_stats::stream_stats(stream_stats &&other) noexcept
+    : config(std::move(other.config)), first(other.first), rest(std::move(other.rest))
+{
+}
+
+stream_stats &stream_stats::operator=(const stream_stats &other)
+{
+    config = other.config;
+    first = other.first;
+    rest = other.rest;
+    return *this;
+}
+
+stream_stats &stream_stats::operator=(stream_stats &&other) noexcept
+{
+    config = std::move(other.config);
+    first = other.first;
+    rest = std::move(other.rest);
+    return *this;
+}
+
+void stream_stats::check_index(std::size_t index) const
+{
+    if (index >= size())
+        throw std::out_of_range("statistic index " + std::to_string(index) + " is past the last ("
+                                + std::to_string(size()) + " statistics)");
+}
+
+std::uint64_t &stream_stats::at(std::size_t index)
+{
+    check_index(index);
+    return value(index);
+}
+
+const std::uint64_t &stream_stats::at(std::size_t index) const
+{
+    check_index(index);
+    return value(index);
+}
+
+std::size_t stream_stats::index_of(const std::string &name) const
+{
+    return find_stat(*config, name);
+}
+
+std::size_t stream_stats::count(const std::string &name) const
+{
+    return std::any_of(config->begin(), config->end(),
+                       [&](const stream_stat_config &c) { return c.get_name() == name; });
+}
+
+stream_stats::iterator stream_stats::find(const std::string &name)
+{
+    const auto pos = std::find_if(config->begin(), config->end(),
+                                  [&](const stream_stat_config &c) { return c.get_name() == name; });
+    return begin() + (pos - config->begin());
+}
+
+stream_stats::const_iterator stream_stats::find(const std::string &name) const
+{
+    const auto pos = std::find_if(config->begin(), config->end(),
+                                  [&](const stream_stat_config &c) { return c.get_name() == name; });
+    return begin() + (pos - config->begin());
+}
+
+std::vector<std::uint64_t> stream_stats::values() const
+{
+    std::vector<std::uint64_t> out(first.begin(), first.begin() + std::min(first.size(), size()));
+    out.insert(out.end(), rest.begin(), rest.end());
+    return out;
+}
+
+stream_stats &stream_stats::operator+=(const stream_stats &other)
+{
+    if (config != other.config && *config != *other.config)
+        throw std::invalid_argument("cannot combine statistics of streams with different statistics");
+    for (std::size_t i = 0; i < size(); i++)
+        value(i) = (*config)[i].combine(value(i), other.value(i));
+    return *this;
+}
+
+stream_stats stream_stats::operator+(const stream_stats &other) const
+{
+    stream_stats out = *this;
+    out += other;
+    return out;
+}
+
+}  // namespace lightspead::recv
