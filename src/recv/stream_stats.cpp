@@ -48,9 +48,12 @@ stream_stats::stream_stats(stream_stats &&other) noexcept
 
 stream_stats &stream_stats::operator=(const stream_stats &other)
 {
-    config = other.config;
-    first = other.first;
-    rest = other.rest;
+    if (this != &other)
+    {
+        config = other.config;
+        first = other.first;
+        rest = other.rest;
+    }
     return *this;
 }
 

@@ -21,7 +21,7 @@ void heap::throw_negative_immediate()
     throw std::invalid_argument("immediate values must not be negative");
 }
 
-item &heap::add_item(s_item_pointer_t id, item_pointer_t immediate)
+heap::item_handle heap::add_item(s_item_pointer_t id, item_pointer_t immediate)
 {
     check_id(id);
     if (immediate >= flavour_.get_address_limit())
@@ -30,11 +30,11 @@ item &heap::add_item(s_item_pointer_t id, item_pointer_t immediate)
     item &it = items.emplace_back();
     it.id = id;
     it.is_inline = true;
-    it.immediate = immediate;
-    return it;
+    it.data.immediate = immediate;
+    return items.size() - 1;
 }
 
-item &heap::add_item(s_item_pointer_t id, const void *ptr, std::size_t length, bool allow_immediate)
+heap::item_handle heap::add_item(s_item_pointer_t id, const void *ptr, std::size_t length, bool allow_immediate)
 {
     check_id(id);
     if (ptr == nullptr && length > 0)
@@ -42,19 +42,19 @@ item &heap::add_item(s_item_pointer_t id, const void *ptr, std::size_t length, b
     item &it = items.emplace_back();
     it.id = id;
     it.allow_immediate = allow_immediate;
-    it.ptr = static_cast<const std::uint8_t *>(ptr);
-    it.length = length;
-    return it;
+    it.data.buffer.ptr = static_cast<const std::uint8_t *>(ptr);
+    it.data.buffer.length = length;
+    return items.size() - 1;
 }
 
-item &heap::add_item(s_item_pointer_t id, const std::string &value, bool allow_immediate)
+heap::item_handle heap::add_item(s_item_pointer_t id, const std::string &value, bool allow_immediate)
 {
     check_id(id);
     const auto &copy = storage.emplace_back(value.begin(), value.end());
     return add_item(id, copy.data(), copy.size(), allow_immediate);
 }
 
-item &heap::add_item(s_item_pointer_t id, const std::vector<std::uint8_t> &value, bool allow_immediate)
+heap::item_handle heap::add_item(s_item_pointer_t id, const std::vector<std::uint8_t> &value, bool allow_immediate)
 {
     check_id(id);
     const auto &copy = storage.emplace_back(value);

@@ -33,8 +33,16 @@ packet_generator::packet_generator(const heap &h, item_pointer_t cnt, std::size_
 
     const auto &items = h.get_items();
     for (const item &it : items)
-        if (!it.travels_immediate(immediate_bytes))
-            payload_size += it.length;
+    {
+        // Items may have been changed in place (heap::get_item) since they were added
+        if (it.is_inline && it.data.immediate >= f.get_address_limit())
+            throw std::invalid_argument("item " + std::to_string(it.id) + ": immediate value "
+                                        + std::to_string(it.data.immediate) + " does not fit in "
+                                        + std::to_string(f.get_heap_address_bits()) + " bits");
+        if (!it.is_inline && it.data.buffer.ptr == nullptr && it.data.buffer.length > 0)
+            throw std::invalid_argument("item " + std::to_string(it.id) + " has a null pointer");
+        payload_size += it.payload_length(immediate_bytes);
+    }
 
     max_item_pointers = (this->max_packet_size - packet_prefix_size - sizeof(item_pointer_t)) / sizeof(item_pointer_t);
     // Packets needed for the pointers, allowing for a null pointer after them.
@@ -98,18 +106,18 @@ std::size_t packet_generator::next_packet(std::uint8_t *header, std::vector<iove
         }
         const item &it = items[next_item_pointer];
         if (it.is_inline)
-            put(codec.encode_immediate(it.id, it.immediate));
+            put(codec.encode_immediate(it.id, it.data.immediate));
         else if (it.travels_immediate(immediate_bytes))
         {
             // Right-justify the bytes in the A-bit field.
             put(codec.encode_immediate(it.id, 0));
-            if (it.length > 0)
-                std::memcpy(out - it.length, it.ptr, it.length);
+            if (it.data.buffer.length > 0)
+                std::memcpy(out - it.data.buffer.length, it.data.buffer.ptr, it.data.buffer.length);
         }
         else
         {
             put(codec.encode_address(it.id, next_address));
-            next_address += it.length;
+            next_address += it.data.buffer.length;
         }
     }
     iov.push_back({header, header_size});
@@ -131,12 +139,12 @@ std::size_t packet_generator::next_packet(std::uint8_t *header, std::vector<iove
             next_item++;
             continue;
         }
-        const std::size_t n = std::min(it.length - next_item_offset, remaining);
+        const std::size_t n = std::min(it.data.buffer.length - next_item_offset, remaining);
         if (n > 0)
-            iov.push_back({const_cast<std::uint8_t *>(it.ptr) + next_item_offset, n});
+            iov.push_back({const_cast<std::uint8_t *>(it.data.buffer.ptr) + next_item_offset, n});
         next_item_offset += n;
         remaining -= n;
-        if (next_item_offset == it.length)
+        if (next_item_offset == it.data.buffer.length)
         {
             next_item++;
             next_item_offset = 0;

@@ -36,10 +36,7 @@ private:
     mode mode_;
 
 public:
-    explicit stream_stat_config(std::string name, mode mode_ = mode::COUNTER)
-        : name(std::move(name)), mode_(mode_)
-    {
-    }
+    explicit stream_stat_config(std::string name, mode mode_ = mode::COUNTER) : name(std::move(name)), mode_(mode_) {}
 
     const std::string &get_name() const noexcept { return name; }
     mode get_mode() const noexcept { return mode_; }
@@ -132,7 +129,7 @@ namespace detail
  * of references, made on the fly (so @c operator-> hands out a proxy).
  * Random access. @a Stats is stream_stats or const stream_stats.
  */
-template <typename Stats, typename Value>
+template<typename Stats, typename Value>
 class stream_stats_iterator
 {
 private:
@@ -155,7 +152,7 @@ public:
     stream_stats_iterator() = default;
     stream_stats_iterator(Stats &owner, std::size_t index) noexcept : owner(&owner), index(index) {}
     /// A mutable iterator converts to a const one.
-    template <typename S, typename V>
+    template<typename S, typename V>
     stream_stats_iterator(const stream_stats_iterator<S, V> &other) noexcept
         : owner(other.get_owner()), index(other.get_index())
     {

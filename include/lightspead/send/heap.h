@@ -7,8 +7,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 #include <lightspead/protocol/defines.h>
 #include <lightspead/protocol/descriptor.h>
@@ -18,24 +20,36 @@ namespace lightspead::send
 {
 
 /**
- * One item of a heap to send. Either an inline immediate value
- * (@c is_inline) or a reference to @c length bytes at @c ptr, which may
- * travel as an immediate when @c allow_immediate is set and it fits in A/8
- * bytes.
+ * One item of a heap to send, laid out as spead2's: either an inline
+ * immediate value (@c is_inline, in @c data.immediate) or a reference to
+ * @c data.buffer.length bytes at @c data.buffer.ptr, which may travel as an
+ * immediate when @c allow_immediate is set and it fits in A/8 bytes.
  */
 struct item
 {
     s_item_pointer_t id = 0;
-    bool is_inline = false;        ///< @c immediate holds the value
+    bool is_inline = false;        ///< @c data.immediate holds the value
     bool allow_immediate = false;  ///< a short buffer may travel in the pointer itself
-    const std::uint8_t *ptr = nullptr;
-    std::size_t length = 0;
-    item_pointer_t immediate = 0;
+    union
+    {
+        struct
+        {
+            const std::uint8_t *ptr;  ///< the value's bytes (not owned)
+            std::size_t length;       ///< how many
+        } buffer;                     ///< when not @c is_inline
+        item_pointer_t immediate;     ///< when @c is_inline (below 2^A)
+    } data{};
 
     /// True if this item travels in its item pointer for a flavour with @a immediate_bytes = A/8.
     bool travels_immediate(std::size_t immediate_bytes) const noexcept
     {
-        return is_inline || (allow_immediate && length <= immediate_bytes);
+        return is_inline || (allow_immediate && data.buffer.length <= immediate_bytes);
+    }
+
+    /// Bytes of payload it takes for a flavour with @a immediate_bytes = A/8.
+    std::size_t payload_length(std::size_t immediate_bytes) const noexcept
+    {
+        return travels_immediate(immediate_bytes) ? 0 : data.buffer.length;
     }
 };
 
@@ -58,12 +72,16 @@ class heap
 private:
     flavour flavour_;
     std::vector<item> items;
-    std::vector<std::vector<std::uint8_t>> storage;  // bytes this heap owns (descriptors, strings)
+    std::vector<std::vector<std::uint8_t>> storage;      // bytes this heap owns (descriptors, strings)
+    std::vector<std::unique_ptr<std::uint8_t[]>> owned;  // given by add_pointer
     bool repeat_pointers = false;
 
     void check_id(s_item_pointer_t id) const;
 
 public:
+    /// Identifies an item of this heap (what @ref add_item returns), for @ref get_item.
+    using item_handle = std::size_t;
+
     /// An empty heap in flavour @a f.
     explicit heap(const flavour &f = flavour());
     heap(heap &&) noexcept = default;
@@ -80,7 +98,7 @@ public:
      *
      * @throws std::invalid_argument if @a id is out of range or @a immediate >= 2^A.
      */
-    item &add_item(s_item_pointer_t id, item_pointer_t immediate);
+    item_handle add_item(s_item_pointer_t id, item_pointer_t immediate);
 
     /**
      * Add an item referencing @a length bytes at @a ptr (not copied). With
@@ -90,17 +108,17 @@ public:
      * @throws std::invalid_argument if @a id is out of range or @a ptr is
      * null with a non-zero @a length.
      */
-    item &add_item(s_item_pointer_t id, const void *ptr, std::size_t length, bool allow_immediate);
+    item_handle add_item(s_item_pointer_t id, const void *ptr, std::size_t length, bool allow_immediate);
 
     /// Add an item holding a copy of @a value (owned by the heap).
-    item &add_item(s_item_pointer_t id, const std::string &value, bool allow_immediate);
+    item_handle add_item(s_item_pointer_t id, const std::string &value, bool allow_immediate);
 
     /// Add an item holding a copy of @a value (owned by the heap).
-    item &add_item(s_item_pointer_t id, const std::vector<std::uint8_t> &value, bool allow_immediate);
+    item_handle add_item(s_item_pointer_t id, const std::vector<std::uint8_t> &value, bool allow_immediate);
 
     // Integer arguments go to the immediate overload, not the pointer one.
     template<typename T>
-    requires std::is_integral_v<T> item &add_item(s_item_pointer_t id, T immediate)
+    requires std::is_integral_v<T> item_handle add_item(s_item_pointer_t id, T immediate)
     {
         if constexpr (std::is_signed_v<T>)
         {
@@ -133,6 +151,19 @@ public:
 
     /// The items, in the order they were added.
     const std::vector<item> &get_items() const noexcept { return items; }
+
+    /**
+     * The item @a handle (returned by @ref add_item), to change it in
+     * place: a heap reused for many sends points its items at new data.
+     * Not while the heap is being sent.
+     *
+     * @throws std::out_of_range if @a handle is not one of this heap's.
+     */
+    item &get_item(item_handle handle) { return items.at(handle); }
+    const item &get_item(item_handle handle) const { return items.at(handle); }
+
+    /// Take ownership of @a pointer: freed with the heap (for item data made for it).
+    void add_pointer(std::unique_ptr<std::uint8_t[]> &&pointer) { owned.push_back(std::move(pointer)); }
 
 private:
     [[noreturn]] static void throw_negative_immediate();

@@ -1,4 +1,6 @@
 // Golden-byte tests: heaps cut into packets exactly as WIRE-NOTES.md says.
+#include <algorithm>
+#include <memory>
 #include <numeric>
 #include <stdexcept>
 #include <gtest/gtest.h>
@@ -290,6 +292,49 @@ TEST(send_heap, rejects_bad_generator_arguments)
     EXPECT_THROW(send::packet_generator(h8, 1, 1472), std::invalid_argument);
 }
 
+TEST(send_heap, items_changed_in_place_through_handles)
+{
+    // A heap reused for many sends, as spead2 programs do it
+    send::heap h;
+    const auto a = iota_bytes(8), b = wire::bytes(8, 0xee);
+    const send::heap::item_handle value = h.add_item(0x1000, a.data(), a.size(), false);
+    const send::heap::item_handle count = h.add_item(0x1001, item_pointer_t(5));
+    EXPECT_EQ(value, 0u);
+    EXPECT_EQ(count, 1u);
+    const auto first = packets_of(h, 1, 1472);
+    h.get_item(value).data.buffer.ptr = b.data();
+    h.get_item(count).data.immediate = 6;
+    const auto second = packets_of(h, 1, 1472);
+    ASSERT_EQ(first.size(), 1u);
+    ASSERT_EQ(second.size(), 1u);
+    EXPECT_EQ(wire::bytes(first[0].end() - 8, first[0].end()), a);
+    EXPECT_EQ(wire::bytes(second[0].end() - 8, second[0].end()), b);
+    EXPECT_NE(first[0], second[0]);
+    EXPECT_THROW(h.get_item(2), std::out_of_range);
+    const send::heap &ch = h;
+    EXPECT_EQ(ch.get_item(count).data.immediate, 6u);
+    // Values that add_item would refuse are refused when sent
+    h.get_item(count).data.immediate = item_pointer_t(1) << 40;
+    EXPECT_THROW(send::packet_generator(h, 1, 1472), std::invalid_argument);
+    h.get_item(count).data.immediate = 6;
+    h.get_item(value).data.buffer.ptr = nullptr;
+    EXPECT_THROW(send::packet_generator(h, 1, 1472), std::invalid_argument);
+}
+
+TEST(send_heap, owns_pointers_given_to_it)
+{
+    send::heap h;
+    auto data = std::make_unique<std::uint8_t[]>(4);
+    std::fill_n(data.get(), 4, 0x5a);
+    h.add_item(0x1000, data.get(), 4, false);
+    h.add_pointer(std::move(data));
+    EXPECT_EQ(data, nullptr);
+    send::heap moved = std::move(h);
+    const auto packets = packets_of(moved, 1, 1472);
+    ASSERT_EQ(packets.size(), 1u);
+    EXPECT_EQ(wire::bytes(packets[0].end() - 4, packets[0].end()), wire::bytes(4, 0x5a));
+}
+
 TEST(send_heap, is_movable)
 {
     send::heap a;
@@ -298,7 +343,7 @@ TEST(send_heap, is_movable)
     a = send::heap();
     EXPECT_TRUE(a.get_items().empty());
     ASSERT_EQ(b.get_items().size(), 1u);
-    EXPECT_EQ(std::string(reinterpret_cast<const char *>(b.get_items()[0].ptr), 3), "abc");
+    EXPECT_EQ(std::string(reinterpret_cast<const char *>(b.get_items()[0].data.buffer.ptr), 3), "abc");
 }
 
 TEST(send_heap, every_flavour_round_trips)
