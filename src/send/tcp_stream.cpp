@@ -1,7 +1,9 @@
 #include <algorithm>
 #include <cerrno>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <string>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <boost/asio/error.hpp>
@@ -29,6 +31,11 @@ private:
     // cancel() may come from any thread: it and starting a wait take wait_mutex.
     std::mutex wait_mutex;
     bool cancelled = false;
+    // An asynchronous connect is under way: the socket is not touched
+    // until it ends (a send on it would consume the connect's error), and a
+    // batch handed over meanwhile waits for it.
+    bool connecting = false;
+    bool waiting_for_connect = false;
 
     bool write_pending();
     void fail_rest(const boost::system::error_code &ec);
@@ -46,11 +53,24 @@ public:
         socket.cancel(ec);
     }
 
+    /// Connect in the background; @a handler learns the outcome, and
+    /// batches handed over meanwhile are sent once connected.
+    void start_connect(const tcp::endpoint &endpoint, std::function<void(const boost::system::error_code &)> handler);
+
     bool transmit(packet_batch &b, const std::function<void()> &r) override
     {
         batch = &b;
         next_iov = 0;
         iov_offset = 0;
+        {
+            std::lock_guard<std::mutex> lock(wait_mutex);
+            if (connecting)
+            {
+                resume = r;
+                waiting_for_connect = true;
+                return false;
+            }
+        }
         if (failed)
         {
             fail_rest(failed);
@@ -62,6 +82,41 @@ public:
         return false;
     }
 };
+
+void tcp_transport::start_connect(const tcp::endpoint &endpoint,
+                                  std::function<void(const boost::system::error_code &)> handler)
+{
+    connecting = true;
+    socket.async_connect(endpoint,
+                         [this, handler = std::move(handler)](const boost::system::error_code &ec)
+                         {
+                             if (!ec)
+                             {
+                                 boost::system::error_code ignored;
+                                 socket.set_option(tcp::no_delay(true), ignored);
+                             }
+                             bool resume_now;
+                             {
+                                 std::lock_guard<std::mutex> lock(wait_mutex);
+                                 connecting = false;
+                                 if (ec)
+                                     failed = ec;  // sticky: every heap fails with it
+                                 resume_now = waiting_for_connect;
+                                 waiting_for_connect = false;
+                             }
+                             if (handler)
+                                 handler(ec);
+                             if (!resume_now)
+                                 return;
+                             if (failed)
+                             {
+                                 fail_rest(failed);
+                                 resume();
+                             }
+                             else if (write_pending())
+                                 resume();
+                         });
+}
 
 void tcp_transport::fail_rest(const boost::system::error_code &ec)
 {
@@ -157,6 +212,34 @@ tcp::socket check_connected(tcp::socket &&socket)
 tcp_stream::tcp_stream(io_context_ref io, const tcp::endpoint &endpoint, const stream_config &config,
                        std::size_t buffer_size)
     : stream(io, config, std::make_unique<tcp_transport>(connect(io.get(), endpoint, buffer_size)))
+{
+}
+
+namespace
+{
+
+std::unique_ptr<tcp_transport> connect_async(boost::asio::io_context &io,
+                                             std::function<void(const boost::system::error_code &)> &&handler,
+                                             const std::vector<tcp::endpoint> &endpoints, std::size_t buffer_size,
+                                             const boost::asio::ip::address &interface_address)
+{
+    if (endpoints.size() != 1)
+        throw std::invalid_argument("tcp_stream takes exactly one endpoint, not " + std::to_string(endpoints.size()));
+    tcp::socket socket(io, endpoints[0].protocol());
+    set_socket_buffer(socket.native_handle(), socket_buffer::send, buffer_size);
+    if (!interface_address.is_unspecified())
+        socket.bind(tcp::endpoint(interface_address, 0));
+    auto transport = std::make_unique<tcp_transport>(std::move(socket));
+    transport->start_connect(endpoints[0], std::move(handler));
+    return transport;
+}
+
+}  // anonymous namespace
+
+tcp_stream::tcp_stream(io_context_ref io, std::function<void(const boost::system::error_code &)> &&connect_handler,
+                       const std::vector<tcp::endpoint> &endpoints, const stream_config &config,
+                       std::size_t buffer_size, const boost::asio::ip::address &interface_address)
+    : stream(io, config, connect_async(io.get(), std::move(connect_handler), endpoints, buffer_size, interface_address))
 {
 }
 

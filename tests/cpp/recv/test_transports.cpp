@@ -124,6 +124,22 @@ std::vector<transport_case> cases()
                        send::tcp_stream s(pool, r->get_local_endpoint(), config);
                        send(s);
                    }});
+    // spead2's asynchronous connect; heaps are sent without waiting for it
+    out.push_back({"tcp_async_connect",
+                   [](thread_pool &pool, recv::ring_stream<> &receiver, const send_all &send)
+                   {
+                       auto *r = receiver.emplace_reader<recv::tcp_reader>(
+                           boost::asio::ip::tcp::endpoint(make_address("127.0.0.1"), 0));
+                       ASSERT_TRUE(r);
+                       send::stream_config config;
+                       config.set_max_packet_size(9000);
+                       std::promise<boost::system::error_code> connected;
+                       send::tcp_stream s(
+                           pool, [&connected](const boost::system::error_code &ec) { connected.set_value(ec); },
+                           {r->get_local_endpoint()}, config, 65536, make_address("127.0.0.1"));
+                       send(s);
+                       EXPECT_FALSE(connected.get_future().get());
+                   }});
     return out;
 }
 
@@ -259,6 +275,76 @@ TEST(tcp_reader, garbage_and_truncation)
     const auto discards = receiver.get_discard_stats();
     EXPECT_EQ(discards["packets_truncated"], 1u);  // skipped whole, never searched
     EXPECT_GE(discards["packets_malformed"], 1u);  // the garbage
+}
+
+TEST(tcp_stream, async_connect_failure_reaches_handler_and_heaps)
+{
+    // The network thread is held up until a heap has been handed over, so
+    // the heap waits for the connect; a send on the connecting socket would
+    // have consumed the error, and the handler would have seen success.
+    thread_pool pool(1);
+    std::promise<void> release;
+    boost::asio::post(pool.get_io_context(), [f = release.get_future().share()] { f.wait(); });
+    // A port nothing listens on: bind one, then close it
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::acceptor closed(io, boost::asio::ip::tcp::endpoint(make_address("127.0.0.1"), 0));
+    const auto endpoint = closed.local_endpoint();
+    closed.close();
+    std::promise<boost::system::error_code> connected;
+    send::tcp_stream s(pool, [&connected](const boost::system::error_code &ec) { connected.set_value(ec); },
+                       {endpoint});
+    send::heap h;
+    h.add_item(0x1000, item_pointer_t(1));
+    auto sent = s.async_send_heap(h, boost::asio::use_future);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    release.set_value();
+    EXPECT_EQ(connected.get_future().get(), boost::asio::error::connection_refused);
+    try
+    {
+        sent.get();
+        ADD_FAILURE() << "a heap sent on a refused connection succeeded";
+    }
+    catch (const boost::system::system_error &e)
+    {
+        EXPECT_EQ(e.code(), boost::asio::error::connection_refused);
+    }
+    EXPECT_THROW(send::tcp_stream(pool, [](const boost::system::error_code &) {}, {}), std::invalid_argument);
+    EXPECT_THROW(send::tcp_stream(pool, [](const boost::system::error_code &) {}, {endpoint, endpoint}),
+                 std::invalid_argument);
+}
+
+TEST(tcp_stream, heaps_sent_before_the_async_connect_completes_wait_for_it)
+{
+    // The sender's one network thread is held up while the connect is
+    // started and a heap handed over, so the heap reaches the transport
+    // before the connection is made.
+    thread_pool receive_pool;
+    recv::ring_stream<> receiver(receive_pool);
+    auto *r = receiver.emplace_reader<recv::tcp_reader>(boost::asio::ip::tcp::endpoint(make_address("127.0.0.1"), 0));
+    ASSERT_TRUE(r);
+    thread_pool pool(1);
+    std::promise<void> release;
+    boost::asio::post(pool.get_io_context(), [f = release.get_future().share()] { f.wait(); });
+    std::promise<boost::system::error_code> connected;
+    send::tcp_stream s(pool, [&connected](const boost::system::error_code &ec) { connected.set_value(ec); },
+                       {r->get_local_endpoint()});
+    send::heap h;
+    h.add_item(0x1000, item_pointer_t(42));
+    auto sent = s.async_send_heap(h, boost::asio::use_future);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    release.set_value();
+    EXPECT_FALSE(connected.get_future().get());
+    EXPECT_GT(sent.get(), 0u);
+    s.async_send_heap(send::heap(), boost::asio::use_future).get();  // flush order: then end
+    send::heap end;
+    end.add_end();
+    s.async_send_heap(end, boost::asio::use_future).get();
+    std::vector<item_pointer_t> values;
+    for (const auto &heap : receiver)
+        for (const auto &it : heap.get_items())
+            if (it.id == 0x1000)
+                values.push_back(it.immediate_value);
+    EXPECT_EQ(values, std::vector<item_pointer_t>{42});
 }
 
 TEST(udp_reader, direct_placement_with_interleaved_senders)
