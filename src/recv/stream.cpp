@@ -99,6 +99,7 @@ void stream::stop_locked(bool flush)
     if (stopped)
         return;
     stopped = true;
+    log_discards(true);
     for (auto &t : tables)
         for (auto &slot : t.slots)
             if (slot)
@@ -336,7 +337,7 @@ static_assert(std::size(discard_reasons) == stat_packets_stale + 1);
 
 }  // anonymous namespace
 
-void stream::log_discards()
+void stream::log_discards(bool at_stop)
 {
     // Bad packets are counted, not logged one by one: a hostile or broken
     // sender must not flood the log. The first of each reason gets a line
@@ -356,7 +357,7 @@ void stream::log_discards()
     if (total == discards_logged)
         return;
     const auto now = std::chrono::steady_clock::now();
-    if (now - last_discard_log < interval)
+    if (now - last_discard_log < interval && !at_stop)
         return;
     std::string msg = "discarded " + std::to_string(total - discards_logged) + " more packets (totals:";
     const auto &names = discard_stats();

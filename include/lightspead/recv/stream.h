@@ -178,7 +178,8 @@ private:
     std::uint64_t discards_logged = 0;
     std::array<bool, discard_stat_count> reason_logged{};
 
-    void log_discards();
+    // At stop, whatever the interval: no discard goes unreported.
+    void log_discards(bool at_stop = false);
 
     void process_packet(const packet_view &p, bool in_place = false);
     // The steps of process_packet, each counting what it refuses:

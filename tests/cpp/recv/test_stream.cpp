@@ -479,6 +479,46 @@ TEST(recv_stream, first_bad_packet_of_each_reason_is_logged_then_rate_limited_su
     EXPECT_LE(lines.size(), 4u);
 }
 
+TEST(recv_stream, every_discard_is_in_the_log_by_the_time_the_stream_stops)
+{
+    std::vector<std::string> lines;
+    std::mutex m;
+    auto old = set_log_function(
+        [&](log_level, const std::string &msg)
+        {
+            std::lock_guard<std::mutex> lock(m);
+            lines.push_back(msg);
+        });
+    thread_pool pool;
+    recv::ring_stream rs(pool);
+    auto queue = std::make_shared<inproc_queue>();
+    rs.emplace_reader<recv::inproc_reader>(queue);
+    // Bursts of bad packets well within the summary interval: the later
+    // ones are held back by the rate limit, then reported at the stop.
+    std::uint64_t sent = 0;
+    for (int burst : {2, 3, 4})
+    {
+        for (int i = 0; i < burst; i++)
+            queue->push(bytes{1, 2, 3, 4, 5, 6, 7, 8, 9});
+        sent += burst;
+        while (rs.get_stats()[recv::stat_packets] < sent)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    rs.stop();
+    set_log_function(old);
+    ASSERT_FALSE(lines.empty());
+    EXPECT_EQ(lines[0], "packet rejected because it is not a valid SPEAD packet");
+    std::uint64_t reported = 1;
+    for (std::size_t i = 1; i < lines.size(); i++)
+    {
+        const auto pos = lines[i].find("discarded ");
+        ASSERT_EQ(pos, 0u) << lines[i];
+        reported += std::stoull(lines[i].substr(10));
+    }
+    EXPECT_EQ(reported, sent);
+    EXPECT_LE(lines.size(), 4u);
+}
+
 TEST(recv_stream, one_bad_packet_is_one_log_line)
 {
     std::vector<std::string> lines;
