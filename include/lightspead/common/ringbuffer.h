@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <utility>
 
 namespace lightspead
 {
@@ -51,6 +52,7 @@ private:
     std::deque<T> items;
     std::size_t max_items;
     bool stopped = false;
+    std::size_t producers = 0;  // counted by add_producer
 
     // Remove the oldest value (there is one) and wake a waiting producer
     // once the lock is released.
@@ -163,15 +165,60 @@ public:
         return take_front(lock);
     }
 
-    /// Refuse further pushes, wake everyone; consumers drain what is left.
-    void stop()
+    /// Construct a value from @a args and @ref push it (waiting while full).
+    template<typename... Args>
+    void emplace(Args &&...args)
+    {
+        push(T(std::forward<Args>(args)...));
+    }
+
+    /// Construct a value from @a args and @ref try_push it. @throws ringbuffer_full, ringbuffer_stopped.
+    template<typename... Args>
+    void try_emplace(Args &&...args)
+    {
+        try_push(T(std::forward<Args>(args)...));
+    }
+
+    /**
+     * Refuse further pushes, wake everyone; consumers drain what is left.
+     * @return whether this call stopped it (false if it was already stopped).
+     */
+    bool stop()
     {
         {
             std::lock_guard<std::mutex> lock(mutex);
+            if (stopped)
+                return false;
             stopped = true;
         }
         not_empty.notify_all();
         not_full.notify_all();
+        return true;
+    }
+
+    /// Count one more producer: the ringbuffer stops when the last one calls @ref remove_producer.
+    void add_producer()
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        producers++;
+    }
+
+    /**
+     * A producer counted by @ref add_producer is done; the last one stops
+     * the ringbuffer.
+     * @return whether this call stopped it.
+     * @throws std::logic_error if no producer is counted.
+     */
+    bool remove_producer()
+    {
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            if (producers == 0)
+                throw std::logic_error("ringbuffer::remove_producer without add_producer");
+            if (--producers > 0)
+                return false;
+        }
+        return stop();
     }
 
     bool is_stopped() const
