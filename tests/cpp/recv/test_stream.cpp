@@ -443,16 +443,47 @@ TEST(recv_stream, nontemporal_copy_mode_round_trip)
     EXPECT_EQ(item_bytes(*find_item(r.heaps[0], 0x1000)), data);
 }
 
+namespace
+{
+
+// Collects the core's log lines while it lives (or until stop()).
+class log_capture
+{
+private:
+    std::mutex m;
+    std::vector<std::string> lines;
+    log_function old;
+    bool active = true;
+
+public:
+    log_capture()
+        : old(set_log_function(
+            [this](log_level, const std::string &msg)
+            {
+                std::lock_guard<std::mutex> lock(m);
+                lines.push_back(msg);
+            }))
+    {
+    }
+    ~log_capture() { stop(); }
+    log_capture(const log_capture &) = delete;
+    log_capture &operator=(const log_capture &) = delete;
+
+    std::vector<std::string> stop()
+    {
+        if (active)
+            set_log_function(old);
+        active = false;
+        std::lock_guard<std::mutex> lock(m);
+        return lines;
+    }
+};
+
+}  // anonymous namespace
+
 TEST(recv_stream, first_bad_packet_of_each_reason_is_logged_then_rate_limited_summaries)
 {
-    std::vector<std::string> lines;
-    std::mutex m;
-    auto old = set_log_function(
-        [&](log_level, const std::string &msg)
-        {
-            std::lock_guard<std::mutex> lock(m);
-            lines.push_back(msg);
-        });
+    log_capture log;
     // 3000 garbage datagrams in many batches, then a heap
     thread_pool pool;
     recv::ring_stream rs(pool);
@@ -467,7 +498,7 @@ TEST(recv_stream, first_bad_packet_of_each_reason_is_logged_then_rate_limited_su
     queue->stop();
     for (const auto &heap : rs)
         (void)heap;
-    set_log_function(old);
+    const auto lines = log.stop();
     EXPECT_EQ(rs.get_discard_stats()["packets_malformed"], 3000u);
     std::size_t summaries = 0;
     for (const auto &line : lines)
@@ -481,14 +512,7 @@ TEST(recv_stream, first_bad_packet_of_each_reason_is_logged_then_rate_limited_su
 
 TEST(recv_stream, every_discard_is_in_the_log_by_the_time_the_stream_stops)
 {
-    std::vector<std::string> lines;
-    std::mutex m;
-    auto old = set_log_function(
-        [&](log_level, const std::string &msg)
-        {
-            std::lock_guard<std::mutex> lock(m);
-            lines.push_back(msg);
-        });
+    log_capture log;
     thread_pool pool;
     recv::ring_stream rs(pool);
     auto queue = std::make_shared<inproc_queue>();
@@ -505,7 +529,7 @@ TEST(recv_stream, every_discard_is_in_the_log_by_the_time_the_stream_stops)
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     rs.stop();
-    set_log_function(old);
+    const auto lines = log.stop();
     ASSERT_FALSE(lines.empty());
     EXPECT_EQ(lines[0], "packet rejected because it is not a valid SPEAD packet");
     std::uint64_t reported = 1;
@@ -521,14 +545,7 @@ TEST(recv_stream, every_discard_is_in_the_log_by_the_time_the_stream_stops)
 
 TEST(recv_stream, one_bad_packet_is_one_log_line)
 {
-    std::vector<std::string> lines;
-    std::mutex m;
-    auto old = set_log_function(
-        [&](log_level, const std::string &msg)
-        {
-            std::lock_guard<std::mutex> lock(m);
-            lines.push_back(msg);
-        });
+    log_capture log;
     // One packet without HEAP_LEN, refused (spead2 logs the same line)
     bytes p = wire::header(40, 4);
     wire::imm(p, 40, HEAP_CNT_ID, 1);
@@ -539,7 +556,7 @@ TEST(recv_stream, one_bad_packet_is_one_log_line)
     recv::stream_config config;
     config.set_allow_unsized_heaps(false);
     auto r = receive_buffer(p, config);
-    set_log_function(old);
+    const auto lines = log.stop();
     EXPECT_EQ(r.stat(recv::stat_packets_unsized), 1u);
     EXPECT_EQ(lines, std::vector<std::string>{"packet rejected because it has no HEAP_LEN"});
 }
