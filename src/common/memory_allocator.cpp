@@ -10,17 +10,20 @@
 namespace lightspead
 {
 
-void memory_deleter::operator()(std::uint8_t *ptr) const
+void memory_allocator::deleter::operator()(std::uint8_t *ptr) const
 {
-    allocator->free(ptr, user);
+    if (allocator)
+        allocator->free(ptr, user);
+    else if (function)
+        function(ptr);
 }
 
 memory_allocator::pointer memory_allocator::wrap(std::uint8_t *ptr, void *user)
 {
-    return pointer(ptr, memory_deleter{shared_from_this(), user});
+    return pointer(ptr, deleter(shared_from_this(), user));
 }
 
-memory_allocator::pointer memory_allocator::allocate(std::size_t size)
+memory_allocator::pointer memory_allocator::allocate(std::size_t size, void *)
 {
     return wrap(new std::uint8_t[size], nullptr);
 }
@@ -42,7 +45,7 @@ mmap_allocator::mmap_allocator(int flags, bool prefer_huge) : flags(flags), pref
 {
 }
 
-memory_allocator::pointer mmap_allocator::allocate(std::size_t size)
+memory_allocator::pointer mmap_allocator::allocate(std::size_t size, void *)
 {
     if (size == 0)
         size = 1;
@@ -101,13 +104,13 @@ namespace
 // and whether the buffer is pool-sized (only those may be recycled).
 struct pool_buffer
 {
-    memory_deleter inner;
+    memory_allocator::deleter inner;
     bool pooled;
 };
 
 }  // anonymous namespace
 
-memory_allocator::pointer memory_pool::allocate(std::size_t size)
+memory_allocator::pointer memory_pool::allocate(std::size_t size, void *)
 {
     if (size < lower || size > upper)
     {

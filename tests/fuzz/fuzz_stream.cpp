@@ -25,7 +25,7 @@ class counting_allocator : public memory_allocator
 public:
     std::size_t live = 0, peak = 0;
 
-    pointer allocate(std::size_t size) override
+    pointer allocate(std::size_t size, void *) override
     {
         live += size;
         peak = std::max(peak, live);

@@ -10,25 +10,17 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <type_traits>
+#include <utility>
 #include <vector>
 #include <lightspead/common/thread_pool.h>
 
 namespace lightspead
 {
-
-class memory_allocator;
-
-/// Returns a buffer to the allocator it came from.
-struct memory_deleter
-{
-    std::shared_ptr<memory_allocator> allocator;
-    void *user = nullptr;
-
-    void operator()(std::uint8_t *ptr) const;
-};
 
 /**
  * Allocates payload buffers. The default implementation uses operator
@@ -38,16 +30,52 @@ struct memory_deleter
 class memory_allocator : public std::enable_shared_from_this<memory_allocator>
 {
 public:
-    using pointer = std::unique_ptr<std::uint8_t[], memory_deleter>;
+    /**
+     * Frees a buffer, as spead2's does: by handing it back to the allocator
+     * that made it (with that allocator's @c user value), or by calling a
+     * function given instead (any callable taking the pointer).
+     */
+    class deleter
+    {
+    private:
+        std::shared_ptr<memory_allocator> allocator;
+        void *user = nullptr;
+        std::function<void(std::uint8_t *)> function;
+
+    public:
+        deleter() = default;
+        /// Return buffers to @a allocator (its @c free gets @a user).
+        explicit deleter(std::shared_ptr<memory_allocator> allocator, void *user = nullptr)
+            : allocator(std::move(allocator)), user(user)
+        {
+        }
+        /// Free buffers by calling @a f.
+        template<typename F>
+        requires(std::is_invocable_v<F &, std::uint8_t *> && !std::is_same_v<std::decay_t<F>, deleter>) deleter(F &&f)
+            : function(std::forward<F>(f))
+        {
+        }
+
+        void operator()(std::uint8_t *ptr) const;
+        /// The allocator buffers go back to (null for a function deleter).
+        const std::shared_ptr<memory_allocator> &get_allocator() const noexcept { return allocator; }
+        void *get_user() const noexcept { return user; }
+    };
+
+    using pointer = std::unique_ptr<std::uint8_t[], deleter>;
 
     virtual ~memory_allocator() = default;
 
     /**
-     * A buffer of at least @a size bytes.
+     * A buffer of at least @a size bytes. @a hint is spead2's (a hint about
+     * where the memory is for): lightspead passes null and its allocators
+     * ignore it. Override this one.
      *
      * @throws std::bad_alloc if memory cannot be had.
      */
-    virtual pointer allocate(std::size_t size);
+    virtual pointer allocate(std::size_t size, void *hint);
+    /// @ref allocate with no hint.
+    pointer allocate(std::size_t size) { return allocate(size, nullptr); }
 
 protected:
     /// Make a pointer that will call @ref free with @a user.
@@ -59,7 +87,7 @@ protected:
     /// Touch every page of [ptr, ptr + size) so the kernel maps it now.
     static void prefault(std::uint8_t *ptr, std::size_t size);
 
-    friend struct memory_deleter;
+    friend class deleter;
 };
 
 /**
@@ -83,7 +111,8 @@ public:
      */
     explicit mmap_allocator(int flags = 0, bool prefer_huge = false);
 
-    pointer allocate(std::size_t size) override;
+    using memory_allocator::allocate;
+    pointer allocate(std::size_t size, void *hint) override;
 
 protected:
     void free(std::uint8_t *ptr, void *user) override;
@@ -139,7 +168,8 @@ public:
                 std::size_t low_water, std::shared_ptr<memory_allocator> allocator = nullptr);
     ~memory_pool() override;
 
-    pointer allocate(std::size_t size) override;
+    using memory_allocator::allocate;
+    pointer allocate(std::size_t size, void *hint) override;
 
     /// Buffers currently on the free list.
     std::size_t free_buffers();

@@ -54,6 +54,73 @@ TEST(memory_pool, mmap_allocator)
     EXPECT_THROW(impossible.allocate(4096), std::bad_alloc);
 }
 
+namespace
+{
+
+// A user's allocator as spead2 programs write one: allocate(size, hint)
+// overridden, buffers freed by a function deleter.
+class function_deleter_allocator : public memory_allocator
+{
+public:
+    std::size_t allocated = 0, freed = 0;
+    bool hints_null = true;
+
+    pointer allocate(std::size_t size, void *hint) override
+    {
+        allocated++;
+        hints_null = hints_null && hint == nullptr;
+        return pointer(new std::uint8_t[size],
+                       [this](std::uint8_t *p)
+                       {
+                           freed++;
+                           delete[] p;
+                       });
+    }
+};
+
+}  // anonymous namespace
+
+TEST(memory_allocator, user_allocator_with_function_deleter_receives_heaps)
+{
+    auto allocator = std::make_shared<function_deleter_allocator>();
+    const auto data = pattern(20000, 3);
+    send::heap h;
+    h.add_item(0x1000, data.data(), data.size(), false);
+    recv::stream_config config;
+    config.set_memory_allocator(allocator);
+    {
+        auto r = receive_buffer(concat(packets_of(h, 1, 9000)), config);
+        ASSERT_EQ(r.heaps.size(), 1u);
+        EXPECT_EQ(item_bytes(*find_item(r.heaps[0], 0x1000)), data);
+        EXPECT_GE(allocator->allocated, 1u);
+        EXPECT_TRUE(allocator->hints_null);
+    }
+    EXPECT_EQ(allocator->freed, allocator->allocated);  // the heap has gone
+}
+
+TEST(memory_allocator, deleter_says_where_buffers_go)
+{
+    auto allocator = std::make_shared<memory_allocator>();
+    auto p = allocator->allocate(16);
+    EXPECT_EQ(p.get_deleter().get_allocator(), allocator);
+    EXPECT_EQ(p.get_deleter().get_user(), nullptr);
+    int calls = 0;
+    {
+        memory_allocator::pointer q(new std::uint8_t[4],
+                                    [&calls](std::uint8_t *ptr)
+                                    {
+                                        calls++;
+                                        delete[] ptr;
+                                    });
+        EXPECT_EQ(q.get_deleter().get_allocator(), nullptr);
+    }
+    EXPECT_EQ(calls, 1);
+    memory_allocator::deleter d(allocator, &calls);
+    EXPECT_EQ(d.get_user(), &calls);
+    memory_allocator::deleter none;
+    none(nullptr);  // an empty deleter does nothing
+}
+
 TEST(memory_pool, warn_on_empty_can_be_turned_off)
 {
     auto pool = std::make_shared<memory_pool>(0, 4096, 1, 0);
