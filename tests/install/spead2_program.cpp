@@ -37,6 +37,8 @@ int main(int argc, char **argv)
 
     // Receive statistics as spead2 programs read them
     spead2::recv::stream_config config;
+    const spead2::memcpy_function_id copy = spead2::MEMCPY_NONTEMPORAL;
+    config.set_memcpy(copy);
     const std::size_t mine = config.add_stat("mine", spead2::recv::stream_stat_config::mode::MAXIMUM);
     spead2::recv::ring_stream<> receiver(pool, config);
     receiver.emplace_reader<spead2::recv::mem_reader>(reinterpret_cast<const std::uint8_t *>(&value), 0);

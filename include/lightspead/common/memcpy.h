@@ -19,6 +19,9 @@ enum memcpy_mode : int
     MEMCPY_NONTEMPORAL = 1  ///< streaming stores that bypass the cache (x86-64; elsewhere std::memcpy)
 };
 
+/// spead2's name for @ref memcpy_mode.
+using memcpy_function_id = memcpy_mode;
+
 /// A copy function with std::memcpy's contract.
 using memcpy_function = void *(*)(void *dest, const void *src, std::size_t n) noexcept;
 
