@@ -6,12 +6,24 @@
 namespace lightspead::recv
 {
 
+namespace
+{
+
+// Index of the statistic called @a name, or stats.size() if there is none.
+std::size_t position_of(const std::vector<stream_stat_config> &stats, const std::string &name)
+{
+    return std::find_if(stats.begin(), stats.end(), [&](const stream_stat_config &c) { return c.get_name() == name; })
+        - stats.begin();
+}
+
+}  // anonymous namespace
+
 std::size_t find_stat(const std::vector<stream_stat_config> &stats, const std::string &name)
 {
-    for (std::size_t i = 0; i < stats.size(); i++)
-        if (stats[i].get_name() == name)
-            return i;
-    throw std::out_of_range("no statistic called " + name);
+    const std::size_t index = position_of(stats, name);
+    if (index == stats.size())
+        throw std::out_of_range("no statistic called " + name);
+    return index;
 }
 
 stream_stats::stream_stats() : stream_stats(std::make_shared<const std::vector<stream_stat_config>>(standard_stats()))
@@ -91,22 +103,17 @@ std::size_t stream_stats::index_of(const std::string &name) const
 
 std::size_t stream_stats::count(const std::string &name) const
 {
-    return std::any_of(config->begin(), config->end(),
-                       [&](const stream_stat_config &c) { return c.get_name() == name; });
+    return position_of(*config, name) < size() ? 1 : 0;
 }
 
 stream_stats::iterator stream_stats::find(const std::string &name)
 {
-    const auto pos = std::find_if(config->begin(), config->end(),
-                                  [&](const stream_stat_config &c) { return c.get_name() == name; });
-    return begin() + (pos - config->begin());
+    return begin() + position_of(*config, name);
 }
 
 stream_stats::const_iterator stream_stats::find(const std::string &name) const
 {
-    const auto pos = std::find_if(config->begin(), config->end(),
-                                  [&](const stream_stat_config &c) { return c.get_name() == name; });
-    return begin() + (pos - config->begin());
+    return begin() + position_of(*config, name);
 }
 
 std::vector<std::uint64_t> stream_stats::values() const

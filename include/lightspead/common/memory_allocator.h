@@ -86,8 +86,6 @@ protected:
 
     /// Touch every page of [ptr, ptr + size) so the kernel maps it now.
     static void prefault(std::uint8_t *ptr, std::size_t size);
-
-    friend class deleter;
 };
 
 /**
