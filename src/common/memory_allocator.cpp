@@ -18,14 +18,14 @@ void memory_allocator::deleter::operator()(std::uint8_t *ptr) const
         function(ptr);
 }
 
-memory_allocator::pointer memory_allocator::wrap(std::uint8_t *ptr, void *user)
+memory_allocator::pointer memory_allocator::wrap(std::uint8_t *ptr, void *user, std::size_t size)
 {
-    return pointer(ptr, deleter(shared_from_this(), user));
+    return pointer(ptr, deleter(shared_from_this(), user, size));
 }
 
 memory_allocator::pointer memory_allocator::allocate(std::size_t size, void *)
 {
-    return wrap(new std::uint8_t[size], nullptr);
+    return wrap(new std::uint8_t[size], nullptr, size);
 }
 
 void memory_allocator::free(std::uint8_t *ptr, void *)
@@ -56,7 +56,7 @@ memory_allocator::pointer mmap_allocator::allocate(std::size_t size, void *)
         madvise(ptr, size, MADV_HUGEPAGE);  // advice only: failure is harmless
     auto *bytes = static_cast<std::uint8_t *>(ptr);
     // The size travels in the deleter's user field for munmap.
-    return wrap(bytes, reinterpret_cast<void *>(size));
+    return wrap(bytes, reinterpret_cast<void *>(size), size);
 }
 
 void mmap_allocator::free(std::uint8_t *ptr, void *user)
@@ -115,8 +115,9 @@ memory_allocator::pointer memory_pool::allocate(std::size_t size, void *)
     if (size < lower || size > upper)
     {
         pointer p = base->allocate(size);
+        const std::size_t actual = p.get_deleter().get_size();
         std::uint8_t *raw = p.release();
-        return wrap(raw, new pool_buffer{std::move(p.get_deleter()), false});
+        return wrap(raw, new pool_buffer{std::move(p.get_deleter()), false}, actual);
     }
     pointer p;
     bool start_refill = false;
@@ -144,7 +145,7 @@ memory_allocator::pointer memory_pool::allocate(std::size_t size, void *)
     if (!p)
         p = base->allocate(upper);
     std::uint8_t *raw = p.release();
-    return wrap(raw, new pool_buffer{std::move(p.get_deleter()), true});
+    return wrap(raw, new pool_buffer{std::move(p.get_deleter()), true}, upper);
 }
 
 void memory_pool::free(std::uint8_t *ptr, void *user)

@@ -41,12 +41,16 @@ public:
         std::shared_ptr<memory_allocator> allocator;
         void *user = nullptr;
         std::function<void(std::uint8_t *)> function;
+        std::size_t size = 0;
 
     public:
         deleter() = default;
-        /// Return buffers to @a allocator (its @c free gets @a user).
-        explicit deleter(std::shared_ptr<memory_allocator> allocator, void *user = nullptr)
-            : allocator(std::move(allocator)), user(user)
+        /**
+         * Return buffers to @a allocator (its @c free gets @a user).
+         * @a size is the usable size of the buffer, if known (0 if not).
+         */
+        explicit deleter(std::shared_ptr<memory_allocator> allocator, void *user = nullptr, std::size_t size = 0)
+            : allocator(std::move(allocator)), user(user), size(size)
         {
         }
         /// Free buffers by calling @a f.
@@ -60,6 +64,13 @@ public:
         /// The allocator buffers go back to (null for a function deleter).
         const std::shared_ptr<memory_allocator> &get_allocator() const noexcept { return allocator; }
         void *get_user() const noexcept { return user; }
+        /**
+         * The usable size of the buffer in bytes, as recorded by the
+         * allocator that made it (lightspead's own allocators do), or 0 if
+         * unknown (a function deleter, or an allocator that did not say).
+         * Chunk streams use it to keep heaps inside a chunk.
+         */
+        std::size_t get_size() const noexcept { return size; }
     };
 
     using pointer = std::unique_ptr<std::uint8_t[], deleter>;
@@ -78,8 +89,8 @@ public:
     pointer allocate(std::size_t size) { return allocate(size, nullptr); }
 
 protected:
-    /// Make a pointer that will call @ref free with @a user.
-    pointer wrap(std::uint8_t *ptr, void *user);
+    /// Make a pointer that will call @ref free with @a user; @a size is its usable size (0: unknown).
+    pointer wrap(std::uint8_t *ptr, void *user, std::size_t size = 0);
 
     /// Release @a ptr, allocated with @a user data by this allocator.
     virtual void free(std::uint8_t *ptr, void *user);

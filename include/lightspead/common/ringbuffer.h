@@ -15,6 +15,7 @@
 #include <optional>
 #include <stdexcept>
 #include <utility>
+#include <lightspead/common/eventfd_semaphore.h>
 
 namespace lightspead
 {
@@ -41,9 +42,55 @@ public:
 };
 
 /**
- * Bounded FIFO of @a T for one or more producers and consumers.
+ * How a @ref ringbuffer tells the world that it has data (or space): the
+ * default, with no file descriptor (waiting threads use condition
+ * variables). spead2's name for its default semaphore type.
  */
-template<typename T>
+class semaphore
+{
+public:
+    /// Whether the condition holds now (called with the ringbuffer's lock held).
+    void set(bool) noexcept {}
+};
+
+/**
+ * A readiness signal an event loop can poll: its descriptor is readable
+ * exactly while the condition holds (the ringbuffer has data, or has
+ * space; a stopped ringbuffer is readable on both, so that waiters wake
+ * and see the stop). spead2's name, for @c ringbuffer<T, semaphore_fd,
+ * semaphore_fd>.
+ */
+class semaphore_fd
+{
+private:
+    eventfd_semaphore sem;
+    bool state = false;
+
+public:
+    /// Make the descriptor readable (@a ready) or not (called with the ringbuffer's lock held).
+    void set(bool ready) noexcept
+    {
+        if (ready == state)
+            return;
+        state = ready;
+        if (ready)
+            sem.signal();
+        else
+            sem.reset();
+    }
+    /// The descriptor to poll for reading (owned by this object).
+    int get_fd() const noexcept { return sem.get_fd(); }
+};
+
+/**
+ * Bounded FIFO of @a T for one or more producers and consumers.
+ *
+ * @a DataSemaphore and @a SpaceSemaphore say how "has data" and "has
+ * space" are signalled besides waking blocked threads: @ref semaphore
+ * (nothing more) or @ref semaphore_fd (a descriptor for event loops, see
+ * @ref get_data_sem and @ref get_space_sem).
+ */
+template<typename T, typename DataSemaphore = semaphore, typename SpaceSemaphore = semaphore>
 class ringbuffer
 {
 private:
@@ -53,6 +100,15 @@ private:
     std::size_t max_items;
     bool stopped = false;
     std::size_t producers = 0;  // counted by add_producer
+    DataSemaphore data_sem;
+    SpaceSemaphore space_sem;
+
+    // Bring the signals up to date (lock held).
+    void update_signals() noexcept
+    {
+        data_sem.set(stopped || !items.empty());
+        space_sem.set(stopped || items.size() < max_items);
+    }
 
     // Remove the oldest value (there is one) and wake a waiting producer
     // once the lock is released.
@@ -60,17 +116,21 @@ private:
     {
         T value = std::move(items.front());
         items.pop_front();
+        update_signals();
         lock.unlock();
         not_full.notify_one();
         return value;
     }
 
 public:
+    using value_type = T;
+
     /// @throws std::invalid_argument if @a capacity is 0.
     explicit ringbuffer(std::size_t capacity) : max_items(capacity)
     {
         if (capacity == 0)
             throw std::invalid_argument("ringbuffer capacity must be at least 1");
+        update_signals();
     }
 
     /**
@@ -96,6 +156,7 @@ public:
         if (stopped)
             throw ringbuffer_stopped();
         items.push_back(std::move(value));
+        update_signals();
         lock.unlock();
         not_empty.notify_one();
         return waited;
@@ -117,6 +178,7 @@ public:
             if (items.size() >= max_items)
                 throw ringbuffer_full();
             items.push_back(std::move(value));
+            update_signals();
         }
         not_empty.notify_one();
     }
@@ -190,6 +252,7 @@ public:
             if (stopped)
                 return false;
             stopped = true;
+            update_signals();
         }
         not_empty.notify_all();
         not_full.notify_all();
@@ -236,6 +299,11 @@ public:
 
     /// The most values it holds (as given to the constructor).
     std::size_t capacity() const noexcept { return max_items; }
+
+    /// The "has data" signal (with @ref semaphore_fd: poll its get_fd()).
+    const DataSemaphore &get_data_sem() const noexcept { return data_sem; }
+    /// The "has space" signal (with @ref semaphore_fd: poll its get_fd()).
+    const SpaceSemaphore &get_space_sem() const noexcept { return space_sem; }
 };
 
 }  // namespace lightspead
