@@ -9,11 +9,29 @@ live_heap::live_heap(item_pointer_t cnt, int heap_address_bits) : cnt(cnt), heap
 {
 }
 
+void live_heap::place_payload(std::uint8_t *dest, std::size_t capacity) noexcept
+{
+    buffer = dest;
+    this->capacity = capacity;
+    external = true;
+}
+
+void live_heap::discard_payload() noexcept
+{
+    drop_payload = true;
+    buffer = nullptr;
+    capacity = 0;
+    payload.reset();
+    placement.packet_present = nullptr;
+}
+
 bool live_heap::reserve(std::size_t size, memory_allocator &allocator, std::size_t limit)
 {
+    if (drop_payload)
+        return size <= limit;
     if (size <= capacity)
         return true;
-    if (size > limit)
+    if (size > limit || external)
         return false;
     // Unsized heaps grow geometrically, so copying stays linear overall.
     std::size_t new_capacity = size;
@@ -23,6 +41,7 @@ bool live_heap::reserve(std::size_t size, memory_allocator &allocator, std::size
     if (extent > 0)
         std::memcpy(bigger.get(), payload.get(), extent);
     payload = std::move(bigger);
+    buffer = payload.get();
     capacity = new_capacity;
     return true;
 }
@@ -161,10 +180,12 @@ add_status live_heap::add_packet(const packet_view &p, const live_heap_limits &l
 
     // Place the payload (unless the reader received it in place already).
     heap_length = known_length;
-    if (in_place && p.payload != payload.get() + offset)
+    if (in_place && p.payload != buffer + offset)
         in_place = false;  // not where it belongs after all: copy it
-    if (p.payload_length > 0 && !in_place)
-        limits.copy(payload.get() + offset, p.payload, p.payload_length);
+    if (p.payload_length > 0 && !in_place && buffer)
+        limits.copy(buffer + offset, p.payload, p.payload_length);
+    if (placement.packet_present && p.payload_length > 0)
+        placement.packet_present[offset / placement.packet_presence_size] = 1;
 
     // Commit: the bookkeeping of what has arrived.
     received += p.payload_length;

@@ -247,6 +247,8 @@ std::optional<live_heap> *stream::start_heap(substream_table &table, const packe
         slot->reset();
     }
     slot->emplace(p.heap_cnt, p.heap_address_bits);
+    if (placing_heaps)
+        place_heap(**slot, p);
     return slot;
 }
 

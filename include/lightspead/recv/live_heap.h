@@ -29,6 +29,27 @@ enum class add_status
     too_many_pointers  ///< heap would hold more distinct item pointers than allowed
 };
 
+class chunk;
+
+/**
+ * Where a chunk stream put a heap (see chunk_stream.h): the chunk, the
+ * heap's index in it and, with packet presence, where its packets' flags
+ * go. Empty for heaps of ordinary streams.
+ */
+struct heap_placement
+{
+    chunk *target = nullptr;  ///< the chunk holding the heap's payload, or null
+    std::int64_t chunk_id = -1;
+    std::size_t heap_index = 0;
+    /// With packet presence: the heap's first flag (present + heap_index);
+    /// each accepted packet sets the flag at payload_offset / packet_presence_size.
+    std::uint8_t *packet_present = nullptr;
+    std::size_t packet_presence_size = 0;
+    /// The chunk went to the consumer before the heap was complete (its
+    /// payload is dropped from then on; counted in too_old_heaps if it completes).
+    bool aged_out = false;
+};
+
 /// Limits a live heap enforces, from the stream's configuration.
 struct live_heap_limits
 {
@@ -56,8 +77,12 @@ private:
     item_pointer_t extent = 0;       // highest payload end seen
     item_pointer_t offered_end = 0;  // end of the last packet offered, accepted or not
     std::size_t packets = 0;
-    memory_allocator::pointer payload;
+    memory_allocator::pointer payload;  // owned buffer (empty for placed or dropped payload)
+    std::uint8_t *buffer = nullptr;     // where payload bytes go: payload, chunk memory, or null
     std::size_t capacity = 0;
+    bool external = false;      // buffer is memory the heap does not own (place_payload)
+    bool drop_payload = false;  // bytes are accounted for but not kept (discard_payload)
+    heap_placement placement;
     std::vector<item_pointer_t> pointers;  // distinct, in arrival order
     std::unordered_set<item_pointer_t> seen_pointers;
     using range_map = std::map<item_pointer_t, item_pointer_t>;
@@ -90,10 +115,31 @@ public:
     add_status add_packet(const packet_view &p, const live_heap_limits &limits, memory_allocator &allocator,
                           bool in_place = false);
 
-    /// The payload buffer (null until the first payload byte), of at least
-    /// the heap length when that is known.
-    std::uint8_t *get_payload() const noexcept { return payload.get(); }
+    /// The payload buffer (null until the first payload byte, and for a heap
+    /// whose payload is dropped), of at least the heap length when that is known.
+    std::uint8_t *get_payload() const noexcept { return buffer; }
     std::size_t get_capacity() const noexcept { return capacity; }
+
+    /**
+     * Put the payload into memory the heap does not own: [dest, dest +
+     * capacity) (a region of a chunk). Called before the first packet is
+     * added; a packet that would reach beyond @a capacity is refused as
+     * too large.
+     */
+    void place_payload(std::uint8_t *dest, std::size_t capacity) noexcept;
+
+    /**
+     * From now on, account for payload bytes (what arrived, whether the heap
+     * is complete) without keeping them: for heaps a chunk stream does not
+     * want, or whose chunk has already gone to the consumer. Also forgets
+     * the placement's presence flags.
+     */
+    void discard_payload() noexcept;
+    bool is_payload_discarded() const noexcept { return drop_payload; }
+
+    /// Where a chunk stream placed this heap (empty otherwise).
+    const heap_placement &get_placement() const noexcept { return placement; }
+    void set_placement(const heap_placement &p) noexcept { placement = p; }
 
     item_pointer_t get_cnt() const noexcept { return cnt; }
     int get_heap_address_bits() const noexcept { return heap_address_bits; }
@@ -130,7 +176,8 @@ public:
     memory_allocator::pointer take_payload() noexcept
     {
         capacity = 0;
-        return std::move(payload);
+        buffer = nullptr;
+        return std::move(payload);  // empty for placed or dropped payload
     }
 };
 

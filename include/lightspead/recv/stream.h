@@ -172,6 +172,8 @@ private:
     pool_membership membership;
     // The heap the last accepted packet went to, for placement hints.
     std::optional<live_heap> *last_slot = nullptr;
+    // A derived class places each new heap (place_heap): chunk streams.
+    bool placing_heaps = false;
     // The first packet discarded for each reason is logged on its own;
     // the rest as a summary at most once per interval.
     std::chrono::steady_clock::time_point last_discard_log{};
@@ -218,6 +220,40 @@ protected:
 
     /// Add @a n to custom statistic @a index (lock held by the caller's batch).
     void add_stat(std::size_t index, std::uint64_t n) { stats[index] += n; }
+
+    /// Fold @a value into statistic @a index by its mode (sum or maximum); lock held.
+    void combine_stat(std::size_t index, std::uint64_t value)
+    {
+        stats[index] = config.get_stats()[index].combine(stats[index], value);
+    }
+
+    /**
+     * Have @ref place_heap called for every new heap (from the derived
+     * class's constructor, before any reader is added).
+     */
+    void enable_heap_placement() noexcept { placing_heaps = true; }
+
+    /**
+     * A new heap, about to take its first packet @a p (lock held): decide
+     * where its payload goes (@ref live_heap::place_payload) or that it is
+     * not kept (@ref live_heap::discard_payload). Called only after
+     * @ref enable_heap_placement. Unsized heaps are never placed: a stream
+     * that places heaps refuses them.
+     */
+    virtual void place_heap(live_heap &, const packet_view &) {}
+
+    /// Call @a f on every heap being assembled (lock held).
+    template<typename F>
+    void for_each_live_heap(F &&f)
+    {
+        for (auto &t : tables)
+            for (auto &slot : t.slots)
+                if (slot)
+                    f(*slot);
+    }
+
+    /// The stream's mutex: held while any of the hooks above runs.
+    std::mutex &get_mutex() const noexcept { return mutex; }
 
     /**
      * Leave the thread pool, so that it no longer stops this stream, waiting
