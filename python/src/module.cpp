@@ -31,6 +31,7 @@ namespace lightspead::python
 {
 void register_send(nb::module_ &m);
 void register_recv(nb::module_ &m);
+void register_recv_chunk(nb::module_ &m);
 
 namespace
 {
@@ -200,4 +201,5 @@ NB_MODULE(_lightspead, m)
     lightspead::python::register_send(send);
     auto recv = m.def_submodule("recv", "Receiving");
     lightspead::python::register_recv(recv);
+    lightspead::python::register_recv_chunk(recv);
 }

@@ -32,6 +32,7 @@
 #include <lightspead/recv/udp_pcap_file_reader.h>
 #include <lightspead/recv/udp_reader.h>
 #include "common.h"
+#include "recv_stream.h"
 
 namespace nb = nanobind;
 using namespace nb::literals;
@@ -85,13 +86,6 @@ struct recv_stream_wrapper
         stream.reset();  // before the buffers it reads
     }
 };
-
-/// A host name or address, resolved with the GIL released (it may block).
-boost::asio::ip::address resolve(const std::string &host)
-{
-    nb::gil_scoped_release release;
-    return resolve_host(host);
-}
 
 std::vector<std::string> stat_names(const recv::stream_stats &s)
 {
@@ -363,90 +357,6 @@ void register_recv(nb::module_ &m)
                 "thread_pool"_a, "config"_a = stream_config(), "ring_config"_a = ring_stream_config(),
                 nb::keep_alive<1, 2>())
             .def(
-                "add_udp_reader",
-                [](recv_stream_wrapper &s, std::uint16_t port, std::size_t max_size, std::size_t buffer_size,
-                   const std::string &bind_hostname)
-                {
-                    s.stream->emplace_reader<recv::udp_reader>(
-                        boost::asio::ip::udp::endpoint(resolve(bind_hostname), port), max_size, buffer_size);
-                },
-                "port"_a, "max_size"_a = recv::udp_reader::default_max_size,
-                "buffer_size"_a = recv::udp_reader::default_buffer_size, "bind_hostname"_a = "")
-            .def(
-                "add_udp_reader",
-                [](recv_stream_wrapper &s, const std::string &multicast_group, std::uint16_t port, std::size_t max_size,
-                   std::size_t buffer_size, const std::string &interface_address)
-                {
-                    s.stream->emplace_reader<recv::udp_reader>(
-                        boost::asio::ip::udp::endpoint(resolve(multicast_group), port), max_size, buffer_size,
-                        resolve(interface_address));
-                },
-                "multicast_group"_a, "port"_a, "max_size"_a = recv::udp_reader::default_max_size,
-                "buffer_size"_a = recv::udp_reader::default_buffer_size, "interface_address"_a = "")
-            .def(
-                "add_udp_reader",
-                [](recv_stream_wrapper &s, const std::string &multicast_group, std::uint16_t port, std::size_t max_size,
-                   std::size_t buffer_size, unsigned int interface_index)
-                {
-                    s.stream->emplace_reader<recv::udp_reader>(
-                        boost::asio::ip::udp::endpoint(resolve(multicast_group), port), max_size, buffer_size,
-                        interface_index);
-                },
-                "multicast_group"_a, "port"_a, "max_size"_a = recv::udp_reader::default_max_size,
-                "buffer_size"_a = recv::udp_reader::default_buffer_size, nb::kw_only(), "interface_index"_a,
-                "Join IPv6 multicast group on the interface with this index")
-            .def(
-                "add_udp_reader",
-                [](recv_stream_wrapper &s, nb::handle socket, std::size_t max_size)
-                {
-                    auto sock = duplicate_socket<boost::asio::ip::udp::socket>(s.stream->get_io_context(),
-                                                                               socket_fd(socket));
-                    s.stream->emplace_reader<recv::udp_reader>(std::move(sock), max_size);
-                },
-                "socket"_a, "max_size"_a = recv::udp_reader::default_max_size,
-                "Receive on a bound socket.socket (duplicated: the caller still closes its own)")
-            .def(
-                "add_tcp_reader",
-                [](recv_stream_wrapper &s, std::uint16_t port, std::size_t max_size, std::size_t buffer_size,
-                   const std::string &bind_hostname)
-                {
-                    s.stream->emplace_reader<recv::tcp_reader>(
-                        boost::asio::ip::tcp::endpoint(resolve(bind_hostname), port), max_size, buffer_size);
-                },
-                "port"_a, "max_size"_a = recv::tcp_reader::default_max_size,
-                "buffer_size"_a = recv::tcp_reader::default_buffer_size, "bind_hostname"_a = "")
-            .def(
-                "add_tcp_reader",
-                [](recv_stream_wrapper &s, nb::handle acceptor, std::size_t max_size)
-                {
-                    auto sock = duplicate_socket<boost::asio::ip::tcp::acceptor>(s.stream->get_io_context(),
-                                                                                 socket_fd(acceptor));
-                    s.stream->emplace_reader<recv::tcp_reader>(std::move(sock), max_size);
-                },
-                "acceptor"_a, "max_size"_a = recv::tcp_reader::default_max_size,
-                "Accept one connection on a listening socket.socket (duplicated: the caller still closes its own)")
-            .def(
-                "add_buffer_reader",
-                [](recv_stream_wrapper &s, nb::handle buffer)
-                {
-                    auto view = std::make_unique<buffer_view>(buffer);
-                    s.stream->emplace_reader<recv::mem_reader>(static_cast<const std::uint8_t *>(view->data()),
-                                                               view->size());
-                    s.buffers.push_back(std::move(view));
-                },
-                "buffer"_a)
-            .def(
-                "add_udp_pcap_file_reader",
-                [](recv_stream_wrapper &s, const std::string &filename, const std::string &filter)
-                { s.stream->emplace_reader<recv::udp_pcap_file_reader>(filename, filter); },
-                "filename"_a, "filter"_a = "",
-                "Read the UDP packets of a pcap capture (optionally BPF-filtered), then stop")
-            .def(
-                "add_inproc_reader",
-                [](recv_stream_wrapper &s, std::shared_ptr<inproc_queue> queue)
-                { s.stream->emplace_reader<recv::inproc_reader>(std::move(queue)); },
-                "queue"_a)
-            .def(
                 "get",
                 [](recv_stream_wrapper &s)
                 {
@@ -484,29 +394,14 @@ void register_recv(nb::module_ &m)
             .def_prop_ro(
                 "fd", [](const recv_stream_wrapper &s) { return s.stream->get_fd(); },
                 "Readable when a heap is queued or the stream stops (for event loops)")
-            .def_prop_ro("stats", [](const recv_stream_wrapper &s) { return s.stream->get_stats(); })
-            .def_prop_ro(
-                "discard_stats", [](const recv_stream_wrapper &s) { return s.stream->get_discard_stats(); },
-                "Why packets and heaps were thrown away, one counter per reason (packets_malformed, "
-                "packets_out_of_order, ..., kernel_dropped) and packets_accepted: lightspead's, not in spead2")
-            .def_prop_ro("config", [](const recv_stream_wrapper &s) { return s.stream->get_config(); })
             .def_prop_ro(
                 "ringbuffer",
                 [](const recv_stream_wrapper &s) -> const heap_ringbuffer & { return s.stream->get_ringbuffer(); },
                 nb::rv_policy::reference_internal, "The stream's ringbuffer of finished heaps (its size and capacity)")
             .def_prop_ro(
                 "ring_config", [](const recv_stream_wrapper &s) { return s.stream->get_ring_config(); },
-                "The RingStreamConfig the stream was built with")
-            .def("stop",
-                 [](recv_stream_wrapper &s)
-                 {
-                     nb::gil_scoped_release release;
-                     s.stream->stop();
-                 })
-            .def(
-                "start", [](recv_stream_wrapper &s) { s.stream->start(); },
-                "With StreamConfig(explicit_start=True), start every reader added so far; no reader can be added "
-                "after it (RuntimeError). Otherwise it does nothing.");
+                "The RingStreamConfig the stream was built with");
+    def_stream_common(stream_class);
     stream_class.attr("Ringbuffer") = m.attr("Ringbuffer");
     stream_class.attr("DEFAULT_UDP_MAX_SIZE") = recv::udp_reader::default_max_size;
     stream_class.attr("DEFAULT_UDP_BUFFER_SIZE") = recv::udp_reader::default_buffer_size;

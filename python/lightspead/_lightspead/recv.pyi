@@ -1,6 +1,6 @@
 """Receiving"""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 import enum
 from typing import overload
 
@@ -273,6 +273,26 @@ class _Stream:
 
     def __init__(self, thread_pool: lightspead._lightspead.ThreadPool, config: StreamConfig = ..., ring_config: RingStreamConfig = ...) -> None: ...
 
+    def get(self) -> object:
+        """
+        Wait for the next heap (an IncompleteHeap too when contiguous_only is False); raises Stopped at the end of the stream
+        """
+
+    def get_nowait(self) -> object:
+        """The next heap, or raise Empty (or Stopped)"""
+
+    @property
+    def fd(self) -> int:
+        """Readable when a heap is queued or the stream stops (for event loops)"""
+
+    @property
+    def ringbuffer(self) -> Ringbuffer:
+        """The stream's ringbuffer of finished heaps (its size and capacity)"""
+
+    @property
+    def ring_config(self) -> RingStreamConfig:
+        """The RingStreamConfig the stream was built with"""
+
     @overload
     def add_udp_reader(self, port: int, max_size: int = 9200, buffer_size: int = 8388608, bind_hostname: str = '') -> None: ...
 
@@ -307,18 +327,6 @@ class _Stream:
 
     def add_inproc_reader(self, queue: lightspead._lightspead.InprocQueue) -> None: ...
 
-    def get(self) -> object:
-        """
-        Wait for the next heap (an IncompleteHeap too when contiguous_only is False); raises Stopped at the end of the stream
-        """
-
-    def get_nowait(self) -> object:
-        """The next heap, or raise Empty (or Stopped)"""
-
-    @property
-    def fd(self) -> int:
-        """Readable when a heap is queued or the stream stops (for event loops)"""
-
     @property
     def stats(self) -> StreamStats: ...
 
@@ -330,14 +338,6 @@ class _Stream:
 
     @property
     def config(self) -> StreamConfig: ...
-
-    @property
-    def ringbuffer(self) -> Ringbuffer:
-        """The stream's ringbuffer of finished heaps (its size and capacity)"""
-
-    @property
-    def ring_config(self) -> RingStreamConfig:
-        """The RingStreamConfig the stream was built with"""
 
     def stop(self) -> None: ...
 
@@ -362,3 +362,236 @@ class _Stream:
     DEFAULT_TCP_MAX_SIZE: int = 65536
 
     DEFAULT_TCP_BUFFER_SIZE: int = 8388608
+
+class ChunkStreamConfig:
+    """Settings of a chunk stream"""
+
+    def __init__(self, *, items: Sequence[int] = [], max_chunks: int = 2, place: object | None = None, max_heap_extra: int = 0) -> None: ...
+
+    @property
+    def items(self) -> list[int]:
+        """
+        IDs of the items whose immediate values the place callback gets (-1 where a packet lacks one)
+        """
+
+    @items.setter
+    def items(self, arg: Sequence[int], /) -> None: ...
+
+    @property
+    def max_chunks(self) -> int:
+        """Chunks under construction at once (at least 1; ValueError otherwise)"""
+
+    @max_chunks.setter
+    def max_chunks(self, arg: int, /) -> None: ...
+
+    @property
+    def place(self) -> object:
+        """
+        The place callback: a scipy.LowLevelCallable (or a tuple whose first item is a PyCapsule) with C signature 'void (void *, size_t)' or 'void (void *, size_t, void *)' (user data), or None. It must be compiled code (a numba cfunc, a C function): it runs on the network thread without the GIL
+        """
+
+    @place.setter
+    def place(self, place: object | None) -> None: ...
+
+    @property
+    def max_heap_extra(self) -> int:
+        """Most extra bytes the place callback may write per heap"""
+
+    @max_heap_extra.setter
+    def max_heap_extra(self, arg: int, /) -> None: ...
+
+    @property
+    def packet_presence_payload_size(self) -> int:
+        """Payload bytes per presence flag with packet presence, else 0"""
+
+    def enable_packet_presence(self, payload_size: int) -> object:
+        """
+        One presence flag per packet: a packet at payload offset o sets flag heap_index + o // payload_size. Returns this config
+        """
+
+    def disable_packet_presence(self) -> object:
+        """Back to one presence flag per complete heap. Returns this config"""
+
+    DEFAULT_MAX_CHUNKS: int = 2
+
+class Chunk:
+    """
+    A block of heaps: their payload (data), one flag per heap or packet (present) and optional per-heap extra bytes (extra), each a writable contiguous buffer
+    """
+
+    def __init__(self, *, chunk_id: int = -1, stream_id: int = 0, present: object | None = None, data: object | None = None, extra: object | None = None) -> None: ...
+
+    @property
+    def chunk_id(self) -> int:
+        """The chunk's ID (set by the stream; -1 before)"""
+
+    @chunk_id.setter
+    def chunk_id(self, arg: int, /) -> None: ...
+
+    @property
+    def stream_id(self) -> int:
+        """StreamConfig.stream_id of the stream that filled it"""
+
+    @stream_id.setter
+    def stream_id(self, arg: int, /) -> None: ...
+
+    @property
+    def present(self) -> object:
+        """Presence flags (one byte each; non-zero: arrived)"""
+
+    @present.setter
+    def present(self, value: object | None) -> None: ...
+
+    @property
+    def data(self) -> object:
+        """The heaps' payload"""
+
+    @data.setter
+    def data(self, value: object | None) -> None: ...
+
+    @property
+    def extra(self) -> object:
+        """Extra bytes per heap, written by the place callback (or None)"""
+
+    @extra.setter
+    def extra(self, value: object | None) -> None: ...
+
+class ChunkRingbuffer:
+    """A bounded queue of chunks, shared by streams and the application"""
+
+    def __init__(self, maxsize: int) -> None: ...
+
+    def qsize(self) -> int:
+        """Chunks in it now"""
+
+    @property
+    def maxsize(self) -> int:
+        """The most chunks it holds"""
+
+    @property
+    def data_fd(self) -> int:
+        """Readable while it holds a chunk or is stopped (for event loops)"""
+
+    @property
+    def space_fd(self) -> int:
+        """Readable while it has room or is stopped (for event loops)"""
+
+    def get(self) -> Chunk:
+        """Wait for the next chunk; Stopped once it is stopped and empty"""
+
+    def get_nowait(self) -> Chunk:
+        """The next chunk, or raise Empty (or Stopped)"""
+
+    def put(self, chunk: Chunk) -> None:
+        """
+        Add a chunk, waiting for room; Stopped if it is stopped. ValueError if data or present is unset
+        """
+
+    def put_nowait(self, chunk: Chunk) -> None:
+        """
+        Add a chunk or raise Full (or Stopped); a refused chunk is left as it was
+        """
+
+    def empty(self) -> bool:
+        """Whether it holds no chunk"""
+
+    def full(self) -> bool:
+        """Whether it has no room"""
+
+    def stop(self) -> bool:
+        """
+        Refuse further chunks; gets drain what is left, then raise Stopped. True if this call stopped it
+        """
+
+    def add_producer(self) -> None:
+        """
+        Count a producer: the ring stops when the last one calls remove_producer
+        """
+
+    def remove_producer(self) -> bool:
+        """A producer is done; True if that stopped the ring"""
+
+    def __iter__(self) -> object: ...
+
+    def __next__(self) -> Chunk: ...
+
+class _ChunkRingStream:
+    """
+    A chunk stream fed by a free ringbuffer (see lightspead.recv.ChunkRingStream)
+    """
+
+    @overload
+    def __init__(self, thread_pool: lightspead._lightspead.ThreadPool, config: StreamConfig, chunk_stream_config: ChunkStreamConfig, data_ringbuffer: ChunkRingbuffer, free_ringbuffer: ChunkRingbuffer) -> None: ...
+
+    @overload
+    def __init__(self, thread_pool: lightspead._lightspead.ThreadPool, *, config: StreamConfig = ..., chunk_stream_config: ChunkStreamConfig, data_ringbuffer: ChunkRingbuffer, free_ringbuffer: ChunkRingbuffer) -> None: ...
+
+    def add_free_chunk(self, chunk: Chunk) -> None:
+        """
+        Give a chunk (back) to the free ringbuffer, its presence flags cleared. Full if there is no room; a stopped ring leaves the chunk as it was
+        """
+
+    @property
+    def data_ringbuffer(self) -> ChunkRingbuffer:
+        """Where finished chunks go"""
+
+    @property
+    def free_ringbuffer(self) -> ChunkRingbuffer:
+        """Where chunks to fill come from"""
+
+    @property
+    def chunk_stream_config(self) -> ChunkStreamConfig:
+        """The ChunkStreamConfig in use"""
+
+    @overload
+    def add_udp_reader(self, port: int, max_size: int = 9200, buffer_size: int = 8388608, bind_hostname: str = '') -> None: ...
+
+    @overload
+    def add_udp_reader(self, multicast_group: str, port: int, max_size: int = 9200, buffer_size: int = 8388608, interface_address: str = '') -> None: ...
+
+    @overload
+    def add_udp_reader(self, multicast_group: str, port: int, max_size: int = 9200, buffer_size: int = 8388608, *, interface_index: int) -> None:
+        """Join IPv6 multicast group on the interface with this index"""
+
+    @overload
+    def add_udp_reader(self, socket: object, max_size: int = 9200) -> None:
+        """
+        Receive on a bound socket.socket (duplicated: the caller still closes its own)
+        """
+
+    @overload
+    def add_tcp_reader(self, port: int, max_size: int = 65536, buffer_size: int = 8388608, bind_hostname: str = '') -> None: ...
+
+    @overload
+    def add_tcp_reader(self, acceptor: object, max_size: int = 65536) -> None:
+        """
+        Accept one connection on a listening socket.socket (duplicated: the caller still closes its own)
+        """
+
+    def add_buffer_reader(self, buffer: object) -> None: ...
+
+    def add_udp_pcap_file_reader(self, filename: str, filter: str = '') -> None:
+        """
+        Read the UDP packets of a pcap capture (optionally BPF-filtered), then stop
+        """
+
+    def add_inproc_reader(self, queue: lightspead._lightspead.InprocQueue) -> None: ...
+
+    @property
+    def stats(self) -> StreamStats: ...
+
+    @property
+    def discard_stats(self) -> StreamStats:
+        """
+        Why packets and heaps were thrown away, one counter per reason (packets_malformed, packets_out_of_order, ..., kernel_dropped) and packets_accepted: lightspead's, not in spead2
+        """
+
+    @property
+    def config(self) -> StreamConfig: ...
+
+    def stop(self) -> None: ...
+
+    def start(self) -> None:
+        """
+        With StreamConfig(explicit_start=True), start every reader added so far; no reader can be added after it (RuntimeError). Otherwise it does nothing.
+        """

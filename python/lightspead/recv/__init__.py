@@ -7,6 +7,9 @@ from typing import cast
 from .._lightspead import Stopped
 from .._lightspead.recv import (  # noqa: F401
     DEFAULT_MAX_HEAPS,
+    Chunk,
+    ChunkRingbuffer,
+    ChunkStreamConfig,
     Heap,
     IncompleteHeap,
     RawItem,
@@ -14,6 +17,7 @@ from .._lightspead.recv import (  # noqa: F401
     StreamConfig,
     StreamStatConfig,
     StreamStats,
+    _ChunkRingStream,
     _Stream,
 )
 
@@ -53,3 +57,44 @@ class Stream(_Stream):
             return cast(Heap, _Stream.get(self))
         except Stopped:
             raise StopIteration from None
+
+
+class ChunkRingPair:
+    """What streams (and groups) that cycle chunks through a pair of
+    ringbuffers have in common: they take empty chunks from
+    :attr:`free_ringbuffer` and put finished ones on
+    :attr:`data_ringbuffer`; the application gives chunks back with
+    :meth:`add_free_chunk`. Not constructed on its own."""
+
+    def add_free_chunk(self, chunk: Chunk) -> None:
+        """Give *chunk* (back) to the free ringbuffer, its presence flags
+        cleared. Raises :class:`lightspead.Full` if the free ringbuffer has
+        no room; on a stopped free ringbuffer the chunk is left as it was."""
+        raise NotImplementedError
+
+    @property
+    def data_ringbuffer(self) -> ChunkRingbuffer:
+        """Where finished chunks go."""
+        raise NotImplementedError
+
+    @property
+    def free_ringbuffer(self) -> ChunkRingbuffer:
+        """Where chunks to fill come from."""
+        raise NotImplementedError
+
+
+class ChunkRingStream(_ChunkRingStream, ChunkRingPair):
+    """A chunk stream: each heap is placed, by the place callback of its
+    :class:`ChunkStreamConfig`, straight into a chunk taken from
+    *free_ringbuffer*; finished chunks (in chunk ID order) go to
+    *data_ringbuffer*, which stops once every stream feeding it has
+    stopped. :meth:`stop` stops both ringbuffers first, so it never waits
+    for the application.
+
+    ``ChunkRingStream(thread_pool, config=StreamConfig(),
+    chunk_stream_config=..., data_ringbuffer=..., free_ringbuffer=...)``;
+    ValueError if the place callback is missing."""
+
+    add_free_chunk = _ChunkRingStream.add_free_chunk
+    data_ringbuffer = _ChunkRingStream.data_ringbuffer
+    free_ringbuffer = _ChunkRingStream.free_ringbuffer
