@@ -25,6 +25,7 @@
 #include <lightspead/protocol/packet.h>
 #include <lightspead/protocol/stream_framing.h>
 #include <lightspead/recv/chunk_stream.h>
+#include <lightspead/recv/chunk_stream_group.h>
 #include <lightspead/recv/heap.h>
 #include <lightspead/recv/inproc_reader.h>
 #include <lightspead/recv/live_heap.h>

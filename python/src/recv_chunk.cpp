@@ -15,6 +15,7 @@
 #include <lightspead/common/ringbuffer.h>
 #include <lightspead/common/thread_pool.h>
 #include <lightspead/recv/chunk_stream.h>
+#include <lightspead/recv/chunk_stream_group.h>
 #include "common.h"
 #include "recv_stream.h"
 
@@ -296,6 +297,50 @@ chunk_object get_chunk(chunk_ring &ring)
     }
 }
 
+/// A group member as Python sees it: it also keeps the buffers its memory readers read.
+struct py_group_member : recv::chunk_stream_group_member
+{
+    std::vector<std::unique_ptr<buffer_view>> buffers;
+
+    using recv::chunk_stream_group_member::chunk_stream_group_member;
+    ~py_group_member() override
+    {
+        detach_from_pool();
+        stop1();  // before the buffers go
+    }
+};
+
+py_group_member &stream_of(py_group_member &m)
+{
+    return m;
+}
+
+const py_group_member &stream_of(const py_group_member &m)
+{
+    return m;
+}
+
+using ring_group_t = recv::chunk_stream_ring_group<chunk_ring, chunk_ring>;
+
+struct ring_group_wrapper
+{
+    std::unique_ptr<ring_group_t> group;
+    nb::typed<nb::object, py_chunk_ringbuffer> data_ringbuffer, free_ringbuffer;
+
+    ~ring_group_wrapper()
+    {
+        nb::gil_scoped_release release;
+        group.reset();
+    }
+};
+
+// Bound twice, as ChunkRingStream's constructor: spead2's config=StreamConfig() comes before a required argument.
+py_group_member &emplace_member(ring_group_wrapper &g, thread_pool &pool, const recv::stream_config &config,
+                                const recv::chunk_stream_config &chunk_stream_config)
+{
+    return g.group->emplace_back<py_group_member>(pool, config, chunk_stream_config);
+}
+
 }  // anonymous namespace
 
 void register_recv_chunk(nb::module_ &m)
@@ -478,6 +523,116 @@ void register_recv_chunk(nb::module_ &m)
             "chunk_stream_config", [](const chunk_ring_stream_wrapper &s) { return s.stream->get_chunk_config(); },
             "The ChunkStreamConfig in use");
     def_stream_common(stream_class);
+
+    using recv::chunk_stream_group_config;
+    using eviction_mode = chunk_stream_group_config::eviction_mode;
+    nb::class_<chunk_stream_group_config> group_config_class(m, "ChunkStreamGroupConfig",
+                                                             "Settings of a chunk stream group");
+    nb::enum_<eviction_mode>(group_config_class, "EvictionMode", "What a group does when it needs a new chunk")
+        .value("LOSSY", eviction_mode::LOSSY,
+               "make every member give up the oldest chunks at once: a slow or silent member cannot stall the others")
+        .value("LOSSLESS", eviction_mode::LOSSLESS,
+               "wait until every member has moved past the oldest chunk: a silent member stalls the group until it "
+               "stops");
+    group_config_class
+        .def(
+            "__init__",
+            [](chunk_stream_group_config *self, std::size_t max_chunks, eviction_mode mode)
+            {
+                chunk_stream_group_config c;
+                c.set_max_chunks(max_chunks).set_eviction_mode(mode);
+                new (self) chunk_stream_group_config(std::move(c));
+            },
+            nb::kw_only(), "max_chunks"_a = chunk_stream_group_config::default_max_chunks,
+            "eviction_mode"_a = eviction_mode::LOSSY)
+        .def_prop_rw(
+            "max_chunks", &chunk_stream_group_config::get_max_chunks,
+            [](chunk_stream_group_config &c, std::size_t v) { c.set_max_chunks(v); },
+            "Chunks under construction at once (at least 1; ValueError otherwise)")
+        .def_prop_rw(
+            "eviction_mode", &chunk_stream_group_config::get_eviction_mode,
+            [](chunk_stream_group_config &c, eviction_mode v) { c.set_eviction_mode(v); },
+            "LOSSY (the default) or LOSSLESS");
+    group_config_class.attr("DEFAULT_MAX_CHUNKS") = chunk_stream_group_config::default_max_chunks;
+
+    auto member_class = nb::class_<py_group_member>(
+        m, "ChunkStreamGroupMember",
+        "One stream of a ChunkStreamRingGroup (made by its emplace_back); stop() stops the whole group");
+    def_stream_common(member_class);
+
+    nb::class_<ring_group_wrapper>(m, "_ChunkStreamRingGroup",
+                                   "A chunk stream group fed by a free ringbuffer (see "
+                                   "lightspead.recv.ChunkStreamRingGroup)")
+        .def(
+            "__init__",
+            [](ring_group_wrapper *self, const chunk_stream_group_config &config,
+               nb::handle_t<py_chunk_ringbuffer> data_ringbuffer, nb::handle_t<py_chunk_ringbuffer> free_ringbuffer)
+            {
+                auto &data = nb::cast<py_chunk_ringbuffer &>(data_ringbuffer);
+                auto &free = nb::cast<py_chunk_ringbuffer &>(free_ringbuffer);
+                auto group = std::make_unique<ring_group_t>(config, data.ring, free.ring);
+                new (self) ring_group_wrapper();
+                self->group = std::move(group);
+                self->data_ringbuffer = nb::borrow<nb::typed<nb::object, py_chunk_ringbuffer>>(data_ringbuffer);
+                self->free_ringbuffer = nb::borrow<nb::typed<nb::object, py_chunk_ringbuffer>>(free_ringbuffer);
+            },
+            "config"_a, "data_ringbuffer"_a, "free_ringbuffer"_a)
+        .def_prop_ro(
+            "config", [](const ring_group_wrapper &g) { return g.group->get_config(); },
+            "The ChunkStreamGroupConfig in use")
+        .def("emplace_back", emplace_member, "thread_pool"_a, "config"_a, "chunk_stream_config"_a,
+             nb::rv_policy::reference_internal, nb::keep_alive<1, 2>(),
+             "Add a member receiving on thread_pool (give each member its own); RuntimeError once the group has "
+             "begun receiving")
+        .def("emplace_back", emplace_member, "thread_pool"_a, nb::kw_only(), "config"_a = recv::stream_config(),
+             "chunk_stream_config"_a, nb::rv_policy::reference_internal, nb::keep_alive<1, 2>())
+        .def("__len__", [](const ring_group_wrapper &g) { return g.group->size(); })
+        .def(
+            "__getitem__",
+            [](ring_group_wrapper &g, std::ptrdiff_t index) -> py_group_member &
+            {
+                const auto n = std::ptrdiff_t(g.group->size());
+                if (index < 0)
+                    index += n;
+                if (index < 0 || index >= n)
+                    throw nb::index_error("group member index out of range");
+                return static_cast<py_group_member &>((*g.group)[std::size_t(index)]);
+            },
+            "index"_a, nb::rv_policy::reference_internal)
+        .def(
+            "__getitem__",
+            [](nb::handle self, nb::slice slice)
+            {
+                auto &g = nb::cast<ring_group_wrapper &>(self);
+                const auto [start, stop, step, length] = slice.compute(g.group->size());
+                nb::list out;
+                for (std::size_t i = 0, at = start; i < length; i++, at += step)
+                    out.append(nb::cast(static_cast<py_group_member &>((*g.group)[at]),
+                                        nb::rv_policy::reference_internal, self));
+                return nb::typed<nb::list, py_group_member>(out);
+            },
+            "index"_a)
+        .def(
+            "add_free_chunk",
+            [](ring_group_wrapper &g, nb::handle_t<py_chunk> chunk)
+            { push_chunk(chunk, [&g](std::unique_ptr<recv::chunk> &c) { g.group->add_free_chunk(std::move(c)); }); },
+            "chunk"_a,
+            "Give a chunk (back) to the free ringbuffer, its presence flags cleared. Full if there is no room; "
+            "a stopped ring leaves the chunk as it was")
+        .def_prop_ro(
+            "data_ringbuffer", [](const ring_group_wrapper &g) { return g.data_ringbuffer; },
+            "Where finished chunks go")
+        .def_prop_ro(
+            "free_ringbuffer", [](const ring_group_wrapper &g) { return g.free_ringbuffer; },
+            "Where chunks to fill come from")
+        .def(
+            "stop",
+            [](ring_group_wrapper &g)
+            {
+                nb::gil_scoped_release release;
+                g.group->stop();
+            },
+            "Stop both ringbuffers and every member");
 }
 
 }  // namespace lightspead::python

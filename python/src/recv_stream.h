@@ -32,10 +32,17 @@ inline boost::asio::ip::address resolve(const std::string &host)
     return resolve_host(host);
 }
 
+/// The C++ stream of a binding wrapper that holds it in @c stream (a pointer).
+template<typename W>
+auto &stream_of(W &w)
+{
+    return *w.stream;
+}
+
 /**
- * The methods every receive stream class has. @a W holds the C++ stream in
- * @c stream (a pointer) and the Python buffers its memory readers read
- * from in @c buffers.
+ * The methods every receive stream class has. @ref stream_of gives the C++
+ * stream of a @a W, and @a W keeps the Python buffers its memory readers
+ * read from in @c buffers.
  */
 template<typename W>
 void def_stream_common(nb::class_<W> &cls)
@@ -45,7 +52,7 @@ void def_stream_common(nb::class_<W> &cls)
            "add_udp_reader",
            [](W &s, std::uint16_t port, std::size_t max_size, std::size_t buffer_size, const std::string &bind_hostname)
            {
-               s.stream->template emplace_reader<recv::udp_reader>(
+               stream_of(s).template emplace_reader<recv::udp_reader>(
                    boost::asio::ip::udp::endpoint(resolve(bind_hostname), port), max_size, buffer_size);
            },
            "port"_a, "max_size"_a = recv::udp_reader::default_max_size,
@@ -55,7 +62,7 @@ void def_stream_common(nb::class_<W> &cls)
             [](W &s, const std::string &multicast_group, std::uint16_t port, std::size_t max_size,
                std::size_t buffer_size, const std::string &interface_address)
             {
-                s.stream->template emplace_reader<recv::udp_reader>(
+                stream_of(s).template emplace_reader<recv::udp_reader>(
                     boost::asio::ip::udp::endpoint(resolve(multicast_group), port), max_size, buffer_size,
                     resolve(interface_address));
             },
@@ -66,7 +73,7 @@ void def_stream_common(nb::class_<W> &cls)
             [](W &s, const std::string &multicast_group, std::uint16_t port, std::size_t max_size,
                std::size_t buffer_size, unsigned int interface_index)
             {
-                s.stream->template emplace_reader<recv::udp_reader>(
+                stream_of(s).template emplace_reader<recv::udp_reader>(
                     boost::asio::ip::udp::endpoint(resolve(multicast_group), port), max_size, buffer_size,
                     interface_index);
             },
@@ -77,9 +84,9 @@ void def_stream_common(nb::class_<W> &cls)
             "add_udp_reader",
             [](W &s, nb::handle socket, std::size_t max_size)
             {
-                auto sock = duplicate_socket<boost::asio::ip::udp::socket>(s.stream->get_io_context(),
+                auto sock = duplicate_socket<boost::asio::ip::udp::socket>(stream_of(s).get_io_context(),
                                                                            socket_fd(socket));
-                s.stream->template emplace_reader<recv::udp_reader>(std::move(sock), max_size);
+                stream_of(s).template emplace_reader<recv::udp_reader>(std::move(sock), max_size);
             },
             "socket"_a, "max_size"_a = recv::udp_reader::default_max_size,
             "Receive on a bound socket.socket (duplicated: the caller still closes its own)")
@@ -88,7 +95,7 @@ void def_stream_common(nb::class_<W> &cls)
             [](W &s, std::uint16_t port, std::size_t max_size, std::size_t buffer_size,
                const std::string &bind_hostname)
             {
-                s.stream->template emplace_reader<recv::tcp_reader>(
+                stream_of(s).template emplace_reader<recv::tcp_reader>(
                     boost::asio::ip::tcp::endpoint(resolve(bind_hostname), port), max_size, buffer_size);
             },
             "port"_a, "max_size"_a = recv::tcp_reader::default_max_size,
@@ -97,9 +104,9 @@ void def_stream_common(nb::class_<W> &cls)
             "add_tcp_reader",
             [](W &s, nb::handle acceptor, std::size_t max_size)
             {
-                auto sock = duplicate_socket<boost::asio::ip::tcp::acceptor>(s.stream->get_io_context(),
+                auto sock = duplicate_socket<boost::asio::ip::tcp::acceptor>(stream_of(s).get_io_context(),
                                                                              socket_fd(acceptor));
-                s.stream->template emplace_reader<recv::tcp_reader>(std::move(sock), max_size);
+                stream_of(s).template emplace_reader<recv::tcp_reader>(std::move(sock), max_size);
             },
             "acceptor"_a, "max_size"_a = recv::tcp_reader::default_max_size,
             "Accept one connection on a listening socket.socket (duplicated: the caller still closes its own)")
@@ -108,36 +115,36 @@ void def_stream_common(nb::class_<W> &cls)
             [](W &s, nb::handle buffer)
             {
                 auto view = std::make_unique<buffer_view>(buffer);
-                s.stream->template emplace_reader<recv::mem_reader>(static_cast<const std::uint8_t *>(view->data()),
-                                                                    view->size());
+                stream_of(s).template emplace_reader<recv::mem_reader>(static_cast<const std::uint8_t *>(view->data()),
+                                                                       view->size());
                 s.buffers.push_back(std::move(view));
             },
             "buffer"_a)
         .def(
             "add_udp_pcap_file_reader",
             [](W &s, const std::string &filename, const std::string &filter)
-            { s.stream->template emplace_reader<recv::udp_pcap_file_reader>(filename, filter); },
+            { stream_of(s).template emplace_reader<recv::udp_pcap_file_reader>(filename, filter); },
             "filename"_a, "filter"_a = "",
             "Read the UDP packets of a pcap capture (optionally BPF-filtered), then stop")
         .def(
             "add_inproc_reader",
             [](W &s, std::shared_ptr<inproc_queue> queue)
-            { s.stream->template emplace_reader<recv::inproc_reader>(std::move(queue)); },
+            { stream_of(s).template emplace_reader<recv::inproc_reader>(std::move(queue)); },
             "queue"_a)
-        .def_prop_ro("stats", [](const W &s) { return s.stream->get_stats(); })
+        .def_prop_ro("stats", [](const W &s) { return stream_of(s).get_stats(); })
         .def_prop_ro(
-            "discard_stats", [](const W &s) { return s.stream->get_discard_stats(); },
+            "discard_stats", [](const W &s) { return stream_of(s).get_discard_stats(); },
             "Why packets and heaps were thrown away, one counter per reason (packets_malformed, "
             "packets_out_of_order, ..., kernel_dropped) and packets_accepted: lightspead's, not in spead2")
-        .def_prop_ro("config", [](const W &s) { return s.stream->get_config(); })
+        .def_prop_ro("config", [](const W &s) { return stream_of(s).get_config(); })
         .def("stop",
              [](W &s)
              {
                  nb::gil_scoped_release release;
-                 s.stream->stop();
+                 stream_of(s).stop();
              })
         .def(
-            "start", [](W &s) { s.stream->start(); },
+            "start", [](W &s) { stream_of(s).start(); },
             "With StreamConfig(explicit_start=True), start every reader added so far; no reader can be added "
             "after it (RuntimeError). Otherwise it does nothing.");
 }

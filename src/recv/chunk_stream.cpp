@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <exception>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <lightspead/common/logging.h>
@@ -106,8 +107,7 @@ void chunk_stream_base::merge_batch_stats()
 
 chunk *chunk_stream_base::get_chunk(std::int64_t chunk_id)
 {
-    const std::uint64_t old_head = window.get_head();
-    chunk *c = window.advance_to(
+    return window.advance_to(
         std::uint64_t(chunk_id),
         [this](std::uint64_t id)
         {
@@ -123,23 +123,26 @@ chunk *chunk_stream_base::get_chunk(std::int64_t chunk_id)
         {
             detach_heaps(old);
             ready_chunk(old);
-        });
-    if (window.get_head() != old_head)
-        head_updated(window.get_head());
-    return c;
+        },
+        [this](std::uint64_t head) { head_updated(head); });
+}
+
+void chunk_stream_base::flush_until(std::uint64_t chunk_id)
+{
+    window.flush_until(
+        chunk_id,
+        [this](chunk *old)
+        {
+            detach_heaps(old);
+            ready_chunk(old);
+        },
+        [this](std::uint64_t head) { head_updated(head); });
+    merge_batch_stats();
 }
 
 void chunk_stream_base::flush_chunks()
 {
-    const std::uint64_t old_head = window.get_head();
-    window.flush_all(window.get_tail(),
-                     [this](chunk *old)
-                     {
-                         detach_heaps(old);
-                         ready_chunk(old);
-                     });
-    if (window.get_head() != old_head)
-        head_updated(window.get_head());
+    flush_until(std::numeric_limits<std::uint64_t>::max());
 }
 
 void chunk_stream_base::detach_heaps(const chunk *c)

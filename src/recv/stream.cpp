@@ -40,6 +40,8 @@ stream::~stream()
     std::unique_lock<std::mutex> lock(mutex);
     stop_locked(false);
     readers_done.wait(lock, [this] { return readers_running == 0 && stops_pending == 0; });
+    lock.unlock();
+    wait_for_posts();
 }
 
 void stream::detach_from_pool()
@@ -146,6 +148,36 @@ void stream::stop_locked(bool flush)
     }
 }
 
+void stream::post_locked(std::function<void()> f)
+{
+    {
+        std::lock_guard<std::mutex> lock(posts_mutex);
+        // A stopped stream may have no thread left to run it (its pool has
+        // stopped), and has nothing left for it to do.
+        if (posts_closed)
+            return;
+        posts_pending++;
+    }
+    boost::asio::post(io.get(),
+                      [this, f = std::move(f)]
+                      {
+                          {
+                              std::lock_guard<std::mutex> lock(mutex);
+                              f();
+                          }
+                          std::lock_guard<std::mutex> lock(posts_mutex);
+                          posts_pending--;
+                          posts_done.notify_all();
+                      });
+}
+
+void stream::wait_for_posts()
+{
+    std::unique_lock<std::mutex> lock(posts_mutex);
+    posts_closed = true;
+    posts_done.wait(lock, [this] { return posts_pending == 0; });
+}
+
 void stream::stop()
 {
     std::unique_lock<std::mutex> lock(mutex);
@@ -153,7 +185,11 @@ void stream::stop()
     // On one of the io_context's threads the readers' stops may need this
     // very thread: start them and let the destructor do the waiting.
     if (!io.running_in_this_thread())
+    {
         readers_done.wait(lock, [this] { return readers_running == 0 && stops_pending == 0; });
+        lock.unlock();
+        wait_for_posts();
+    }
 }
 
 stream_stats stream::get_stats() const

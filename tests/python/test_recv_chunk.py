@@ -235,3 +235,45 @@ def test_two_asyncio_getters_one_cancelled():
         assert await asyncio.wait_for(second, 5) is chunk
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("mode", [lightspead.recv.ChunkStreamGroupConfig.EvictionMode.LOSSY,
+                                  lightspead.recv.ChunkStreamGroupConfig.EvictionMode.LOSSLESS])
+def test_group_of_two_members(mode):
+    """Even positions to member 0, odd to member 1: one sequence of whole chunks."""
+    llc, user = place_callable()
+    data_ring = lightspead.recv.ChunkRingbuffer(4)
+    free_ring = lightspead.recv.ChunkRingbuffer(4)
+    group = lightspead.recv.ChunkStreamRingGroup(
+        lightspead.recv.ChunkStreamGroupConfig(max_chunks=2, eviction_mode=mode), data_ring, free_ring)
+    config = lightspead.recv.ChunkStreamConfig(items=[0x1000, lightspead.HEAP_LENGTH_ID], max_chunks=2, place=llc)
+    members = [group.emplace_back(lightspead.ThreadPool(), lightspead.recv.StreamConfig(max_heaps=8), config)
+               for _ in range(2)]
+    assert list(group) == members and len(group) == 2 and members[1] in group and group.index(members[1]) == 1
+    assert isinstance(members[0], lightspead.recv.ChunkStreamGroupMember)
+    for _ in range(4):
+        group.add_free_chunk(GuardedChunk())
+    queues = [lightspead.InprocQueue(), lightspead.InprocQueue()]
+    for member, queue in zip(members, queues):
+        member.add_inproc_reader(queue)
+
+    def feed():
+        for q, positions in enumerate([range(0, 32, 2), range(1, 32, 2)]):
+            send_heaps(queues[q], positions)
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    ids = []
+    for chunk in group.data_ringbuffer:
+        assert chunk.guards_intact()
+        if chunk.present.any():
+            ids.append(chunk.chunk_id)
+            if mode == lightspead.recv.ChunkStreamGroupConfig.EvictionMode.LOSSLESS:
+                assert chunk.present.all()
+        group.add_free_chunk(chunk)
+    feeder.join()
+    group.stop()
+    assert ids == sorted(ids)
+    if mode == lightspead.recv.ChunkStreamGroupConfig.EvictionMode.LOSSLESS:
+        assert ids == [0, 1, 2, 3]
+    with pytest.raises(RuntimeError):
+        group.emplace_back(lightspead.ThreadPool(), lightspead.recv.StreamConfig(), config)

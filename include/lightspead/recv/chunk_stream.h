@@ -215,31 +215,46 @@ public:
             ready(c);
     }
 
-    /// Flush everything; the window then starts at @a next.
-    template<typename Ready>
-    void flush_all(std::uint64_t next, Ready &&ready)
+    /**
+     * Hand every chunk before @a target to @a ready, oldest first; the head
+     * is then at least @a target (an empty window restarts there).
+     * @a moved gets the new head if it changed.
+     */
+    template<typename Ready, typename Moved>
+    void flush_until(std::uint64_t target, Ready &&ready, Moved &&moved)
     {
-        while (!empty())
+        if (head >= target)
+            return;
+        while (head < tail && head < target)
             pop_head(ready);
-        head = tail = next;
+        if (head < target)
+        {
+            head = tail = target;
+            head_pos = 0;
+        }
+        moved(head);
     }
 
     /**
      * The chunk for @a id (>= head), moving the window forward first if
-     * needed: chunks leaving it go to @a ready, new IDs get theirs from
-     * @a allocate (which may return null). A jump beyond the whole window
-     * flushes it and starts afresh max_chunks - 1 before @a id.
+     * needed: chunks leaving it go to @a ready (and each move of the head
+     * to @a moved, before anything new is allocated), new IDs get theirs
+     * from @a allocate (which may return null). A jump beyond the whole
+     * window flushes it and starts afresh max_chunks - 1 before @a id.
      */
-    template<typename Allocate, typename Ready>
-    chunk *advance_to(std::uint64_t id, Allocate &&allocate, Ready &&ready)
+    template<typename Allocate, typename Ready, typename Moved>
+    chunk *advance_to(std::uint64_t id, Allocate &&allocate, Ready &&ready, Moved &&moved)
     {
         const std::size_t n = chunks.size();
         if (id >= tail && id - tail >= n)
-            flush_all(id - (n - 1), ready);
+            flush_until(id - (n - 1), ready, moved);
         while (id >= tail)
         {
             if (tail - head == n)
+            {
                 pop_head(ready);
+                moved(head);
+            }
             chunks[position(tail)] = allocate(tail);
             tail++;
         }
@@ -297,8 +312,10 @@ protected:
 
     /// The chunk for @a chunk_id (>= head), moving the window if needed. Lock held.
     chunk *get_chunk(std::int64_t chunk_id);
-    /// Hand every chunk in the window to @ref ready_chunk. Lock held.
+    /// Hand every chunk in the window to @ref ready_chunk; no chunk follows. Lock held.
     void flush_chunks();
+    /// Hand every chunk before @a chunk_id to @ref ready_chunk. Lock held.
+    void flush_until(std::uint64_t chunk_id);
     /// Heaps still placed in @a c stop writing to it (its chunk is leaving). Lock held.
     void detach_heaps(const chunk *c);
     /// Fold what the callbacks added to batch statistics into the statistics. Lock held.

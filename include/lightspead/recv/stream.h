@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -168,6 +169,14 @@ private:
     std::size_t stops_pending = 0;  // posted reader stops not yet run
     bool stopped = false;
     bool readers_started = false;  // start() was called (explicit_start)
+    // post_locked tasks not yet run, under their own (leaf) mutex: posting
+    // must never wait for the stream's lock, which a network thread may
+    // hold while it waits for whoever is posting (chunk stream groups).
+    std::mutex posts_mutex;
+    std::condition_variable posts_done;
+    std::size_t posts_pending = 0;
+    bool posts_closed = false;  // the stream has stopped: nothing more is posted
+    void wait_for_posts();
     // With the thread pool, which stops the stream when it stops
     pool_membership membership;
     // The heap the last accepted packet went to, for placement hints.
@@ -254,6 +263,14 @@ protected:
 
     /// The stream's mutex: held while any of the hooks above runs.
     std::mutex &get_mutex() const noexcept { return mutex; }
+
+    /**
+     * Run @a f on the stream's io_context with the lock held, soon. Safe
+     * from any thread, and never waits for the stream's lock; the stream
+     * is not destroyed (nor does @ref stop return) before @a f has run.
+     * Does nothing once @ref stop has begun waiting.
+     */
+    void post_locked(std::function<void()> f);
 
     /**
      * Leave the thread pool, so that it no longer stops this stream, waiting

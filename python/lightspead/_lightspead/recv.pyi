@@ -595,3 +595,139 @@ class _ChunkRingStream:
         """
         With StreamConfig(explicit_start=True), start every reader added so far; no reader can be added after it (RuntimeError). Otherwise it does nothing.
         """
+
+class ChunkStreamGroupConfig:
+    """Settings of a chunk stream group"""
+
+    def __init__(self, *, max_chunks: int = 2, eviction_mode: ChunkStreamGroupConfig.EvictionMode = ChunkStreamGroupConfig.EvictionMode.LOSSY) -> None: ...
+
+    class EvictionMode(enum.Enum):
+        """What a group does when it needs a new chunk"""
+
+        LOSSY = 0
+        """
+        make every member give up the oldest chunks at once: a slow or silent member cannot stall the others
+        """
+
+        LOSSLESS = 1
+        """
+        wait until every member has moved past the oldest chunk: a silent member stalls the group until it stops
+        """
+
+    @property
+    def max_chunks(self) -> int:
+        """Chunks under construction at once (at least 1; ValueError otherwise)"""
+
+    @max_chunks.setter
+    def max_chunks(self, arg: int, /) -> None: ...
+
+    @property
+    def eviction_mode(self) -> ChunkStreamGroupConfig.EvictionMode:
+        """LOSSY (the default) or LOSSLESS"""
+
+    @eviction_mode.setter
+    def eviction_mode(self, arg: ChunkStreamGroupConfig.EvictionMode, /) -> None: ...
+
+    DEFAULT_MAX_CHUNKS: int = 2
+
+class ChunkStreamGroupMember:
+    """
+    One stream of a ChunkStreamRingGroup (made by its emplace_back); stop() stops the whole group
+    """
+
+    @overload
+    def add_udp_reader(self, port: int, max_size: int = 9200, buffer_size: int = 8388608, bind_hostname: str = '') -> None: ...
+
+    @overload
+    def add_udp_reader(self, multicast_group: str, port: int, max_size: int = 9200, buffer_size: int = 8388608, interface_address: str = '') -> None: ...
+
+    @overload
+    def add_udp_reader(self, multicast_group: str, port: int, max_size: int = 9200, buffer_size: int = 8388608, *, interface_index: int) -> None:
+        """Join IPv6 multicast group on the interface with this index"""
+
+    @overload
+    def add_udp_reader(self, socket: object, max_size: int = 9200) -> None:
+        """
+        Receive on a bound socket.socket (duplicated: the caller still closes its own)
+        """
+
+    @overload
+    def add_tcp_reader(self, port: int, max_size: int = 65536, buffer_size: int = 8388608, bind_hostname: str = '') -> None: ...
+
+    @overload
+    def add_tcp_reader(self, acceptor: object, max_size: int = 65536) -> None:
+        """
+        Accept one connection on a listening socket.socket (duplicated: the caller still closes its own)
+        """
+
+    def add_buffer_reader(self, buffer: object) -> None: ...
+
+    def add_udp_pcap_file_reader(self, filename: str, filter: str = '') -> None:
+        """
+        Read the UDP packets of a pcap capture (optionally BPF-filtered), then stop
+        """
+
+    def add_inproc_reader(self, queue: lightspead._lightspead.InprocQueue) -> None: ...
+
+    @property
+    def stats(self) -> StreamStats: ...
+
+    @property
+    def discard_stats(self) -> StreamStats:
+        """
+        Why packets and heaps were thrown away, one counter per reason (packets_malformed, packets_out_of_order, ..., kernel_dropped) and packets_accepted: lightspead's, not in spead2
+        """
+
+    @property
+    def config(self) -> StreamConfig: ...
+
+    def stop(self) -> None: ...
+
+    def start(self) -> None:
+        """
+        With StreamConfig(explicit_start=True), start every reader added so far; no reader can be added after it (RuntimeError). Otherwise it does nothing.
+        """
+
+class _ChunkStreamRingGroup:
+    """
+    A chunk stream group fed by a free ringbuffer (see lightspead.recv.ChunkStreamRingGroup)
+    """
+
+    def __init__(self, config: ChunkStreamGroupConfig, data_ringbuffer: ChunkRingbuffer, free_ringbuffer: ChunkRingbuffer) -> None: ...
+
+    @property
+    def config(self) -> ChunkStreamGroupConfig:
+        """The ChunkStreamGroupConfig in use"""
+
+    @overload
+    def emplace_back(self, thread_pool: lightspead._lightspead.ThreadPool, config: StreamConfig, chunk_stream_config: ChunkStreamConfig) -> ChunkStreamGroupMember:
+        """
+        Add a member receiving on thread_pool (give each member its own); RuntimeError once the group has begun receiving
+        """
+
+    @overload
+    def emplace_back(self, thread_pool: lightspead._lightspead.ThreadPool, *, config: StreamConfig = ..., chunk_stream_config: ChunkStreamConfig) -> ChunkStreamGroupMember: ...
+
+    def __len__(self) -> int: ...
+
+    @overload
+    def __getitem__(self, index: int) -> ChunkStreamGroupMember: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[ChunkStreamGroupMember]: ...
+
+    def add_free_chunk(self, chunk: Chunk) -> None:
+        """
+        Give a chunk (back) to the free ringbuffer, its presence flags cleared. Full if there is no room; a stopped ring leaves the chunk as it was
+        """
+
+    @property
+    def data_ringbuffer(self) -> ChunkRingbuffer:
+        """Where finished chunks go"""
+
+    @property
+    def free_ringbuffer(self) -> ChunkRingbuffer:
+        """Where chunks to fill come from"""
+
+    def stop(self) -> None:
+        """Stop both ringbuffers and every member"""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import cast
+import collections.abc
+import sys
+from typing import Any, Iterator, cast
 
 from .._lightspead import Stopped
 from .._lightspead.recv import (  # noqa: F401
@@ -10,6 +12,8 @@ from .._lightspead.recv import (  # noqa: F401
     Chunk,
     ChunkRingbuffer,
     ChunkStreamConfig,
+    ChunkStreamGroupConfig,
+    ChunkStreamGroupMember,
     Heap,
     IncompleteHeap,
     RawItem,
@@ -18,6 +22,7 @@ from .._lightspead.recv import (  # noqa: F401
     StreamStatConfig,
     StreamStats,
     _ChunkRingStream,
+    _ChunkStreamRingGroup,
     _Stream,
 )
 
@@ -98,3 +103,43 @@ class ChunkRingStream(_ChunkRingStream, ChunkRingPair):
     add_free_chunk = _ChunkRingStream.add_free_chunk
     data_ringbuffer = _ChunkRingStream.data_ringbuffer
     free_ringbuffer = _ChunkRingStream.free_ringbuffer
+
+
+class ChunkStreamRingGroup(_ChunkStreamRingGroup, ChunkRingPair):
+    """Several chunk streams (members, one per thread) filling one sequence
+    of chunks, taken from *free_ringbuffer* and, once every member is past
+    them, put on *data_ringbuffer* in chunk ID order. Members are added
+    with :meth:`emplace_back` before any receives; the group is a sequence
+    of them (``len``, indexing and slicing, iteration, ``in``, ``index``,
+    ``count``). :meth:`stop` (or any member's ``stop``) stops them all.
+
+    ``ChunkStreamRingGroup(config, data_ringbuffer, free_ringbuffer)``."""
+
+    add_free_chunk = _ChunkStreamRingGroup.add_free_chunk
+    data_ringbuffer = _ChunkStreamRingGroup.data_ringbuffer
+    free_ringbuffer = _ChunkStreamRingGroup.free_ringbuffer
+
+    def __iter__(self) -> Iterator[ChunkStreamGroupMember]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def __reversed__(self) -> Iterator[ChunkStreamGroupMember]:
+        for i in reversed(range(len(self))):
+            yield self[i]
+
+    def __contains__(self, value: Any) -> bool:
+        return any(member is value for member in self)
+
+    def index(self, value: Any, start: int = 0, stop: int = sys.maxsize) -> int:
+        """The position of member *value* in [start, stop); ValueError if it is not there."""
+        for i in range(*slice(start, stop).indices(len(self))):
+            if self[i] is value:
+                return i
+        raise ValueError(f"{value!r} is not a member of this group")
+
+    def count(self, value: Any) -> int:
+        """1 if *value* is a member of this group, else 0."""
+        return int(value in self)
+
+
+collections.abc.Sequence.register(ChunkStreamRingGroup)

@@ -647,3 +647,188 @@ TEST(ringbuffer_fd, descriptors_follow_the_state)
     EXPECT_TRUE(readable(data));
     EXPECT_TRUE(readable(space));
 }
+
+namespace
+{
+
+// Push the packets of the heaps at `positions` onto `queue`.
+void push_heaps(inproc_queue &queue, const std::vector<std::int64_t> &positions)
+{
+    for (auto pos : positions)
+        for (auto &p : heap_at(pos))
+            queue.push(std::move(p));
+}
+
+struct group_run
+{
+    std::vector<std::unique_ptr<recv::chunk>> chunks;  // in data-ring order
+};
+
+// A ring group of `members` members (each its own thread pool and queue);
+// `feed` pushes packets to the queues (and stops them) on another thread.
+template<typename Feed>
+group_run run_group(recv::chunk_stream_group_config::eviction_mode mode, std::size_t members, Feed &&feed,
+                    std::size_t free_chunks = 4)
+{
+    auto data_ring = std::make_shared<ring>(free_chunks);
+    auto free_ring = std::make_shared<ring>(free_chunks);
+    recv::chunk_stream_group_config gc;
+    gc.set_max_chunks(4).set_eviction_mode(mode);
+    std::vector<std::unique_ptr<thread_pool>> pools;
+    std::vector<std::shared_ptr<inproc_queue>> queues;
+    recv::chunk_stream_ring_group<> group(gc, data_ring, free_ring);
+    for (std::size_t i = 0; i < members; i++)
+    {
+        pools.push_back(std::make_unique<thread_pool>());
+        queues.push_back(std::make_shared<inproc_queue>());
+        recv::stream_config config;
+        config.set_max_heaps(16);
+        group.emplace_back(*pools.back(), config, base_chunk_config());
+    }
+    for (std::size_t i = 0; i < members; i++)
+        group[i].emplace_reader<recv::inproc_reader>(queues[i]);
+    for (std::size_t i = 0; i < free_chunks; i++)
+        group.add_free_chunk(make_chunk());
+    std::thread feeder([&] { feed(queues); });
+    group_run out;
+    try
+    {
+        for (;;)
+        {
+            auto c = data_ring->pop();
+            auto copy = make_chunk();
+            copy->chunk_id = c->chunk_id;
+            std::memcpy(copy->data.get(), c->data.get(), chunk_bytes);
+            std::memcpy(copy->present.get(), c->present.get(), heaps_per_chunk);
+            out.chunks.push_back(std::move(copy));
+            group.add_free_chunk(std::move(c));
+        }
+    }
+    catch (ringbuffer_stopped &)
+    {
+    }
+    feeder.join();
+    group.stop();
+    return out;
+}
+
+using mode = recv::chunk_stream_group_config::eviction_mode;
+
+}  // anonymous namespace
+
+TEST(chunk_stream_group, config_and_membership_rules)
+{
+    recv::chunk_stream_group_config gc;
+    EXPECT_EQ(gc.get_max_chunks(), recv::chunk_stream_group_config::default_max_chunks);
+    EXPECT_EQ(gc.get_eviction_mode(), mode::LOSSY);
+    EXPECT_THROW(gc.set_max_chunks(0), std::invalid_argument);
+    EXPECT_THROW(recv::chunk_stream_group{gc}, std::invalid_argument);  // no callbacks
+    auto r = std::make_shared<ring>(4);
+    gc.set_max_chunks(2);
+    thread_pool pool;  // outlives the group, whose members run on it
+    recv::chunk_stream_ring_group<> group(gc, r, std::make_shared<ring>(4));
+    auto cc = base_chunk_config();
+    cc.set_max_chunks(3);
+    EXPECT_THROW(group.emplace_back(pool, {}, cc), std::invalid_argument);
+    cc.set_max_chunks(2);
+    auto &member = group.emplace_back(pool, {}, cc);
+    EXPECT_EQ(&group[0], &member);
+    EXPECT_EQ(group.size(), 1u);
+    EXPECT_EQ(&*group.begin(), &member);
+    EXPECT_EQ(group.end() - group.begin(), 1);
+    group.add_free_chunk(make_chunk());
+    const bytes buffer = heaps_at({0});
+    member.emplace_reader<recv::mem_reader>(buffer.data(), buffer.size());
+    r->pop();  // the member asked for a chunk: the group has begun
+    EXPECT_THROW(group.emplace_back(pool, {}, cc), std::logic_error);
+}
+
+class chunk_stream_group_modes : public ::testing::TestWithParam<mode>
+{
+};
+
+TEST_P(chunk_stream_group_modes, members_fill_one_sequence)
+{
+    const auto r = run_group(GetParam(), 3,
+                             [](auto &queues)
+                             {
+                                 // In order, slowly enough that no member falls a
+                                 // window behind (lossy mode would then evict).
+                                 for (std::int64_t i = 0; i < 80; i++)
+                                 {
+                                     push_heaps(*queues[i % queues.size()], {i});
+                                     std::this_thread::sleep_for(std::chrono::microseconds(500));
+                                 }
+                                 for (auto &q : queues)
+                                     q->stop();
+                             });
+    ASSERT_EQ(r.chunks.size(), 8u);
+    for (std::size_t i = 0; i < r.chunks.size(); i++)
+    {
+        EXPECT_EQ(r.chunks[i]->chunk_id, std::int64_t(i));
+        EXPECT_EQ(present_of(*r.chunks[i]), flags({1, 1, 1, 1, 1, 1, 1, 1, 1, 1})) << i;
+        check_payloads(*r.chunks[i]);
+    }
+}
+
+TEST_P(chunk_stream_group_modes, silent_member_until_it_stops)
+{
+    // Member 1 receives nothing until the others are done; then it stops.
+    const auto r = run_group(GetParam(), 2,
+                             [](auto &queues)
+                             {
+                                 std::vector<std::int64_t> mine;
+                                 for (std::int64_t i = 0; i < 100; i += 2)
+                                     mine.push_back(i);
+                                 push_heaps(*queues[0], mine);
+                                 queues[0]->stop();
+                                 std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                                 queues[1]->stop();
+                             });
+    ASSERT_FALSE(r.chunks.empty());
+    std::int64_t previous = -1;
+    std::size_t heaps = 0;
+    for (const auto &c : r.chunks)
+    {
+        EXPECT_GT(c->chunk_id, previous);
+        previous = c->chunk_id;
+        for (std::size_t i = 0; i < heaps_per_chunk; i++)
+        {
+            EXPECT_EQ(c->present[i], i % 2 == 0 ? c->present[i] : 0);
+            heaps += c->present[i];
+        }
+        check_payloads(*c);
+    }
+    if (GetParam() == mode::LOSSLESS)
+        EXPECT_EQ(heaps, 50u);  // nothing given up early
+    else
+        EXPECT_GT(heaps, 0u);
+}
+
+TEST_P(chunk_stream_group_modes, stop_with_every_chunk_held)
+{
+    thread_pool p0, p1;
+    auto data_ring = std::make_shared<ring>(8);
+    auto free_ring = std::make_shared<ring>(2);
+    recv::chunk_stream_group_config gc;
+    gc.set_max_chunks(2).set_eviction_mode(GetParam());
+    auto group = std::make_unique<recv::chunk_stream_ring_group<>>(gc, data_ring, free_ring);
+    auto cc = base_chunk_config();
+    cc.set_max_chunks(2);
+    auto &m0 = group->emplace_back(p0, {}, cc);
+    auto &m1 = group->emplace_back(p1, {}, cc);
+    group->add_free_chunk(make_chunk());
+    group->add_free_chunk(make_chunk());
+    const bytes b0 = heaps_at(range(0, 60)), b1 = heaps_at({0});
+    m0.emplace_reader<recv::mem_reader>(b0.data(), b0.size());
+    auto q1 = std::make_shared<inproc_queue>();  // member 1 stays silent
+    m1.emplace_reader<recv::inproc_reader>(q1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    auto done = std::async(std::launch::async, [&group] { group->stop(); });
+    ASSERT_EQ(done.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    EXPECT_TRUE(data_ring->is_stopped());
+    group.reset();
+}
+
+INSTANTIATE_TEST_SUITE_P(modes, chunk_stream_group_modes, ::testing::Values(mode::LOSSY, mode::LOSSLESS),
+                         [](const auto &info) { return info.param == mode::LOSSY ? "lossy" : "lossless"; });

@@ -7,8 +7,6 @@ that are not expected to pass on lightspead; every other test must pass.
 - ``skip-ibverbs``, ``skip-network``: not counted (spead2's suite on a
   machine without ibverbs or non-loopback networking; the issue's count of
   425 leaves them out). Skipped.
-- ``skip-chunk``: the chunk-stream tests, until chunk streams exist.
-  Counted, skipped; a whole file may be listed (it is not even imported).
 - ``skip-root``: tests that spead2 itself skips when run as root, as the
   gate is (so spead2 passes 424 of the 425 here). Counted, skipped; the
   reason says where lightspead's own tests cover the behaviour.
@@ -35,7 +33,7 @@ import pytest
 
 # No category for deliberate differences: where lightspead adds to spead2
 # (discard counters, say), spead2's own names must still behave as spead2's.
-CATEGORIES = ("skip-ibverbs", "skip-network", "skip-chunk", "skip-root", "todo", "todo-racy")
+CATEGORIES = ("skip-ibverbs", "skip-network", "skip-root", "todo", "todo-racy")
 NOT_COUNTED = ("skip-ibverbs", "skip-network")
 
 
@@ -121,7 +119,7 @@ class Gate:
         """Classify every test spead2 collects; the gate's verdict replaces
         pytest's exit status (a listed file that fails to import, or a todo
         test failing, is expected)."""
-        self.counted = self.passed = self.chunk = self.root = self.todo = 0
+        self.counted = self.passed = self.root = self.todo = 0
         self.unexpected: list[str] = []
         for nodeid in self.spead2_ids:
             found = self.expected.lookup(nodeid)
@@ -132,9 +130,7 @@ class Gate:
             outcome = self.outcomes.get(nodeid)
             if found is not None:
                 self.used.add(found[0])
-            if category == "skip-chunk":
-                self.chunk += 1
-            elif category == "skip-root":
+            if category == "skip-root":
                 self.root += 1
             elif category == "todo-racy":
                 self.todo += 1
@@ -166,7 +162,7 @@ class Gate:
         for entry in self.stale:
             write(f"STALE expected.txt entry matches nothing: {entry}", red=True)
         write(f"spead2 suite on lightspead: {self.passed} of {self.counted} passed "
-              f"({self.chunk} chunk-stream tests skipped, {self.root} skipped as root as spead2 does, "
+              f"({self.root} skipped as root as spead2 does, "
               f"{self.todo} todo, "
               f"{len(self.unexpected)} unexpected; ibverbs and non-loopback tests not counted)", bold=True)
 
