@@ -1,6 +1,7 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <malloc.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <boost/asio/post.hpp>
@@ -21,6 +22,20 @@ void memory_allocator::deleter::operator()(std::uint8_t *ptr) const
 memory_allocator::pointer memory_allocator::wrap(std::uint8_t *ptr, void *user, std::size_t size)
 {
     return pointer(ptr, deleter(shared_from_this(), user, size));
+}
+
+std::size_t allocation_size(const memory_allocator::pointer &p) noexcept
+{
+    if (!p)
+        return 0;
+    const auto &d = p.get_deleter();
+    if (d.get_size())
+        return d.get_size();
+    // new[] of a trivial type is operator new[], which is malloc: the block
+    // is at least what was asked for.
+    if (d.is_from_new_array())
+        return malloc_usable_size(p.get());
+    return 0;
 }
 
 memory_allocator::pointer memory_allocator::allocate(std::size_t size, void *)

@@ -1,9 +1,9 @@
-"""spead2's own tutorial programs (chapters 2 to 11, from its pinned sdist),
+"""spead2's own tutorial programs (chapters 2 to 12, from its pinned sdist),
 unedited, on lightspead: the C++ ones built against pkg-config
 lightspead-spead2, the Python ones run with ``python -m lightspead.compat``.
 Each talks to the real spead2 4.5.1 from PyPI on the other end: its
 senders are received by spead2, its receivers are fed by spead2's own
-Python sender. Chapter 12 (chunk streams) waits for issue 11."""
+Python sender."""
 
 import concurrent.futures
 import os
@@ -19,7 +19,7 @@ from test_tutorials import TUTORIAL_PORT, check_heaps, run_and_receive
 HERE = os.path.dirname(os.path.abspath(__file__))
 CPP_PROGRAMS = ["tut_2_send", "tut_3_recv", "tut_4_send_perf", "tut_5_send_pipeline", "tut_6_send_pktsize",
                 "tut_7_recv_power", "tut_8_send_reuse_memory", "tut_9_recv_memory_pool",
-                "tut_10_send_reuse_heaps", "tut_11_send_batch_heaps"]
+                "tut_10_send_reuse_heaps", "tut_11_send_batch_heaps", "tut_12_recv_chunks"]
 
 # (program, options, heaps, heap size): every sender chapter, with options
 # that keep a loopback receiver from dropping packets.
@@ -112,6 +112,8 @@ def test_sender(language, program, options, n_heaps, heap_size, spead2_tutorial,
     ("tut_3_recv", []),
     ("tut_7_recv_power", []),
     ("tut_9_recv_memory_pool", ["-H", str(1024 * 1024), str(TUTORIAL_PORT)]),
+    # Chunk stream: one 1 MiB heap per chunk, placed by its timestamp
+    ("tut_12_recv_chunks", ["-H", str(1024 * 1024), str(TUTORIAL_PORT)]),
 ])
 def test_receiver(language, program, args, spead2_tutorial, request):
     if language == "cpp":
@@ -131,9 +133,12 @@ def test_receiver(language, program, args, spead2_tutorial, request):
             receiver.communicate()
     assert receiver.returncode == 0, err
     lines = out.splitlines()
-    if program != "tut_3_recv":
-        assert lines.pop() == "Received 3 heaps"
     # spead2's sender fills heap i with the sample i: timestamp i MiB, power i².
+    # Its first heap also carries the descriptors, so it is longer than the
+    # others and chapter 12's place callback leaves it out (as on spead2).
+    first = 1 if program == "tut_12_recv_chunks" else 0
+    if program != "tut_3_recv":
+        assert lines.pop() == f"Received {3 - first} heaps"
     parsed = [re.fullmatch(r"Timestamp: (\d+) +Power: ([0-9.]+)", line) for line in lines]
     assert all(parsed), lines
-    assert [(int(m[1]), float(m[2])) for m in parsed] == [(i * 1024 * 1024, float(i * i)) for i in range(3)]
+    assert [(int(m[1]), float(m[2])) for m in parsed] == [(i * 1024 * 1024, float(i * i)) for i in range(first, 3)]

@@ -42,6 +42,7 @@ public:
         void *user = nullptr;
         std::function<void(std::uint8_t *)> function;
         std::size_t size = 0;
+        bool from_new_array = false;  // the function is std::default_delete<std::uint8_t[]>
 
     public:
         deleter() = default;
@@ -56,7 +57,8 @@ public:
         /// Free buffers by calling @a f.
         template<typename F>
         requires(std::is_invocable_v<F &, std::uint8_t *> && !std::is_same_v<std::decay_t<F>, deleter>) deleter(F &&f)
-            : function(std::forward<F>(f))
+            : function(std::forward<F>(f)),
+              from_new_array(std::is_same_v<std::decay_t<F>, std::default_delete<std::uint8_t[]>>)
         {
         }
 
@@ -71,6 +73,8 @@ public:
          * Chunk streams use it to keep heaps inside a chunk.
          */
         std::size_t get_size() const noexcept { return size; }
+        /// Whether it frees with delete[] (a std::unique_ptr<std::uint8_t[]> became this pointer).
+        bool is_from_new_array() const noexcept { return from_new_array; }
     };
 
     using pointer = std::unique_ptr<std::uint8_t[], deleter>;
@@ -98,6 +102,15 @@ protected:
     /// Touch every page of [ptr, ptr + size) so the kernel maps it now.
     static void prefault(std::uint8_t *ptr, std::size_t size);
 };
+
+/**
+ * The usable size in bytes of the buffer @a p owns, if it can be known: as
+ * the lightspead allocator that made it recorded, or, for memory from
+ * new[] (spead2 programs write <code>chunk->data =
+ * std::make_unique<std::uint8_t[]>(n)</code>), as the C library reports
+ * for that block (at least n). 0 if unknown (a function deleter) or empty.
+ */
+std::size_t allocation_size(const memory_allocator::pointer &p) noexcept;
 
 /**
  * Allocates with mmap, so memory goes back to the system on free.

@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
+#include <iterator>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -299,6 +300,55 @@ public:
 
     /// The most values it holds (as given to the constructor).
     std::size_t capacity() const noexcept { return max_items; }
+
+    /**
+     * Input iterator that pops values until the ringbuffer is stopped and
+     * drained (as spead2's): <code>for (T value : ring)</code>. Dereferencing
+     * moves the value out.
+     */
+    class iterator
+    {
+    private:
+        ringbuffer *owner = nullptr;
+        std::optional<T> current;
+
+        void advance()
+        {
+            try
+            {
+                current.emplace(owner->pop());
+            }
+            catch (ringbuffer_stopped &)
+            {
+                current.reset();
+                owner = nullptr;
+            }
+        }
+
+    public:
+        using iterator_category = std::input_iterator_tag;
+        using value_type = T;
+        using difference_type = std::ptrdiff_t;
+        using pointer = T *;
+        using reference = T &&;
+
+        iterator() = default;
+        explicit iterator(ringbuffer &owner) : owner(&owner) { advance(); }
+
+        T &&operator*() { return std::move(*current); }
+        T *operator->() { return &*current; }
+        iterator &operator++()
+        {
+            advance();
+            return *this;
+        }
+        void operator++(int) { advance(); }
+        bool operator==(const iterator &other) const noexcept { return owner == other.owner; }
+    };
+
+    /// Pop values until stopped (see @ref iterator).
+    iterator begin() { return iterator(*this); }
+    iterator end() { return iterator(); }
 
     /// The "has data" signal (with @ref semaphore_fd: poll its get_fd()).
     const DataSemaphore &get_data_sem() const noexcept { return data_sem; }

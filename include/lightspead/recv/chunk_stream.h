@@ -34,10 +34,10 @@ namespace lightspead::recv
  *
  * The stream fills @ref chunk_id and @ref stream_id when it takes the chunk
  * into use. It writes only inside the sizes it knows: @ref data_size and
- * @ref extra_size if set, otherwise the sizes the allocator recorded in the
- * pointers' deleters (lightspead's allocators record them); a heap that
- * would reach outside is not received and is counted (see
- * @ref chunk_stream).
+ * @ref extra_size if set, otherwise @ref lightspead::allocation_size (what
+ * lightspead's allocators recorded, or the block size of memory from
+ * new[]); a heap that would reach outside is not received and is counted
+ * (see @ref chunk_stream). Memory of unknown size is never written.
  */
 class chunk
 {
@@ -67,15 +67,12 @@ public:
     chunk &operator=(chunk &&) = default;
     virtual ~chunk() = default;
 
-    /// The bytes the stream may write in @ref data (0 if unknown or no data).
-    std::size_t get_data_size() const noexcept
-    {
-        return !data ? 0 : data_size ? data_size : data.get_deleter().get_size();
-    }
+    /// The bytes the stream may write in @ref data (0 if unknown or no data): see @ref lightspead::allocation_size.
+    std::size_t get_data_size() const noexcept { return !data ? 0 : data_size ? data_size : allocation_size(data); }
     /// The bytes the stream may write in @ref extra (0 if unknown or none).
     std::size_t get_extra_size() const noexcept
     {
-        return !extra ? 0 : extra_size ? extra_size : extra.get_deleter().get_size();
+        return !extra ? 0 : extra_size ? extra_size : allocation_size(extra);
     }
 };
 

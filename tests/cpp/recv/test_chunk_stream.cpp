@@ -489,6 +489,26 @@ TEST(chunk_stream, allocator_records_sizes)
     EXPECT_EQ(c.get_data_size(), 777u);
     c.data_size = 500;
     EXPECT_EQ(c.get_data_size(), 500u);
+    // spead2's tutorial: chunk->data = std::make_unique<std::uint8_t[]>(n)
+    c.data_size = 0;
+    c.data = std::make_unique<std::uint8_t[]>(3000);
+    EXPECT_GE(c.get_data_size(), 3000u);
+    EXPECT_LT(c.get_data_size(), 3000u + 64);
+    // Memory freed by a function of the program's: size unknown.
+    c.data = memory_allocator::pointer(new std::uint8_t[10], [](std::uint8_t *p) { delete[] p; });
+    EXPECT_EQ(c.get_data_size(), 0u);
+}
+
+TEST(ringbuffer, range_for_pops_until_stopped)
+{
+    ringbuffer<std::unique_ptr<int>> r(4);
+    for (int i = 0; i < 3; i++)
+        r.push(std::make_unique<int>(i));
+    r.stop();
+    std::vector<int> seen;
+    for (std::unique_ptr<int> v : r)
+        seen.push_back(*v);
+    EXPECT_EQ(seen, (std::vector<int>{0, 1, 2}));
 }
 
 TEST(chunk_stream, chunk_ids_near_the_top)
