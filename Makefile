@@ -25,7 +25,7 @@ build: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 # Python scripts without a .py ending, for ruff
-PY_SCRIPTS := bench/demo bench/recv_bench bench/send_bench bench/soak tests/netns/udp_paths
+PY_SCRIPTS := bench/chunk_bench bench/demo bench/recv_bench bench/send_bench bench/soak tests/netns/udp_paths
 CXX_SOURCES = git ls-files '*.cpp' '*.h' ':!tests/fuzz/corpus'
 
 # Style and static checks: clang-format (check only), clang-tidy over the
@@ -71,7 +71,7 @@ test-tsan: deps
 # New interesting inputs land in $(BUILD_DIR)-fuzz/corpus/<harness>;
 # crashes are written there as crash-* files.
 FUZZ_SECONDS ?= 60
-FUZZ_HARNESSES := packet descriptor stream framing captured_frame
+FUZZ_HARNESSES := packet descriptor stream chunk_stream framing captured_frame
 fuzz: deps
 	@./scripts/install-deps clang libclang-rt-14-dev
 	@if [ ! -f $(BUILD_DIR)-fuzz/build.ninja ]; then \

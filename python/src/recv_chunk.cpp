@@ -382,20 +382,20 @@ void register_recv_chunk(nb::module_ &m)
                      "Payload bytes per presence flag with packet presence, else 0")
         .def(
             "enable_packet_presence",
-            [](nb::handle self, std::size_t payload_size)
+            [](nb::handle_t<chunk_stream_config> self, std::size_t payload_size)
             {
                 nb::cast<chunk_stream_config &>(self).enable_packet_presence(payload_size);
-                return nb::borrow(self);
+                return nb::borrow<nb::typed<nb::object, chunk_stream_config>>(self);
             },
             "payload_size"_a,
             "One presence flag per packet: a packet at payload offset o sets flag heap_index + o // payload_size. "
             "Returns this config")
         .def(
             "disable_packet_presence",
-            [](nb::handle self)
+            [](nb::handle_t<chunk_stream_config> self)
             {
                 nb::cast<chunk_stream_config &>(self).disable_packet_presence();
-                return nb::borrow(self);
+                return nb::borrow<nb::typed<nb::object, chunk_stream_config>>(self);
             },
             "Back to one presence flag per complete heap. Returns this config");
     m.attr("ChunkStreamConfig").attr("DEFAULT_MAX_CHUNKS") = chunk_stream_config::default_max_chunks;
@@ -485,7 +485,9 @@ void register_recv_chunk(nb::module_ &m)
         .def(
             "remove_producer", [](py_chunk_ringbuffer &r) { return r.ring->remove_producer(); },
             "A producer is done; True if that stopped the ring")
-        .def("__iter__", [](nb::handle self) { return nb::borrow(self); })
+        .def("__iter__",
+             [](nb::handle_t<py_chunk_ringbuffer> self)
+             { return nb::borrow<nb::typed<nb::object, py_chunk_ringbuffer>>(self); })
         .def("__next__",
              [](py_chunk_ringbuffer &r)
              {

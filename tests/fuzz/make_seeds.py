@@ -58,7 +58,7 @@ def udp_frames(payload):
 
 def main():
     out = sys.argv[1]
-    for name in ("packet", "descriptor", "stream", "framing", "captured_frame"):
+    for name in ("packet", "descriptor", "stream", "chunk_stream", "framing", "captured_frame"):
         os.makedirs(os.path.join(out, name), exist_ok=True)
     n = 0
     for bits in (40, 48):
@@ -71,6 +71,12 @@ def main():
             framed = bytes([n % 8]) + b"".join(struct.pack(">H", len(p)) + p for p in packets(data))
             with open(os.path.join(out, "stream", f"{bits}-{size}"), "wb") as f:
                 f.write(framed)
+            # chunk_stream: a settings byte (max_chunks, packet presence), a
+            # byte shaping the place callback, then the same packets
+            for shape in (0, 3, 0x85):
+                settings = (n % 8) | ((shape % 4) << 4) | (8 if shape == 3 else 0)
+                with open(os.path.join(out, "chunk_stream", f"{bits}-{size}-{shape}"), "wb") as f:
+                    f.write(bytes([settings, shape]) + framed[1:])
             # framing: a limits/pieces byte, then the stream as TCP carries it,
             # whole, with junk in front, and cut short
             for k, (prefix, cut) in enumerate([(b"", 0), (b"\x53\x04junk\x53", 0), (b"", 17)]):

@@ -5,7 +5,7 @@ pinned sdist) is type-checked twice with the same mypy: as written, against
 spead2 4.5.1's stubs, and with ``spead2`` renamed to ``lightspead``,
 against lightspead's. Every error lightspead's types produce must also be
 produced by spead2's (the code's own sloppiness), except for the names
-lightspead does not offer: ibverbs, and chunk streams until issue 11."""
+lightspead does not offer: ibverbs."""
 
 import os
 import re
@@ -17,7 +17,7 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..")
-NOT_OFFERED = re.compile(r"ibv|chunk", re.IGNORECASE)
+NOT_OFFERED = re.compile(r"ibv", re.IGNORECASE)
 
 
 @pytest.fixture(scope="session")
@@ -38,9 +38,9 @@ def corpus(tree):
     tests = os.path.join(tree, "tests")
     tutorial = os.path.join(tree, "examples", "tutorial")
     files = [os.path.join(tests, name) for name in sorted(os.listdir(tests))
-             if name.endswith(".py") and name not in ("__init__.py", "conftest.py") and "chunk" not in name]
+             if name.endswith(".py") and name not in ("__init__.py", "conftest.py")]
     files += [os.path.join(tutorial, name) for name in sorted(os.listdir(tutorial))
-              if re.fullmatch(r"tut_(\d+)_.*\.py", name) and int(name.split("_")[1]) <= 11]
+              if re.fullmatch(r"tut_(\d+)_.*\.py", name)]
     return files
 
 

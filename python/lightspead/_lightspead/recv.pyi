@@ -404,12 +404,12 @@ class ChunkStreamConfig:
     def packet_presence_payload_size(self) -> int:
         """Payload bytes per presence flag with packet presence, else 0"""
 
-    def enable_packet_presence(self, payload_size: int) -> object:
+    def enable_packet_presence(self, payload_size: int) -> ChunkStreamConfig:
         """
         One presence flag per packet: a packet at payload offset o sets flag heap_index + o // payload_size. Returns this config
         """
 
-    def disable_packet_presence(self) -> object:
+    def disable_packet_presence(self) -> ChunkStreamConfig:
         """Back to one presence flag per complete heap. Returns this config"""
 
     DEFAULT_MAX_CHUNKS: int = 2
@@ -511,7 +511,7 @@ class ChunkRingbuffer:
     def remove_producer(self) -> bool:
         """A producer is done; True if that stopped the ring"""
 
-    def __iter__(self) -> object: ...
+    def __iter__(self) -> ChunkRingbuffer: ...
 
     def __next__(self) -> Chunk: ...
 
