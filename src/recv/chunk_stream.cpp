@@ -227,7 +227,6 @@ void chunk_stream_base::place_heap(live_heap &h, const packet_view &p)
         place_failure_logged = true;
         place_data.chunk_id = -1;
     }
-    merge_batch_stats();
 
     const std::int64_t chunk_id = place_data.chunk_id;
     if (chunk_id < 0)
@@ -243,7 +242,6 @@ void chunk_stream_base::place_heap(live_heap &h, const packet_view &p)
         return;
     }
     chunk *c = get_chunk(chunk_id);
-    merge_batch_stats();
     if (!c)
     {
         h.discard_payload();  // no chunk was allocated for this ID

@@ -101,6 +101,13 @@ bool is_packet_special(item_pointer_t ptr, const pointer_codec &codec) noexcept
     return add_status::accepted;
 }
 
+[[gnu::always_inline]] inline bool live_heap::has_pointer(item_pointer_t ptr) const
+{
+    if (pointer_index)
+        return pointer_index->count(ptr) != 0;
+    return std::find(pointers.begin(), pointers.end(), ptr) != pointers.end();
+}
+
 [[gnu::always_inline]] inline std::size_t live_heap::count_new_pointers(const packet_view &p) const
 {
     const pointer_codec codec(p.heap_address_bits);
@@ -108,7 +115,7 @@ bool is_packet_special(item_pointer_t ptr, const pointer_codec &codec) noexcept
     for (std::size_t i = 0; i < p.n_items; i++)
     {
         const item_pointer_t ptr = p.pointer(i);
-        if (!is_packet_special(ptr, codec) && !seen_pointers.count(ptr))
+        if (!is_packet_special(ptr, codec) && !has_pointer(ptr))
             n++;
     }
     return n;
@@ -151,8 +158,15 @@ bool is_packet_special(item_pointer_t ptr, const pointer_codec &codec) noexcept
             else if (codec.get_value(ptr) == CTRL_STREAM_START)
                 start_item = true;
         }
-        if (seen_pointers.insert(ptr).second)
-            pointers.push_back(ptr);
+        if (has_pointer(ptr))
+            continue;
+        if (pointers.empty())
+            pointers.reserve(8);
+        pointers.push_back(ptr);
+        if (pointer_index)
+            pointer_index->insert(ptr);
+        else if (pointers.size() > pointer_index_threshold)
+            pointer_index = std::make_unique<std::unordered_set<item_pointer_t>>(pointers.begin(), pointers.end());
     }
 }
 

@@ -347,6 +347,7 @@ stream::batch::~batch()
 {
     if (packets > 0)
     {
+        owner.batch_done();
         owner.stats[stat_batches]++;
         owner.stats[stat_max_batch] = std::max<std::uint64_t>(owner.stats[stat_max_batch], packets);
         owner.log_discards();

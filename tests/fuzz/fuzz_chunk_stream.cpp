@@ -82,8 +82,8 @@ struct harness
         }
         if (d->extra_size > 0 && d->extra)
             std::memset(d->extra, 0x5a, std::min<std::size_t>(d->extra_size, 8));
-        const std::size_t flags =
-            packet_presence ? (length == 0 ? 1 : (std::size_t(length) - 1) / packet_presence + 1) : 1;
+        const std::size_t flags = packet_presence ? (length == 0 ? 1 : (std::size_t(length) - 1) / packet_presence + 1)
+                                                  : 1;
         if (d->chunk_id >= 0)
             placements[d->chunk_id].push_back({d->heap_offset, std::size_t(length), d->heap_index, flags});
     }
@@ -113,7 +113,8 @@ struct harness
     {
         FUZZ_CHECK(outstanding.erase(c->chunk_id) == 1);
         readied++;
-        auto intact = [](const std::uint8_t *p) { return std::all_of(p, p + guard, [](auto b) { return b == guard_fill; }); };
+        auto intact = [](const std::uint8_t *p)
+        { return std::all_of(p, p + guard, [](auto b) { return b == guard_fill; }); };
         FUZZ_CHECK(intact(c->data.get() + data_bytes));
         FUZZ_CHECK(intact(c->present.get() + present_flags));
         FUZZ_CHECK(intact(c->extra.get() + extra_bytes));
@@ -149,8 +150,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     h.packet_presence = (data[0] & 8) ? 256 : 0;
     boost::asio::io_context io;
     recv::stream_config config;
-    config.set_max_heap_size(1 << 16).set_max_heaps(2).set_substreams(1 + (data[0] >> 6)).set_allow_out_of_order(
-        data[0] & 1);
+    config.set_max_heap_size(1 << 16)
+        .set_max_heaps(2)
+        .set_substreams(1 + (data[0] >> 6))
+        .set_allow_out_of_order(data[0] & 1);
     recv::chunk_stream_config cc;
     cc.set_items({HEAP_CNT_ID, HEAP_LENGTH_ID})
         .set_max_chunks(1 + ((data[0] >> 4) & 3))

@@ -287,6 +287,7 @@ private:
 
     void place_heap(live_heap &h, const packet_view &p) final;
     void heap_ready(live_heap &&h) final;
+    void batch_done() final { merge_batch_stats(); }
     // A heap refused by a bounds check: counted, logged (rate-limited).
     void out_of_bounds(std::size_t which, const std::string &what);
 
@@ -315,7 +316,8 @@ protected:
     void flush_until(std::uint64_t chunk_id);
     /// Heaps still placed in @a c stop writing to it (its chunk is leaving). Lock held.
     void detach_heaps(const chunk *c);
-    /// Fold what the callbacks added to batch statistics into the statistics. Lock held.
+    /// Fold what the callbacks added to batch statistics into the statistics (at the end of
+    /// each batch, and after work outside batches). Lock held.
     void merge_batch_stats();
     /// Staging area for callback statistics (indexed as the stream's).
     std::uint64_t *get_batch_stats() noexcept { return batch_stats.data(); }

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <unordered_set>
 #include <vector>
 #include <lightspead/common/memcpy.h>
@@ -84,7 +85,11 @@ private:
     bool drop_payload = false;  // bytes are accounted for but not kept (discard_payload)
     heap_placement placement;
     std::vector<item_pointer_t> pointers;  // distinct, in arrival order
-    std::unordered_set<item_pointer_t> seen_pointers;
+    // An index of pointers, built once there are many: most heaps have a
+    // handful, searched faster (and without allocating) in the vector.
+    std::unique_ptr<std::unordered_set<item_pointer_t>> pointer_index;
+    static constexpr std::size_t pointer_index_threshold = 32;
+    bool has_pointer(item_pointer_t ptr) const;
     using range_map = std::map<item_pointer_t, item_pointer_t>;
     range_map ranges;  // start -> end (out-of-order only)
     bool stop_item = false;

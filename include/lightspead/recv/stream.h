@@ -251,6 +251,9 @@ protected:
      */
     virtual void place_heap(live_heap &, const packet_view &) {}
 
+    /// A reader's batch of packets ends (lock held; only after a batch with packets).
+    virtual void batch_done() {}
+
     /// Call @a f on every heap being assembled (lock held).
     template<typename F>
     void for_each_live_heap(F &&f)
