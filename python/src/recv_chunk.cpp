@@ -3,6 +3,7 @@
 // as PyCapsules (scipy.LowLevelCallable) become C++ functions. The
 // behaviour is recv::chunk_stream's.
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -197,11 +198,76 @@ struct python_place
 constexpr const char *place_signature = "void (void *, size_t)";
 constexpr const char *place_signature_user_data = "void (void *, size_t, void *)";
 
-/// spead2's convention: None, or a tuple whose first item is a PyCapsule named by its C signature.
+/// Whether @a fn is a ctypes function pointer.
+bool is_ctypes_function(nb::handle fn)
+{
+    return nb::isinstance(fn, nb::module_::import_("ctypes").attr("_CFuncPtr"));
+}
+
+/// A ctypes function pointer made from a Python callable runs Python (taking the GIL) when called.
+void refuse_python_thunk(nb::handle fn)
+{
+    if (!is_ctypes_function(fn))
+        return;
+    nb::object objects = nb::getattr(fn, "_objects", nb::none());
+    if (!objects.is_none() && PyDict_Check(objects.ptr()))
+        for (auto [key, value] : nb::borrow<nb::dict>(objects))
+            if (std::string(Py_TYPE(value.ptr())->tp_name).find("CThunkObject") != std::string::npos)
+                throw nb::value_error("the place callback is Python code wrapped by ctypes: it would take the GIL "
+                                      "on the network thread for every heap; compile it (a numba cfunc, C code)");
+}
+
+/**
+ * A ctypes function pointer (to compiled code), void (void *, size_t), or
+ * void (void *, size_t, void *) with @a user_data (an address, a ctypes
+ * pointer or None).
+ */
+recv::chunk_place_function place_from_ctypes(nb::handle fn, nb::handle user_data, nb::handle source)
+{
+    refuse_python_thunk(fn);
+    nb::module_ ctypes = nb::module_::import_("ctypes");
+    nb::object argtypes = nb::getattr(fn, "argtypes", nb::none());
+    if (argtypes.is_none() || !nb::getattr(fn, "restype", nb::none()).is_none())
+        throw nb::value_error(
+            "a ctypes place callback needs argtypes (c_void_p, c_size_t[, c_void_p]) and restype None");
+    const std::size_t n = nb::len(argtypes);
+    if ((n != 2 && n != 3) || nb::cast<std::size_t>(ctypes.attr("sizeof")(argtypes[1])) != sizeof(std::size_t))
+        throw nb::value_error("a ctypes place callback takes (void *, size_t) or (void *, size_t, void *)");
+    if (n == 2 && !user_data.is_none())
+        throw nb::value_error("user data given for a ctypes place callback that takes none");
+    python_place place;
+    place.function = reinterpret_cast<void *>(
+        nb::cast<std::uintptr_t>(ctypes.attr("cast")(fn, ctypes.attr("c_void_p")).attr("value")));
+    if (n == 3)
+    {
+        place.with_user_data = true;
+        if (!user_data.is_none())
+        {
+            nb::object address = nb::isinstance<nb::int_>(user_data)
+                ? nb::borrow(user_data)
+                : ctypes.attr("cast")(user_data, ctypes.attr("c_void_p")).attr("value");
+            place.user_data = address.is_none() ? nullptr : reinterpret_cast<void *>(nb::cast<std::uintptr_t>(address));
+        }
+    }
+    place.source = std::make_shared<python_reference>();
+    place.source->obj = nb::borrow(source);
+    return place;
+}
+
+/**
+ * spead2's convention: None, or a tuple whose first item is a PyCapsule
+ * named by its C signature (a scipy.LowLevelCallable). Also a ctypes
+ * function pointer, or a (ctypes function pointer, user data) tuple.
+ */
 recv::chunk_place_function place_from_python(nb::handle obj)
 {
     if (obj.is_none())
         return {};
+    if (is_ctypes_function(obj))
+        return place_from_ctypes(obj, nb::none(), obj);
+    if (PyTuple_Check(obj.ptr()) && PyTuple_GET_SIZE(obj.ptr()) == 2
+        && is_ctypes_function(PyTuple_GET_ITEM(obj.ptr(), 0)))
+        return place_from_ctypes(PyTuple_GET_ITEM(obj.ptr(), 0), PyTuple_GET_ITEM(obj.ptr(), 1), obj);
     if (!PyTuple_Check(obj.ptr()))
         throw nb::type_error("place must be None or a tuple whose first item is a PyCapsule "
                              "(such as a scipy.LowLevelCallable)");
@@ -210,6 +276,9 @@ recv::chunk_place_function place_from_python(nb::handle obj)
     nb::handle capsule = PyTuple_GET_ITEM(obj.ptr(), 0);
     if (!PyCapsule_CheckExact(capsule.ptr()))
         throw nb::type_error("the first item of place must be a PyCapsule (such as a scipy.LowLevelCallable's)");
+    // A scipy.LowLevelCallable keeps what it was made from second.
+    if (PyTuple_GET_SIZE(obj.ptr()) > 1)
+        refuse_python_thunk(PyTuple_GET_ITEM(obj.ptr(), 1));
     const char *name = PyCapsule_GetName(capsule.ptr());
     void *function = PyCapsule_GetPointer(capsule.ptr(), name);
     if (!function)
@@ -372,8 +441,10 @@ void register_recv_chunk(nb::module_ &m)
             "place", [](const chunk_stream_config &c) { return place_to_python(c.get_place()); },
             [](chunk_stream_config &c, nb::handle v) { c.set_place(place_from_python(v)); }, nb::arg("place").none(),
             "The place callback: a scipy.LowLevelCallable (or a tuple whose first item is a PyCapsule) with C "
-            "signature 'void (void *, size_t)' or 'void (void *, size_t, void *)' (user data), or None. It must be "
-            "compiled code (a numba cfunc, a C function): it runs on the network thread without the GIL")
+            "signature 'void (void *, size_t)' or 'void (void *, size_t, void *)' (user data), a ctypes function "
+            "pointer with such argtypes, or a (ctypes function pointer, user data) tuple; or None. It must be "
+            "compiled code (a numba cfunc, a C function): it runs on the network thread without the GIL, and "
+            "Python code wrapped by ctypes is refused (ValueError)")
         .def_prop_rw(
             "max_heap_extra", &chunk_stream_config::get_max_heap_extra,
             [](chunk_stream_config &c, std::size_t v) { c.set_max_heap_extra(v); },

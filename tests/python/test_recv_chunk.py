@@ -277,3 +277,35 @@ def test_group_of_two_members(mode):
         assert ids == [0, 1, 2, 3]
     with pytest.raises(RuntimeError):
         group.emplace_back(lightspead.ThreadPool(), lightspead.recv.StreamConfig(), config)
+
+
+def test_place_from_ctypes():
+    """A ctypes function pointer to compiled code (here numba's), alone or
+    with user data; Python code wrapped by ctypes is refused, since it would
+    take the GIL on the network thread for every heap."""
+    signature = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p)
+    compiled = signature(ctypes.cast(place.ctypes, ctypes.c_void_p).value)
+    user = np.zeros(1, dtype=bad_type.dtype)
+    user["position"] = -1
+    config = lightspead.recv.ChunkStreamConfig(items=[0x1000, lightspead.HEAP_LENGTH_ID],
+                                               place=(compiled, user.ctypes.data))
+    assert config.place[0] is compiled
+    data_ring = lightspead.recv.ChunkRingbuffer(4)
+    free_ring = lightspead.recv.ChunkRingbuffer(4)
+    stream = lightspead.recv.ChunkRingStream(lightspead.ThreadPool(), lightspead.recv.StreamConfig(), config,
+                                             data_ring, free_ring)
+    for _ in range(4):
+        stream.add_free_chunk(GuardedChunk())
+    queue = lightspead.InprocQueue()
+    stream.add_inproc_reader(queue)
+    send_heaps(queue, range(HEAPS_PER_CHUNK))
+    chunks = list(data_ring)
+    assert [c.chunk_id for c in chunks] == [0] and chunks[0].present.all()
+
+    with pytest.raises(ValueError):
+        lightspead.recv.ChunkStreamConfig(place=signature(lambda data, size, user: None))
+    with pytest.raises(ValueError):
+        lightspead.recv.ChunkStreamConfig(place=scipy.LowLevelCallable(signature(lambda data, size, user: None)))
+    two = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_size_t)(ctypes.cast(place.ctypes, ctypes.c_void_p).value)
+    with pytest.raises(ValueError):
+        lightspead.recv.ChunkStreamConfig(place=(two, 5))  # user data for a callback that takes none
