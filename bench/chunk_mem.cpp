@@ -11,7 +11,6 @@
 #include <iostream>
 #include <memory>
 #include <numeric>
-#include <streambuf>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,31 +18,7 @@
 #include <unistd.h>
 #include <boost/asio.hpp>
 #include <lightspead/lightspead.h>
-
-namespace
-{
-
-// A streambuf appending to a vector (std::stringbuf would copy on str()).
-class vector_buf : public std::streambuf
-{
-public:
-    std::vector<std::uint8_t> data;
-
-protected:
-    std::streamsize xsputn(const char *s, std::streamsize n) override
-    {
-        data.insert(data.end(), s, s + n);
-        return n;
-    }
-    int_type overflow(int_type c) override
-    {
-        if (c != traits_type::eof())
-            data.push_back(std::uint8_t(c));
-        return c;
-    }
-};
-
-}  // anonymous namespace
+#include "vector_buf.h"
 
 int main(int argc, char *const argv[])
 {

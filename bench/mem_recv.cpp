@@ -10,38 +10,13 @@
 #include <cstdint>
 #include <iostream>
 #include <memory>
-#include <streambuf>
 #include <string>
 #include <utility>
 #include <vector>
 #include <unistd.h>
 #include <boost/asio.hpp>
 #include <lightspead/lightspead.h>
-
-namespace
-{
-
-// A streambuf appending to a vector (std::stringbuf would copy on str()).
-class vector_buf : public std::streambuf
-{
-public:
-    std::vector<std::uint8_t> data;
-
-protected:
-    std::streamsize xsputn(const char *s, std::streamsize n) override
-    {
-        data.insert(data.end(), s, s + n);
-        return n;
-    }
-    int_type overflow(int_type c) override
-    {
-        if (c != traits_type::eof())
-            data.push_back(std::uint8_t(c));
-        return c;
-    }
-};
-
-}  // anonymous namespace
+#include "vector_buf.h"
 
 int main(int argc, char *const argv[])
 {

@@ -20,6 +20,7 @@
 #include <boost/asio/io_context.hpp>
 #include <lightspead/recv/chunk_stream.h>
 #include "fuzz_main.h"
+#include "stream_checks.h"
 
 using namespace lightspead;
 
@@ -178,13 +179,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
             }
         }
         s.stop();
-        const auto stats = s.get_stats();
-        const auto discards = s.get_discard_stats();
-        std::uint64_t explained = discards[recv::stat_packets_accepted];
-        for (std::size_t i = recv::stat_packets_malformed; i <= recv::stat_packets_stale; i++)
-            explained += discards[i];
-        FUZZ_CHECK(stats[recv::stat_packets] == fed);
-        FUZZ_CHECK(explained == fed);
+        check_packets_accounted(s, fed);
     }
     FUZZ_CHECK(h.outstanding.empty());
     FUZZ_CHECK(h.allocated == h.readied);

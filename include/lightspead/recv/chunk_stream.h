@@ -471,6 +471,35 @@ public:
         }
     }
 
+    /// @a config (a chunk stream's or a group's) with this pair's allocate and ready callbacks.
+    template<typename Config>
+    Config with_rings(const Config &config)
+    {
+        Config out = config;
+        out.set_allocate(make_allocate());
+        out.set_ready(make_ready(config.get_ready()));
+        return out;
+    }
+
+    /**
+     * The owner's stop: both rings first (so that nothing waits for the
+     * consumer), then @a stop_owner, then the chunks left in flight are
+     * freed here, taken out of the graveyard under @a mutex (the lock
+     * the ready callback runs under).
+     */
+    template<typename F>
+    void stop_with_rings(std::mutex &mutex, F &&stop_owner)
+    {
+        free_ring->stop();
+        data_ring->stop();
+        stop_owner();
+        std::vector<std::unique_ptr<chunk>> dead;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            dead.swap(graveyard);
+        }
+    }
+
     /// The data ringbuffer (finished chunks).
     std::shared_ptr<DataRingbuffer> get_data_ringbuffer() const { return data_ring; }
     /// The free ringbuffer (chunks to fill).
@@ -497,14 +526,6 @@ class chunk_ring_stream : public detail::chunk_ring_pair<DataRingbuffer, FreeRin
 private:
     using pair = detail::chunk_ring_pair<DataRingbuffer, FreeRingbuffer>;
 
-    static chunk_stream_config adjust(const chunk_stream_config &config, pair &rings)
-    {
-        chunk_stream_config out = config;
-        out.set_allocate(rings.make_allocate());
-        out.set_ready(rings.make_ready(config.get_ready()));
-        return out;
-    }
-
 protected:
     void stop_received() override
     {
@@ -519,7 +540,7 @@ public:
      */
     chunk_ring_stream(io_context_ref io, const stream_config &config, const chunk_stream_config &chunk_config,
                       std::shared_ptr<DataRingbuffer> data_ring, std::shared_ptr<FreeRingbuffer> free_ring)
-        : pair(std::move(data_ring), std::move(free_ring)), chunk_stream(io, config, adjust(chunk_config, *this))
+        : pair(std::move(data_ring), std::move(free_ring)), chunk_stream(io, config, this->with_rings(chunk_config))
     {
         this->data_ring->add_producer();
     }
@@ -533,15 +554,7 @@ public:
     /// Stop both rings, then the stream; free chunks left in flight.
     void stop() override
     {
-        this->free_ring->stop();
-        this->data_ring->stop();
-        chunk_stream::stop();
-        std::vector<std::unique_ptr<chunk>> dead;
-        {
-            std::lock_guard<std::mutex> lock(get_mutex());
-            dead.swap(this->graveyard);
-        }
-        // freed here, outside the lock
+        this->stop_with_rings(get_mutex(), [this] { chunk_stream::stop(); });
     }
 };
 

@@ -276,14 +276,6 @@ class chunk_stream_ring_group : public detail::chunk_ring_pair<DataRingbuffer, F
 private:
     using pair = detail::chunk_ring_pair<DataRingbuffer, FreeRingbuffer>;
 
-    static chunk_stream_group_config adjust(const chunk_stream_group_config &config, pair &rings)
-    {
-        chunk_stream_group_config out = config;
-        out.set_allocate(rings.make_allocate());
-        out.set_ready(rings.make_ready(config.get_ready()));
-        return out;
-    }
-
 protected:
     void stream_added(chunk_stream_group_member &member) override
     {
@@ -301,7 +293,7 @@ public:
     /// @throws std::invalid_argument if a ring is null.
     chunk_stream_ring_group(const chunk_stream_group_config &config, std::shared_ptr<DataRingbuffer> data_ring,
                             std::shared_ptr<FreeRingbuffer> free_ring)
-        : pair(std::move(data_ring), std::move(free_ring)), chunk_stream_group(adjust(config, *this))
+        : pair(std::move(data_ring), std::move(free_ring)), chunk_stream_group(this->with_rings(config))
     {
     }
 
@@ -310,14 +302,7 @@ public:
     /// Stop both rings, then every member; free chunks left in flight.
     void stop() override
     {
-        this->free_ring->stop();
-        this->data_ring->stop();
-        chunk_stream_group::stop();
-        std::vector<std::unique_ptr<chunk>> dead;
-        {
-            std::lock_guard<std::mutex> lock(get_mutex());
-            dead.swap(this->graveyard);
-        }
+        this->stop_with_rings(get_mutex(), [this] { chunk_stream_group::stop(); });
     }
 };
 
