@@ -852,3 +852,40 @@ TEST_P(chunk_stream_group_modes, stop_with_every_chunk_held)
 
 INSTANTIATE_TEST_SUITE_P(modes, chunk_stream_group_modes, ::testing::Values(mode::LOSSY, mode::LOSSLESS),
                          [](const auto &info) { return info.param == mode::LOSSY ? "lossy" : "lossless"; });
+
+TEST(chunk_stream, throwing_place_callback_rejects_the_heap)
+{
+    auto cc = base_chunk_config();
+    cc.set_place(
+        [](recv::chunk_place_data *data, std::size_t size)
+        {
+            if (data->items[0] == 3)
+                throw std::runtime_error("bad heap");
+            place_by_position(data, size);
+        });
+    const auto r = run_ring(heaps_at(range(0, 10)), cc);
+    ASSERT_EQ(r.chunks.size(), 1u);
+    EXPECT_EQ(r.stats["rejected_heaps"], 1u);
+    EXPECT_EQ(present_of(*r.chunks[0]), flags({1, 1, 1, 0, 1, 1, 1, 1, 1, 1}));
+}
+
+TEST(chunk_stream, full_data_ring_counts_worker_blocked)
+{
+    thread_pool pool;
+    auto data_ring = std::make_shared<ring>(1);
+    auto free_ring = std::make_shared<ring>(4);
+    recv::chunk_ring_stream<> s(pool, {}, base_chunk_config(), data_ring, free_ring);
+    for (int i = 0; i < 4; i++)
+        s.add_free_chunk(make_chunk());
+    const bytes buffer = heaps_at(range(0, 60));
+    s.emplace_reader<recv::mem_reader>(buffer.data(), buffer.size());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the ring fills; the stream waits
+    std::size_t n = 0;
+    for (std::unique_ptr<recv::chunk> c : *data_ring)
+    {
+        n++;
+        s.add_free_chunk(std::move(c));
+    }
+    EXPECT_EQ(n, 6u);
+    EXPECT_GE(s.get_stats()["worker_blocked"], 1u);
+}
