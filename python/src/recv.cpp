@@ -12,6 +12,7 @@
 #include <boost/asio/ip/udp.hpp>
 #include <nanobind/nanobind.h>
 #include <nanobind/operators.h>
+#include <nanobind/stl/optional.h>
 #include <nanobind/stl/pair.h>
 #include <nanobind/stl/shared_ptr.h>
 #include <nanobind/stl/string.h>
@@ -134,7 +135,7 @@ void register_recv(nb::module_ &m)
         .def(
             "__init__",
             [](stream_config *self, std::size_t max_heaps, std::size_t substreams, bug_compat_mask bug_compat,
-               int memcpy, std::shared_ptr<memory_allocator> memory_allocator, bool stop_on_stop_item,
+               std::optional<int> memcpy, std::shared_ptr<memory_allocator> memory_allocator, bool stop_on_stop_item,
                bool allow_unsized_heaps, bool allow_out_of_order, bool explicit_start, std::size_t max_heap_size,
                std::uintptr_t stream_id)
             {
@@ -142,18 +143,19 @@ void register_recv(nb::module_ &m)
                 self->set_max_heaps(max_heaps)
                     .set_substreams(substreams)
                     .set_bug_compat(bug_compat)
-                    .set_memcpy(memcpy_mode(memcpy))
                     .set_stop_on_stop_item(stop_on_stop_item)
                     .set_allow_unsized_heaps(allow_unsized_heaps)
                     .set_allow_out_of_order(allow_out_of_order)
                     .set_explicit_start(explicit_start)
                     .set_max_heap_size(max_heap_size)
                     .set_stream_id(stream_id);
+                if (memcpy)  // left unset, chunk streams choose by chunk size
+                    self->set_memcpy(memcpy_mode(*memcpy));
                 if (memory_allocator)
                     self->set_memory_allocator(std::move(memory_allocator));
             },
             nb::kw_only(), "max_heaps"_a = stream_config::default_max_heaps, "substreams"_a = 1, "bug_compat"_a = 0,
-            "memcpy"_a = int(MEMCPY_STD), "memory_allocator"_a = nullptr, "stop_on_stop_item"_a = true,
+            "memcpy"_a = nb::none(), "memory_allocator"_a = nullptr, "stop_on_stop_item"_a = true,
             "allow_unsized_heaps"_a = true, "allow_out_of_order"_a = false, "explicit_start"_a = false,
             "max_heap_size"_a = stream_config::default_max_heap_size, "stream_id"_a = 0)
         .def_prop_rw("max_heaps", &stream_config::get_max_heaps,

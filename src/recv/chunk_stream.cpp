@@ -90,6 +90,7 @@ chunk_stream_base::chunk_stream_base(io_context_ref io, const stream_config &con
     : stream(io, adjust_config(config, chunk_config)), chunk_config(chunk_config), stream_id(config.get_stream_id()),
       base_stat_index(config.next_stat_index()), item_values(chunk_config.get_items().size()),
       extra_buffer(chunk_config.get_max_heap_extra()), batch_stats(get_config().get_stats().size()),
+      large_chunk_copy(config.is_memcpy_set() ? nullptr : get_memcpy(MEMCPY_NONTEMPORAL)),
       window(chunk_config.get_max_chunks())
 {
     enable_heap_placement();
@@ -290,7 +291,7 @@ void chunk_stream_base::place_heap(live_heap &h, const packet_view &p)
         std::memcpy(c->extra.get() + extra_offset, extra_buffer.data(), extra_size);
     }
     if (length > 0)
-        h.place_payload(c->data.get() + offset, data_size - offset);
+        h.place_payload(c->data.get() + offset, data_size - offset, get_chunk_copy(data_size));
     heap_placement placement;
     placement.target = c;
     placement.chunk_id = chunk_id;

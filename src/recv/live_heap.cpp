@@ -9,11 +9,12 @@ live_heap::live_heap(item_pointer_t cnt, int heap_address_bits) : cnt(cnt), heap
 {
 }
 
-void live_heap::place_payload(std::uint8_t *dest, std::size_t capacity) noexcept
+void live_heap::place_payload(std::uint8_t *dest, std::size_t capacity, memcpy_function copy) noexcept
 {
     buffer = dest;
     this->capacity = capacity;
     external = true;
+    external_copy = copy;
 }
 
 void live_heap::discard_payload() noexcept
@@ -197,7 +198,7 @@ add_status live_heap::add_packet(const packet_view &p, const live_heap_limits &l
     if (in_place && p.payload != buffer + offset)
         in_place = false;  // not where it belongs after all: copy it
     if (p.payload_length > 0 && !in_place && buffer)
-        limits.copy(buffer + offset, p.payload, p.payload_length);
+        (external_copy ? external_copy : limits.copy)(buffer + offset, p.payload, p.payload_length);
     if (placement.packet_present && p.payload_length > 0)
         placement.packet_present[offset / placement.packet_presence_size] = 1;
 

@@ -83,6 +83,7 @@ stream_config &stream_config::set_memcpy(memcpy_mode mode)
 {
     lightspead::get_memcpy(mode);  // validates
     copy_mode = mode;
+    copy_mode_set = true;
     return *this;
 }
 

@@ -230,6 +230,18 @@ def test_config_validation():
         lightspead.MemoryPool(10, 5, 1, 0)
     config = lightspead.recv.StreamConfig(allow_out_of_order=True, max_heap_size=1 << 20)
     assert config.allow_out_of_order and config.max_heap_size == 1 << 20
+    with pytest.raises(ValueError):
+        lightspead.recv.StreamConfig(memcpy=7)
+
+
+def test_config_memcpy_default_and_choice():
+    # Unset reads as MEMCPY_STD (spead2's default); chunk streams then choose by chunk size.
+    assert lightspead.recv.StreamConfig().memcpy == lightspead.MEMCPY_STD
+    assert lightspead.recv.StreamConfig(memcpy=None).memcpy == lightspead.MEMCPY_STD
+    config = lightspead.recv.StreamConfig(memcpy=lightspead.MEMCPY_NONTEMPORAL)
+    assert config.memcpy == lightspead.MEMCPY_NONTEMPORAL
+    config.memcpy = lightspead.MEMCPY_STD
+    assert config.memcpy == lightspead.MEMCPY_STD
 
 
 def test_asyncio_receive():

@@ -25,8 +25,23 @@ using memcpy_function_id = memcpy_mode;
 /// A copy function with std::memcpy's contract.
 using memcpy_function = void *(*)(void *dest, const void *src, std::size_t n) noexcept;
 
-/// Copy with non-temporal (streaming) stores; ordered before return.
+/**
+ * Copy with non-temporal (streaming) stores, ordered (fenced) before
+ * return: AVX2 where the CPU has it, SSE2 on other x86-64, std::memcpy
+ * elsewhere.
+ */
 void *memcpy_nontemporal(void *dest, const void *src, std::size_t n) noexcept;
+
+#if defined(__x86_64__)
+namespace detail
+{
+/// The variants @ref memcpy_nontemporal chooses from (exposed for tests).
+void *memcpy_nontemporal_sse2(void *dest, const void *src, std::size_t n) noexcept;
+/// Only where @ref cpu_has_avx2.
+void *memcpy_nontemporal_avx2(void *dest, const void *src, std::size_t n) noexcept;
+bool cpu_has_avx2() noexcept;
+}  // namespace detail
+#endif
 
 /// The function for @a mode. @throws std::invalid_argument for an unknown mode.
 memcpy_function get_memcpy(memcpy_mode mode);

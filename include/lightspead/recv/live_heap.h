@@ -81,8 +81,9 @@ private:
     memory_allocator::pointer payload;  // owned buffer (empty for placed or dropped payload)
     std::uint8_t *buffer = nullptr;     // where payload bytes go: payload, chunk memory, or null
     std::size_t capacity = 0;
-    bool external = false;      // buffer is memory the heap does not own (place_payload)
-    bool drop_payload = false;  // bytes are accounted for but not kept (discard_payload)
+    bool external = false;                    // buffer is memory the heap does not own (place_payload)
+    memcpy_function external_copy = nullptr;  // how bytes go into it (null: the limits' copy)
+    bool drop_payload = false;                // bytes are accounted for but not kept (discard_payload)
     heap_placement placement;
     std::vector<item_pointer_t> pointers;  // distinct, in arrival order
     // An index of pointers, built once there are many: most heaps have a
@@ -129,9 +130,10 @@ public:
      * Put the payload into memory the heap does not own: [dest, dest +
      * capacity) (a region of a chunk). Called before the first packet is
      * added; a packet that would reach beyond @a capacity is refused as
-     * too large.
+     * too large. Bytes are copied in with @a copy, or the limits' copy
+     * function when it is null.
      */
-    void place_payload(std::uint8_t *dest, std::size_t capacity) noexcept;
+    void place_payload(std::uint8_t *dest, std::size_t capacity, memcpy_function copy = nullptr) noexcept;
 
     /**
      * From now on, account for payload bytes (what arrived, whether the heap

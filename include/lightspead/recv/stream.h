@@ -221,6 +221,9 @@ protected:
      */
     virtual void heap_ready(live_heap &&h) = 0;
 
+    /// The limits heaps are assembled under (from the config), with its copy function.
+    const live_heap_limits &get_limits() const noexcept { return limits; }
+
     /// Count a wait for the consumer (worker_blocked), visible at once to @ref get_stats.
     void note_worker_blocked() { stats[stat_worker_blocked]++; }
 

@@ -35,6 +35,7 @@ private:
     bug_compat_mask bug_compat = 0;
     std::shared_ptr<memory_allocator> allocator;
     memcpy_mode copy_mode = MEMCPY_STD;
+    bool copy_mode_set = false;
     bool stop_on_stop_item = true;
     bool allow_unsized_heaps = true;
     bool allow_out_of_order = false;
@@ -65,10 +66,14 @@ public:
     /**
      * How payload is copied into heaps: @ref MEMCPY_NONTEMPORAL bypasses the
      * cache, which pays when heaps are much larger than the cache and are
-     * consumed after they complete.
+     * consumed after they complete. The default is @ref MEMCPY_STD, except
+     * that a chunk stream whose config never had this set writes large
+     * chunks with streaming stores (see chunk_stream_config::nontemporal_chunk_size).
      */
     stream_config &set_memcpy(memcpy_mode mode);
     memcpy_mode get_memcpy() const noexcept { return copy_mode; }
+    /// Whether @ref set_memcpy was called (the application chose the copy).
+    bool is_memcpy_set() const noexcept { return copy_mode_set; }
 
     /// Stop the stream when a heap carries the stream-stop control item.
     stream_config &set_stop_on_stop_item(bool stop);

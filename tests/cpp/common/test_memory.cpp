@@ -130,22 +130,47 @@ TEST(memory_pool, warn_on_empty_can_be_turned_off)
     EXPECT_NE(pool->allocate(100).get(), nullptr);  // still allocates, silently
 }
 
-TEST(memcpy, nontemporal_copies_every_alignment_and_length)
+namespace
+{
+
+// Every destination alignment and the lengths around each variant's line
+// and alignment sizes, checked byte for byte, bytes around untouched.
+void check_copies_every_alignment_and_length(memcpy_function copy)
 {
     auto src = pattern(1000, 11);
-    for (std::size_t offset = 0; offset < 20; offset++)
-        for (std::size_t n : {0, 1, 15, 16, 17, 63, 64, 65, 200, 900})
+    for (std::size_t offset = 0; offset < 40; offset++)
+        for (std::size_t n : {0, 1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 200, 900})
         {
-            bytes dest(1000 + 40, 0xee);
-            memcpy_nontemporal(dest.data() + offset, src.data() + 3, n);
+            bytes dest(1000 + 80, 0xee);
+            ASSERT_EQ(copy(dest.data() + offset, src.data() + 3, n), dest.data() + offset);
             for (std::size_t i = 0; i < dest.size(); i++)
             {
                 const std::uint8_t expected = (i >= offset && i < offset + n) ? src[3 + i - offset] : 0xee;
                 ASSERT_EQ(dest[i], expected) << "offset " << offset << " n " << n << " i " << i;
             }
         }
+}
+
+}  // anonymous namespace
+
+TEST(memcpy, nontemporal_copies_every_alignment_and_length)
+{
+    check_copies_every_alignment_and_length(memcpy_nontemporal);
+    check_copies_every_alignment_and_length(get_memcpy(MEMCPY_NONTEMPORAL));
+    check_copies_every_alignment_and_length(get_memcpy(MEMCPY_STD));
     EXPECT_THROW(get_memcpy(memcpy_mode(7)), std::invalid_argument);
 }
+
+#if defined(__x86_64__)
+TEST(memcpy, each_nontemporal_variant_copies_every_alignment_and_length)
+{
+    check_copies_every_alignment_and_length(detail::memcpy_nontemporal_sse2);
+    if (!detail::cpu_has_avx2())
+        GTEST_SKIP() << "no AVX2 on this CPU";
+    check_copies_every_alignment_and_length(detail::memcpy_nontemporal_avx2);
+    EXPECT_EQ(get_memcpy(MEMCPY_NONTEMPORAL), memcpy_function(detail::memcpy_nontemporal_avx2));
+}
+#endif
 
 TEST(memory_pool, refills_in_the_background)
 {

@@ -7,6 +7,7 @@
 #include <future>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 #include <poll.h>
@@ -888,4 +889,136 @@ TEST(chunk_stream, full_data_ring_counts_worker_blocked)
     }
     EXPECT_EQ(n, 6u);
     EXPECT_GE(s.get_stats()["worker_blocked"], 1u);
+}
+
+TEST(chunk_stream, copy_into_chunks_follows_size_unless_chosen)
+{
+    thread_pool pool;
+    auto r = std::make_shared<ring>(2);
+    const std::size_t large = recv::chunk_stream_config::nontemporal_chunk_size;
+    const memcpy_function nontemporal = get_memcpy(MEMCPY_NONTEMPORAL), standard = get_memcpy(MEMCPY_STD);
+    {
+        recv::stream_config unset;
+        EXPECT_FALSE(unset.is_memcpy_set());
+        recv::chunk_ring_stream<> s(pool, unset, base_chunk_config(), r, r);
+        EXPECT_EQ(s.get_chunk_copy(large), nontemporal);
+        EXPECT_EQ(s.get_chunk_copy(large - 1), standard);
+    }
+    for (memcpy_mode mode : {MEMCPY_STD, MEMCPY_NONTEMPORAL})
+    {
+        recv::stream_config chosen;
+        chosen.set_memcpy(mode);
+        EXPECT_TRUE(chosen.is_memcpy_set());
+        recv::chunk_ring_stream<> s(pool, chosen, base_chunk_config(), r, r);
+        EXPECT_EQ(s.get_chunk_copy(large), get_memcpy(mode));
+        EXPECT_EQ(s.get_chunk_copy(100), get_memcpy(mode));
+    }
+}
+
+namespace
+{
+
+// Heap `position` at an unaligned offset spread over a large chunk.
+constexpr std::size_t large_stride = 800 * 1024 + 1;
+
+void place_spread(recv::chunk_place_data *data, std::size_t)
+{
+    if (data->items[1] != s_item_pointer_t(heap_bytes))
+        return;
+    data->chunk_id = data->items[0] / heaps_per_chunk;
+    data->heap_index = data->items[0] % heaps_per_chunk;
+    data->heap_offset = data->heap_index * large_stride;
+}
+
+}  // anonymous namespace
+
+TEST(chunk_stream, large_chunks_receive_every_byte_with_streaming_copies)
+{
+    const std::size_t size = recv::chunk_stream_config::nontemporal_chunk_size;
+    ASSERT_LE(heaps_per_chunk * large_stride, size);
+    std::vector<std::unique_ptr<recv::chunk>> ready;
+    auto cc = base_chunk_config();
+    cc.set_place(place_spread);
+    cc.set_allocate(
+        [size](std::int64_t, std::uint64_t *)
+        {
+            auto alloc = std::make_shared<memory_allocator>();
+            auto c = std::make_unique<recv::chunk>();
+            c->present = alloc->allocate(heaps_per_chunk);
+            c->present_size = heaps_per_chunk;
+            std::memset(c->present.get(), 0, heaps_per_chunk);
+            c->data = alloc->allocate(size + guard_bytes);
+            c->data_size = size;
+            std::memset(c->data.get(), 0, size);
+            std::memset(c->data.get() + size, guard_value, guard_bytes);
+            return c;
+        });
+    cc.set_ready([&ready](std::unique_ptr<recv::chunk> &&c, std::uint64_t *) { ready.push_back(std::move(c)); });
+    thread_pool pool;
+    signalling_chunk_stream s(pool, recv::stream_config(), cc);
+    ASSERT_EQ(s.get_chunk_copy(size), get_memcpy(MEMCPY_NONTEMPORAL));
+    auto stopped = s.stopped.get_future();
+    // Several packets per heap, so copies start and end off alignment.
+    const bytes buffer = heaps_at(range(0, 20), 333);
+    s.emplace_reader<recv::mem_reader>(buffer.data(), buffer.size());
+    ASSERT_EQ(stopped.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    ASSERT_EQ(ready.size(), 2u);
+    for (const auto &c : ready)
+    {
+        EXPECT_EQ(present_of(*c), flags({1, 1, 1, 1, 1, 1, 1, 1, 1, 1}));
+        for (std::size_t i = 0; i < heaps_per_chunk; i++)
+        {
+            const bytes expected = payload_of(c->chunk_id * heaps_per_chunk + i);
+            const std::uint8_t *heap = c->data.get() + i * large_stride;
+            EXPECT_TRUE(std::equal(expected.begin(), expected.end(), heap)) << "chunk " << c->chunk_id << " heap " << i;
+            // Nothing between this heap and the next was written.
+            EXPECT_TRUE(std::all_of(heap + heap_bytes, heap + large_stride, [](std::uint8_t b) { return b == 0; }))
+                << "chunk " << c->chunk_id << " after heap " << i;
+        }
+        EXPECT_TRUE(std::all_of(c->data.get() + size, c->data.get() + size + guard_bytes,
+                                [](std::uint8_t b) { return b == guard_value; }));
+    }
+}
+
+namespace
+{
+
+int placed_copies = 0;
+
+void *counting_copy(void *dest, const void *src, std::size_t n) noexcept
+{
+    placed_copies++;
+    return std::memcpy(dest, src, n);
+}
+
+}  // anonymous namespace
+
+TEST(live_heap, placed_payload_uses_the_placement_copy)
+{
+    const auto packets = heap_at(7, 400);
+    ASSERT_GT(packets.size(), 1u);
+    bytes dest(heap_bytes, 0);
+    recv::live_heap_limits limits{1 << 20, false, get_memcpy(MEMCPY_STD)};
+    memory_allocator allocator;
+    for (memcpy_function placement_copy : {memcpy_function(counting_copy), memcpy_function(nullptr)})
+    {
+        placed_copies = 0;
+        std::fill(dest.begin(), dest.end(), 0);
+        std::optional<recv::live_heap> h;
+        for (const auto &bytes_ : packets)
+        {
+            packet_view p;
+            ASSERT_EQ(decode_packet(bytes_.data(), bytes_.size(), p), packet_status::ok);
+            if (!h)
+            {
+                h.emplace(p.heap_cnt, p.heap_address_bits);
+                h->place_payload(dest.data(), dest.size(), placement_copy);
+            }
+            ASSERT_EQ(h->add_packet(p, limits, allocator), recv::add_status::accepted);
+        }
+        const bytes expected = payload_of(7);
+        EXPECT_TRUE(std::equal(expected.begin(), expected.end(), dest.begin()));
+        // The placement's copy for every packet with payload, else the limits' one.
+        EXPECT_EQ(placed_copies, placement_copy ? int(packets.size()) : 0);
+    }
 }
