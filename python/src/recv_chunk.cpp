@@ -97,7 +97,8 @@ void set_extra(py_chunk &c, nb::handle v)
 /**
  * A Python chunk on its way through a C++ ringbuffer or stream: its C++
  * part moved here, with a reference to the Python object (which gets the
- * C++ part back on the way out).
+ * C++ part back on the way out, or when C++ drops it: a chunk left in a
+ * ringbuffer or stream that goes away is usable again, as in spead2).
  */
 struct chunk_in_flight : recv::chunk
 {
@@ -108,6 +109,10 @@ struct chunk_in_flight : recv::chunk
         if (owner.is_valid())
         {
             nb::gil_scoped_acquire gil;  // may be freed by a C++ thread (a stream's stop)
+            py_chunk &target = nb::cast<py_chunk &>(owner);
+            // Unless Python gave the chunk new memory meanwhile, it gets its own back.
+            if (!target.data && !target.present && !target.extra)
+                static_cast<recv::chunk &>(target) = std::move(static_cast<recv::chunk &>(*this));
             owner.reset();
         }
     }

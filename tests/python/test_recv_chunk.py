@@ -157,6 +157,37 @@ def test_chunk_memory_is_released():
     assert all(r() is None for r in refs)
 
 
+def test_chunks_left_in_a_stream_come_back_when_it_goes():
+    # Chunks still in the free ring or the stream's window when they go are
+    # the application's again: spead2 programs reuse them in a new stream.
+    chunks = [GuardedChunk() for _ in range(4)]
+    llc, user = place_callable()
+    for _ in range(2):
+        data_ring = lightspead.recv.ChunkRingbuffer(4)
+        free_ring = lightspead.recv.ChunkRingbuffer(4)
+        stream = lightspead.recv.ChunkRingStream(
+            lightspead.ThreadPool(), lightspead.recv.StreamConfig(max_heaps=4),
+            lightspead.recv.ChunkStreamConfig(items=[0x1000, lightspead.HEAP_LENGTH_ID], max_chunks=2, place=llc),
+            data_ring, free_ring)
+        for chunk in chunks:
+            chunk.present[:] = 0
+            stream.add_free_chunk(chunk)
+        queue = lightspead.InprocQueue()
+        stream.add_inproc_reader(queue)
+        send_heaps(queue, range(12))
+        received = []
+        for chunk in data_ring:
+            received.append((chunk.chunk_id, int(chunk.present.sum())))
+            stream.add_free_chunk(chunk)
+        assert received == [(0, 8), (1, 4)]
+        stream.stop()
+        del stream, data_ring, free_ring, chunk
+        gc.collect()
+        for c in chunks:
+            assert c.guards_intact()
+            np.testing.assert_array_equal(c.data, c.whole[:CHUNK_BYTES])  # its own memory, back
+
+
 def test_chunk_needs_writable_buffers():
     with pytest.raises(BufferError):
         lightspead.recv.Chunk(data=b"read-only")
