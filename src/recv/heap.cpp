@@ -46,7 +46,8 @@ heap::heap(live_heap &&h, bug_compat_mask bug_compat)
         throw std::invalid_argument("heap is not complete");
     payload_size = h.get_heap_length();
     std::vector<item_extent> extents;
-    if (!resolve_items(h.get_pointers(), h.get_heap_address_bits(), payload_size, extents))
+    if (!resolve_items({h.get_pointers().begin(), h.get_pointers().end()}, h.get_heap_address_bits(), payload_size,
+                       extents))
         throw std::invalid_argument("an item pointer lies beyond the heap length");
     payload = h.take_payload();
     immediates.reserve(count_immediates(extents));  // items point into it

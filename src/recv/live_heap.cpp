@@ -161,8 +161,6 @@ bool is_packet_special(item_pointer_t ptr, const pointer_codec &codec) noexcept
         }
         if (has_pointer(ptr))
             continue;
-        if (pointers.empty())
-            pointers.reserve(8);
         pointers.push_back(ptr);
         if (pointer_index)
             pointer_index->insert(ptr);
@@ -186,7 +184,10 @@ add_status live_heap::add_packet(const packet_view &p, const live_heap_limits &l
     range_map::iterator next;
     if (const add_status s = check_placement(offset, end, limits, next); s != add_status::accepted)
         return s;
-    if (pointers.size() + count_new_pointers(p) > limits.max_pointers)
+    // Counting the new pointers exactly costs a search per item: only when
+    // the packet might reach the limit.
+    if (pointers.size() + p.n_items > limits.max_pointers
+        && pointers.size() + count_new_pointers(p) > limits.max_pointers)
         return add_status::too_many_pointers;
     const s_item_pointer_t known_length = heap_length >= 0 ? heap_length : p.heap_length;
     const std::size_t needed = known_length >= 0 ? std::size_t(known_length) : std::size_t(end);

@@ -311,13 +311,18 @@ std::optional<live_heap> *stream::start_heap(substream_table &table, const packe
 
 void stream::finish_heap(substream_table &table, std::optional<live_heap> &slot)
 {
-    live_heap h = std::move(*slot);
-    slot.reset();
-    table.remember(h.get_cnt());
-    if (h.has_stop_item() && config.get_stop_on_stop_item())
+    table.remember(slot->get_cnt());
+    if (slot->has_stop_item() && config.get_stop_on_stop_item())
+    {
+        slot.reset();
         stop_locked();  // the stop heap itself is not delivered
-    else
-        deliver(std::move(h), stat_incomplete_heaps_evicted);  // complete: not counted there
+        return;
+    }
+    // Delivered from its slot, which is emptied afterwards: moving a whole
+    // live heap out first cost a tenth of a small heap's instructions, and
+    // nothing a consumer's heap_ready can reach looks at the table.
+    deliver(std::move(*slot), stat_incomplete_heaps_evicted);  // complete: not counted there
+    slot.reset();
 }
 
 void stream::process_packet(const packet_view &p, bool in_place)
