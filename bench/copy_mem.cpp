@@ -4,9 +4,12 @@
 // into 4 cycling chunks of 64 MiB, with std::memcpy, lightspead's
 // memcpy_nontemporal, and (x86-64 with AVX2) the same streaming loop with
 // the source prefetched at several distances, to show where
-// memcpy.cpp's prefetch distance comes from.
+// memcpy.cpp's prefetch distance comes from. With -o the chunks start that
+// many bytes past a 4 KiB boundary: numpy's large arrays start 16 bytes
+// past one, which is what made memcpy.cpp align to whole 64-byte lines
+// (the prefetch loops need 32-byte alignment and are left out otherwise).
 //
-// Usage: copy_mem [-H heap-size] [-m source-MiB] [-r rounds]
+// Usage: copy_mem [-H heap-size] [-m source-MiB] [-o chunk-offset] [-r rounds]
 // Prints one line per round: MB/s for each copy.
 
 #include <chrono>
@@ -62,9 +65,9 @@ __attribute__((target("avx2"))) void *stream_prefetch(void *dest, const void *sr
 
 int main(int argc, char *const argv[])
 {
-    std::size_t heap = 8192, source_mib = 2048;
+    std::size_t heap = 8192, source_mib = 2048, offset = 0;
     int rounds = 3, opt;
-    while ((opt = getopt(argc, argv, "H:m:r:")) != -1)
+    while ((opt = getopt(argc, argv, "H:m:o:r:")) != -1)
     {
         switch (opt)
         {
@@ -74,18 +77,21 @@ int main(int argc, char *const argv[])
         case 'm':
             source_mib = std::stoul(optarg);
             break;
+        case 'o':
+            offset = std::stoul(optarg);
+            break;
         case 'r':
             rounds = std::stoi(optarg);
             break;
         default:
-            std::cerr << "Usage: " << argv[0] << " [-H heap-size] [-m source-MiB] [-r rounds]\n";
+            std::cerr << "Usage: " << argv[0] << " [-H heap-size] [-m source-MiB] [-o chunk-offset] [-r rounds]\n";
             return 2;
         }
     }
     constexpr std::size_t chunk = std::size_t(64) << 20, stride_extra = 808;  // a 9000-byte packet's header room
-    if (heap == 0 || heap % 128 != 0 || heap > chunk)
+    if (heap == 0 || heap % 128 != 0 || heap > chunk || offset >= 4096)
     {
-        std::cerr << "heap size must be a positive multiple of 128 up to 64 MiB\n";
+        std::cerr << "heap size must be a positive multiple of 128 up to 64 MiB, the offset below 4096\n";
         return 2;
     }
     const std::size_t stride = heap + stride_extra;
@@ -94,13 +100,13 @@ int main(int argc, char *const argv[])
     std::vector<char *> chunks;
     for (int i = 0; i < 4; i++)
     {
-        auto *p = static_cast<char *>(std::aligned_alloc(4096, chunk));
+        auto *p = static_cast<char *>(std::aligned_alloc(4096, chunk + 4096));
         if (!p)
         {
             std::cerr << "out of memory\n";
             return 1;
         }
-        std::memset(p, 0, chunk);
+        std::memset(p, 0, chunk + 4096);
         chunks.push_back(p);
     }
     std::vector<std::pair<std::string, copy_function>> copies{
@@ -108,7 +114,7 @@ int main(int argc, char *const argv[])
         {"lightspead_nontemporal", lightspead::memcpy_nontemporal},
     };
 #if defined(__x86_64__)
-    if (lightspead::detail::cpu_has_avx2())
+    if (lightspead::detail::cpu_has_avx2() && offset % 32 == 0)
     {
         copies.emplace_back("stream_no_prefetch", stream_prefetch<0>);
         copies.emplace_back("stream_prefetch_256", stream_prefetch<256>);
@@ -125,7 +131,8 @@ int main(int argc, char *const argv[])
         {
             const auto start = std::chrono::steady_clock::now();
             for (std::size_t h = 0; h < heaps; h++)
-                copy(chunks[(h / per_chunk) % 4] + (h % per_chunk) * heap, source.data() + h * stride + 64, heap);
+                copy(chunks[(h / per_chunk) % 4] + offset + (h % per_chunk) * heap, source.data() + h * stride + 64,
+                     heap);
             const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
             std::cout << ' ' << name << ' ' << std::fixed << std::setprecision(0)
                       << double(heaps * heap) / elapsed.count() / 1e6;

@@ -138,8 +138,9 @@ namespace
 void check_copies_every_alignment_and_length(memcpy_function copy)
 {
     auto src = pattern(1000, 11);
-    for (std::size_t offset = 0; offset < 40; offset++)
-        for (std::size_t n : {0, 1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 200, 900})
+    for (std::size_t offset = 0; offset < 70; offset++)  // every residue of a 64-byte line
+        for (std::size_t n :
+             {0, 1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 200, 511, 512, 513, 575, 576, 577, 640, 900})
         {
             bytes dest(1000 + 80, 0xee);
             ASSERT_EQ(copy(dest.data() + offset, src.data() + 3, n), dest.data() + offset);
