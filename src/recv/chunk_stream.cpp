@@ -68,8 +68,8 @@ namespace
 {
 
 // The names of the statistics a chunk stream adds, in offset order.
-constexpr const char *chunk_stat_names[] = {"too_old_heaps", "rejected_heaps", "heaps_outside_data",
-                                            "heaps_outside_present", "heaps_outside_extra"};
+constexpr const char *chunk_stat_names[] = {"too_old_heaps",         "rejected_heaps",      "heaps_outside_data",
+                                            "heaps_outside_present", "heaps_outside_extra", "heaps_without_chunk"};
 
 stream_config adjust_config(const stream_config &config, const chunk_stream_config &chunk_config)
 {
@@ -245,7 +245,9 @@ void chunk_stream_base::place_heap(live_heap &h, const packet_view &p)
     chunk *c = get_chunk(chunk_id);
     if (!c)
     {
-        h.discard_payload();  // no chunk was allocated for this ID
+        // The allocate callback gave no chunk for this ID (or threw).
+        add_stat(base_stat_index + heaps_without_chunk_offset, 1);
+        h.discard_payload();
         return;
     }
 

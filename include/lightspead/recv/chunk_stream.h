@@ -313,6 +313,7 @@ protected:
     static constexpr std::size_t heaps_outside_data_offset = 2;
     static constexpr std::size_t heaps_outside_present_offset = 3;
     static constexpr std::size_t heaps_outside_extra_offset = 4;
+    static constexpr std::size_t heaps_without_chunk_offset = 5;
 
     /// A chunk for @a chunk_id, to be filled (null: heaps for it are dropped). Lock held.
     virtual chunk *allocate_chunk(std::int64_t chunk_id) = 0;
@@ -377,10 +378,12 @@ public:
  * - @c heaps_outside_data: heap_offset + heap length beyond the chunk's data;
  * - @c heaps_outside_present: the heap's flag (or its last packet's) beyond present_size;
  * - @c heaps_outside_extra: extra_size beyond max_heap_extra, or the extra
- *   bytes beyond the chunk's extra.
- * The last three are lightspead's: such a heap is not received (nothing is
- * written outside the chunk), and the first of each kind is logged, then
- * at most one summary per second.
+ *   bytes beyond the chunk's extra;
+ * - @c heaps_without_chunk: the allocate callback returned null for the
+ *   heap's chunk, or threw (logged once per chunk).
+ * The last four are lightspead's. A heap outside its chunk is not received
+ * (nothing is written outside the chunk), and the first of each kind is
+ * logged, then at most one summary per second.
  */
 class chunk_stream : public detail::chunk_stream_base
 {

@@ -8,6 +8,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 #include <poll.h>
@@ -614,16 +615,25 @@ protected:
 
 }  // anonymous namespace
 
-TEST(chunk_stream, plain_stream_calls_allocate_and_ready)
+class allocate_chunk_stream : public testing::TestWithParam<bool>
 {
+};
+
+INSTANTIATE_TEST_SUITE_P(returns_null_or_throws, allocate_chunk_stream, testing::Bool());
+
+TEST_P(allocate_chunk_stream, plain_stream_calls_allocate_and_ready)
+{
+    const bool throws = GetParam();
     std::vector<std::int64_t> allocated;
     std::vector<std::unique_ptr<recv::chunk>> ready;
     auto cc = base_chunk_config();
     cc.set_allocate(
-        [&allocated](std::int64_t id, std::uint64_t *)
+        [&allocated, throws](std::int64_t id, std::uint64_t *)
         {
             allocated.push_back(id);
-            return id == 1 ? nullptr : make_chunk();  // heaps for chunk 1 are dropped
+            if (id == 1 && throws)
+                throw std::runtime_error("no memory for chunk 1");
+            return id == 1 ? nullptr : make_chunk();  // heaps for chunk 1 are dropped, and counted
         });
     cc.set_ready([&ready](std::unique_ptr<recv::chunk> &&c, std::uint64_t *) { ready.push_back(std::move(c)); });
     thread_pool pool;
@@ -642,6 +652,7 @@ TEST(chunk_stream, plain_stream_calls_allocate_and_ready)
     EXPECT_EQ(present_of(*ready[1]), flags({1, 1, 1, 1, 1, 0, 0, 0, 0, 0}));
     check_payloads(*ready[0]);
     check_payloads(*ready[1]);
+    EXPECT_EQ(s.get_stats()["heaps_without_chunk"], heaps_per_chunk);
 }
 
 TEST(ringbuffer_fd, descriptors_follow_the_state)
