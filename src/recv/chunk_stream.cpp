@@ -87,7 +87,7 @@ stream_config adjust_config(const stream_config &config, const chunk_stream_conf
 
 chunk_stream_base::chunk_stream_base(io_context_ref io, const stream_config &config,
                                      const chunk_stream_config &chunk_config)
-    : stream(io, adjust_config(config, chunk_config)), chunk_config(chunk_config), stream_id(config.get_stream_id()),
+    : stream(io, adjust_config(config, chunk_config)), chunk_config(chunk_config),
       base_stat_index(config.next_stat_index()), item_values(chunk_config.get_items().size()),
       extra_buffer(chunk_config.get_max_heap_extra()), batch_stats(get_config().get_stats().size()),
       large_chunk_copy(config.is_memcpy_set() ? nullptr : get_memcpy(MEMCPY_NONTEMPORAL)),
@@ -110,16 +110,11 @@ chunk *chunk_stream_base::get_chunk(std::int64_t chunk_id)
 {
     return window.advance_to(
         std::uint64_t(chunk_id),
-        [this](std::uint64_t id)
-        {
-            chunk *fresh = allocate_chunk(std::int64_t(id));
-            if (fresh)
-            {
-                fresh->chunk_id = std::int64_t(id);
-                fresh->stream_id = stream_id;
-            }
-            return fresh;
-        },
+        // The allocator labels the chunk (chunk_id, stream_id): a group's
+        // chunk is shared by its members, and only the group, under its
+        // own lock, may write it (ThreadSanitizer caught two members
+        // writing one chunk's stream_id, each under its own lock).
+        [this](std::uint64_t id) { return allocate_chunk(std::int64_t(id)); },
         [this](chunk *old)
         {
             detach_heaps(old);
@@ -338,7 +333,13 @@ chunk *chunk_stream::allocate_chunk(std::int64_t chunk_id)
 {
     try
     {
-        return get_chunk_config().get_allocate()(chunk_id, get_batch_stats()).release();
+        chunk *fresh = get_chunk_config().get_allocate()(chunk_id, get_batch_stats()).release();
+        if (fresh)
+        {
+            fresh->chunk_id = chunk_id;
+            fresh->stream_id = get_config().get_stream_id();
+        }
+        return fresh;
     }
     catch (std::exception &e)
     {

@@ -44,7 +44,8 @@ class chunk
 public:
     /// The chunk's ID (set by the stream; -1 until then).
     std::int64_t chunk_id = -1;
-    /// The stream_config::set_stream_id of the stream that filled it.
+    /// The stream_config::set_stream_id of the stream that filled it (in a
+    /// group: of the member whose heap first needed the chunk).
     std::uintptr_t stream_id = 0;
     /// One flag per heap (or per packet): non-zero if it arrived.
     memory_allocator::pointer present;
@@ -287,7 +288,6 @@ private:
     };
 
     const chunk_stream_config chunk_config;
-    const std::uintptr_t stream_id;
     const std::size_t base_stat_index;  // too_old_heaps; the others follow
     std::vector<s_item_pointer_t> item_values;
     std::vector<std::uint8_t> extra_buffer;
