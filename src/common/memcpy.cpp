@@ -39,9 +39,9 @@ constexpr std::size_t prefetch_distance = 512;
 // width: numpy's large arrays start 16 bytes past a line, and an AVX2 copy
 // aligned only to 32 bytes wrote every line in halves from two steps, which
 // placed 8 KiB heaps into numpy chunks at 10.5 GB/s instead of 14.5
-// (bench/chunk_bench, one process, passes alternating with spead2's). Streaming stores are weakly ordered, so
-// each ends with a fence: the bytes are visible before the heap or chunk
-// can be handed to another thread.
+// (bench/chunk_bench, one process, passes alternating with spead2's).
+// Streaming stores are weakly ordered, so each ends with a fence: the bytes
+// are visible before the heap or chunk can be handed to another thread.
 
 void *memcpy_nontemporal_sse2(void *dest, const void *src, std::size_t n) noexcept
 {
