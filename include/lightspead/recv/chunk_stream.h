@@ -432,6 +432,14 @@ protected:
             throw std::invalid_argument("chunk_ring_pair needs a data ringbuffer and a free ringbuffer");
     }
 
+    /**
+     * The ready callback is about to wait for room on the data ring. By
+     * default the wait is counted in the batch's statistics (merged when
+     * the batch ends); an owner that can count it at once, so that
+     * get_stats shows it while the wait lasts, overrides this.
+     */
+    virtual void note_blocked(std::uint64_t *batch_stats) { batch_stats[stat_worker_blocked]++; }
+
 public:
     virtual ~chunk_ring_pair() = default;
 
@@ -455,20 +463,20 @@ public:
     /**
      * A ready callback that calls @a orig_ready (if set; it must not take
      * the chunk) and then pushes the chunk to the data ring, waiting for
-     * room (counted in worker_blocked). Once the data ring has stopped,
+     * room (counted by @ref note_blocked). Once the data ring has stopped,
      * chunks wait in a graveyard for the owner's stop().
      */
     chunk_ready_function make_ready(const chunk_ready_function &orig_ready)
     {
         DataRingbuffer &ring = *data_ring;
         auto &dead = graveyard;
-        return [&ring, &dead, orig_ready](std::unique_ptr<chunk> &&c, std::uint64_t *batch_stats)
+        return [this, &ring, &dead, orig_ready](std::unique_ptr<chunk> &&c, std::uint64_t *batch_stats)
         {
             if (orig_ready)
                 orig_ready(std::move(c), batch_stats);
             try
             {
-                ring.push(std::move(c), [batch_stats] { batch_stats[stat_worker_blocked]++; });
+                ring.push(std::move(c), [this, batch_stats] { note_blocked(batch_stats); });
             }
             catch (ringbuffer_stopped &)
             {
@@ -559,6 +567,10 @@ protected:
         chunk_stream::stop_received();
         this->data_ring->remove_producer();
     }
+
+    // Counted in the stream's own statistics at once (the ready callback
+    // runs under the stream's lock), not when the batch ends.
+    void note_blocked(std::uint64_t *) override { note_worker_blocked(); }
 
 public:
     /**

@@ -884,14 +884,21 @@ TEST(chunk_stream, throwing_place_callback_rejects_the_heap)
 TEST(chunk_stream, full_data_ring_counts_worker_blocked)
 {
     thread_pool pool;
+    // Enough free chunks that the stream waits on the full data ring, not
+    // on the free ring (a wait for a free chunk is not worker_blocked).
     auto data_ring = std::make_shared<ring>(1);
-    auto free_ring = std::make_shared<ring>(4);
+    auto free_ring = std::make_shared<ring>(6);
     recv::chunk_ring_stream<> s(pool, {}, base_chunk_config(), data_ring, free_ring);
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 6; i++)
         s.add_free_chunk(make_chunk());
     const bytes buffer = heaps_at(range(0, 60));
     s.emplace_reader<recv::mem_reader>(buffer.data(), buffer.size());
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the ring fills; the stream waits
+    // The ring fills and the stream waits for room: the wait shows in the
+    // statistics while it lasts, not only once the push has gone through.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (s.get_stats()["worker_blocked"] == 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ASSERT_GE(s.get_stats()["worker_blocked"], 1u);
     std::size_t n = 0;
     for (std::unique_ptr<recv::chunk> c : *data_ring)
     {
