@@ -6,7 +6,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 # Debian packages the build, tests and demo need.
-DEB_PACKAGES := g++ cmake ninja-build pkg-config libboost-dev libgtest-dev libpcap-dev \
+DEB_PACKAGES := g++ cmake ninja-build pkg-config libboost-dev libgtest-dev libpcap-dev libcli11-dev \
 	python3 python3-venv python3-dev iproute2 nftables ethtool
 
 .PHONY: all deps configure build lint format test test-cpp test-sanitize test-tsan test-python test-interop test-spead2-suite demo bench fuzz soak clean
@@ -29,11 +29,11 @@ PY_SCRIPTS := bench/chunk_bench bench/chunk_group_bench bench/demo bench/recv_be
 CXX_SOURCES = git ls-files '*.cpp' '*.h' ':!tests/fuzz/corpus'
 
 # Style and static checks: clang-format (check only), clang-tidy over the
-# library, ruff over all Python, mypy over the package and the tutorial.
+# library and the tools, ruff over all Python, mypy over the package and the tutorial.
 lint: configure
 	@./scripts/install-deps clang-format clang-tidy
 	@echo "== clang-format" && $(CXX_SOURCES) | xargs clang-format --dry-run --Werror
-	@echo "== clang-tidy"; git ls-files 'src/*.cpp' | \
+	@echo "== clang-tidy"; git ls-files 'src/*.cpp' 'tools/*.cpp' | \
 		xargs -P $(JOBS) -n 4 clang-tidy -p $(BUILD_DIR) --quiet > $(BUILD_DIR)/clang-tidy.log 2>&1; \
 		status=$$?; grep -v -e "warnings generated" -e "^Suppressed" -e "Use -header-filter" \
 			-e "in non-user code" $(BUILD_DIR)/clang-tidy.log; exit $$status
