@@ -96,7 +96,10 @@ public:
         if (opts.verify)
             verify(h);
         if (opts.max_heaps >= 0 && n >= std::uint64_t(opts.max_heaps))
+        {
             enough = true;
+            report_loop::notify();
+        }
     }
 
     void on_incomplete(item_pointer_t cnt)
@@ -167,6 +170,7 @@ private:
         if (!verify_failed.exchange(true))
             print_error(program, message);
         enough = true;
+        report_loop::notify();
     }
 
     void verify(const recv::heap &h)
@@ -243,6 +247,7 @@ private:
     {
         recv::stream::stop_received();
         ended = true;
+        report_loop::notify();
     }
 
 public:
@@ -277,6 +282,7 @@ struct ring_consumer
                 for (const recv::heap &h : *stream)
                     state.on_heap(h);
                 ended = true;
+                report_loop::notify();
             });
     }
 

@@ -213,7 +213,11 @@ private:
         else
         {
             if (--outstanding == 0)
+            {
+                end_time = report_loop::clock::now();
                 all_done.notify_all();
+                report_loop::notify();
+            }
             return;
         }
         const s_item_pointer_t cnt = s_item_pointer_t(++issued);
@@ -239,6 +243,7 @@ public:
     std::atomic<std::uint64_t> bytes{0};
     std::atomic<std::uint64_t> heaps{0};  // data heaps sent
     std::atomic<bool> stopping{false};
+    report_loop::clock::time_point end_time{};  // when the last heap completed (under the lock)
 
     explicit sender(const options &opts)
         : opts(opts), fl(4, 64, opts.addr_bits, opts.pyspead ? BUG_COMPAT_PYSPEAD_0_5_2 : 0),
@@ -297,6 +302,12 @@ public:
     {
         std::unique_lock<std::mutex> lock(mutex);
         all_done.wait(lock, [this] { return outstanding == 0; });
+    }
+
+    report_loop::clock::time_point get_end_time()
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        return end_time;
     }
 
     boost::system::error_code get_error()
@@ -406,7 +417,8 @@ int main(int argc, char **argv)
         s.stopping = true;
         s.wait();  // the heaps in flight, then the end-of-stream heaps
         stream->flush();
-        const double elapsed = std::chrono::duration<double>(report_loop::clock::now() - start).count();
+        // Up to the last completion, not to when this thread noticed it.
+        const double elapsed = std::chrono::duration<double>(s.get_end_time() - start).count();
         const auto error = s.get_error();
         const int rc = error ? EXIT_ERROR : EXIT_OK;
         const std::uint64_t bytes = s.bytes.load(), heaps = s.heaps.load();

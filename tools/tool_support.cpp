@@ -217,22 +217,37 @@ std::string format_bits_rate(double bytes_per_second)
     return buf;
 }
 
-void report_loop::block_signals()
+namespace
+{
+
+// SIGINT and SIGTERM end the loop; SIGUSR1 only wakes it (see report_loop::notify).
+sigset_t loop_signals()
 {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR1);
+    return set;
+}
+
+}  // namespace
+
+void report_loop::block_signals()
+{
+    const sigset_t set = loop_signals();
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+void report_loop::notify()
+{
+    kill(getpid(), SIGUSR1);
 }
 
 int report_loop::run(clock::time_point start, double interval, const std::function<bool()> &finished,
                      const std::function<void(double, double)> &on_interval, std::optional<double> duration)
 {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
+    const sigset_t set = loop_signals();
     const auto seconds_since = [start](clock::time_point t)
     { return std::chrono::duration<double>(t - start).count(); };
     double last = 0.0;
@@ -257,7 +272,7 @@ int report_loop::run(clock::time_point start, double interval, const std::functi
         ts.tv_sec = time_t(wait);
         ts.tv_nsec = long((wait - double(ts.tv_sec)) * 1e9);
         const int sig = sigtimedwait(&set, nullptr, &ts);
-        if (sig > 0)
+        if (sig > 0 && sig != SIGUSR1)
             return sig;
     }
     return 0;

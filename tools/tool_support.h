@@ -126,22 +126,25 @@ enum class output_mode
 };
 
 /**
- * Runs on the main thread: blocks SIGINT and SIGTERM (call @ref block_signals
- * before any other thread starts, so that they reach only this loop), then
- * every @a interval calls @a on_interval, until @a finished returns true or
- * a signal arrives. Returns the signal number, or 0 if @a finished ended it.
+ * Runs on the main thread: waits for SIGINT and SIGTERM (call @ref block_signals
+ * before any other thread starts, so that they reach only this loop) and
+ * every @a interval calls @a on_interval, until @a finished returns true, a
+ * signal arrives or @a duration has passed. Returns the signal number, or 0.
  */
 class report_loop
 {
 public:
     using clock = std::chrono::steady_clock;
 
-    /// Block SIGINT and SIGTERM in this thread and every thread it starts later.
+    /// Block SIGINT, SIGTERM (and SIGUSR1, see @ref notify) in this thread and every thread it starts later.
     static void block_signals();
+
+    /// Wake the loop at once to look at its condition again (from any thread).
+    static void notify();
 
     /**
      * @param interval  seconds between calls of @a on_interval (<= 0: never)
-     * @param finished  polled at least every 50 ms
+     * @param finished  polled at least every 50 ms, and at once after @ref notify
      * @param on_interval  given the interval's start and end, in seconds since @a start
      */
     static int run(clock::time_point start, double interval, const std::function<bool()> &finished,
