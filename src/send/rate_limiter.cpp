@@ -19,6 +19,11 @@ void rate_limiter::start_burst(time_point now) noexcept
     burst_start = now;
 }
 
+void rate_limiter::start_burst_after_wait(time_point now) noexcept
+{
+    burst_start = now > next_start ? std::max(next_start, now - last_burst) : now;
+}
+
 rate_limiter::time_point rate_limiter::end_burst(std::size_t bytes) noexcept
 {
     return end_burst_paced(std::chrono::duration<double>(rate > 0.0 ? double(bytes) / rate : 0.0));
@@ -30,11 +35,15 @@ rate_limiter::time_point rate_limiter::end_burst_paced(std::chrono::duration<dou
     {
         // Unpaced bytes earn no credit for the paced ones after them.
         due = std::max(due, burst_start);
+        next_start = burst_start;
+        last_burst = {};
         return burst_start;
     }
-    due += std::chrono::duration_cast<clock::duration>(at_rates);
+    last_burst = std::chrono::duration_cast<clock::duration>(at_rates);
+    due += last_burst;
     const auto at_burst_rate = std::chrono::duration_cast<clock::duration>(at_rates / burst_rate_ratio);
-    return std::max(burst_start + at_burst_rate, due);
+    next_start = std::max(burst_start + at_burst_rate, due);
+    return next_start;
 }
 
 }  // namespace lightspead::send

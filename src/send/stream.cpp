@@ -293,8 +293,12 @@ void stream::run_writer()
             const auto now = std::chrono::steady_clock::now();
             if (!last_batch_paced)
                 limiter.wake(now);  // time spent on unpaced heaps is not credit
-            limiter.start_burst(now);
+            if (resumed_from_timer && last_batch_paced)
+                limiter.start_burst_after_wait(now);  // the timer's lateness is not the sender's
+            else
+                limiter.start_burst(now);
         }
+        resumed_from_timer = false;
         last_batch_paced = paced;
         if (!transport_->transmit(builder.get_batch(), resume_after_transmit))
             return;  // the transport calls resume_after_transmit later
@@ -328,7 +332,12 @@ bool stream::after_transmit()
             if (stopped)
                 return true;  // no wait: the next fill_batch fails the rest
             timer.expires_at(next_burst);
-            timer.async_wait([this](const boost::system::error_code &) { run_writer(); });
+            timer.async_wait(
+                [this](const boost::system::error_code &)
+                {
+                    resumed_from_timer = true;
+                    run_writer();
+                });
             return false;
         }
     }

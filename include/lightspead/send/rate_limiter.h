@@ -43,6 +43,8 @@ private:
     double burst_rate_ratio;
     time_point due{};  // when the bytes sent so far are due at their average rates
     time_point burst_start{};
+    time_point next_start{};          // what the last end_burst returned
+    clock::duration last_burst{};     // the last burst's time at its average rates
 
 public:
     /**
@@ -62,6 +64,16 @@ public:
 
     /// A burst starts going out at @a now.
     void start_burst(time_point now) noexcept;
+
+    /**
+     * A burst starts going out at @a now, after the sender waited for the
+     * time the last @ref end_burst returned. A timer wakes up late (timer
+     * slack, scheduling): that lateness, up to the last burst's time at
+     * its average rate, is not held against the burst rate, so that late
+     * wake-ups do not lower the average rate. A longer delay counts as
+     * the sender falling behind, repaid at the burst rate.
+     */
+    void start_burst_after_wait(time_point now) noexcept;
 
     /**
      * The burst begun at the last @ref start_burst put @a bytes on the

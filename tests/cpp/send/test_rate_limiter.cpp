@@ -113,3 +113,33 @@ TEST(rate_limiter, unpaced_bytes_earn_no_credit)
     limiter.start_burst(t0 + 61s);
     expect_near(limiter.end_burst(1000), t0 + 62s);
 }
+
+TEST(rate_limiter, late_timer_wakeups_keep_the_average_rate)
+{
+    // 1 kB/s in 100 B bursts (0.1 s each); the timer wakes 30 ms late every time.
+    rate_limiter limiter(1000.0, 1.05);
+    limiter.wake(t0);
+    limiter.start_burst(t0);
+    time_point next = limiter.end_burst(100);
+    for (int i = 0; i < 100; i++)
+    {
+        limiter.start_burst_after_wait(next + 30ms);
+        next = limiter.end_burst(100);
+    }
+    // 101 bursts of 0.1 s: due at t0 + 10.1 s, not 30 ms later for each one
+    expect_near(next, t0 + 10100ms);
+}
+
+TEST(rate_limiter, a_long_delay_after_a_wait_is_repaid_at_the_burst_rate)
+{
+    rate_limiter limiter(1000.0, 2.0);
+    limiter.wake(t0);
+    limiter.start_burst(t0);
+    expect_near(limiter.end_burst(1000), t0 + 1s);
+    // Asked to start at t0 + 1 s, started at t0 + 3 s: only one burst's time
+    // (1 s) is forgiven, the other second is repaid no faster than 2 kB/s.
+    limiter.start_burst_after_wait(t0 + 3s);
+    expect_near(limiter.end_burst(1000), t0 + 2500ms);
+    limiter.start_burst_after_wait(t0 + 2500ms);
+    expect_near(limiter.end_burst(1000), t0 + 3s);  // on the average again
+}
