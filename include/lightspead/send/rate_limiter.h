@@ -43,8 +43,8 @@ private:
     double burst_rate_ratio;
     time_point due{};  // when the bytes sent so far are due at their average rates
     time_point burst_start{};
-    time_point next_start{};          // what the last end_burst returned
-    clock::duration last_burst{};     // the last burst's time at its average rates
+    time_point next_start{};       // what the last end_burst returned
+    clock::duration last_burst{};  // the last burst's time at its average rates
 
 public:
     /**

@@ -158,8 +158,8 @@ private:
     std::size_t group_next = 0;  // member whose packet comes next
     batch_builder builder;
     rate_limiter limiter;
-    double batch_seconds = 0.0;     // what the batch being sent takes at its heaps' rates
-    bool last_batch_paced = false;  // whether the batch before it had any paced packet
+    double batch_seconds = 0.0;       // what the batch being sent takes at its heaps' rates
+    bool last_batch_paced = false;    // whether the batch before it had any paced packet
     bool resumed_from_timer = false;  // the writer runs again after waiting for the rate limiter
     std::function<void()> resume_after_transmit;
     boost::asio::steady_timer timer;  // calls on it are made under queue_mutex (stop() cancels it)
