@@ -99,7 +99,9 @@ fuzz: deps
 test-python: build
 	./tests/python/run $(BUILD_DIR)
 
+# tshark runs the Wireshark dissector's tests (tests/interop/test_dissector.py)
 test-interop: build
+	@./scripts/install-deps tshark
 	./tests/interop/run $(BUILD_DIR)
 
 # spead2 4.5.1's own Python test suite against lightspead (lightspead.compat),
