@@ -31,7 +31,8 @@ LOSS_COUNTERS = ["incomplete_heaps_evicted", "incomplete_heaps_flushed", "heaps_
 
 @pytest.fixture(scope="module")
 def tools(build_dir):
-    paths = {name: os.path.join(build_dir, "tools", f"lightspead-{name}") for name in ("send", "recv", "capture")}
+    paths = {name: os.path.join(build_dir, "tools", f"lightspead-{name}")
+             for name in ("send", "recv", "capture", "bench")}
     for path in paths.values():
         if not os.access(path, os.X_OK):
             pytest.fail(f"{path} not built")
@@ -460,3 +461,79 @@ def test_capture_counts_kernel_drops_and_exits_3(tools):
     assert rc == 3, (out, err)
     dropped = int(re.search(r"^kernel dropped: (\d+)", out, re.M).group(1))
     assert dropped > 0
+
+
+# --- lightspead-bench ---------------------------------------------------------------------------
+
+def test_bench_mem_json(tools):
+    rc, out, err = run_tool(tools["bench"], "mem", "--heap-size", "1048576", "--bytes", "33554432", "--passes", "3",
+                            "--json")
+    assert rc == 0, err
+    got = json.loads(out)
+    assert got["mode"] == "mem" and got["heaps_per_pass"] == 32 and got["median_bytes_per_second"] > 1e8
+    rc, out, err = run_tool(tools["bench"], "mem", "--ring", "--mem-pool", "--heap-size", "65536", "--bytes",
+                            "4194304", "--passes", "1")
+    assert rc == 0 and out.startswith("Pass 1: ") and "Rate: " in out, err
+
+
+@pytest.fixture
+def bench_agent(tools):
+    port = free_port(socket.SOCK_STREAM)
+    agent = subprocess.Popen([tools["bench"], "agent", "--bind", "127.0.0.1", str(port)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    wait_bound(port, "tcp")
+    yield port
+    agent.kill()
+    agent.communicate()
+
+
+def test_bench_master_finds_a_lossless_rate(tools, bench_agent):
+    rc, out, err = run_tool(tools["bench"], "master", "--heap-size", "262144", "--packet", "9000", "--trial-seconds",
+                            "0.1", "--passes", "1", "--precision", "0.25", "--json", f"127.0.0.1:{bench_agent}",
+                            timeout=300)
+    assert rc == 0, err
+    got = json.loads(out)
+    assert got["sustainable_bytes_per_second"] > 1e7
+    trials = got["trials"]
+    assert trials[0]["asked_bytes_per_second"] == 0  # the unlimited trial first
+    good = [t for t in trials if t["good"]]
+    assert all(t["heaps_received"] >= t["heaps_sent"] for t in good)
+    if got["limited_by_sender"]:
+        assert len(trials) == 1 and trials[0]["good"]
+    else:
+        assert not trials[0]["good"] and trials[0]["heaps_received"] < trials[0]["heaps_sent"]
+        # the result is what the sender reached in the fastest lossless trial
+        assert got["sustainable_bytes_per_second"] == good[-1]["sent_bytes_per_second"]
+    # the agent serves the next master too
+    rc, out, err = run_tool(tools["bench"], "master", "--heap-size", "65536", "--trial-seconds", "0.05", "--passes",
+                            "1", "--precision", "0.4", "--quiet", f"127.0.0.1:{bench_agent}", timeout=300)
+    assert rc == 0 and float(out) > 0, err
+
+
+def test_bench_agent_refuses_bad_settings(bench_agent):
+    with socket.create_connection(("127.0.0.1", bench_agent)) as conn:
+        f = conn.makefile("rw")
+        for line in ["start packet=1", "start colour=blue", "stop", "dance"]:
+            f.write(line + "\n")
+            f.flush()
+            assert f.readline().startswith("error "), line
+        f.write("start packet=9000\n")
+        f.flush()
+        assert re.fullmatch(r"ready port=\d+\n", f.readline())
+        f.write("stop\n")
+        f.flush()
+        reply = f.readline()
+        assert reply.startswith("result heaps=0 ") and " kernel_dropped=0" in reply
+
+
+@pytest.mark.parametrize("args", [[], ["fly"], ["master"], ["master", "nohost"], ["agent"], ["agent", "x"],
+                                  ["mem", "--passes", "0"]])
+def test_bench_bad_command_line(tools, args):
+    rc, out, err = run_tool(tools["bench"], *args)
+    assert rc == 2 and out == ""
+    assert len(err.splitlines()) == 1 and err.startswith("lightspead-bench: error: "), err
+
+
+def test_bench_master_without_agent(tools):
+    rc, _, err = run_tool(tools["bench"], "master", f"127.0.0.1:{free_port(socket.SOCK_STREAM)}")
+    assert rc == 1 and "cannot reach the agent" in err
