@@ -537,3 +537,90 @@ def test_bench_bad_command_line(tools, args):
 def test_bench_master_without_agent(tools):
     rc, _, err = run_tool(tools["bench"], "master", f"127.0.0.1:{free_port(socket.SOCK_STREAM)}")
     assert rc == 1 and "cannot reach the agent" in err
+
+
+# --- the Python tools (asyncio), option-compatible with spead2's ---------------------------------
+
+def python_tool(name):
+    return os.path.join(os.path.dirname(sys.executable), name)
+
+
+def heap_lines(out):
+    """The per-heap part of a Python receiver's output (without the statistics)."""
+    return [line for line in out.splitlines() if not re.match(r"^[a-z_]+: \d+$", line)]
+
+
+@pytest.mark.parametrize("args", [["--descriptors"], ["--values", "--mem-pool", "--ring-heaps", "2"]])
+def test_python_recv_prints_what_spead2s_prints(tools, args):
+    """The same stream from lightspead-send, shown by lightspead-recv.py and by spead2_recv.py."""
+    outputs = []
+    for receiver in ("lightspead-recv.py", "spead2_recv.py"):
+        port = free_port()
+        proc = subprocess.Popen([python_tool(receiver), *args, str(port)], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        wait_bound(port)
+        rc, _, err = run_tool(tools["send"], "--heaps", "4", "--heap-size", "4000", "--items", "2", "--rate", "0.1",
+                              "--quiet", f"127.0.0.1:{port}")
+        assert rc == 0, err
+        rc, out, err = finish(proc)
+        assert rc == 0, err
+        outputs.append(out.replace(f"stream {port}", "stream PORT"))
+    assert heap_lines(outputs[0]) == heap_lines(outputs[1])
+    assert "heaps: 4" in outputs[0].splitlines()
+
+
+@pytest.mark.parametrize("sender", ["lightspead-send.py", "spead2_send.py"])
+def test_python_send_to_cpp_recv(tools, sender):
+    port = free_port()
+    recv = start_recv(tools, "--json", "--interval", "0", str(port))
+    wait_bound(port)
+    result = subprocess.run([python_tool(sender), "--heaps", "12", "--heap-size", "100000", "--items", "2",
+                             "--dtype", "<u2", "--rate", "0.5", f"127.0.0.1:{port}"], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(r"Sent \d+ bytes in [0-9.]+s, [0-9.]+ Gb/s\n", result.stdout)
+    rc, out, err = finish(recv)
+    got = json.loads(out)
+    assert rc == 0 and got["heaps"] == 12 and got["lost"] == 0, err
+
+
+def test_python_tools_as_modules_and_tcp(tools):
+    port = free_port(socket.SOCK_STREAM)
+    recv = subprocess.Popen([sys.executable, "-m", "lightspead.tools.recv", "--tcp", "--max-heaps", "3", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_bound(port, "tcp")
+    result = subprocess.run([sys.executable, "-m", "lightspead.tools.send", "--tcp", "--heaps", "3", "--heap-size",
+                             "8000", f"127.0.0.1:{port}"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    rc, out, err = finish(recv)
+    assert rc == 0, err
+    assert [line for line in out.splitlines() if line.startswith("Received heap")] == \
+        [f"Received heap {i} on stream {port}" for i in (1, 2, 3)]
+
+
+@pytest.mark.parametrize("tool,args", [
+    ("lightspead-send.py", []),
+    ("lightspead-send.py", ["localhost"]),
+    ("lightspead-send.py", ["--rate-method", "warp", "localhost:1"]),
+    ("lightspead-send.py", ["--tcp", "a:1", "b:2"]),
+    ("lightspead-send.py", ["--dtype", "nonsense", "a:1"]),
+    ("lightspead-recv.py", []),
+    ("lightspead-recv.py", ["--concurrent-heaps", "0", "8888"]),
+])
+def test_python_tools_bad_command_line(tool, args):
+    result = subprocess.run([python_tool(tool), *args], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{tool}: error: "), result.stderr
+
+
+def test_python_recv_exit_codes(tools, tmp_path):
+    datagrams, port = capture_datagrams(10)
+    damaged = tmp_path / "damaged.pcap"
+    write_pcap(damaged, datagrams[:20] + datagrams[21:], port)
+    result = subprocess.run([python_tool("lightspead-recv.py"), str(damaged)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 3, result.stderr
+    result = subprocess.run([python_tool("lightspead-send.py"), "--tcp", "--heaps", "1",
+                             f"127.0.0.1:{free_port(socket.SOCK_STREAM)}"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and "cannot open the stream" in result.stderr
