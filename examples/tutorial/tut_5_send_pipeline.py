@@ -34,7 +34,8 @@ async def main():
     start = time.perf_counter()
     for i in range(args.heaps):
         item_group["timestamp"].value = i * heap_size
-        item_group["adc_samples"].value = np.full(heap_size, i, np.int8)   # a fresh array each time
+        # a fresh array each time, of i wrapped to int8 as the C++ version casts it
+        item_group["adc_samples"].value = np.full(heap_size, (i + 128) % 256 - 128, np.int8)
         future = stream.async_send_heap(item_group.get_heap())
         # Only now wait for the previous heap: it was sent while we filled this one
         if old_future is not None:

@@ -126,6 +126,18 @@ def test_python_tutorial_senders(program, options, free_udp_port):
     check_heaps(heaps, 10, 1024 * 1024, filled=True)
 
 
+@pytest.mark.parametrize("program", ["tut_5_send_pipeline.py", "tut_6_send_pktsize.py"])
+def test_python_tutorial_senders_past_128_heaps(program, free_udp_port):
+    """Heap i is filled with i wrapped to int8, as the C++ programs cast it
+    (numpy refuses np.full(n, 128, np.int8), which once broke these at
+    their default of 1000 heaps)."""
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "tutorial", program)
+    result = subprocess.run([sys.executable, path, "-n", "300", "127.0.0.1", str(free_udp_port)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(r"[0-9.]+ MB/s\n", result.stdout)
+
+
 def test_python_tut_2_send():
     program = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "tutorial", "tut_2_send.py")
     _, heaps = run_and_receive([sys.executable, program], TUTORIAL_PORT, max_size=1500)
