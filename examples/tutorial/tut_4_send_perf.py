@@ -32,7 +32,7 @@ def main():
     samples = np.empty(heap_size, np.int8)
     start = time.perf_counter()
     for i in range(args.heaps):
-        samples.fill(i)     # cheap, recognisable data: every sample of heap i is i
+        samples.fill((i + 128) % 256 - 128)  # cheap, recognisable: every sample of heap i is i (as int8)
         item_group["timestamp"].value = i * heap_size
         item_group["adc_samples"].value = samples
         stream.send_heap(item_group.get_heap())

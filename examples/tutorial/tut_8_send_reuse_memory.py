@@ -63,7 +63,9 @@ async def main():
     for i in range(n_heaps):
         state = states[i % len(states)]
         await state.future  # the previous heap that used this memory must be sent first
-        state.adc_samples.fill(i)
+        # i wrapped to int8, as the C++ version's cast does (numpy 2 refuses
+        # fill(128) on int8; the seed's fill(i) stops at heap 128)
+        state.adc_samples.fill((i + 128) % 256 - 128)
         item_group["timestamp"].value = i * heap_size
         item_group["adc_samples"].value = state.adc_samples
         heap = item_group.get_heap()

@@ -126,13 +126,16 @@ def test_python_tutorial_senders(program, options, free_udp_port):
     check_heaps(heaps, 10, 1024 * 1024, filled=True)
 
 
-@pytest.mark.parametrize("program", ["tut_5_send_pipeline.py", "tut_6_send_pktsize.py"])
+@pytest.mark.parametrize("program", ["tut_4_send_perf.py", "tut_5_send_pipeline.py", "tut_6_send_pktsize.py",
+                                     "tut_8_send_reuse_memory.py"])
 def test_python_tutorial_senders_past_128_heaps(program, free_udp_port):
     """Heap i is filled with i wrapped to int8, as the C++ programs cast it
     (numpy refuses np.full(n, 128, np.int8), which once broke these at
     their default of 1000 heaps)."""
     path = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "tutorial", program)
-    result = subprocess.run([sys.executable, path, "-n", "300", "127.0.0.1", str(free_udp_port)],
+    result = subprocess.run([sys.executable, path, "-n", "300", "-H", "65536", "127.0.0.1", str(free_udp_port)]
+                            if program.startswith("tut_8") else
+                            [sys.executable, path, "-n", "300", "127.0.0.1", str(free_udp_port)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert re.fullmatch(r"[0-9.]+ MB/s\n", result.stdout)
