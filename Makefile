@@ -9,7 +9,7 @@ JOBS ?= $(shell nproc)
 DEB_PACKAGES := g++ cmake ninja-build pkg-config libboost-dev libgtest-dev libpcap-dev libcli11-dev \
 	python3 python3-venv python3-dev iproute2 nftables ethtool
 
-.PHONY: all deps configure build lint format test test-cpp test-sanitize test-tsan test-python test-interop test-spead2-suite demo bench fuzz soak clean
+.PHONY: all deps configure build lint format test test-cpp test-sanitize test-tsan test-python test-interop test-spead2-suite demo bench plots fuzz soak clean
 
 all: build
 
@@ -25,7 +25,7 @@ build: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 # Python scripts without a .py ending, for ruff
-PY_SCRIPTS := bench/chunk_bench bench/chunk_group_bench bench/demo bench/rate_accuracy bench/recv_bench bench/send_bench bench/soak tests/netns/udp_paths
+PY_SCRIPTS := bench/chunk_bench bench/chunk_group_bench bench/demo bench/plots bench/rate_accuracy bench/recv_bench bench/send_bench bench/soak tests/netns/udp_paths
 CXX_SOURCES = git ls-files '*.cpp' '*.h' ':!tests/fuzz/corpus'
 
 # Style and static checks: clang-format (check only), clang-tidy over the
@@ -117,6 +117,12 @@ demo: build
 bench: build
 	./bench/send_bench $(BUILD_DIR)
 	./bench/recv_bench $(BUILD_DIR)
+
+# Send throughput against packet size and heap size, C++ and Python beside
+# spead2 (PyPI), written to docs/plots/ (a few minutes)
+plots: build
+	@py=$$(./scripts/test-venv $(BUILD_DIR)) && $$py -m pip install --quiet --disable-pip-version-check matplotlib && \
+		$$py bench/plots $(BUILD_DIR)
 
 # Stream for SOAK_SECONDS through loopback, printing RSS over time
 SOAK_SECONDS ?= 600

@@ -624,3 +624,72 @@ def test_python_recv_exit_codes(tools, tmp_path):
     result = subprocess.run([python_tool("lightspead-send.py"), "--tcp", "--heaps", "1",
                              f"127.0.0.1:{free_port(socket.SOCK_STREAM)}"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 1 and "cannot open the stream" in result.stderr
+
+
+def test_lightspead_recv_verifies_a_spead2_stream(tools):
+    """spead2 (PyPI) sends heaps filled as spead2_send --verify fills them
+    (its C++ tool; the Python one has no --verify): lightspead-recv --verify
+    accepts them, and rejects the same stream with one word changed."""
+    for corrupt in (False, True):
+        port = free_port()
+        recv = start_recv(tools, "--json", "--interval", "0", "--verify", str(port))
+        wait_bound(port)
+        stream = spead2.send.UdpStream(spead2.ThreadPool(), [("127.0.0.1", port)],
+                                       spead2.send.StreamConfig(max_packet_size=9000, rate=100e6))
+        ig = spead2.send.ItemGroup()
+        words, items = 1500, 2
+        for i in range(items):
+            ig.add_item(0x1000 + i, f"Test item {i}", "verified", shape=(words,), dtype=">u4")
+        for cnt in range(1, 6):
+            values = minstd_words(words * items * (cnt - 1), words * items)
+            if corrupt and cnt == 4:
+                values[777] ^= 1
+            for i in range(items):
+                ig[0x1000 + i].value = values[i * words:(i + 1) * words].astype(">u4")
+            stream.send_heap(ig.get_heap(descriptors="all" if cnt == 1 else "stale", data="all"), cnt)
+        stream.send_heap(ig.get_end(), 6)
+        rc, out, err = finish(recv)
+        got = json.loads(out)
+        if corrupt:
+            assert rc == 1 and got["verify_failed"]
+            assert "heap 4, item 0x1000, word 777" in err
+        else:
+            assert rc == 0 and got["heaps"] == 5 and not got["verify_failed"], err
+
+
+@pytest.mark.parametrize("agent_kind,master_kind", [("python", "cpp"), ("cpp", "python")])
+def test_python_bench_works_with_the_cpp_bench(tools, agent_kind, master_kind):
+    """lightspead-bench.py and lightspead-bench speak the same control protocol."""
+    port = free_port(socket.SOCK_STREAM)
+    agent_cmd = ([python_tool("lightspead-bench.py"), "agent", str(port)] if agent_kind == "python"
+                 else [tools["bench"], "agent", "--bind", "127.0.0.1", str(port)])
+    agent = subprocess.Popen(agent_cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_bound(port, "tcp")
+        common = ["--heap-size", "65536", "--packet", "9000", "--trial-seconds", "0.05", "--passes", "1",
+                  "--precision", "0.4", "--quiet"]
+        if master_kind == "python":
+            cmd = [python_tool("lightspead-bench.py"), "master", "127.0.0.1", str(port), *common]
+        else:
+            cmd = [tools["bench"], "master", *common, f"127.0.0.1:{port}"]
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+        assert float(result.stdout) > 0.01  # Gb/s
+    finally:
+        agent.kill()
+        agent.communicate()
+
+
+@pytest.mark.parametrize("args", [[], ["master", "localhost"], ["master", "h", "1", "--passes", "0"],
+                                  ["agent", "70000"]])
+def test_python_bench_bad_command_line(args):
+    result = subprocess.run([python_tool("lightspead-bench.py"), *args], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "error: " in lines[0], result.stderr
+
+
+def test_python_bench_master_without_agent():
+    result = subprocess.run([python_tool("lightspead-bench.py"), "master", "127.0.0.1",
+                             str(free_port(socket.SOCK_STREAM))], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and "cannot reach the agent" in result.stderr
