@@ -6,7 +6,10 @@ from typing import NoReturn
 
 
 class ToolParser(argparse.ArgumentParser):
+    """argparse, with usage errors as one line on stderr and exit code 2."""
+
     def error(self, message: str) -> NoReturn:
+        """Print "prog: error: message (see --help)" and exit with code 2."""
         sys.stderr.write(f"{self.prog}: error: {message} (see --help)\n")
         sys.exit(2)
 

@@ -30,6 +30,7 @@ SETTINGS = ("packet", "buffer", "concurrent_heaps", "ring_heaps", "mem_pool", "m
 
 
 def get_args(argv: Optional[List[str]] = None) -> Any:
+    """Parse the command line (`argv`, or sys.argv); exit 2 with one line if it is bad."""
     parser = ToolParser(prog=PROG, description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="mode", required=True, parser_class=ToolParser)
     agent = sub.add_parser("agent", help="receive for masters until killed")
@@ -71,6 +72,7 @@ def get_args(argv: Optional[List[str]] = None) -> Any:
 # ---- agent -------------------------------------------------------------------------------------
 
 def parse_settings(words: List[str]) -> Dict[str, int]:
+    """The receiver settings of a start command (key=value words); ValueError if bad."""
     settings = {"packet": 9200, "buffer": 8 << 20, "concurrent_heaps": 4, "ring_heaps": 4}
     for word in words:
         key, sep, value = word.partition("=")
@@ -98,11 +100,13 @@ class Session:
         self.last_stats: Dict[str, int] = {}
 
     async def count(self) -> None:
+        """Count the heaps of the trial's stream and their payload bytes until it ends."""
         async for heap in self.stream:
             self.heaps += 1
             self.bytes += sum(memoryview(item).nbytes for item in heap.get_items() if not item.is_immediate)
 
     async def command(self, line: str) -> str:
+        """Carry out one control line (start or stop) and return the reply line."""
         words = line.split()
         if not words:
             raise ValueError("empty command")
@@ -141,6 +145,7 @@ class Session:
         raise ValueError(f"unknown command {words[0]!r}")
 
     async def finish(self) -> None:
+        """Stop the trial's stream, wait for the counter, keep its statistics."""
         if self.stream is not None:
             self.stream.stop()
             if self.counter is not None:
@@ -149,10 +154,12 @@ class Session:
             self.stream = None
 
     async def close(self) -> None:
+        """The master has gone: stop whatever runs."""
         await self.finish()
 
 
 async def agent(args: Any) -> None:
+    """Serve masters on args.port, one session per connection, until killed."""
     thread_pool = lightspead.ThreadPool()
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -184,6 +191,8 @@ async def agent(args: Any) -> None:
 # ---- master ------------------------------------------------------------------------------------
 
 class Master:
+    """The sending side: trials at a rate against an agent, over one control connection."""
+
     def __init__(self, args: Any) -> None:
         self.args = args
         self.thread_pool = lightspead.ThreadPool()
@@ -191,12 +200,14 @@ class Master:
         self.payload = np.zeros(args.heap_size, np.uint8)
 
     async def connect(self) -> None:
+        """Open the control connection (exit 1 if the agent cannot be reached)."""
         try:
             self.reader, self.writer = await asyncio.open_connection(self.args.host, self.args.port)
         except OSError as exc:
             fail(PROG, f"cannot reach the agent at {self.args.host}:{self.args.port}: {exc}")
 
     async def request(self, line: str) -> Dict[str, int]:
+        """Send a control line; the reply's key=value words (exit 1 on an error reply)."""
         self.writer.write(line.encode() + b"\n")
         await self.writer.drain()
         reply = (await self.reader.readline()).decode()
@@ -207,6 +218,7 @@ class Master:
         return {k: int(v) for k, _, v in (w.partition("=") for w in reply.split()[1:])}
 
     async def trial(self, rate: float) -> Tuple[bool, float, int, int]:
+        """One trial at `rate` bytes/s (0: unlimited): (lossless, rate sent, heaps sent, heaps received)."""
         a = self.args
         ready = await self.request(
             f"start packet={a.packet} buffer={a.recv_buffer} concurrent_heaps={a.concurrent_heaps} "
@@ -237,6 +249,7 @@ class Master:
         return result["heaps"] >= n, sent / elapsed, n, result["heaps"]
 
     async def measure(self, rate: float) -> Tuple[bool, float]:
+        """args.passes trials: (all lossless, mean rate sent)."""
         good, total = True, 0.0
         for _ in range(self.args.passes):
             ok, actual, _, _ = await self.trial(rate)
@@ -246,6 +259,7 @@ class Master:
 
 
 async def master(args: Any) -> None:
+    """Bisect for the highest lossless rate and print it."""
     m = Master(args)
     await m.connect()
     await m.trial(0.0)  # warm-up
@@ -271,6 +285,7 @@ async def master(args: Any) -> None:
 
 
 def main(argv: Optional[List[str]] = None) -> None:
+    """The console script lightspead-bench.py."""
     args = get_args(argv)
     logging.basicConfig(level=getattr(logging, args.log.upper(), logging.WARNING))
     try:

@@ -33,6 +33,7 @@ def parse_endpoint(text: str, *, passive: bool) -> Tuple[str, int]:
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:
+    """Options every tool has: --tcp, --pyspead, --bind, --buffer, --affinity, --threads, --log."""
     group = parser.add_argument_group("Protocol and performance options")
     group.add_argument("--tcp", action="store_true", help="Use TCP instead of UDP")
     group.add_argument("--pyspead", action="store_true", help="Be bug-compatible with PySPEAD")
@@ -45,6 +46,7 @@ def add_common(parser: argparse.ArgumentParser) -> None:
 
 
 def make_thread_pool(args: Any) -> lightspead.ThreadPool:
+    """The thread pool --threads and --affinity ask for (the first CPU of --affinity for this thread)."""
     if args.threads < 1:
         raise ValueError("--threads must be at least 1")
     if args.affinity:
@@ -54,10 +56,12 @@ def make_thread_pool(args: Any) -> lightspead.ThreadPool:
 
 
 def bug_compat(args: Any) -> int:
+    """The bug-compatibility mask --pyspead asks for."""
     return lightspead.BUG_COMPAT_PYSPEAD_0_5_2 if args.pyspead else 0
 
 
 def add_receiver(parser: argparse.ArgumentParser) -> None:
+    """The receiver options of spead2_recv.py."""
     group = parser.add_argument_group("Receiver options")
     group.add_argument("--memcpy-nt", action="store_true", help="Use non-temporal memcpy")
     group.add_argument("--concurrent-heaps", type=int, default=lightspead.recv.StreamConfig.DEFAULT_MAX_HEAPS,
@@ -76,6 +80,7 @@ def add_receiver(parser: argparse.ArgumentParser) -> None:
 
 
 def make_stream_configs(args: Any) -> Tuple[lightspead.recv.StreamConfig, lightspead.recv.RingStreamConfig]:
+    """The stream and ring configurations the receiver options describe."""
     config = lightspead.recv.StreamConfig(max_heaps=args.concurrent_heaps, substreams=args.substreams,
                                           bug_compat=bug_compat(args))
     if args.mem_pool:
@@ -112,6 +117,7 @@ def add_readers(stream: Any, sources: List[str], args: Any) -> None:
 
 
 def add_sender(parser: argparse.ArgumentParser) -> None:
+    """The sender options of spead2_send.py."""
     group = parser.add_argument_group("Sender options")
     config = lightspead.send.StreamConfig
     group.add_argument("--addr-bits", type=int, default=lightspead.Flavour().heap_address_bits,
@@ -138,11 +144,13 @@ def _rate_method(text: str) -> Any:
 
 
 def make_flavour(args: Any) -> lightspead.Flavour:
+    """SPEAD-64-(--addr-bits), with --pyspead's bug compatibility."""
     return lightspead.Flavour(4, 64, args.addr_bits, bug_compat(args))
 
 
 async def make_send_stream(args: Any, thread_pool: lightspead.ThreadPool,
                            endpoints: List[Tuple[str, int]]) -> Any:
+    """The asyncio send stream the sender options describe (TCP connects first)."""
     config = lightspead.send.StreamConfig(max_packet_size=args.packet, rate=args.rate * 1e9 / 8,
                                           burst_size=args.burst, burst_rate_ratio=args.burst_rate_ratio,
                                           max_heaps=args.max_heaps, rate_method=args.rate_method)
@@ -168,6 +176,7 @@ def endpoint_type(text: str) -> Tuple[str, int]:
 
 
 def check_positive(parser: argparse.ArgumentParser, **values: Optional[int]) -> None:
+    """A usage error unless each given value is at least 1."""
     for name, value in values.items():
         if value is not None and value < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")

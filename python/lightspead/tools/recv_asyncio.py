@@ -23,6 +23,7 @@ PROG = "lightspead-recv.py"
 
 
 def get_args(argv: List[str] | None = None) -> Any:
+    """Parse the command line (`argv`, or sys.argv); exit 2 with one line if it is bad."""
     parser = ToolParser(prog=PROG, description=__doc__.splitlines()[0])
     parser.add_argument("source", nargs="+", help="Sources (filename, host:port or port)")
     group = parser.add_argument_group("Output options")
@@ -76,6 +77,7 @@ async def run_stream(stream: Any, name: str, args: Any) -> int:
 
 
 async def async_main(args: Any) -> int:
+    """Receive every source until the streams end or a signal; the exit code."""
     thread_pool = cmdline.make_thread_pool(args)
     config, ring_config = cmdline.make_stream_configs(args)
     groups = [args.source] if args.joint else [[source] for source in args.source]
@@ -101,6 +103,7 @@ async def async_main(args: Any) -> int:
 
 
 def main(argv: List[str] | None = None) -> None:
+    """The console script lightspead-recv.py."""
     args = get_args(argv)
     logging.basicConfig(level=getattr(logging, args.log.upper(), logging.INFO))
     sys.exit(asyncio.run(async_main(args)))

@@ -25,6 +25,7 @@ PROG = "lightspead-send.py"
 
 
 def get_args(argv: List[str] | None = None) -> Any:
+    """Parse the command line (`argv`, or sys.argv); exit 2 with one line if it is bad."""
     parser = ToolParser(prog=PROG, description=__doc__.splitlines()[0])
     parser.add_argument("destination", type=cmdline.endpoint_type, nargs="+", metavar="HOST:PORT")
     group = parser.add_argument_group("Data options")
@@ -85,6 +86,7 @@ async def run(item_group: Any, stream: Any, args: Any, stopping: asyncio.Event) 
 
 
 async def async_main(args: Any) -> None:
+    """Build the item group and the stream, send, print the summary line."""
     elements = args.heap_size // (args.items * args.dtype.itemsize)
     if elements == 0:
         fail(PROG, f"--heap-size {args.heap_size} is too small for {args.items} items of {args.dtype}")
@@ -109,6 +111,7 @@ async def async_main(args: Any) -> None:
 
 
 def main(argv: List[str] | None = None) -> None:
+    """The console script lightspead-send.py."""
     args = get_args(argv)
     logging.basicConfig(level=getattr(logging, args.log.upper(), logging.INFO))
     asyncio.run(async_main(args))
