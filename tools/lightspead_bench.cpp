@@ -316,20 +316,8 @@ int main_agent(int argc, char **argv)
     app.add_option("--threads", threads, "Receiver's network threads")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
-    try
-    {
-        app.parse(argc, argv);
-    }
-    catch (const CLI::CallForHelp &)
-    {
-        std::cout << app.help();
-        return EXIT_OK;
-    }
-    catch (const CLI::ParseError &e)
-    {
-        print_error(program, std::string(e.what()) + " (see --help)");
-        return EXIT_USAGE;
-    }
+    if (const auto rc = parse_command_line(app, argc, argv, program))
+        return *rc;
     try
     {
         thread_pool pool(threads);
@@ -527,22 +515,14 @@ int main_master(int argc, char **argv)
     app.add_option("--addr-bits", opts.addr_bits, "Heap address bits")->capture_default_str()->check(CLI::Range(8, 56));
     app.add_flag("--quiet", opts.quiet, "Print only the result (Gb/s)");
     app.add_flag("--json", opts.json, "Print one JSON document: every trial and the result");
-    try
-    {
-        app.parse(argc, argv);
-        if (!parse_endpoint(opts.agent, false))
-            throw CLI::ValidationError("agent", "'" + opts.agent + "' is not host:port");
-    }
-    catch (const CLI::CallForHelp &)
-    {
-        std::cout << app.help();
-        return EXIT_OK;
-    }
-    catch (const CLI::ParseError &e)
-    {
-        print_error(program, std::string(e.what()) + " (see --help)");
-        return EXIT_USAGE;
-    }
+    if (const auto rc = parse_command_line(app, argc, argv, program,
+                                           [&]
+                                           {
+                                               if (!parse_endpoint(opts.agent, false))
+                                                   throw CLI::ValidationError("agent",
+                                                                              "'" + opts.agent + "' is not host:port");
+                                           }))
+        return *rc;
     try
     {
         master m(opts);
@@ -666,20 +646,8 @@ int main_mem(int argc, char **argv)
         ->check(CLI::Range(1, 1000));
     app.add_flag("--quiet", quiet, "Print only the result (Gb/s)");
     app.add_flag("--json", json, "Print one JSON document");
-    try
-    {
-        app.parse(argc, argv);
-    }
-    catch (const CLI::CallForHelp &)
-    {
-        std::cout << app.help();
-        return EXIT_OK;
-    }
-    catch (const CLI::ParseError &e)
-    {
-        print_error(program, std::string(e.what()) + " (see --help)");
-        return EXIT_USAGE;
-    }
+    if (const auto rc = parse_command_line(app, argc, argv, program))
+        return *rc;
     try
     {
         const std::uint64_t n = std::max<std::uint64_t>(1, total / heap_size);

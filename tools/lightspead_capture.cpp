@@ -40,7 +40,7 @@ using namespace lightspead;
 using namespace lightspead::tools;
 const char *const program = "lightspead-capture";
 
-struct options
+struct options : report_options
 {
     std::string filename;
     std::vector<std::string> endpoints;
@@ -49,16 +49,6 @@ struct options
     std::size_t buffer = 64 * 1024 * 1024;
     std::uint64_t count = 0;  // 0: no limit
     bool no_gro = false;
-    bool quiet = false;
-    double interval = 1.0;
-    std::optional<double> duration;
-    bool json = false;
-    bool json_stream = false;
-
-    output_mode mode() const
-    {
-        return json ? output_mode::json : json_stream ? output_mode::json_stream : output_mode::text;
-    }
 };
 
 int parse(int argc, char **argv, options &opts)
@@ -80,31 +70,17 @@ int parse(int argc, char **argv, options &opts)
         ->check(CLI::PositiveNumber);
     app.add_option("-c,--count", opts.count, "Stop after this many datagrams [no limit]")->check(CLI::PositiveNumber);
     app.add_flag("--no-gro", opts.no_gro, "Receive one datagram per buffer (no UDP generic receive offload)");
-    app.add_flag("-q,--quiet", opts.quiet, "No interval lines, only the summary");
-    app.add_option("--interval", opts.interval, "Seconds between interval lines (0: none)")
-        ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
-    app.add_option("--duration", opts.duration, "Stop after this many seconds")->check(CLI::PositiveNumber);
-    auto *json = app.add_flag("--json", opts.json, "Print one JSON document at exit, nothing else on stdout");
-    app.add_flag("--json-stream", opts.json_stream, "Print one JSON object per line: each interval, then the summary")
-        ->excludes(json);
-    try
-    {
-        app.parse(argc, argv);
-        for (const std::string &e : opts.endpoints)
-            if (!parse_endpoint(e, true))
-                throw CLI::ValidationError("endpoint", "'" + e + "' is not [host:]port with a port from 0 to 65535");
-    }
-    catch (const CLI::CallForHelp &)
-    {
-        std::cout << app.help();
-        return EXIT_OK;
-    }
-    catch (const CLI::ParseError &e)
-    {
-        print_error(program, std::string(e.what()) + " (see --help)");
-        return EXIT_USAGE;
-    }
+    opts.add_to(app, "No interval lines, only the summary", "Stop after this many seconds");
+    if (const auto rc = parse_command_line(
+            app, argc, argv, program,
+            [&]
+            {
+                for (const std::string &e : opts.endpoints)
+                    if (!parse_endpoint(e, true))
+                        throw CLI::ValidationError("endpoint",
+                                                   "'" + e + "' is not [host:]port with a port from 0 to 65535");
+            }))
+        return *rc;
     return -1;
 }
 

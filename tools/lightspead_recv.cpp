@@ -28,7 +28,7 @@ using namespace lightspead;
 using namespace lightspead::tools;
 const char *const program = "lightspead-recv";
 
-struct options
+struct options : report_options
 {
     // Protocol (must match the sender)
     bool tcp = false;
@@ -47,24 +47,14 @@ struct options
     std::size_t mem_initial = 8;
     bool ring = false;
     bool memcpy_nt = false;
-    // Output and control
-    bool quiet = false;
+    // Output and control (and report_options')
     bool descriptors = false;
     bool values = false;
     bool joint = false;
     int threads = 1;
     bool verify = false;
     std::int64_t max_heaps = -1;
-    double interval = 1.0;
-    std::optional<double> duration;
-    bool json = false;
-    bool json_stream = false;
     std::vector<std::string> sources;
-
-    output_mode mode() const
-    {
-        return json ? output_mode::json : json_stream ? output_mode::json_stream : output_mode::text;
-    }
 };
 
 // What every stream reports into: output, counts, the verification state.
@@ -397,7 +387,6 @@ int parse(int argc, char **argv, options &opts)
     app.add_option("--mem-initial", opts.mem_initial, "Initial free memory buffers")->capture_default_str();
     app.add_flag("--ring", opts.ring, "Use a ringbuffer instead of callbacks");
     app.add_flag("--memcpy-nt", opts.memcpy_nt, "Use non-temporal memcpy");
-    app.add_flag("--quiet", opts.quiet, "Show no line per heap (interval lines and the summary remain)");
     app.add_flag("--descriptors", opts.descriptors, "Show descriptors");
     app.add_flag("--values", opts.values, "Show item values (immediates; the first 32 bytes of others)");
     app.add_flag("--joint", opts.joint, "Treat all sources as a single stream");
@@ -407,28 +396,10 @@ int parse(int argc, char **argv, options &opts)
     app.add_flag("--verify", opts.verify, "Verify payload (send with lightspead-send or spead2_send --verify)");
     app.add_option("--max-heaps", opts.max_heaps, "Stop after this many heaps [no limit]")
         ->check(CLI::NonNegativeNumber);
-    app.add_option("--interval", opts.interval, "Seconds between interval lines (0: none)")
-        ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
-    app.add_option("--duration", opts.duration, "Stop after this many seconds [until the streams end]")
-        ->check(CLI::PositiveNumber);
-    auto *json = app.add_flag("--json", opts.json, "Print one JSON document at exit, nothing else on stdout");
-    app.add_flag("--json-stream", opts.json_stream, "Print one JSON object per line: each interval, then the summary")
-        ->excludes(json);
-    try
-    {
-        app.parse(argc, argv);
-    }
-    catch (const CLI::CallForHelp &e)
-    {
-        std::cout << app.help();
-        return EXIT_OK;
-    }
-    catch (const CLI::ParseError &e)
-    {
-        print_error(program, std::string(e.what()) + " (see --help)");
-        return EXIT_USAGE;
-    }
+    opts.add_to(app, "Show no line per heap (interval lines and the summary remain)",
+                "Stop after this many seconds [until the streams end]");
+    if (const auto rc = parse_command_line(app, argc, argv, program))
+        return *rc;
     if (opts.buffer && *opts.buffer == 0)
         opts.buffer.reset();
     return -1;

@@ -31,7 +31,7 @@ using namespace lightspead;
 using namespace lightspead::tools;
 const char *const program = "lightspead-send";
 
-struct options
+struct options : report_options
 {
     // Data
     std::size_t heap_size = 4194304;
@@ -54,18 +54,7 @@ struct options
     double rate = 0.0;  // Gb/s
     int ttl = 1;
     int threads = 1;
-    // Output and control
-    bool quiet = false;
-    double interval = 1.0;
-    std::optional<double> duration;
-    bool json = false;
-    bool json_stream = false;
     std::vector<std::string> destinations;
-
-    output_mode mode() const
-    {
-        return json ? output_mode::json : json_stream ? output_mode::json_stream : output_mode::text;
-    }
 };
 
 int parse(int argc, char **argv, options &opts)
@@ -115,35 +104,21 @@ int parse(int argc, char **argv, options &opts)
     app.add_option("--threads", opts.threads, "Number of worker threads")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
-    app.add_flag("--quiet", opts.quiet, "No interval lines, only the summary");
-    app.add_option("--interval", opts.interval, "Seconds between interval lines (0: none)")
-        ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
-    app.add_option("--duration", opts.duration, "Stop sending after this many seconds")->check(CLI::PositiveNumber);
-    auto *json = app.add_flag("--json", opts.json, "Print one JSON document at exit, nothing else on stdout");
-    app.add_flag("--json-stream", opts.json_stream, "Print one JSON object per line: each interval, then the summary")
-        ->excludes(json);
-    try
-    {
-        app.parse(argc, argv);
-        if (opts.tcp && opts.destinations.size() > 1)
-            throw CLI::ValidationError("destination", "only one destination is supported with --tcp");
-        for (const std::string &d : opts.destinations)
-            if (!parse_endpoint(d, false))
-                throw CLI::ValidationError("destination", "'" + d + "' is not host:port with a port from 0 to 65535");
-        if (opts.items * 4 > opts.heap_size)
-            throw CLI::ValidationError("--heap-size", "must give each item at least 4 bytes");
-    }
-    catch (const CLI::CallForHelp &e)
-    {
-        std::cout << app.help();
-        return EXIT_OK;
-    }
-    catch (const CLI::ParseError &e)
-    {
-        print_error(program, std::string(e.what()) + " (see --help)");
-        return EXIT_USAGE;
-    }
+    opts.add_to(app, "No interval lines, only the summary", "Stop sending after this many seconds");
+    if (const auto rc = parse_command_line(
+            app, argc, argv, program,
+            [&]
+            {
+                if (opts.tcp && opts.destinations.size() > 1)
+                    throw CLI::ValidationError("destination", "only one destination is supported with --tcp");
+                for (const std::string &d : opts.destinations)
+                    if (!parse_endpoint(d, false))
+                        throw CLI::ValidationError("destination",
+                                                   "'" + d + "' is not host:port with a port from 0 to 65535");
+                if (opts.items * 4 > opts.heap_size)
+                    throw CLI::ValidationError("--heap-size", "must give each item at least 4 bytes");
+            }))
+        return *rc;
     for (auto &c : method)
         c = char(std::toupper(static_cast<unsigned char>(c)));
     opts.method = method == "SW" ? send::rate_method::SW

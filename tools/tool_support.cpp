@@ -217,6 +217,40 @@ std::string format_bits_rate(double bytes_per_second)
     return buf;
 }
 
+void report_options::add_to(CLI::App &app, const std::string &quiet_help, const std::string &duration_help)
+{
+    app.add_flag("-q,--quiet", quiet, quiet_help);
+    app.add_option("--interval", interval, "Seconds between interval lines (0: none)")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--duration", duration, duration_help)->check(CLI::PositiveNumber);
+    auto *j = app.add_flag("--json", json, "Print one JSON document at exit, nothing else on stdout");
+    app.add_flag("--json-stream", json_stream, "Print one JSON object per line: each interval, then the summary")
+        ->excludes(j);
+}
+
+std::optional<int> parse_command_line(CLI::App &app, int argc, char **argv, const std::string &program,
+                                      const std::function<void()> &validate)
+{
+    try
+    {
+        app.parse(argc, argv);
+        if (validate)
+            validate();
+    }
+    catch (const CLI::CallForHelp &)
+    {
+        std::cout << app.help();
+        return EXIT_OK;
+    }
+    catch (const CLI::ParseError &e)
+    {
+        print_error(program, std::string(e.what()) + " (see --help)");
+        return EXIT_USAGE;
+    }
+    return std::nullopt;
+}
+
 namespace
 {
 

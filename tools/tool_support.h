@@ -16,6 +16,7 @@
 #include <string>
 #include <utility>
 #include <vector>
+#include <CLI/CLI.hpp>
 
 namespace lightspead::tools
 {
@@ -124,6 +125,33 @@ enum class output_mode
     json,        ///< one JSON document at exit, nothing else on stdout
     json_stream  ///< one JSON object per line: each interval, then the summary
 };
+
+/// The reporting options of lightspead-send, -recv and -capture.
+struct report_options
+{
+    bool quiet = false;
+    double interval = 1.0;
+    std::optional<double> duration;
+    bool json = false;
+    bool json_stream = false;
+
+    output_mode mode() const
+    {
+        return json ? output_mode::json : json_stream ? output_mode::json_stream : output_mode::text;
+    }
+
+    /// Add --quiet (described by @a quiet_help), --interval, --duration (@a duration_help), --json, --json-stream.
+    void add_to(CLI::App &app, const std::string &quiet_help, const std::string &duration_help);
+};
+
+/**
+ * Parse the command line into @a app's options, then run @a validate (which
+ * may throw CLI::ValidationError). Returns nullopt to carry on, or the exit
+ * code to leave with: 0 after printing --help, EXIT_USAGE after printing
+ * one line "<program>: error: ..." on stderr.
+ */
+std::optional<int> parse_command_line(CLI::App &app, int argc, char **argv, const std::string &program,
+                                      const std::function<void()> &validate = {});
 
 /**
  * Runs on the main thread: waits for SIGINT and SIGTERM (call @ref block_signals
