@@ -435,12 +435,8 @@ int main(int argc, char **argv)
             const double rate = to > from ? double(b - previous_bytes) / (to - from) : 0.0;
             if (opts.mode() == output_mode::json_stream)
             {
-                json_writer j;
-                j.begin_object()
-                    .field("type", "interval")
-                    .field("start_s", from)
-                    .field("end_s", to)
-                    .field("packets", p - previous_packets)
+                json_writer j = report_options::begin_interval(from, to);
+                j.field("packets", p - previous_packets)
                     .field("bytes", b - previous_bytes)
                     .field("bytes_per_second", rate)
                     .field("kernel_dropped", d - previous_dropped)
@@ -487,12 +483,8 @@ int main(int argc, char **argv)
         }
         else
         {
-            json_writer j;
-            j.begin_object();
-            if (opts.mode() == output_mode::json_stream)
-                j.field("type", "summary");
-            j.field("tool", program)
-                .field("file", opts.filename == "-" ? std::string() : opts.filename)
+            json_writer j = opts.begin_summary(program);
+            j.field("file", opts.filename == "-" ? std::string() : opts.filename)
                 .field("elapsed_s", elapsed)
                 .field("packets", packets)
                 .field("bytes", bytes)

@@ -524,12 +524,8 @@ int main(int argc, char **argv)
             const std::uint64_t d_packets = now.get("packets") - previous.get("packets");
             if (opts.mode() == output_mode::json_stream)
             {
-                json_writer j;
-                j.begin_object()
-                    .field("type", "interval")
-                    .field("start_s", from)
-                    .field("end_s", to)
-                    .field("bytes", d_bytes)
+                json_writer j = report_options::begin_interval(from, to);
+                j.field("bytes", d_bytes)
                     .field("bytes_per_second", rate)
                     .field("heaps", d_heaps)
                     .field("packets", d_packets)
@@ -592,12 +588,8 @@ int main(int argc, char **argv)
         }
         else
         {
-            json_writer j;
-            j.begin_object();
-            if (opts.mode() == output_mode::json_stream)
-                j.field("type", "summary");
-            j.field("tool", program)
-                .field("elapsed_s", elapsed)
+            json_writer j = opts.begin_summary(program);
+            j.field("elapsed_s", elapsed)
                 .field("heaps", heaps)
                 .field("bytes", bytes)
                 .field("bytes_per_second", rate)

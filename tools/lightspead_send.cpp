@@ -364,12 +364,8 @@ int main(int argc, char **argv)
             const double rate = to > from ? double(bytes - previous_bytes) / (to - from) : 0.0;
             if (opts.mode() == output_mode::json_stream)
             {
-                json_writer j;
-                j.begin_object()
-                    .field("type", "interval")
-                    .field("start_s", from)
-                    .field("end_s", to)
-                    .field("bytes", bytes - previous_bytes)
+                json_writer j = report_options::begin_interval(from, to);
+                j.field("bytes", bytes - previous_bytes)
                     .field("bytes_per_second", rate)
                     .field("heaps", heaps - previous_heaps)
                     .end_object();
@@ -414,12 +410,8 @@ int main(int argc, char **argv)
         }
         else
         {
-            json_writer j;
-            j.begin_object();
-            if (opts.mode() == output_mode::json_stream)
-                j.field("type", "summary");
-            j.field("tool", program)
-                .field("elapsed_s", elapsed)
+            json_writer j = opts.begin_summary(program);
+            j.field("elapsed_s", elapsed)
                 .field("heaps", heaps)
                 .field("bytes", bytes)
                 .field("bytes_per_second", rate)

@@ -229,6 +229,23 @@ void report_options::add_to(CLI::App &app, const std::string &quiet_help, const 
         ->excludes(j);
 }
 
+json_writer report_options::begin_interval(double from, double to)
+{
+    json_writer j;
+    j.begin_object().field("type", "interval").field("start_s", from).field("end_s", to);
+    return j;
+}
+
+json_writer report_options::begin_summary(const std::string &program) const
+{
+    json_writer j;
+    j.begin_object();
+    if (mode() == output_mode::json_stream)
+        j.field("type", "summary");
+    j.field("tool", program);
+    return j;
+}
+
 std::optional<int> parse_command_line(CLI::App &app, int argc, char **argv, const std::string &program,
                                       const std::function<void()> &validate)
 {

@@ -142,6 +142,12 @@ struct report_options
 
     /// Add --quiet (described by @a quiet_help), --interval, --duration (@a duration_help), --json, --json-stream.
     void add_to(CLI::App &app, const std::string &quiet_help, const std::string &duration_help);
+
+    /// A JSON interval object begun: type, start_s, end_s (the caller adds its fields and ends it).
+    static json_writer begin_interval(double from, double to);
+
+    /// A JSON summary object begun: type (with --json-stream) and tool.
+    json_writer begin_summary(const std::string &program) const;
 };
 
 /**
