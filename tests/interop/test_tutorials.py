@@ -90,6 +90,32 @@ def test_tutorial_sender(program, options, heap_size, build_dir, free_udp_port):
     check_heaps(heaps, int(options[1]), heap_size, filled=True)
 
 
+# Tutorials 10 and 11 reuse heaps built once: what spead2 receives must follow
+# every rewrite of the samples and timestamps. 300 heaps of 8 KiB go round
+# tutorial 10's 128 slots more than twice and tutorial 11's two batches of 64
+# more than twice, ending with a short batch; 5 heaps of 1 MB make batches of
+# two, the last of one.
+REUSE_CASES = [(8192, 300), (1000000, 5)]
+
+
+@pytest.mark.parametrize("heap_size,n_heaps", REUSE_CASES)
+@pytest.mark.parametrize("program", ["tut_10_send_reuse_heaps", "tut_11_send_batch_heaps"])
+@pytest.mark.parametrize("language", ["cpp", "python"])
+def test_reused_heap_senders(language, program, heap_size, n_heaps, build_dir, free_udp_port):
+    options = ["-n", str(n_heaps), "-p", "9000", "-H", str(heap_size), "127.0.0.1", str(free_udp_port)]
+    if language == "cpp":
+        command = [os.path.join(build_dir, "examples", "tutorial", program), *options]
+    else:
+        command = [sys.executable,
+                   os.path.join(os.path.dirname(__file__), "..", "..", "examples", "tutorial", program + ".py"),
+                   *options]
+    stdout, heaps = run_and_receive(command, free_udp_port)
+    assert re.fullmatch(r"[0-9.e+]+ MB/s\n", stdout)
+    check_heaps(heaps, n_heaps, heap_size, filled=True)
+    # Only the first heap carries the descriptors
+    assert [len(heap.get_descriptors()) for heap in heaps] == [2] + [0] * (n_heaps - 1)
+
+
 def test_python_tut_9_receives_cpp_tut_8(build_dir, free_udp_port):
     """The Python receiver tutorial receives every heap of the C++ sender
     tutorial (rate-limited here by a small heap count and a big socket buffer)."""
