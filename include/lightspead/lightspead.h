@@ -17,6 +17,7 @@
 #include <lightspead/common/socket_options.h>
 #include <lightspead/common/thread_pool.h>
 #include <lightspead/common/udp_offload.h>
+#include <lightspead/common/version.h>
 #include <lightspead/protocol/captured_frame.h>
 #include <lightspead/protocol/defines.h>
 #include <lightspead/protocol/descriptor.h>

@@ -6,6 +6,7 @@ with ``import lightspead as spead2``.
 
 from __future__ import annotations
 
+from ._lightspead import _version as _core_version
 from ._lightspead import (  # noqa: F401
     BUG_COMPAT_DESCRIPTOR_WIDTHS,
     BUG_COMPAT_PYSPEAD_0_5_2,
@@ -52,7 +53,9 @@ from . import send  # noqa: F401,E402
 from .recv import asyncio as _recv_asyncio  # noqa: F401,E402
 from .send import asyncio as _send_asyncio  # noqa: F401,E402
 
-__version__ = "0.1.0"
+# The version of the C++ core this package was built with (from VERSION.txt,
+# as the package metadata is)
+__version__: str = _core_version()
 
 
 def parse_range_list(ranges: str) -> list[int]:

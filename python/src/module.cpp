@@ -20,6 +20,7 @@
 #include <lightspead/common/ringbuffer.h>
 #include <lightspead/common/socket_options.h>
 #include <lightspead/common/thread_pool.h>
+#include <lightspead/common/version.h>
 #include <lightspead/protocol/defines.h>
 #include <lightspead/protocol/flavour.h>
 #include "common.h"
@@ -53,6 +54,7 @@ NB_MODULE(_lightspead, m)
 {
     using namespace lightspead;
     m.doc() = "C++ core of lightspead (use the lightspead package, not this module)";
+    m.def("_version", &lightspead::version, "The version of the C++ core (lightspead.__version__ reports it)");
 
 #define EXPORT(name) m.attr(#name) = (long long)(name)
     EXPORT(BUG_COMPAT_DESCRIPTOR_WIDTHS);
@@ -83,10 +85,12 @@ NB_MODULE(_lightspead, m)
     nb::class_<flavour>(m, "Flavour", "A SPEAD flavour: SPEAD-64-A with PySPEAD compatibility bits")
         .def(nb::init<int, int, int, bug_compat_mask>(), "version"_a = 4, "item_pointer_bits"_a = 64,
              "heap_address_bits"_a = 40, "bug_compat"_a = 0)
-        .def_prop_ro("version", &flavour::get_version)
-        .def_prop_ro("item_pointer_bits", &flavour::get_item_pointer_bits)
-        .def_prop_ro("heap_address_bits", &flavour::get_heap_address_bits)
-        .def_prop_ro("bug_compat", &flavour::get_bug_compat)
+        .def_prop_ro("version", &flavour::get_version, "SPEAD protocol version (4)")
+        .def_prop_ro("item_pointer_bits", &flavour::get_item_pointer_bits, "Bits in an item pointer (64)")
+        .def_prop_ro("heap_address_bits", &flavour::get_heap_address_bits,
+                     "Bits of an item pointer that hold an address or immediate value (the rest, less one, "
+                     "hold the ID)")
+        .def_prop_ro("bug_compat", &flavour::get_bug_compat, "The BUG_COMPAT_* flags of the flavour, or-ed")
         .def(nb::self == nb::self)
         .def("__repr__",
              [](const flavour &f)
@@ -195,7 +199,8 @@ NB_MODULE(_lightspead, m)
                     throw ringbuffer_stopped();
             },
             "packet"_a, "Append one packet (any buffer; copied). Raises Stopped once the queue is stopped.")
-        .def("stop", &inproc_queue::stop);
+        .def("stop", &inproc_queue::stop,
+             "Stop the queue: readers receive what is queued, then see the end; later adds raise Stopped");
 
     auto send = m.def_submodule("send", "Sending");
     lightspead::python::register_send(send);

@@ -6,6 +6,9 @@ from typing import overload
 from lightspead._lightspead import recv as recv, send as send
 
 
+def _version() -> str:
+    """The version of the C++ core (lightspead.__version__ reports it)"""
+
 BUG_COMPAT_DESCRIPTOR_WIDTHS: int = 1
 
 BUG_COMPAT_SHAPE_BIT_1: int = 2
@@ -58,16 +61,22 @@ class Flavour:
     def __init__(self, version: int = 4, item_pointer_bits: int = 64, heap_address_bits: int = 40, bug_compat: int = 0) -> None: ...
 
     @property
-    def version(self) -> int: ...
+    def version(self) -> int:
+        """SPEAD protocol version (4)"""
 
     @property
-    def item_pointer_bits(self) -> int: ...
+    def item_pointer_bits(self) -> int:
+        """Bits in an item pointer (64)"""
 
     @property
-    def heap_address_bits(self) -> int: ...
+    def heap_address_bits(self) -> int:
+        """
+        Bits of an item pointer that hold an address or immediate value (the rest, less one, hold the ID)
+        """
 
     @property
-    def bug_compat(self) -> int: ...
+    def bug_compat(self) -> int:
+        """The BUG_COMPAT_* flags of the flavour, or-ed"""
 
     def __eq__(self, arg: Flavour, /) -> bool: ...
 
@@ -153,4 +162,7 @@ class InprocQueue:
         Append one packet (any buffer; copied). Raises Stopped once the queue is stopped.
         """
 
-    def stop(self) -> None: ...
+    def stop(self) -> None:
+        """
+        Stop the queue: readers receive what is queued, then see the end; later adds raise Stopped
+        """
