@@ -582,16 +582,20 @@ class ItemGroup:
         return updated
 
     def __getitem__(self, key: Union[int, str]) -> Item:
+        """The item with ID *key* (an integer) or name *key* (a string);
+        KeyError if there is none."""
         if isinstance(key, numbers.Integral):
             return self._by_id[key]
         return self._by_name[cast(str, key)]
 
     def __contains__(self, key: object) -> bool:
+        """Whether there is an item with ID *key* (an integer) or name *key*."""
         if isinstance(key, numbers.Integral):
             return key in self._by_id
         return key in self._by_name
 
     def __len__(self) -> int:
+        """The number of items."""
         return len(self._by_id)
 
     def keys(self) -> KeysView[str]:

@@ -119,8 +119,8 @@ void register_recv(nb::module_ &m)
         .value("COUNTER", stat_mode::COUNTER, "a running total: values add")
         .value("MAXIMUM", stat_mode::MAXIMUM, "the largest value seen");
     stat_config_class.def(nb::init<std::string, stat_mode>(), "name"_a, "mode"_a = stat_mode::COUNTER)
-        .def_prop_ro("name", &recv::stream_stat_config::get_name)
-        .def_prop_ro("mode", &recv::stream_stat_config::get_mode)
+        .def_prop_ro("name", &recv::stream_stat_config::get_name, "The statistic's name")
+        .def_prop_ro("mode", &recv::stream_stat_config::get_mode, "How values combine (StreamStatConfig.Mode)")
         .def("combine", &recv::stream_stat_config::combine, "a"_a, "b"_a, "a and b combined as the mode says")
         .def(nb::self == nb::self)
         .def("__repr__",
@@ -158,30 +158,47 @@ void register_recv(nb::module_ &m)
             "memcpy"_a = nb::none(), "memory_allocator"_a = nullptr, "stop_on_stop_item"_a = true,
             "allow_unsized_heaps"_a = true, "allow_out_of_order"_a = false, "explicit_start"_a = false,
             "max_heap_size"_a = stream_config::default_max_heap_size, "stream_id"_a = 0)
-        .def_prop_rw("max_heaps", &stream_config::get_max_heaps,
-                     [](stream_config &c, std::size_t v) { c.set_max_heaps(v); })
-        .def_prop_rw("substreams", &stream_config::get_substreams,
-                     [](stream_config &c, std::size_t v) { c.set_substreams(v); })
-        .def_prop_rw("bug_compat", &stream_config::get_bug_compat,
-                     [](stream_config &c, bug_compat_mask v) { c.set_bug_compat(v); })
+        .def_prop_rw(
+            "max_heaps", &stream_config::get_max_heaps, [](stream_config &c, std::size_t v) { c.set_max_heaps(v); },
+            "Heaps assembled at once per substream; a packet of one more evicts the oldest")
+        .def_prop_rw(
+            "substreams", &stream_config::get_substreams, [](stream_config &c, std::size_t v) { c.set_substreams(v); },
+            "Independent sets of live heaps, by heap counter modulo this number")
+        .def_prop_rw(
+            "bug_compat", &stream_config::get_bug_compat,
+            [](stream_config &c, bug_compat_mask v) { c.set_bug_compat(v); },
+            "BUG_COMPAT_* flags for streams from old or buggy senders")
         .def_prop_rw(
             "memcpy", [](const stream_config &c) { return int(c.get_memcpy()); },
-            [](stream_config &c, int v) { c.set_memcpy(memcpy_mode(v)); })
-        .def_prop_rw("memory_allocator", &stream_config::get_memory_allocator,
-                     [](stream_config &c, std::shared_ptr<memory_allocator> v)
-                     { c.set_memory_allocator(std::move(v)); })
-        .def_prop_rw("stop_on_stop_item", &stream_config::get_stop_on_stop_item,
-                     [](stream_config &c, bool v) { c.set_stop_on_stop_item(v); })
-        .def_prop_rw("allow_unsized_heaps", &stream_config::get_allow_unsized_heaps,
-                     [](stream_config &c, bool v) { c.set_allow_unsized_heaps(v); })
-        .def_prop_rw("allow_out_of_order", &stream_config::get_allow_out_of_order,
-                     [](stream_config &c, bool v) { c.set_allow_out_of_order(v); })
-        .def_prop_rw("explicit_start", &stream_config::get_explicit_start,
-                     [](stream_config &c, bool v) { c.set_explicit_start(v); })
-        .def_prop_rw("max_heap_size", &stream_config::get_max_heap_size,
-                     [](stream_config &c, std::size_t v) { c.set_max_heap_size(v); })
-        .def_prop_rw("stream_id", &stream_config::get_stream_id,
-                     [](stream_config &c, std::uintptr_t v) { c.set_stream_id(v); })
+            [](stream_config &c, int v) { c.set_memcpy(memcpy_mode(v)); },
+            "How payload is copied into heaps: MEMCPY_STD or MEMCPY_NONTEMPORAL")
+        .def_prop_rw(
+            "memory_allocator", &stream_config::get_memory_allocator,
+            [](stream_config &c, std::shared_ptr<memory_allocator> v) { c.set_memory_allocator(std::move(v)); },
+            "Where heap payload memory comes from (a MemoryPool, say); None for the default")
+        .def_prop_rw(
+            "stop_on_stop_item", &stream_config::get_stop_on_stop_item,
+            [](stream_config &c, bool v) { c.set_stop_on_stop_item(v); },
+            "Whether a stream-control stop item stops the stream")
+        .def_prop_rw(
+            "allow_unsized_heaps", &stream_config::get_allow_unsized_heaps,
+            [](stream_config &c, bool v) { c.set_allow_unsized_heaps(v); },
+            "Whether heaps without a heap length item are accepted (their memory grows as packets arrive)")
+        .def_prop_rw(
+            "allow_out_of_order", &stream_config::get_allow_out_of_order,
+            [](stream_config &c, bool v) { c.set_allow_out_of_order(v); },
+            "Whether a heap's packets may arrive in any order (otherwise a gap ends the heap)")
+        .def_prop_rw(
+            "explicit_start", &stream_config::get_explicit_start,
+            [](stream_config &c, bool v) { c.set_explicit_start(v); },
+            "Whether readers wait for start() instead of starting when added")
+        .def_prop_rw(
+            "max_heap_size", &stream_config::get_max_heap_size,
+            [](stream_config &c, std::size_t v) { c.set_max_heap_size(v); },
+            "Largest heap payload accepted, in bytes; larger heaps are discarded and counted")
+        .def_prop_rw(
+            "stream_id", &stream_config::get_stream_id, [](stream_config &c, std::uintptr_t v) { c.set_stream_id(v); },
+            "A number identifying the stream to place callbacks (chunk streams)")
         .def("add_stat", &stream_config::add_stat, "name"_a, "mode"_a = recv::stream_stat_config::mode::COUNTER,
              "Register a custom statistic; returns its index. ValueError if the name is taken.")
         .def("get_stat_index", &stream_config::get_stat_index, "name"_a,
@@ -206,10 +223,13 @@ void register_recv(nb::module_ &m)
             },
             nb::kw_only(), "heaps"_a = ring_stream_config::default_heaps, "contiguous_only"_a = true,
             "incomplete_keep_payload_ranges"_a = false)
-        .def_prop_rw("heaps", &ring_stream_config::get_heaps,
-                     [](ring_stream_config &c, std::size_t v) { c.set_heaps(v); })
-        .def_prop_rw("contiguous_only", &ring_stream_config::get_contiguous_only,
-                     [](ring_stream_config &c, bool v) { c.set_contiguous_only(v); })
+        .def_prop_rw(
+            "heaps", &ring_stream_config::get_heaps, [](ring_stream_config &c, std::size_t v) { c.set_heaps(v); },
+            "Capacity of the ringbuffer of finished heaps")
+        .def_prop_rw(
+            "contiguous_only", &ring_stream_config::get_contiguous_only,
+            [](ring_stream_config &c, bool v) { c.set_contiguous_only(v); },
+            "Whether only complete heaps are queued (otherwise IncompleteHeap objects come too)")
         .def_prop_rw(
             "incomplete_keep_payload_ranges", &ring_stream_config::get_incomplete_keep_payload_ranges,
             [](ring_stream_config &c, bool v) { c.set_incomplete_keep_payload_ranges(v); },
@@ -218,51 +238,80 @@ void register_recv(nb::module_ &m)
 
     nb::class_<raw_item>(m, "RawItem", nb::type_slots(raw_item_slots),
                          "An item of a received heap; its bytes through the buffer protocol")
-        .def_prop_ro("id", [](const raw_item &r) { return r.item.id; })
-        .def_prop_ro("is_immediate", [](const raw_item &r) { return r.item.is_immediate; })
-        .def_prop_ro("immediate_value", [](const raw_item &r) { return r.item.immediate_value; })
-        .def("__len__", [](const raw_item &r) { return r.item.length; });
+        .def_prop_ro(
+            "id", [](const raw_item &r) { return r.item.id; }, "The item's ID")
+        .def_prop_ro(
+            "is_immediate", [](const raw_item &r) { return r.item.is_immediate; },
+            "Whether the value was carried in the item pointer itself")
+        .def_prop_ro(
+            "immediate_value", [](const raw_item &r) { return r.item.immediate_value; },
+            "The value of an immediate item, as an integer (0 for other items)")
+        .def(
+            "__len__", [](const raw_item &r) { return r.item.length; }, "The length of the value in bytes");
 
     nb::class_<recv_heap_wrapper>(m, "Heap", "A complete received heap")
-        .def_prop_ro("cnt", [](const recv_heap_wrapper &h) { return h.heap.get_cnt(); })
-        .def_prop_ro("flavour", [](const recv_heap_wrapper &h) { return h.heap.get_flavour(); })
-        .def("get_items",
-             [](std::shared_ptr<recv_heap_wrapper> h)
-             {
-                 std::vector<raw_item> out;
-                 for (const auto &it : h->heap.get_items())
-                     out.push_back(raw_item{h, it});
-                 return out;
-             })
-        .def("get_descriptors",
-             [](const recv_heap_wrapper &h)
-             {
-                 // (id, name, description, format, shape, numpy_header); bad ones left out
-                 std::vector<std::tuple<s_item_pointer_t, nb::bytes, nb::bytes,
-                                        std::vector<std::pair<std::string, s_item_pointer_t>>,
-                                        std::vector<s_item_pointer_t>, nb::bytes>>
-                     out;
-                 for (const auto &d : h.heap.get_descriptors())
-                 {
-                     std::vector<std::pair<std::string, s_item_pointer_t>> format;
-                     for (const auto &[code, bits] : d.format)
-                         format.emplace_back(std::string(1, code), bits);
-                     out.emplace_back(d.id, nb::bytes(d.name.data(), d.name.size()),
-                                      nb::bytes(d.description.data(), d.description.size()), std::move(format), d.shape,
-                                      nb::bytes(d.numpy_header.data(), d.numpy_header.size()));
-                 }
-                 return out;
-             })
-        .def("is_start_of_stream", [](const recv_heap_wrapper &h) { return h.heap.is_start_of_stream(); })
-        .def("is_end_of_stream", [](const recv_heap_wrapper &h) { return h.heap.is_end_of_stream(); });
+        .def_prop_ro(
+            "cnt", [](const recv_heap_wrapper &h) { return h.heap.get_cnt(); }, "The heap counter")
+        .def_prop_ro(
+            "flavour", [](const recv_heap_wrapper &h) { return h.heap.get_flavour(); },
+            "The flavour the heap was sent with")
+        .def(
+            "get_items",
+            [](std::shared_ptr<recv_heap_wrapper> h)
+            {
+                std::vector<raw_item> out;
+                for (const auto &it : h->heap.get_items())
+                    out.push_back(raw_item{h, it});
+                return out;
+            },
+            "The heap's items (RawItem objects, which keep the heap alive), in the order sent; descriptors "
+            "and stream control are not among them")
+        .def(
+            "get_descriptors",
+            [](const recv_heap_wrapper &h)
+            {
+                // (id, name, description, format, shape, numpy_header); bad ones left out
+                std::vector<std::tuple<s_item_pointer_t, nb::bytes, nb::bytes,
+                                       std::vector<std::pair<std::string, s_item_pointer_t>>,
+                                       std::vector<s_item_pointer_t>, nb::bytes>>
+                    out;
+                for (const auto &d : h.heap.get_descriptors())
+                {
+                    std::vector<std::pair<std::string, s_item_pointer_t>> format;
+                    for (const auto &[code, bits] : d.format)
+                        format.emplace_back(std::string(1, code), bits);
+                    out.emplace_back(d.id, nb::bytes(d.name.data(), d.name.size()),
+                                     nb::bytes(d.description.data(), d.description.size()), std::move(format), d.shape,
+                                     nb::bytes(d.numpy_header.data(), d.numpy_header.size()));
+                }
+                return out;
+            },
+            "The descriptors the heap carries, as (id, name, description, format, shape, numpy_header) "
+            "tuples; a descriptor that does not parse is left out")
+        .def(
+            "is_start_of_stream", [](const recv_heap_wrapper &h) { return h.heap.is_start_of_stream(); },
+            "Whether the heap carries a stream-control start item")
+        .def(
+            "is_end_of_stream", [](const recv_heap_wrapper &h) { return h.heap.is_end_of_stream(); },
+            "Whether the heap carries a stream-control stop item");
 
     nb::class_<incomplete_wrapper>(m, "IncompleteHeap",
                                    "A heap that did not complete (queued when contiguous_only is False)")
-        .def_prop_ro("cnt", [](const incomplete_wrapper &h) { return h.heap.get_cnt(); })
-        .def_prop_ro("flavour", [](const incomplete_wrapper &h) { return h.heap.get_flavour(); })
-        .def_prop_ro("heap_length", [](const incomplete_wrapper &h) { return h.heap.get_heap_length(); })
-        .def_prop_ro("received_length", [](const incomplete_wrapper &h) { return h.heap.get_received_length(); })
-        .def_prop_ro("payload_ranges", [](const incomplete_wrapper &h) { return h.heap.get_payload_ranges(); })
+        .def_prop_ro(
+            "cnt", [](const incomplete_wrapper &h) { return h.heap.get_cnt(); }, "The heap counter")
+        .def_prop_ro(
+            "flavour", [](const incomplete_wrapper &h) { return h.heap.get_flavour(); },
+            "The flavour the heap was sent with")
+        .def_prop_ro(
+            "heap_length", [](const incomplete_wrapper &h) { return h.heap.get_heap_length(); },
+            "The heap's payload length from its heap length item, or -1 if none arrived")
+        .def_prop_ro(
+            "received_length", [](const incomplete_wrapper &h) { return h.heap.get_received_length(); },
+            "Payload bytes that arrived")
+        .def_prop_ro(
+            "payload_ranges", [](const incomplete_wrapper &h) { return h.heap.get_payload_ranges(); },
+            "The [start, end) byte ranges of payload that arrived, merged (empty unless "
+            "RingStreamConfig(incomplete_keep_payload_ranges=True))")
         .def(
             "is_start_of_stream", [](const incomplete_wrapper &h) { return h.heap.is_start_of_stream(); },
             "Whether a stream-control start item arrived")
@@ -290,7 +339,9 @@ void register_recv(nb::module_ &m)
                      throw nb::key_error(name.c_str());
                  return s[name];
              })
-        .def("__getitem__", [](const recv::stream_stats &s, std::size_t index) { return s.at(index); })
+        .def(
+            "__getitem__", [](const recv::stream_stats &s, std::size_t index) { return s.at(index); },
+            "The statistic at index (an int) or called name (a str); IndexError or KeyError if there is none")
         .def(
             "get",
             [](const recv::stream_stats &s, const std::string &name, nb::object default_) -> nb::object
@@ -304,8 +355,8 @@ void register_recv(nb::module_ &m)
                  s[name] = value;
              })
         .def("__setitem__", [](recv::stream_stats &s, std::size_t index, std::uint64_t value) { s.at(index) = value; })
-        .def("__len__", &recv::stream_stats::size)
-        .def("__contains__", &recv::stream_stats::contains)
+        .def("__len__", &recv::stream_stats::size, "The number of statistics")
+        .def("__contains__", &recv::stream_stats::contains, "Whether there is a statistic called name")
         .def("__add__", [](const recv::stream_stats &a, const recv::stream_stats &b) { return a + b; })
         .def(
             "__iadd__",
@@ -328,7 +379,9 @@ void register_recv(nb::module_ &m)
              })
         .def(
             "keys", [](const recv::stream_stats &s) { return stat_names(s); }, "The statistics' names, in order")
-        .def("__iter__", [](const recv::stream_stats &s) { return nb::iter(nb::cast(stat_names(s))); })
+        .def(
+            "__iter__", [](const recv::stream_stats &s) { return nb::iter(nb::cast(stat_names(s))); },
+            "The statistics' names, in order (as for a dict)")
         .def(
             "values", [](const recv::stream_stats &s) { return s.values(); }, "The values, in order")
         .def(

@@ -561,21 +561,25 @@ void register_recv_chunk(nb::module_ &m)
         .def(
             "remove_producer", [](py_chunk_ringbuffer &r) { return r.ring->remove_producer(); },
             "A producer is done; True if that stopped the ring")
-        .def("__iter__",
-             [](nb::handle_t<py_chunk_ringbuffer> self)
-             { return nb::borrow<nb::typed<nb::object, py_chunk_ringbuffer>>(self); })
-        .def("__next__",
-             [](py_chunk_ringbuffer &r)
-             {
-                 try
-                 {
-                     return get_chunk(*r.ring);
-                 }
-                 catch (ringbuffer_stopped &)
-                 {
-                     throw nb::stop_iteration();
-                 }
-             });
+        .def(
+            "__iter__",
+            [](nb::handle_t<py_chunk_ringbuffer> self)
+            { return nb::borrow<nb::typed<nb::object, py_chunk_ringbuffer>>(self); },
+            "The ringbuffer itself: iterating gives its chunks until it stops")
+        .def(
+            "__next__",
+            [](py_chunk_ringbuffer &r)
+            {
+                try
+                {
+                    return get_chunk(*r.ring);
+                }
+                catch (ringbuffer_stopped &)
+                {
+                    throw nb::stop_iteration();
+                }
+            },
+            "The next chunk, waiting for it; StopIteration once the ring has stopped and is empty");
 
     auto stream_class = nb::class_<chunk_ring_stream_wrapper>(
         m, "_ChunkRingStream", "A chunk stream fed by a free ringbuffer (see lightspead.recv.ChunkRingStream)");
@@ -664,7 +668,8 @@ void register_recv_chunk(nb::module_ &m)
              "begun receiving")
         .def("emplace_back", emplace_member, "thread_pool"_a, nb::kw_only(), "config"_a = recv::stream_config(),
              "chunk_stream_config"_a, nb::rv_policy::reference_internal, nb::keep_alive<1, 2>())
-        .def("__len__", [](const ring_group_wrapper &g) { return g.group->size(); })
+        .def(
+            "__len__", [](const ring_group_wrapper &g) { return g.group->size(); }, "The number of members")
         .def(
             "__getitem__",
             [](ring_group_wrapper &g, std::ptrdiff_t index) -> py_group_member &
@@ -676,7 +681,8 @@ void register_recv_chunk(nb::module_ &m)
                     throw nb::index_error("group member index out of range");
                 return static_cast<py_group_member &>((*g.group)[std::size_t(index)]);
             },
-            "index"_a, nb::rv_policy::reference_internal)
+            "index"_a, nb::rv_policy::reference_internal,
+            "The member at index (negative counts from the end; IndexError outside), or a list for a slice")
         .def(
             "__getitem__",
             [](nb::handle self, nb::slice slice)

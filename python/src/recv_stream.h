@@ -119,7 +119,7 @@ void def_stream_common(nb::class_<W> &cls)
                                                                        view->size());
                 s.buffers.push_back(std::move(view));
             },
-            "buffer"_a)
+            "buffer"_a, "Read packets from a buffer of concatenated packets (kept alive with the stream), then stop")
         .def(
             "add_udp_pcap_file_reader",
             [](W &s, const std::string &filename, const std::string &filter)
@@ -130,19 +130,26 @@ void def_stream_common(nb::class_<W> &cls)
             "add_inproc_reader",
             [](W &s, std::shared_ptr<inproc_queue> queue)
             { stream_of(s).template emplace_reader<recv::inproc_reader>(std::move(queue)); },
-            "queue"_a)
-        .def_prop_ro("stats", [](const W &s) { return stream_of(s).get_stats(); })
+            "queue"_a, "Read packets from an InprocQueue until it is stopped")
+        .def_prop_ro(
+            "stats", [](const W &s) { return stream_of(s).get_stats(); },
+            "A snapshot of the statistics (StreamStats), consistent across counters")
         .def_prop_ro(
             "discard_stats", [](const W &s) { return stream_of(s).get_discard_stats(); },
             "Why packets and heaps were thrown away, one counter per reason (packets_malformed, "
             "packets_out_of_order, ..., kernel_dropped) and packets_accepted: lightspead's, not in spead2")
-        .def_prop_ro("config", [](const W &s) { return stream_of(s).get_config(); })
-        .def("stop",
-             [](W &s)
-             {
-                 nb::gil_scoped_release release;
-                 stream_of(s).stop();
-             })
+        .def_prop_ro(
+            "config", [](const W &s) { return stream_of(s).get_config(); },
+            "The StreamConfig the stream was built with")
+        .def(
+            "stop",
+            [](W &s)
+            {
+                nb::gil_scoped_release release;
+                stream_of(s).stop();
+            },
+            "Stop receiving: readers close, heaps under way are flushed (as incomplete) and the consumer sees "
+            "the end after what is queued. Safe to call more than once")
         .def(
             "start", [](W &s) { stream_of(s).start(); },
             "With StreamConfig(explicit_start=True), start every reader added so far; no reader can be added "

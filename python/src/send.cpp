@@ -243,17 +243,27 @@ void register_send(nb::module_ &m)
             "burst_size"_a = stream_config::default_burst_size, "max_heaps"_a = stream_config::default_max_heaps,
             "burst_rate_ratio"_a = stream_config::default_burst_rate_ratio,
             "rate_method"_a = stream_config::default_rate_method)
-        .def_prop_rw("max_packet_size", &stream_config::get_max_packet_size,
-                     [](stream_config &c, std::size_t v) { c.set_max_packet_size(v); })
-        .def_prop_rw("rate", &stream_config::get_rate, [](stream_config &c, double v) { c.set_rate(v); })
-        .def_prop_rw("burst_size", &stream_config::get_burst_size,
-                     [](stream_config &c, std::size_t v) { c.set_burst_size(v); })
-        .def_prop_rw("max_heaps", &stream_config::get_max_heaps,
-                     [](stream_config &c, std::size_t v) { c.set_max_heaps(v); })
-        .def_prop_rw("burst_rate_ratio", &stream_config::get_burst_rate_ratio,
-                     [](stream_config &c, double v) { c.set_burst_rate_ratio(v); })
-        .def_prop_rw("rate_method", &stream_config::get_rate_method,
-                     [](stream_config &c, send::rate_method v) { c.set_rate_method(v); })
+        .def_prop_rw(
+            "max_packet_size", &stream_config::get_max_packet_size,
+            [](stream_config &c, std::size_t v) { c.set_max_packet_size(v); },
+            "Largest packet, in bytes, headers included")
+        .def_prop_rw(
+            "rate", &stream_config::get_rate, [](stream_config &c, double v) { c.set_rate(v); },
+            "Bytes per second (headers included) to send at; 0 for as fast as possible")
+        .def_prop_rw(
+            "burst_size", &stream_config::get_burst_size, [](stream_config &c, std::size_t v) { c.set_burst_size(v); },
+            "Bytes sent back to back before the rate limiter may pause")
+        .def_prop_rw(
+            "max_heaps", &stream_config::get_max_heaps, [](stream_config &c, std::size_t v) { c.set_max_heaps(v); },
+            "Heaps that may be queued at once; a send beyond fails with would_block")
+        .def_prop_rw(
+            "burst_rate_ratio", &stream_config::get_burst_rate_ratio,
+            [](stream_config &c, double v) { c.set_burst_rate_ratio(v); },
+            "How much faster than rate the stream may send to catch up after falling behind")
+        .def_prop_rw(
+            "rate_method", &stream_config::get_rate_method,
+            [](stream_config &c, send::rate_method v) { c.set_rate_method(v); },
+            "How the rate is enforced (RateMethod)")
         .def_prop_ro("burst_rate", &stream_config::get_burst_rate, "rate * burst_rate_ratio: the catch-up rate");
     nb::object config_class = m.attr("StreamConfig");
     config_class.attr("DEFAULT_MAX_PACKET_SIZE") = stream_config::default_max_packet_size;
@@ -272,10 +282,13 @@ void register_send(nb::module_ &m)
 
     nb::class_<send_heap_wrapper>(m, "_RawHeap", "A heap at the level of raw items (see lightspead.send.Heap)")
         .def(nb::init<const flavour &>(), "flavour"_a = flavour())
-        .def_prop_ro("flavour", [](const send_heap_wrapper &h) { return h.heap.get_flavour(); })
+        .def_prop_ro(
+            "flavour", [](const send_heap_wrapper &h) { return h.heap.get_flavour(); },
+            "The flavour the heap is encoded with")
         .def_prop_rw(
             "repeat_pointers", [](const send_heap_wrapper &h) { return h.heap.get_repeat_pointers(); },
-            [](send_heap_wrapper &h, bool v) { h.heap.set_repeat_pointers(v); })
+            [](send_heap_wrapper &h, bool v) { h.heap.set_repeat_pointers(v); },
+            "Whether every packet repeats all the item pointers (so each packet can be decoded alone)")
         .def(
             "add_buffer",
             [](send_heap_wrapper &h, s_item_pointer_t id, nb::handle obj, bool allow_immediate)
@@ -289,7 +302,7 @@ void register_send(nb::module_ &m)
         .def(
             "add_immediate",
             [](send_heap_wrapper &h, s_item_pointer_t id, item_pointer_t value) { h.heap.add_item(id, value); }, "id"_a,
-            "value"_a)
+            "value"_a, "Add an item whose value (an integer of the heap address width) travels in its item pointer")
         .def(
             "add_raw_descriptor",
             [](send_heap_wrapper &h, s_item_pointer_t id, const std::string &name, const std::string &description,
@@ -310,9 +323,14 @@ void register_send(nb::module_ &m)
                 d.numpy_header = numpy_header;
                 h.heap.add_descriptor(d);
             },
-            "id"_a, "name"_a, "description"_a, "format"_a, "shape"_a, "numpy_header"_a)
-        .def("add_start", [](send_heap_wrapper &h) { h.heap.add_start(); })
-        .def("add_end", [](send_heap_wrapper &h) { h.heap.add_end(); });
+            "id"_a, "name"_a, "description"_a, "format"_a, "shape"_a, "numpy_header"_a,
+            "Add a descriptor from its parts: format as (code, bits) pairs, or an empty format and a numpy header")
+        .def(
+            "add_start", [](send_heap_wrapper &h) { h.heap.add_start(); },
+            "Add a stream-control start item (the stream begins)")
+        .def(
+            "add_end", [](send_heap_wrapper &h) { h.heap.add_end(); },
+            "Add a stream-control stop item (receivers stop after this heap)");
 
     nb::class_<packet_generator_wrapper>(m, "PacketGenerator",
                                          "Iterates over the packets of a heap (as bytes), as a stream would send "
@@ -324,8 +342,8 @@ void register_send(nb::module_ &m)
             "heap"_a, "cnt"_a, "max_packet_size"_a, nb::keep_alive<1, 2>())
         .def(
             "__iter__", [](nb::handle self) { return nb::borrow(self); },
-            nb::sig("def __iter__(self) -> collections.abc.Iterator[bytes]"))
-        .def("__next__", &packet_generator_wrapper::next);
+            nb::sig("def __iter__(self) -> collections.abc.Iterator[bytes]"), "The generator itself")
+        .def("__next__", &packet_generator_wrapper::next, "The next packet; StopIteration after the last");
 
     nb::class_<send_stream_wrapper>(m, "_Stream", "Base of the send streams")
         .def("send_heap", &send_stream_wrapper::send_heap, "heap"_a, "cnt"_a = -1, "substream_index"_a = 0,
@@ -354,8 +372,12 @@ void register_send(nb::module_ &m)
             "set_cnt_sequence",
             [](send_stream_wrapper &s, item_pointer_t next, item_pointer_t step)
             { s.stream->set_cnt_sequence(next, step); },
-            "next"_a, "step"_a)
-        .def_prop_ro("num_substreams", [](const send_stream_wrapper &s) { return s.stream->get_num_substreams(); })
+            "next"_a, "step"_a,
+            "Number the following heaps next, next + step, ... (heaps sent with an explicit cnt keep theirs); "
+            "ValueError for a step of 0")
+        .def_prop_ro(
+            "num_substreams", [](const send_stream_wrapper &s) { return s.stream->get_num_substreams(); },
+            "How many destinations the stream sends to (substream_index counts from 0 to this)")
         .def("flush", &send_stream_wrapper::flush, "Block until every heap queued so far has completed.")
         .def("stop", &send_stream_wrapper::stop,
              "Stop the stream: heaps not yet fully sent fail with OSError(ECANCELED), as do later sends.\n"
@@ -437,13 +459,15 @@ void register_send(nb::module_ &m)
                 self->stream = std::make_unique<send::streambuf_stream>(pool, self->buffer, config);
             },
             "thread_pool"_a, "config"_a = stream_config(), nb::keep_alive<1, 2>())
-        .def("getvalue",
-             [](send_bytes_stream_wrapper &self)
-             {
-                 self.flush();
-                 const std::string data = self.buffer.str();
-                 return nb::bytes(data.data(), data.size());
-             });
+        .def(
+            "getvalue",
+            [](send_bytes_stream_wrapper &self)
+            {
+                self.flush();
+                const std::string data = self.buffer.str();
+                return nb::bytes(data.data(), data.size());
+            },
+            "Every byte sent so far, after waiting for queued heaps");
 
     nb::class_<send_tcp_stream_wrapper, send_stream_wrapper>(m, "TcpStream", "Sends heaps over one TCP connection")
         .def(

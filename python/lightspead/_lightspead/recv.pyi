@@ -22,10 +22,12 @@ class StreamStatConfig:
         """the largest value seen"""
 
     @property
-    def name(self) -> str: ...
+    def name(self) -> str:
+        """The statistic's name"""
 
     @property
-    def mode(self) -> StreamStatConfig.Mode: ...
+    def mode(self) -> StreamStatConfig.Mode:
+        """How values combine (StreamStatConfig.Mode)"""
 
     def combine(self, a: int, b: int) -> int:
         """a and b combined as the mode says"""
@@ -40,67 +42,88 @@ class StreamConfig:
     def __init__(self, *, max_heaps: int = 4, substreams: int = 1, bug_compat: int = 0, memcpy: int | None = None, memory_allocator: lightspead._lightspead.MemoryAllocator | None = None, stop_on_stop_item: bool = True, allow_unsized_heaps: bool = True, allow_out_of_order: bool = False, explicit_start: bool = False, max_heap_size: int = 1073741824, stream_id: int = 0) -> None: ...
 
     @property
-    def max_heaps(self) -> int: ...
+    def max_heaps(self) -> int:
+        """
+        Heaps assembled at once per substream; a packet of one more evicts the oldest
+        """
 
     @max_heaps.setter
     def max_heaps(self, arg: int, /) -> None: ...
 
     @property
-    def substreams(self) -> int: ...
+    def substreams(self) -> int:
+        """Independent sets of live heaps, by heap counter modulo this number"""
 
     @substreams.setter
     def substreams(self, arg: int, /) -> None: ...
 
     @property
-    def bug_compat(self) -> int: ...
+    def bug_compat(self) -> int:
+        """BUG_COMPAT_* flags for streams from old or buggy senders"""
 
     @bug_compat.setter
     def bug_compat(self, arg: int, /) -> None: ...
 
     @property
-    def memcpy(self) -> int: ...
+    def memcpy(self) -> int:
+        """How payload is copied into heaps: MEMCPY_STD or MEMCPY_NONTEMPORAL"""
 
     @memcpy.setter
     def memcpy(self, arg: int, /) -> None: ...
 
     @property
-    def memory_allocator(self) -> lightspead._lightspead.MemoryAllocator: ...
+    def memory_allocator(self) -> lightspead._lightspead.MemoryAllocator:
+        """
+        Where heap payload memory comes from (a MemoryPool, say); None for the default
+        """
 
     @memory_allocator.setter
     def memory_allocator(self, arg: lightspead._lightspead.MemoryAllocator, /) -> None: ...
 
     @property
-    def stop_on_stop_item(self) -> bool: ...
+    def stop_on_stop_item(self) -> bool:
+        """Whether a stream-control stop item stops the stream"""
 
     @stop_on_stop_item.setter
     def stop_on_stop_item(self, arg: bool, /) -> None: ...
 
     @property
-    def allow_unsized_heaps(self) -> bool: ...
+    def allow_unsized_heaps(self) -> bool:
+        """
+        Whether heaps without a heap length item are accepted (their memory grows as packets arrive)
+        """
 
     @allow_unsized_heaps.setter
     def allow_unsized_heaps(self, arg: bool, /) -> None: ...
 
     @property
-    def allow_out_of_order(self) -> bool: ...
+    def allow_out_of_order(self) -> bool:
+        """
+        Whether a heap's packets may arrive in any order (otherwise a gap ends the heap)
+        """
 
     @allow_out_of_order.setter
     def allow_out_of_order(self, arg: bool, /) -> None: ...
 
     @property
-    def explicit_start(self) -> bool: ...
+    def explicit_start(self) -> bool:
+        """Whether readers wait for start() instead of starting when added"""
 
     @explicit_start.setter
     def explicit_start(self, arg: bool, /) -> None: ...
 
     @property
-    def max_heap_size(self) -> int: ...
+    def max_heap_size(self) -> int:
+        """
+        Largest heap payload accepted, in bytes; larger heaps are discarded and counted
+        """
 
     @max_heap_size.setter
     def max_heap_size(self, arg: int, /) -> None: ...
 
     @property
-    def stream_id(self) -> int: ...
+    def stream_id(self) -> int:
+        """A number identifying the stream to place callbacks (chunk streams)"""
 
     @stream_id.setter
     def stream_id(self, arg: int, /) -> None: ...
@@ -132,13 +155,17 @@ class RingStreamConfig:
     def __init__(self, *, heaps: int = 4, contiguous_only: bool = True, incomplete_keep_payload_ranges: bool = False) -> None: ...
 
     @property
-    def heaps(self) -> int: ...
+    def heaps(self) -> int:
+        """Capacity of the ringbuffer of finished heaps"""
 
     @heaps.setter
     def heaps(self, arg: int, /) -> None: ...
 
     @property
-    def contiguous_only(self) -> bool: ...
+    def contiguous_only(self) -> bool:
+        """
+        Whether only complete heaps are queued (otherwise IncompleteHeap objects come too)
+        """
 
     @contiguous_only.setter
     def contiguous_only(self, arg: bool, /) -> None: ...
@@ -158,50 +185,73 @@ class RawItem:
     """An item of a received heap; its bytes through the buffer protocol"""
 
     @property
-    def id(self) -> int: ...
+    def id(self) -> int:
+        """The item's ID"""
 
     @property
-    def is_immediate(self) -> bool: ...
+    def is_immediate(self) -> bool:
+        """Whether the value was carried in the item pointer itself"""
 
     @property
-    def immediate_value(self) -> int: ...
+    def immediate_value(self) -> int:
+        """The value of an immediate item, as an integer (0 for other items)"""
 
-    def __len__(self) -> int: ...
+    def __len__(self) -> int:
+        """The length of the value in bytes"""
 
 class Heap:
     """A complete received heap"""
 
     @property
-    def cnt(self) -> int: ...
+    def cnt(self) -> int:
+        """The heap counter"""
 
     @property
-    def flavour(self) -> lightspead._lightspead.Flavour: ...
+    def flavour(self) -> lightspead._lightspead.Flavour:
+        """The flavour the heap was sent with"""
 
-    def get_items(self) -> list[RawItem]: ...
+    def get_items(self) -> list[RawItem]:
+        """
+        The heap's items (RawItem objects, which keep the heap alive), in the order sent; descriptors and stream control are not among them
+        """
 
-    def get_descriptors(self) -> list[tuple[int, bytes, bytes, list[tuple[str, int]], list[int], bytes]]: ...
+    def get_descriptors(self) -> list[tuple[int, bytes, bytes, list[tuple[str, int]], list[int], bytes]]:
+        """
+        The descriptors the heap carries, as (id, name, description, format, shape, numpy_header) tuples; a descriptor that does not parse is left out
+        """
 
-    def is_start_of_stream(self) -> bool: ...
+    def is_start_of_stream(self) -> bool:
+        """Whether the heap carries a stream-control start item"""
 
-    def is_end_of_stream(self) -> bool: ...
+    def is_end_of_stream(self) -> bool:
+        """Whether the heap carries a stream-control stop item"""
 
 class IncompleteHeap:
     """A heap that did not complete (queued when contiguous_only is False)"""
 
     @property
-    def cnt(self) -> int: ...
+    def cnt(self) -> int:
+        """The heap counter"""
 
     @property
-    def flavour(self) -> lightspead._lightspead.Flavour: ...
+    def flavour(self) -> lightspead._lightspead.Flavour:
+        """The flavour the heap was sent with"""
 
     @property
-    def heap_length(self) -> int: ...
+    def heap_length(self) -> int:
+        """
+        The heap's payload length from its heap length item, or -1 if none arrived
+        """
 
     @property
-    def received_length(self) -> int: ...
+    def received_length(self) -> int:
+        """Payload bytes that arrived"""
 
     @property
-    def payload_ranges(self) -> list[tuple[int, int]]: ...
+    def payload_ranges(self) -> list[tuple[int, int]]:
+        """
+        The [start, end) byte ranges of payload that arrived, merged (empty unless RingStreamConfig(incomplete_keep_payload_ranges=True))
+        """
 
     def is_start_of_stream(self) -> bool:
         """Whether a stream-control start item arrived"""
@@ -221,7 +271,10 @@ class StreamStats:
     def __getitem__(self, arg: str, /) -> int: ...
 
     @overload
-    def __getitem__(self, arg: int, /) -> int: ...
+    def __getitem__(self, arg: int, /) -> int:
+        """
+        The statistic at index (an int) or called name (a str); IndexError or KeyError if there is none
+        """
 
     def get(self, name: str, default: object | None = None) -> object:
         """The statistic called name, or default if there is none"""
@@ -232,9 +285,11 @@ class StreamStats:
     @overload
     def __setitem__(self, arg0: int, arg1: int, /) -> None: ...
 
-    def __len__(self) -> int: ...
+    def __len__(self) -> int:
+        """The number of statistics"""
 
-    def __contains__(self, arg: str, /) -> bool: ...
+    def __contains__(self, arg: str, /) -> bool:
+        """Whether there is a statistic called name"""
 
     def __add__(self, arg: StreamStats, /) -> StreamStats: ...
 
@@ -251,7 +306,8 @@ class StreamStats:
     def keys(self) -> list[str]:
         """The statistics' names, in order"""
 
-    def __iter__(self) -> Iterator: ...
+    def __iter__(self) -> Iterator:
+        """The statistics' names, in order (as for a dict)"""
 
     def values(self) -> list[int]:
         """The values, in order"""
@@ -318,17 +374,22 @@ class _Stream:
         Accept one connection on a listening socket.socket (duplicated: the caller still closes its own)
         """
 
-    def add_buffer_reader(self, buffer: object) -> None: ...
+    def add_buffer_reader(self, buffer: object) -> None:
+        """
+        Read packets from a buffer of concatenated packets (kept alive with the stream), then stop
+        """
 
     def add_udp_pcap_file_reader(self, filename: str, filter: str = '') -> None:
         """
         Read the UDP packets of a pcap capture (optionally BPF-filtered), then stop
         """
 
-    def add_inproc_reader(self, queue: lightspead._lightspead.InprocQueue) -> None: ...
+    def add_inproc_reader(self, queue: lightspead._lightspead.InprocQueue) -> None:
+        """Read packets from an InprocQueue until it is stopped"""
 
     @property
-    def stats(self) -> StreamStats: ...
+    def stats(self) -> StreamStats:
+        """A snapshot of the statistics (StreamStats), consistent across counters"""
 
     @property
     def discard_stats(self) -> StreamStats:
@@ -337,9 +398,13 @@ class _Stream:
         """
 
     @property
-    def config(self) -> StreamConfig: ...
+    def config(self) -> StreamConfig:
+        """The StreamConfig the stream was built with"""
 
-    def stop(self) -> None: ...
+    def stop(self) -> None:
+        """
+        Stop receiving: readers close, heaps under way are flushed (as incomplete) and the consumer sees the end after what is queued. Safe to call more than once
+        """
 
     def start(self) -> None:
         """
@@ -511,9 +576,13 @@ class ChunkRingbuffer:
     def remove_producer(self) -> bool:
         """A producer is done; True if that stopped the ring"""
 
-    def __iter__(self) -> ChunkRingbuffer: ...
+    def __iter__(self) -> ChunkRingbuffer:
+        """The ringbuffer itself: iterating gives its chunks until it stops"""
 
-    def __next__(self) -> Chunk: ...
+    def __next__(self) -> Chunk:
+        """
+        The next chunk, waiting for it; StopIteration once the ring has stopped and is empty
+        """
 
 class _ChunkRingStream:
     """
@@ -568,17 +637,22 @@ class _ChunkRingStream:
         Accept one connection on a listening socket.socket (duplicated: the caller still closes its own)
         """
 
-    def add_buffer_reader(self, buffer: object) -> None: ...
+    def add_buffer_reader(self, buffer: object) -> None:
+        """
+        Read packets from a buffer of concatenated packets (kept alive with the stream), then stop
+        """
 
     def add_udp_pcap_file_reader(self, filename: str, filter: str = '') -> None:
         """
         Read the UDP packets of a pcap capture (optionally BPF-filtered), then stop
         """
 
-    def add_inproc_reader(self, queue: lightspead._lightspead.InprocQueue) -> None: ...
+    def add_inproc_reader(self, queue: lightspead._lightspead.InprocQueue) -> None:
+        """Read packets from an InprocQueue until it is stopped"""
 
     @property
-    def stats(self) -> StreamStats: ...
+    def stats(self) -> StreamStats:
+        """A snapshot of the statistics (StreamStats), consistent across counters"""
 
     @property
     def discard_stats(self) -> StreamStats:
@@ -587,9 +661,13 @@ class _ChunkRingStream:
         """
 
     @property
-    def config(self) -> StreamConfig: ...
+    def config(self) -> StreamConfig:
+        """The StreamConfig the stream was built with"""
 
-    def stop(self) -> None: ...
+    def stop(self) -> None:
+        """
+        Stop receiving: readers close, heaps under way are flushed (as incomplete) and the consumer sees the end after what is queued. Safe to call more than once
+        """
 
     def start(self) -> None:
         """
@@ -660,17 +738,22 @@ class ChunkStreamGroupMember:
         Accept one connection on a listening socket.socket (duplicated: the caller still closes its own)
         """
 
-    def add_buffer_reader(self, buffer: object) -> None: ...
+    def add_buffer_reader(self, buffer: object) -> None:
+        """
+        Read packets from a buffer of concatenated packets (kept alive with the stream), then stop
+        """
 
     def add_udp_pcap_file_reader(self, filename: str, filter: str = '') -> None:
         """
         Read the UDP packets of a pcap capture (optionally BPF-filtered), then stop
         """
 
-    def add_inproc_reader(self, queue: lightspead._lightspead.InprocQueue) -> None: ...
+    def add_inproc_reader(self, queue: lightspead._lightspead.InprocQueue) -> None:
+        """Read packets from an InprocQueue until it is stopped"""
 
     @property
-    def stats(self) -> StreamStats: ...
+    def stats(self) -> StreamStats:
+        """A snapshot of the statistics (StreamStats), consistent across counters"""
 
     @property
     def discard_stats(self) -> StreamStats:
@@ -679,9 +762,13 @@ class ChunkStreamGroupMember:
         """
 
     @property
-    def config(self) -> StreamConfig: ...
+    def config(self) -> StreamConfig:
+        """The StreamConfig the stream was built with"""
 
-    def stop(self) -> None: ...
+    def stop(self) -> None:
+        """
+        Stop receiving: readers close, heaps under way are flushed (as incomplete) and the consumer sees the end after what is queued. Safe to call more than once
+        """
 
     def start(self) -> None:
         """
@@ -708,10 +795,14 @@ class _ChunkStreamRingGroup:
     @overload
     def emplace_back(self, thread_pool: lightspead._lightspead.ThreadPool, *, config: StreamConfig = ..., chunk_stream_config: ChunkStreamConfig) -> ChunkStreamGroupMember: ...
 
-    def __len__(self) -> int: ...
+    def __len__(self) -> int:
+        """The number of members"""
 
     @overload
-    def __getitem__(self, index: int) -> ChunkStreamGroupMember: ...
+    def __getitem__(self, index: int) -> ChunkStreamGroupMember:
+        """
+        The member at index (negative counts from the end; IndexError outside), or a list for a slice
+        """
 
     @overload
     def __getitem__(self, index: slice) -> list[ChunkStreamGroupMember]: ...

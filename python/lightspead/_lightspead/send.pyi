@@ -26,37 +26,47 @@ class StreamConfig:
     def __init__(self, *, max_packet_size: int = 1472, rate: float = 0.0, burst_size: int = 65536, max_heaps: int = 4, burst_rate_ratio: float = 1.05, rate_method: RateMethod = RateMethod.AUTO) -> None: ...
 
     @property
-    def max_packet_size(self) -> int: ...
+    def max_packet_size(self) -> int:
+        """Largest packet, in bytes, headers included"""
 
     @max_packet_size.setter
     def max_packet_size(self, arg: int, /) -> None: ...
 
     @property
-    def rate(self) -> float: ...
+    def rate(self) -> float:
+        """
+        Bytes per second (headers included) to send at; 0 for as fast as possible
+        """
 
     @rate.setter
     def rate(self, arg: float, /) -> None: ...
 
     @property
-    def burst_size(self) -> int: ...
+    def burst_size(self) -> int:
+        """Bytes sent back to back before the rate limiter may pause"""
 
     @burst_size.setter
     def burst_size(self, arg: int, /) -> None: ...
 
     @property
-    def max_heaps(self) -> int: ...
+    def max_heaps(self) -> int:
+        """Heaps that may be queued at once; a send beyond fails with would_block"""
 
     @max_heaps.setter
     def max_heaps(self, arg: int, /) -> None: ...
 
     @property
-    def burst_rate_ratio(self) -> float: ...
+    def burst_rate_ratio(self) -> float:
+        """
+        How much faster than rate the stream may send to catch up after falling behind
+        """
 
     @burst_rate_ratio.setter
     def burst_rate_ratio(self, arg: float, /) -> None: ...
 
     @property
-    def rate_method(self) -> RateMethod: ...
+    def rate_method(self) -> RateMethod:
+        """How the rate is enforced (RateMethod)"""
 
     @rate_method.setter
     def rate_method(self, arg: RateMethod, /) -> None: ...
@@ -98,10 +108,14 @@ class _RawHeap:
     def __init__(self, flavour: lightspead._lightspead.Flavour = ...) -> None: ...
 
     @property
-    def flavour(self) -> lightspead._lightspead.Flavour: ...
+    def flavour(self) -> lightspead._lightspead.Flavour:
+        """The flavour the heap is encoded with"""
 
     @property
-    def repeat_pointers(self) -> bool: ...
+    def repeat_pointers(self) -> bool:
+        """
+        Whether every packet repeats all the item pointers (so each packet can be decoded alone)
+        """
 
     @repeat_pointers.setter
     def repeat_pointers(self, arg: bool, /) -> None: ...
@@ -109,13 +123,21 @@ class _RawHeap:
     def add_buffer(self, id: int, buffer: object, allow_immediate: bool) -> None:
         """Add an item referencing the object's buffer (kept alive with the heap)"""
 
-    def add_immediate(self, id: int, value: int) -> None: ...
+    def add_immediate(self, id: int, value: int) -> None:
+        """
+        Add an item whose value (an integer of the heap address width) travels in its item pointer
+        """
 
-    def add_raw_descriptor(self, id: int, name: str, description: str, format: Sequence[tuple[str, int]], shape: Sequence[int], numpy_header: str) -> None: ...
+    def add_raw_descriptor(self, id: int, name: str, description: str, format: Sequence[tuple[str, int]], shape: Sequence[int], numpy_header: str) -> None:
+        """
+        Add a descriptor from its parts: format as (code, bits) pairs, or an empty format and a numpy header
+        """
 
-    def add_start(self) -> None: ...
+    def add_start(self) -> None:
+        """Add a stream-control start item (the stream begins)"""
 
-    def add_end(self) -> None: ...
+    def add_end(self) -> None:
+        """Add a stream-control stop item (receivers stop after this heap)"""
 
 class PacketGenerator:
     """
@@ -124,9 +146,11 @@ class PacketGenerator:
 
     def __init__(self, heap: _RawHeap, cnt: int, max_packet_size: int) -> None: ...
 
-    def __iter__(self) -> Iterator[bytes]: ...
+    def __iter__(self) -> Iterator[bytes]:
+        """The generator itself"""
 
-    def __next__(self) -> bytes: ...
+    def __next__(self) -> bytes:
+        """The next packet; StopIteration after the last"""
 
 class _Stream:
     """Base of the send streams"""
@@ -150,10 +174,16 @@ class _Stream:
 
     def _take_completions(self) -> list[tuple[int, tuple[int, str] | None, int]]: ...
 
-    def set_cnt_sequence(self, next: int, step: int) -> None: ...
+    def set_cnt_sequence(self, next: int, step: int) -> None:
+        """
+        Number the following heaps next, next + step, ... (heaps sent with an explicit cnt keep theirs); ValueError for a step of 0
+        """
 
     @property
-    def num_substreams(self) -> int: ...
+    def num_substreams(self) -> int:
+        """
+        How many destinations the stream sends to (substream_index counts from 0 to this)
+        """
 
     def flush(self) -> None:
         """Block until every heap queued so far has completed."""
@@ -202,7 +232,8 @@ class BytesStream(_Stream):
 
     def __init__(self, thread_pool: lightspead._lightspead.ThreadPool, config: StreamConfig = ...) -> None: ...
 
-    def getvalue(self) -> bytes: ...
+    def getvalue(self) -> bytes:
+        """Every byte sent so far, after waiting for queued heaps"""
 
 class TcpStream(_Stream):
     """Sends heaps over one TCP connection"""

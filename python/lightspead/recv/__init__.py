@@ -53,9 +53,12 @@ class Stream(_Stream):
     objects come too, and the consumer tells them apart with isinstance."""
 
     def __iter__(self) -> Stream:
+        """The stream itself: iterating gives its heaps until it stops."""
         return self
 
     def __next__(self) -> Heap:
+        """The next heap, waiting for it; StopIteration once the stream has
+        stopped and every heap before that has been taken."""
         try:
             # The blocking get of the extension, also for recv.asyncio.Stream
             # (whose own get is a coroutine), as spead2 allows
@@ -120,14 +123,17 @@ class ChunkStreamRingGroup(_ChunkStreamRingGroup, ChunkRingPair):
     free_ringbuffer = _ChunkStreamRingGroup.free_ringbuffer
 
     def __iter__(self) -> Iterator[ChunkStreamGroupMember]:
+        """The members, first to last."""
         for i in range(len(self)):
             yield self[i]
 
     def __reversed__(self) -> Iterator[ChunkStreamGroupMember]:
+        """The members, last to first."""
         for i in reversed(range(len(self))):
             yield self[i]
 
     def __contains__(self, value: Any) -> bool:
+        """Whether *value* is one of the members (by identity)."""
         return any(member is value for member in self)
 
     def index(self, value: Any, start: int = 0, stop: int = sys.maxsize) -> int:

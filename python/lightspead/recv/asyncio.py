@@ -53,9 +53,12 @@ class Stream(_Stream):
                 pass
 
     def __aiter__(self) -> Stream:
+        """The stream itself: ``async for`` gives its heaps until it stops."""
         return self
 
     async def __anext__(self) -> Heap:
+        """The next heap, awaiting it; StopAsyncIteration once the stream
+        has stopped and every heap before that has been taken."""
         try:
             return await self.get()
         except Stopped:
@@ -132,9 +135,12 @@ class ChunkRingbuffer(_ChunkRingbuffer):
         await self._putters.run(lambda: self.put_nowait(chunk), Full)
 
     def __aiter__(self) -> ChunkRingbuffer:
+        """The ringbuffer itself: ``async for`` gives its chunks until it stops."""
         return self
 
     async def __anext__(self) -> Chunk:
+        """The next chunk, awaiting it; StopAsyncIteration once the
+        ringbuffer has stopped and is empty."""
         try:
             return await self.get()
         except Stopped:

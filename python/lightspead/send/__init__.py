@@ -69,6 +69,7 @@ class HeapReferenceList:
                 raise TypeError("HeapReferenceList holds HeapReference objects")
 
     def __len__(self) -> int:
+        """The number of heap references."""
         return len(self.heaps)
 
     @overload
@@ -77,6 +78,7 @@ class HeapReferenceList:
     def __getitem__(self, index: slice) -> HeapReferenceList: ...
 
     def __getitem__(self, index: Union[int, slice]) -> Union[HeapReference, HeapReferenceList]:
+        """The HeapReference at *index*, or for a slice a new HeapReferenceList."""
         if isinstance(index, slice):
             return HeapReferenceList(self.heaps[index])
         return self.heaps[index]
