@@ -9,7 +9,7 @@ JOBS ?= $(shell nproc)
 DEB_PACKAGES := g++ cmake ninja-build pkg-config libboost-dev libgtest-dev libpcap-dev libcli11-dev \
 	python3 python3-venv python3-dev iproute2 nftables ethtool
 
-.PHONY: all deps configure build lint format test test-cpp test-sanitize test-tsan test-python test-interop test-spead2-suite demo bench plots fuzz soak clean
+.PHONY: all deps configure build lint format docs test test-cpp test-sanitize test-tsan test-python test-interop test-spead2-suite demo bench plots fuzz soak clean
 
 all: build
 
@@ -109,7 +109,22 @@ test-interop: build
 test-spead2-suite: build
 	./tests/interop/spead2_suite/run $(BUILD_DIR)
 
-test: lint test-cpp test-sanitize test-python test-interop test-spead2-suite
+# The documentation site (Sphinx, furo theme, MyST markdown) into
+# $(BUILD_DIR)/docs/html, with every warning an error; then its doctests, and
+# a check that every C++ or Python block in docs/ is included from a tested
+# program or is a doctest. The Python reference is read from the package
+# installed in the test virtual environment.
+DOCS_PACKAGES := sphinx==9.0.4 furo==2025.12.19 myst-parser==5.2.0 sphinx-design==0.8.0
+docs: build
+	@py=$$(./scripts/test-venv $(BUILD_DIR)) && \
+		$$py -m pip install --quiet --disable-pip-version-check $(DOCS_PACKAGES) && \
+		rm -rf $(BUILD_DIR)/docs && \
+		echo "== sphinx html" && $$py -m sphinx -q -W --keep-going -b html docs $(BUILD_DIR)/docs/html && \
+		echo "== sphinx doctest" && $$py -m sphinx -q -W --keep-going -b doctest docs $(BUILD_DIR)/docs/doctest && \
+		$$py tests/docs/check_code_blocks.py docs
+	@echo "docs: $(BUILD_DIR)/docs/html/index.html"
+
+test: lint test-cpp test-sanitize test-python test-interop test-spead2-suite docs
 
 demo: build
 	./bench/demo $(BUILD_DIR)

@@ -16,7 +16,7 @@ import numpy.typing as npt
 from ._lightspead import BUG_COMPAT_SWAP_ENDIAN, Flavour
 
 if TYPE_CHECKING:
-    from ._lightspead.recv import Heap
+    import lightspead.recv
 
 #: A shape: dimensions, at most one of them None (variable).
 Shape = Sequence[Optional[int]]
@@ -561,7 +561,7 @@ class ItemGroup:
         self._by_id[item.id] = item
         self._by_name[item.name] = item
 
-    def update(self, heap: Heap, new_order: str = "=") -> Dict[str, Item]:
+    def update(self, heap: lightspead.recv.Heap, new_order: str = "=") -> Dict[str, Item]:
         """Apply a received heap: its descriptors add or replace items (an
         item whose description is unchanged keeps its value), then its
         values update items. Returns {name: item} for the items updated."""

@@ -446,7 +446,7 @@ void register_recv_chunk(nb::module_ &m)
             "place", [](const chunk_stream_config &c) { return place_to_python(c.get_place()); },
             [](chunk_stream_config &c, nb::handle v) { c.set_place(place_from_python(v)); }, nb::arg("place").none(),
             "The place callback: a scipy.LowLevelCallable (or a tuple whose first item is a PyCapsule) with C "
-            "signature 'void (void *, size_t)' or 'void (void *, size_t, void *)' (user data), a ctypes function "
+            "signature ``void (void *, size_t)`` or ``void (void *, size_t, void *)`` (user data), a ctypes function "
             "pointer with such argtypes, or a (ctypes function pointer, user data) tuple; or None. It must be "
             "compiled code (a numba cfunc, a C function): it runs on the network thread without the GIL, and "
             "Python code wrapped by ctypes is refused (ValueError)")

@@ -452,7 +452,7 @@ class ChunkStreamConfig:
     @property
     def place(self) -> object:
         """
-        The place callback: a scipy.LowLevelCallable (or a tuple whose first item is a PyCapsule) with C signature 'void (void *, size_t)' or 'void (void *, size_t, void *)' (user data), a ctypes function pointer with such argtypes, or a (ctypes function pointer, user data) tuple; or None. It must be compiled code (a numba cfunc, a C function): it runs on the network thread without the GIL, and Python code wrapped by ctypes is refused (ValueError)
+        The place callback: a scipy.LowLevelCallable (or a tuple whose first item is a PyCapsule) with C signature ``void (void *, size_t)`` or ``void (void *, size_t, void *)`` (user data), a ctypes function pointer with such argtypes, or a (ctypes function pointer, user data) tuple; or None. It must be compiled code (a numba cfunc, a C function): it runs on the network thread without the GIL, and Python code wrapped by ctypes is refused (ValueError)
         """
 
     @place.setter

@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""Every piece of C++ or Python in the documentation is tested: it is
+either included from a program the tests run (literalinclude) or run as a
+doctest (make docs runs Sphinx's doctest builder). This fails, naming file
+and line, on any C++ or Python block written inline in docs/.
+
+Blocks of shell commands, CMake lines, JSON and plain text are allowed:
+they show commands and output, not programs.
+
+Usage: tests/docs/check_code_blocks.py [DOCS_DIR]
+"""
+
+import os
+import re
+import sys
+
+ALLOWED = {"", "sh", "console", "text", "json", "cmake", "none"}
+FENCE = re.compile(r"^(`{3,}|:{3,})\s*(\{[\w-]+\})?\s*([\w+-]*)")
+RST_CODE = re.compile(r"^\s*\.\.\s+(code-block|code|sourcecode)::\s*([\w+-]*)")
+
+
+def check(path):
+    problems = []
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    open_fence = None
+    for number, line in enumerate(lines, 1):
+        if path.endswith(".rst"):
+            match = RST_CODE.match(line)
+            if match and match.group(2).lower() not in ALLOWED:
+                problems.append(f"{path}:{number}: inline {match.group(2)} code block")
+            continue
+        match = FENCE.match(line)
+        if not match:
+            continue
+        fence, directive, language = match.groups()
+        if fence.startswith(":") and open_fence is None:
+            continue  # a colon fence is a container (tab-set-code): what it holds is checked
+        if open_fence is not None:
+            if line.strip() == open_fence:
+                open_fence = None
+            continue
+        if line.strip() == fence:
+            continue  # a closing fence of a block this scanner skipped
+        open_fence = fence
+        if directive in ("{code-block}", "{code}", "{sourcecode}"):
+            directive = None
+            language = line.split("}", 1)[1].strip()
+        if directive is None and language.lower() not in ALLOWED:
+            problems.append(f"{path}:{number}: inline {language} code block (include it from a tested "
+                            "program with literalinclude, or make it a doctest)")
+    return problems
+
+
+def main():
+    docs = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..", "docs")
+    problems = []
+    for root, dirs, files in os.walk(docs):
+        dirs[:] = [d for d in dirs if not d.startswith("_")]
+        for name in sorted(files):
+            if name.endswith((".md", ".rst")):
+                problems += check(os.path.join(root, name))
+    for problem in problems:
+        print(problem)
+    if problems:
+        sys.exit(1)
+    print("docs: every C++ and Python block is included from a tested program or is a doctest")
+
+
+if __name__ == "__main__":
+    main()
