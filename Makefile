@@ -25,7 +25,7 @@ build: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 # Python scripts without a .py ending, for ruff
-PY_SCRIPTS := bench/chunk_bench bench/chunk_group_bench bench/demo bench/plots bench/rate_accuracy bench/recv_bench bench/send_bench bench/soak tests/netns/udp_paths
+PY_SCRIPTS := bench/chunk_bench bench/chunk_group_bench bench/demo bench/plots bench/tutorial_figures bench/rate_accuracy bench/recv_bench bench/send_bench bench/soak tests/netns/udp_paths
 CXX_SOURCES = git ls-files '*.cpp' '*.h' ':!tests/fuzz/corpus'
 
 # Style and static checks: clang-format (check only), clang-tidy over the
@@ -110,18 +110,23 @@ test-spead2-suite: build
 	./tests/interop/spead2_suite/run $(BUILD_DIR)
 
 # The documentation site (Sphinx, furo theme, MyST markdown) into
-# $(BUILD_DIR)/docs/html, with every warning an error; then its doctests, and
-# a check that every C++ or Python block in docs/ is included from a tested
-# program or is a doctest. The Python reference is read from the package
-# installed in the test virtual environment.
-DOCS_PACKAGES := sphinx==9.0.4 furo==2025.12.19 myst-parser==5.2.0 sphinx-design==0.8.0
+# $(BUILD_DIR)/docs/html, with every warning an error (Doxygen's too: every
+# public C++ name must be documented); then its doctests, and the checks of
+# tests/docs/check_docs.py (every C++ or Python block in docs/ is included
+# from a tested program or is a doctest; every public header has a page).
+# The Python reference is read from the package installed in the test
+# virtual environment, the C++ reference from Doxygen's XML (breathe).
+DOCS_PACKAGES := sphinx==9.0.4 furo==2025.12.19 myst-parser==5.2.0 sphinx-design==0.8.0 breathe==5.1.0
 docs: build
+	@./scripts/install-deps doxygen
 	@py=$$(./scripts/test-venv $(BUILD_DIR)) && \
 		$$py -m pip install --quiet --disable-pip-version-check $(DOCS_PACKAGES) && \
-		rm -rf $(BUILD_DIR)/docs && \
+		rm -rf $(BUILD_DIR)/docs && mkdir -p $(BUILD_DIR)/docs && \
+		echo "== doxygen" && (cat docs/Doxyfile; echo "OUTPUT_DIRECTORY = $(BUILD_DIR)/docs/doxygen") | doxygen - && \
+		export LIGHTSPEAD_DOXYGEN_XML=$(abspath $(BUILD_DIR))/docs/doxygen/xml && \
 		echo "== sphinx html" && $$py -m sphinx -q -W --keep-going -b html docs $(BUILD_DIR)/docs/html && \
 		echo "== sphinx doctest" && $$py -m sphinx -q -W --keep-going -b doctest docs $(BUILD_DIR)/docs/doctest && \
-		$$py tests/docs/check_code_blocks.py docs
+		$$py tests/docs/check_docs.py docs
 	@echo "docs: $(BUILD_DIR)/docs/html/index.html"
 
 test: lint test-cpp test-sanitize test-python test-interop test-spead2-suite docs

@@ -50,4 +50,21 @@
 #include <lightspead/send/tcp_stream.h>
 #include <lightspead/send/udp_stream.h>
 
+/// lightspead: SPEAD sending and receiving, with spead2's C++ names.
+namespace lightspead
+{
+/// Sending: heaps, streams and their transports (UDP, TCP, in-process, any std::streambuf).
+namespace send
+{
+}
+/// Receiving: heaps, streams, ring and chunk streams, and their readers.
+namespace recv
+{
+/// Indices of the standard statistics in a @ref stream_stats.
+namespace stream_stat_indices
+{
+}
+}  // namespace recv
+}  // namespace lightspead
+
 #endif  // LIGHTSPEAD_LIGHTSPEAD_H

@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
-"""Every piece of C++ or Python in the documentation is tested: it is
-either included from a program the tests run (literalinclude) or run as a
-doctest (make docs runs Sphinx's doctest builder). This fails, naming file
-and line, on any C++ or Python block written inline in docs/.
+"""Checks of the documentation's sources that Sphinx does not make (make docs):
 
-Blocks of shell commands, CMake lines, JSON and plain text are allowed:
-they show commands and output, not programs.
+- Every piece of C++ or Python in it is tested: either included from a
+  program the tests run (literalinclude) or run as a doctest (make docs
+  runs Sphinx's doctest builder). Fails, naming file and line, on any C++
+  or Python block written inline in docs/. Blocks of shell commands, CMake
+  lines, JSON and plain text are allowed: they show commands and output,
+  not programs.
+- Every public C++ header (include/lightspead, spead2's compatibility
+  headers aside) has its reference on a page of docs/api/cpp.
 
-Usage: tests/docs/check_code_blocks.py [DOCS_DIR]
+Usage: tests/docs/check_docs.py [DOCS_DIR]
 """
 
 import os
@@ -52,9 +55,28 @@ def check(path):
     return problems
 
 
+def check_headers(docs):
+    """Headers of include/lightspead without a doxygenfile directive in docs/api/cpp."""
+    include = os.path.join(docs, "..", "include")
+    pages = ""
+    for name in os.listdir(os.path.join(docs, "api", "cpp")):
+        with open(os.path.join(docs, "api", "cpp", name), encoding="utf-8") as f:
+            pages += f.read()
+    documented = set(re.findall(r"doxygenfile\}?:*\s+(\S+)", pages))
+    problems = []
+    for root, dirs, files in os.walk(os.path.join(include, "lightspead")):
+        dirs[:] = [d for d in dirs if d != "compat"]
+        for name in files:
+            if name.endswith(".h"):
+                header = os.path.relpath(os.path.join(root, name), include)
+                if header != "lightspead/lightspead.h" and header not in documented:
+                    problems.append(f"{header}: no page of docs/api/cpp documents it (doxygenfile)")
+    return sorted(problems)
+
+
 def main():
     docs = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..", "docs")
-    problems = []
+    problems = check_headers(docs)
     for root, dirs, files in os.walk(docs):
         dirs[:] = [d for d in dirs if not d.startswith("_")]
         for name in sorted(files):
@@ -64,7 +86,8 @@ def main():
         print(problem)
     if problems:
         sys.exit(1)
-    print("docs: every C++ and Python block is included from a tested program or is a doctest")
+    print("docs: every C++ and Python block is included from a tested program or is a doctest; "
+          "every public C++ header has a reference page")
 
 
 if __name__ == "__main__":

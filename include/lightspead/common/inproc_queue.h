@@ -1,6 +1,6 @@
 /**
  * @file
- * An in-process packet queue: the send side's @ref send::inproc_stream
+ * An in-process packet queue: the send side's @c send::inproc_stream
  * pushes packets, a receiver (or a test) pops them. No network involved.
  */
 #ifndef LIGHTSPEAD_COMMON_INPROC_QUEUE_H

@@ -32,14 +32,17 @@ log_function set_log_function(log_function f);
 /// Log @a msg at @a level through the installed function.
 void log_message(log_level level, const std::string &msg);
 
+/// Log @a msg as a warning.
 inline void log_warning(const std::string &msg)
 {
     log_message(log_level::warning, msg);
 }
+/// Log @a msg as information.
 inline void log_info(const std::string &msg)
 {
     log_message(log_level::info, msg);
 }
+/// Log @a msg for debugging.
 inline void log_debug(const std::string &msg)
 {
     log_message(log_level::debug, msg);

@@ -62,9 +62,11 @@ public:
         {
         }
 
+        /// Free @a ptr: back to the allocator, or through the function.
         void operator()(std::uint8_t *ptr) const;
         /// The allocator buffers go back to (null for a function deleter).
         const std::shared_ptr<memory_allocator> &get_allocator() const noexcept { return allocator; }
+        /// The value the allocator's @c free gets with the buffer.
         void *get_user() const noexcept { return user; }
         /**
          * The usable size of the buffer in bytes, as recorded by the
@@ -77,6 +79,7 @@ public:
         bool is_from_new_array() const noexcept { return from_new_array; }
     };
 
+    /// A buffer, freed by its deleter.
     using pointer = std::unique_ptr<std::uint8_t[], deleter>;
 
     virtual ~memory_allocator() = default;
@@ -198,6 +201,7 @@ public:
 
     /// Whether the first allocation from an empty pool logs a warning (default true).
     void set_warn_on_empty(bool warn) noexcept { warn_on_empty = warn; }
+    /// See @ref set_warn_on_empty.
     bool get_warn_on_empty() const noexcept { return warn_on_empty; }
 
 protected:

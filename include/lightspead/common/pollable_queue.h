@@ -18,6 +18,7 @@
 namespace lightspead
 {
 
+/// A queue of @a T that pushes from any thread and an event loop drains when its fd is readable.
 template<typename T>
 class pollable_queue
 {
@@ -36,6 +37,7 @@ public:
     /// Readable whenever something was pushed since the last @ref drain.
     int get_fd() const noexcept { return ready.get_fd(); }
 
+    /// Append @a value (any thread) and make the fd readable.
     void push(T &&value)
     {
         {

@@ -1,8 +1,8 @@
 /**
  * @file
  * A bounded, thread-safe FIFO that can be stopped: producers block while it
- * is full, consumers while it is empty; after @ref ringbuffer::stop the
- * consumer drains what is left and then gets @ref ringbuffer_stopped.
+ * is full, consumers while it is empty; after @c ringbuffer::stop the
+ * consumer drains what is left and then gets @c ringbuffer_stopped.
  */
 #ifndef LIGHTSPEAD_COMMON_RINGBUFFER_H
 #define LIGHTSPEAD_COMMON_RINGBUFFER_H
@@ -124,6 +124,7 @@ private:
     }
 
 public:
+    /// The type of the values held.
     using value_type = T;
 
     /// @throws std::invalid_argument if @a capacity is 0.
@@ -169,7 +170,9 @@ public:
         return push(std::move(value), [] {});
     }
 
-    /// Append @a value without waiting. @throws ringbuffer_full, ringbuffer_stopped.
+    /// Append @a value without waiting.
+    /// @throws ringbuffer_full if there is no room.
+    /// @throws ringbuffer_stopped once the ringbuffer is stopped.
     void try_push(T &&value)
     {
         {
@@ -215,7 +218,9 @@ public:
         return take_front(lock);
     }
 
-    /// Remove the oldest value without waiting. @throws ringbuffer_empty, ringbuffer_stopped.
+    /// Remove the oldest value without waiting.
+    /// @throws ringbuffer_empty if there is none.
+    /// @throws ringbuffer_stopped once the ringbuffer is stopped and empty.
     T try_pop()
     {
         std::unique_lock<std::mutex> lock(mutex);
@@ -235,7 +240,9 @@ public:
         push(T(std::forward<Args>(args)...));
     }
 
-    /// Construct a value from @a args and @ref try_push it. @throws ringbuffer_full, ringbuffer_stopped.
+    /// Construct a value from @a args and @ref try_push it.
+    /// @throws ringbuffer_full if there is no room.
+    /// @throws ringbuffer_stopped once the ringbuffer is stopped.
     template<typename... Args>
     void try_emplace(Args &&...args)
     {
@@ -285,6 +292,7 @@ public:
         return stop();
     }
 
+    /// Whether @ref stop has been called (or the last producer removed).
     bool is_stopped() const
     {
         std::lock_guard<std::mutex> lock(mutex);
@@ -326,15 +334,22 @@ public:
         }
 
     public:
+        ///@{
+
+        /// Standard input iterator type.
         using iterator_category = std::input_iterator_tag;
         using value_type = T;
         using difference_type = std::ptrdiff_t;
         using pointer = T *;
         using reference = T &&;
+        ///@}
 
         iterator() = default;
+        /// An iterator at the next value popped from @a owner (waits for it).
         explicit iterator(ringbuffer &owner) : owner(&owner) { advance(); }
+        ///@{
 
+        /// The standard input iterator operation: the current value (to move from), or pop the next.
         T &&operator*() { return std::move(*current); }
         T *operator->() { return &*current; }
         iterator &operator++()
@@ -343,16 +358,19 @@ public:
             return *this;
         }
         void operator++(int) { advance(); }
+        ///@}
+        /// Both at the end, or both on the same ringbuffer.
         bool operator==(const iterator &other) const noexcept { return owner == other.owner; }
     };
 
-    /// Pop values until stopped (see @ref iterator).
+    /// Pop values until stopped (see @c iterator).
     iterator begin() { return iterator(*this); }
+    /// The end of the values (reached once the ringbuffer is stopped and empty).
     iterator end() { return iterator(); }
 
-    /// The "has data" signal (with @ref semaphore_fd: poll its get_fd()).
+    /// The "has data" signal (with @c semaphore_fd: poll its get_fd()).
     const DataSemaphore &get_data_sem() const noexcept { return data_sem; }
-    /// The "has space" signal (with @ref semaphore_fd: poll its get_fd()).
+    /// The "has space" signal (with @c semaphore_fd: poll its get_fd()).
     const SpaceSemaphore &get_space_sem() const noexcept { return space_sem; }
 };
 

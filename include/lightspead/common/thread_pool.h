@@ -127,20 +127,29 @@ private:
     std::shared_ptr<thread_pool> pool;
 
 public:
+    ///@{
+
+    /// Refer to @a io (which the application runs), to a thread pool's io_context, or to a shared pool's (kept alive).
     io_context_ref(boost::asio::io_context &io) : io(&io) {}
     io_context_ref(thread_pool &pool) : io(&pool.get_io_context()), pool_ptr(&pool) {}
     io_context_ref(std::shared_ptr<thread_pool> pool)
         : io(&pool->get_io_context()), pool_ptr(pool.get()), pool(std::move(pool))
     {
     }
+    ///@}
 
+    /// The io_context.
     boost::asio::io_context &get() const noexcept { return *io; }
     /// The thread pool, or null for an io_context the application runs.
     thread_pool *get_pool() const noexcept { return pool_ptr; }
     /// Whether the calling thread is running the io_context's handlers.
     bool running_in_this_thread() const noexcept { return io->get_executor().running_in_this_thread(); }
+    ///@{
+
+    /// The io_context, as a pointer would give it.
     boost::asio::io_context &operator*() const noexcept { return *io; }
     boost::asio::io_context *operator->() const noexcept { return io; }
+    ///@}
 };
 
 /**

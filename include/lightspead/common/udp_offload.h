@@ -13,12 +13,15 @@
 
 // Values from linux/udp.h (stable kernel ABI since 4.18 and 5.0).
 #ifndef SOL_UDP
+/// The UDP socket option level.
 # define SOL_UDP 17
 #endif
 #ifndef UDP_SEGMENT
+/// UDP generic segmentation offload (GSO): the segment size of a send.
 # define UDP_SEGMENT 103
 #endif
 #ifndef UDP_GRO
+/// UDP generic receive offload (GRO): coalesced datagrams on receive.
 # define UDP_GRO 104
 #endif
 

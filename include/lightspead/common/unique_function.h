@@ -41,15 +41,21 @@ private:
 public:
     unique_function() noexcept = default;
 
+    /// Hold the callable @a f (moved in; it need not be copyable).
     template<typename F>
     requires(!std::is_same_v<std::decay_t<F>, unique_function>) unique_function(F &&f)
         : impl(std::make_unique<holder<std::decay_t<F>>>(std::forward<F>(f)))
     {
     }
 
+    ///@{
+
+    /// Move (the source becomes empty).
     unique_function(unique_function &&) noexcept = default;
     unique_function &operator=(unique_function &&) noexcept = default;
+    ///@}
 
+    /// Whether a function is held.
     explicit operator bool() const noexcept { return bool(impl); }
 
     /// @pre the function is not empty.

@@ -44,10 +44,11 @@ const char *to_string(frame_status status) noexcept;
 /// The result of @ref decode_captured_frame.
 struct captured_udp
 {
-    frame_status status = frame_status::truncated;
-    const std::uint8_t *payload = nullptr;  ///< inside the frame when @c ok
-    std::size_t payload_size = 0;           ///< as the UDP header says (all captured)
+    frame_status status = frame_status::truncated;  ///< @c ok, or why the frame is not a UDP datagram
+    const std::uint8_t *payload = nullptr;          ///< inside the frame when @c ok
+    std::size_t payload_size = 0;                   ///< as the UDP header says (all captured)
 
+    /// Whether the frame held a UDP datagram.
     explicit operator bool() const noexcept { return status == frame_status::ok; }
 };
 

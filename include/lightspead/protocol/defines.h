@@ -41,7 +41,7 @@ enum item_id : unsigned int
     DESCRIPTOR_DTYPE_ID = 0x15         ///< Descriptor field: numpy header
 };
 
-/// Values of the stream control item (@ref STREAM_CTRL_ID).
+/// Values of the stream control item (@c STREAM_CTRL_ID).
 enum ctrl_mode : unsigned int
 {
     CTRL_STREAM_START = 0,

@@ -47,12 +47,13 @@ struct descriptor
  */
 std::vector<std::uint8_t> encode_descriptor(const descriptor &d, const flavour &f);
 
-/// The result of @ref decode_descriptor: a descriptor, or what was wrong.
+/// The result of @c decode_descriptor: a descriptor, or what was wrong.
 struct descriptor_decode_result
 {
-    descriptor value;
+    descriptor value;   ///< the descriptor (on success)
     std::string error;  ///< empty on success
 
+    /// Whether the descriptor decoded.
     explicit operator bool() const noexcept { return error.empty(); }
 };
 

@@ -57,6 +57,7 @@ public:
     /// Largest heap address (and immediate value, heap counter) plus one: 2^A.
     item_pointer_t get_address_limit() const noexcept { return item_pointer_t(1) << heap_address_bits; }
 
+    /// Same version, widths and bug_compat flags.
     bool operator==(const flavour &other) const noexcept = default;
 };
 

@@ -16,8 +16,8 @@ namespace lightspead
 /// One item of a heap, located but not yet bound to memory.
 struct item_extent
 {
-    item_pointer_t id = 0;
-    bool is_immediate = false;
+    item_pointer_t id = 0;      ///< the item's ID
+    bool is_immediate = false;  ///< whether the value is in the pointer itself
     item_pointer_t value = 0;   ///< immediate value (when is_immediate)
     item_pointer_t offset = 0;  ///< start in the payload (when addressed)
     item_pointer_t length = 0;  ///< bytes in the payload (when addressed)

@@ -4,7 +4,7 @@
  *
  * Decoding never throws and never reads outside the bytes it is given: a
  * malformed packet is an expected event on a network, so it is reported as
- * a @ref packet_status value for the caller to count.
+ * a @c packet_status value for the caller to count.
  */
 #ifndef LIGHTSPEAD_PROTOCOL_PACKET_H
 #define LIGHTSPEAD_PROTOCOL_PACKET_H
@@ -89,8 +89,10 @@ public:
         return (id << heap_address_bits) | (address & value_mask);
     }
 
+    /// Whether @a pointer is an immediate (its top bit).
     static constexpr bool is_immediate(item_pointer_t pointer) noexcept { return pointer >> 63; }
 
+    /// The item ID in @a pointer.
     constexpr item_pointer_t get_id(item_pointer_t pointer) const noexcept
     {
         return (pointer & ~(item_pointer_t(1) << 63)) >> heap_address_bits;
@@ -151,16 +153,17 @@ struct packet_view
 };
 
 /**
- * The result of @ref decode_packet: a view when @c status is @c ok. For
+ * The result of @c decode_packet: a view when @c status is @c ok. For
  * @c truncated_pointers and @c truncated_payload, @c packet.n_items and
  * @c packet.payload_length are filled in, so a stream reader can tell how
  * many bytes the packet needs.
  */
 struct packet_decode_result
 {
-    packet_status status = packet_status::too_short;
-    packet_view packet;
+    packet_status status = packet_status::too_short;  ///< @c ok, or why the bytes are not a packet
+    packet_view packet;                               ///< the packet (in part, as described above, on failure)
 
+    /// Whether the bytes are a valid packet.
     explicit operator bool() const noexcept { return status == packet_status::ok; }
 };
 

@@ -1,7 +1,7 @@
 /**
  * @file
  * Splitting a byte stream of back-to-back SPEAD packets (a TCP connection,
- * a buffer written by @ref send::streambuf_stream) into packets. The bytes
+ * a buffer written by @c send::streambuf_stream) into packets. The bytes
  * are untrusted: the splitter says how many to consume and why, and never
  * reads past what it is given.
  */
@@ -27,9 +27,9 @@ enum class stream_frame_kind
 /// The result of @ref next_stream_frame.
 struct stream_frame
 {
-    stream_frame_kind kind = stream_frame_kind::incomplete;
-    std::size_t size = 0;  ///< bytes to consume from the front
-    packet_view packet;    ///< the decoded packet (for @c packet, and @c oversized if all of it is available)
+    stream_frame_kind kind = stream_frame_kind::incomplete;  ///< what is at the front of the bytes
+    std::size_t size = 0;                                    ///< bytes to consume from the front
+    packet_view packet;  ///< the decoded packet (for @c packet, and @c oversized if all of it is available)
 };
 
 namespace detail

@@ -64,8 +64,12 @@ public:
     std::size_t extra_size = 0;
 
     chunk() = default;
+    ///@{
+
+    /// Move (the buffers move along).
     chunk(chunk &&) = default;
     chunk &operator=(chunk &&) = default;
+    ///@}
     virtual ~chunk() = default;
 
     /// The bytes the stream may write in @ref data (0 if unknown or no data): see @ref lightspead::allocation_size.
@@ -146,6 +150,7 @@ private:
 public:
     /// The items whose immediate values the place callback gets, in order.
     chunk_stream_config &set_items(const std::vector<item_pointer_t> &item_ids);
+    /// See @ref set_items.
     const std::vector<item_pointer_t> &get_items() const noexcept { return item_ids; }
 
     /**
@@ -154,18 +159,22 @@ public:
      * callback; a heap for a chunk older than the oldest is too old.
      */
     chunk_stream_config &set_max_chunks(std::size_t max_chunks);
+    /// See @ref set_max_chunks.
     std::size_t get_max_chunks() const noexcept { return max_chunks; }
 
     /// The place callback (required).
     chunk_stream_config &set_place(chunk_place_function place);
+    /// See @ref set_place.
     const chunk_place_function &get_place() const noexcept { return place; }
 
     /// The allocate callback (required by @ref chunk_stream; set by the ring stream and groups).
     chunk_stream_config &set_allocate(chunk_allocate_function allocate);
+    /// See @ref set_allocate.
     const chunk_allocate_function &get_allocate() const noexcept { return allocate; }
 
     /// The ready callback (required by @ref chunk_stream; optional, called first, for the ring stream).
     chunk_stream_config &set_ready(chunk_ready_function ready);
+    /// See @ref set_ready.
     const chunk_ready_function &get_ready() const noexcept { return ready; }
 
     /**
@@ -181,6 +190,7 @@ public:
 
     /// Most extra bytes the place callback may write per heap (the size of @c chunk_place_data::extra).
     chunk_stream_config &set_max_heap_extra(std::size_t max_heap_extra);
+    /// See @ref set_max_heap_extra.
     std::size_t get_max_heap_extra() const noexcept { return max_heap_extra; }
 };
 
@@ -400,7 +410,7 @@ public:
      * callback of @a chunk_config is missing.
      */
     chunk_stream(io_context_ref io, const stream_config &config, const chunk_stream_config &chunk_config);
-    /// Stops the stream (as @ref stop: heaps in assembly are flushed, then every chunk goes to the ready callback).
+    /// Stops the stream (as @c stop: heaps in assembly are flushed, then every chunk goes to the ready callback).
     ~chunk_stream() override;
 };
 
@@ -544,7 +554,7 @@ public:
 }  // namespace detail
 
 /**
- * A chunk stream whose chunks cycle through a @ref detail::chunk_ring_pair
+ * A chunk stream whose chunks cycle through a @c detail::chunk_ring_pair
  * "ring pair": taken from the free ring, given to the data ring when
  * finished. The data ring stops when every stream producing into it has
  * stopped (each one counts as a producer).
@@ -568,8 +578,9 @@ protected:
         this->data_ring->remove_producer();
     }
 
-    // Counted in the stream's own statistics at once (the ready callback
-    // runs under the stream's lock), not when the batch ends.
+    /// A wait for room in the data ring, counted in the stream's own
+    /// statistics at once (the ready callback runs under the stream's
+    /// lock), not when the batch ends.
     void note_blocked(std::uint64_t *) override { note_worker_blocked(); }
 
 public:

@@ -47,28 +47,33 @@ private:
 public:
     /// Chunks under construction at once (at least 1; std::invalid_argument otherwise).
     chunk_stream_group_config &set_max_chunks(std::size_t max_chunks);
+    /// Chunks under construction at once.
     std::size_t get_max_chunks() const noexcept { return max_chunks; }
 
+    /// What happens when a chunk must leave the window before every member is done with it (default LOSSY).
     chunk_stream_group_config &set_eviction_mode(eviction_mode mode) noexcept
     {
         eviction_mode_ = mode;
         return *this;
     }
+    /// See @ref set_eviction_mode.
     eviction_mode get_eviction_mode() const noexcept { return eviction_mode_; }
 
     /// Where chunks come from (required by @ref chunk_stream_group; set by the ring group).
     chunk_stream_group_config &set_allocate(chunk_allocate_function allocate);
+    /// See @ref set_allocate.
     const chunk_allocate_function &get_allocate() const noexcept { return allocate; }
 
     /// Where finished chunks go (required by @ref chunk_stream_group; optional for the ring group).
     chunk_stream_group_config &set_ready(chunk_ready_function ready);
+    /// See @ref set_ready.
     const chunk_ready_function &get_ready() const noexcept { return ready; }
 };
 
 class chunk_stream_group;
 
 /**
- * One stream of a @ref chunk_stream_group: a chunk stream whose chunks are
+ * One stream of a @c chunk_stream_group: a chunk stream whose chunks are
  * the group's. Created by @ref chunk_stream_group::emplace_back and owned
  * by the group. Its @ref stop stops the whole group.
  */
@@ -169,6 +174,7 @@ public:
     chunk_stream_group(const chunk_stream_group &) = delete;
     chunk_stream_group &operator=(const chunk_stream_group &) = delete;
 
+    /// The configuration the group was built with.
     const chunk_stream_group_config &get_config() const noexcept { return config; }
 
     /// Add a member; @throws std::logic_error once the group has begun receiving.
@@ -189,10 +195,16 @@ public:
         return out;
     }
 
+    /// The number of members.
     std::size_t size() const noexcept { return streams.size(); }
+    /// Whether the group has no members.
     bool empty() const noexcept { return streams.empty(); }
+    ///@{
+
+    /// The member at @a index (unchecked).
     chunk_stream_group_member &operator[](std::size_t index) { return *streams[index]; }
     const chunk_stream_group_member &operator[](std::size_t index) const { return *streams[index]; }
+    ///@}
 
     /// Iterates over the members as references.
     template<typename Member, typename Base>
@@ -202,14 +214,22 @@ public:
         Base it;
 
     public:
+        ///@{
+
+        /// Standard random-access iterator type.
         using iterator_category = std::random_access_iterator_tag;
         using value_type = chunk_stream_group_member;
         using difference_type = std::ptrdiff_t;
         using pointer = Member *;
         using reference = Member &;
+        ///@}
 
         basic_iterator() = default;
+        /// The iterator over the members at @a it.
         explicit basic_iterator(Base it) : it(it) {}
+        ///@{
+
+        /// The standard random-access iterator operation.
         reference operator*() const { return **it; }
         pointer operator->() const { return it->get(); }
         reference operator[](difference_type n) const { return *it[n]; }
@@ -240,18 +260,27 @@ public:
         friend basic_iterator operator-(basic_iterator a, difference_type n) { return a -= n; }
         friend difference_type operator-(const basic_iterator &a, const basic_iterator &b) { return a.it - b.it; }
         friend auto operator<=>(const basic_iterator &a, const basic_iterator &b) = default;
+        ///@}
     };
+    ///@{
+
+    /// An iterator over the members, as references.
     using iterator =
         basic_iterator<chunk_stream_group_member, std::vector<std::unique_ptr<chunk_stream_group_member>>::iterator>;
     using const_iterator = basic_iterator<const chunk_stream_group_member,
                                           std::vector<std::unique_ptr<chunk_stream_group_member>>::const_iterator>;
 
+    ///@}
+    ///@{
+
+    /// An iterator over the members in index order, as for a container.
     iterator begin() noexcept { return iterator(streams.begin()); }
     iterator end() noexcept { return iterator(streams.end()); }
     const_iterator begin() const noexcept { return const_iterator(streams.begin()); }
     const_iterator end() const noexcept { return const_iterator(streams.end()); }
     const_iterator cbegin() const noexcept { return begin(); }
     const_iterator cend() const noexcept { return end(); }
+    ///@}
 
     /**
      * Stop every member; every chunk goes to the ready callback. In

@@ -1,7 +1,7 @@
 /**
  * @file
- * Received heaps: complete ones (@ref heap) and the summary of ones that
- * could not be completed (@ref incomplete_heap).
+ * Received heaps: complete ones (@c heap) and the summary of ones that
+ * could not be completed (@c incomplete_heap).
  */
 #ifndef LIGHTSPEAD_RECV_HEAP_H
 #define LIGHTSPEAD_RECV_HEAP_H
@@ -28,11 +28,11 @@ namespace lightspead::recv
  */
 struct item
 {
-    s_item_pointer_t id = 0;
-    const std::uint8_t *ptr = nullptr;
-    std::size_t length = 0;
-    item_pointer_t immediate_value = 0;
-    bool is_immediate = false;
+    s_item_pointer_t id = 0;             ///< the item's ID
+    const std::uint8_t *ptr = nullptr;   ///< its bytes (in the heap's payload, or the immediate's bytes)
+    std::size_t length = 0;              ///< how many bytes
+    item_pointer_t immediate_value = 0;  ///< the value of an immediate item (0 otherwise)
+    bool is_immediate = false;           ///< whether the value was carried in the item pointer
 };
 
 /**
@@ -58,11 +58,16 @@ public:
      */
     heap(live_heap &&h, bug_compat_mask bug_compat);
 
+    ///@{
+
+    /// Move (the payload and the item pointers into it move along).
     heap(heap &&) noexcept;
     heap &operator=(heap &&) noexcept;
+    ///@}
     heap(const heap &) = delete;
     heap &operator=(const heap &) = delete;
 
+    /// The heap counter.
     s_item_pointer_t get_cnt() const noexcept { return cnt; }
     /// Flavour of the packets (their heap address bits) and the stream's bug_compat.
     const flavour &get_flavour() const noexcept { return flavour_; }
@@ -70,6 +75,7 @@ public:
     const std::vector<item> &get_items() const noexcept { return items; }
     /// The whole payload.
     const std::uint8_t *get_payload() const noexcept { return payload.get(); }
+    /// The payload's length in bytes.
     std::size_t get_payload_size() const noexcept { return payload_size; }
 
     /**
@@ -103,10 +109,16 @@ private:
 public:
     /// Freeze @a h; its payload ranges are kept only if @a keep_payload_ranges.
     incomplete_heap(live_heap &&h, bug_compat_mask bug_compat, bool keep_payload_ranges = false);
+    ///@{
+
+    /// Move.
     incomplete_heap(incomplete_heap &&) noexcept;
     incomplete_heap &operator=(incomplete_heap &&) noexcept;
+    ///@}
 
+    /// The heap counter.
     s_item_pointer_t get_cnt() const noexcept { return cnt; }
+    /// Flavour of the packets and the stream's bug_compat.
     const flavour &get_flavour() const noexcept { return flavour_; }
     /// Declared heap length, or -1 if no packet gave it.
     s_item_pointer_t get_heap_length() const noexcept { return heap_length; }

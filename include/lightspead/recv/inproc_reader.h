@@ -1,7 +1,7 @@
 /**
  * @file
  * Reading packets from an in-process queue (the other end of a
- * @ref send::inproc_stream).
+ * @c send::inproc_stream).
  */
 #ifndef LIGHTSPEAD_RECV_INPROC_READER_H
 #define LIGHTSPEAD_RECV_INPROC_READER_H
@@ -34,6 +34,7 @@ private:
     void on_wakeup(const boost::system::error_code &ec);
 
 public:
+    /// Feed @a owner the packets of @a queue until it is stopped.
     inproc_reader(stream &owner, std::shared_ptr<inproc_queue> queue);
 
     void start() override;

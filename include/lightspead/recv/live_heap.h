@@ -41,13 +41,13 @@ class chunk;
  */
 struct heap_placement
 {
-    chunk *target = nullptr;  ///< the chunk holding the heap's payload, or null
-    std::int64_t chunk_id = -1;
-    std::size_t heap_index = 0;
+    chunk *target = nullptr;     ///< the chunk holding the heap's payload, or null
+    std::int64_t chunk_id = -1;  ///< the chunk's ID (-1 when there is no chunk)
+    std::size_t heap_index = 0;  ///< the heap's index within the chunk, from the place callback
     /// With packet presence: the heap's first flag (present + heap_index);
     /// each accepted packet sets the flag at payload_offset / packet_presence_size.
     std::uint8_t *packet_present = nullptr;
-    std::size_t packet_presence_size = 0;
+    std::size_t packet_presence_size = 0;  ///< payload bytes per presence flag (0: no packet presence)
     /// The chunk went to the consumer before the heap was complete (its
     /// payload is dropped from then on; counted in too_old_heaps if it completes).
     bool aged_out = false;
@@ -56,8 +56,8 @@ struct heap_placement
 /// Limits a live heap enforces, from the stream's configuration.
 struct live_heap_limits
 {
-    std::size_t max_heap_size;
-    bool allow_out_of_order;
+    std::size_t max_heap_size;  ///< largest payload accepted (@ref stream_config::set_max_heap_size)
+    bool allow_out_of_order;  ///< whether packets may arrive in any order (@ref stream_config::set_allow_out_of_order)
     /// How payload bytes are copied in.
     memcpy_function copy;
     /// Distinct item pointers one heap may collect (bounds memory per heap).
@@ -112,9 +112,14 @@ private:
     void record_pointers(const packet_view &p);
 
 public:
+    /// An empty heap with counter @a cnt, in a flavour of @a heap_address_bits.
     live_heap(item_pointer_t cnt, int heap_address_bits);
+    ///@{
+
+    /// Move.
     live_heap(live_heap &&) noexcept = default;
     live_heap &operator=(live_heap &&) noexcept = default;
+    ///@}
 
     /**
      * Offer packet @a p (already decoded and validated). Accepted bytes are
@@ -129,6 +134,7 @@ public:
     /// The payload buffer (null until the first payload byte, and for a heap
     /// whose payload is dropped), of at least the heap length when that is known.
     std::uint8_t *get_payload() const noexcept { return buffer; }
+    /// Bytes the payload buffer can hold.
     std::size_t get_capacity() const noexcept { return capacity; }
 
     /**
@@ -147,13 +153,17 @@ public:
      * the placement's presence flags.
      */
     void discard_payload() noexcept;
+    /// Whether @ref discard_payload was called.
     bool is_payload_discarded() const noexcept { return drop_payload; }
 
     /// Where a chunk stream placed this heap (empty otherwise).
     const heap_placement &get_placement() const noexcept { return placement; }
+    /// Record where a chunk stream placed this heap.
     void set_placement(const heap_placement &p) noexcept { placement = p; }
 
+    /// The heap counter.
     item_pointer_t get_cnt() const noexcept { return cnt; }
+    /// The heap address width of the flavour the packets came in.
     int get_heap_address_bits() const noexcept { return heap_address_bits; }
     /// Heap length if a packet gave it, else -1.
     s_item_pointer_t get_heap_length() const noexcept { return heap_length; }
@@ -161,11 +171,13 @@ public:
     item_pointer_t get_received_length() const noexcept { return received; }
     /// Where the last packet offered to this heap ended (accepted or not).
     item_pointer_t get_offered_end() const noexcept { return offered_end; }
+    /// Packets accepted so far.
     std::size_t get_packets() const noexcept { return packets; }
     /// Every byte up to the (known) heap length is here.
     bool is_complete() const noexcept { return heap_length >= 0 && received == item_pointer_t(heap_length); }
-    /// A packet of this heap carried stream-control "stop" / "start".
+    /// A packet of this heap carried a stream-control "stop".
     bool has_stop_item() const noexcept { return stop_item; }
+    /// A packet of this heap carried a stream-control "start".
     bool has_start_item() const noexcept { return start_item; }
     /// The distinct item pointers, in the order they first arrived.
     std::span<const item_pointer_t> get_pointers() const noexcept { return {pointers.data(), pointers.size()}; }

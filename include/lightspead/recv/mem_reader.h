@@ -29,6 +29,7 @@ private:
     bool next_packet(stream::batch &batch) override;
 
 public:
+    /// Feed @a owner the packets in [@a ptr, @a ptr + @a length) (which must outlive the reader), then stop.
     mem_reader(stream &owner, const std::uint8_t *ptr, std::size_t length);
 };
 

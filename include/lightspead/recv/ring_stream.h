@@ -24,6 +24,7 @@ namespace lightspead::recv
 class ring_stream_config
 {
 public:
+    /// Default capacity of the ringbuffer, in heaps.
     static constexpr std::size_t default_heaps = 4;
 
 private:
@@ -34,6 +35,7 @@ private:
 public:
     /// Capacity of the ringbuffer in heaps (at least 1; @c std::invalid_argument otherwise).
     ring_stream_config &set_heaps(std::size_t heaps);
+    /// See @ref set_heaps.
     std::size_t get_heaps() const noexcept { return heaps; }
 
     /**
@@ -41,6 +43,7 @@ public:
      * false they are queued too, for @ref ring_stream::pop_any.
      */
     ring_stream_config &set_contiguous_only(bool contiguous_only);
+    /// See @ref set_contiguous_only.
     bool get_contiguous_only() const noexcept { return contiguous_only; }
 
     /**
@@ -49,6 +52,7 @@ public:
      * Off by default, as in spead2: the list costs memory per packet.
      */
     ring_stream_config &set_incomplete_keep_payload_ranges(bool keep);
+    /// See @ref set_incomplete_keep_payload_ranges.
     bool get_incomplete_keep_payload_ranges() const noexcept { return incomplete_keep_payload_ranges; }
 };
 
@@ -86,6 +90,7 @@ private:
     void stop_received() override;
 
 public:
+    /// A stream receiving on @a io's threads, with its ringbuffer set by @a ring_config (readers are added later).
     explicit ring_stream(io_context_ref io, const stream_config &config = stream_config(),
                          const ring_stream_config &ring_config = ring_stream_config());
     ~ring_stream() override;
@@ -99,7 +104,9 @@ public:
      */
     heap pop();
 
-    /// Like @ref pop without waiting. @throws ringbuffer_empty, ringbuffer_stopped.
+    /// Like @ref pop without waiting.
+    /// @throws ringbuffer_empty if no heap is ready.
+    /// @throws ringbuffer_stopped once the stream has stopped and every heap has been taken.
     heap try_pop();
 
     /**
@@ -109,19 +116,23 @@ public:
      */
     std::optional<heap> pop_for(std::chrono::steady_clock::duration timeout);
 
-    /// The next finished heap, complete or not (waits). @throws ringbuffer_stopped.
+    /// The next finished heap, complete or not (waits).
+    /// @throws ringbuffer_stopped once the stream has stopped and every heap has been taken.
     any_heap pop_any();
 
     /// Like @ref pop_any, waiting at most @a timeout (empty optional: nothing yet).
     std::optional<any_heap> pop_any_for(std::chrono::steady_clock::duration timeout);
 
-    /// Like @ref pop_any without waiting. @throws ringbuffer_empty, ringbuffer_stopped.
+    /// Like @ref pop_any without waiting.
+    /// @throws ringbuffer_empty if no heap is ready.
+    /// @throws ringbuffer_stopped once the stream has stopped and every heap has been taken.
     any_heap try_pop_any();
 
     /// Stop the stream: the ringbuffer is stopped first, so a network thread
     /// waiting for room is released; heaps already queued can still be popped.
     void stop() override;
 
+    /// The ringbuffer settings the stream was built with.
     const ring_stream_config &get_ring_config() const noexcept { return ring_config; }
 
     /// The ringbuffer of finished heaps (for its size() and capacity(); pop through the stream).
@@ -144,15 +155,22 @@ public:
         void advance();
 
     public:
+        ///@{
+
+        /// Standard input iterator type.
         using iterator_category = std::input_iterator_tag;
         using value_type = heap;
         using difference_type = std::ptrdiff_t;
         using pointer = heap *;
         using reference = heap &;
+        ///@}
 
         iterator() = default;
+        /// An iterator at the next complete heap of @a owner (waits for it).
         explicit iterator(ring_stream &owner) : owner(&owner) { advance(); }
+        ///@{
 
+        /// The standard input iterator operation: the current heap, or move on to the next (which waits).
         heap &operator*() { return *current; }
         heap *operator->() { return &*current; }
         iterator &operator++()
@@ -161,17 +179,24 @@ public:
             return *this;
         }
         void operator++(int) { advance(); }
+        ///@}
+        /// Both at the end, or both on the same stream.
         bool operator==(const iterator &other) const noexcept { return owner == other.owner; }
     };
 
+    /// An iterator at the next complete heap (waits for it): `for (heap &h : stream)` takes heaps until the stream stops.
     iterator begin() { return iterator(*this); }
+    /// The end of the heaps.
     iterator end() { return iterator(); }
 };
 
-// Deduction guides: `ring_stream stream(pool, ...)` is ring_stream<>.
+///@{
+
+/// Deduction guide: `ring_stream stream(pool, ...)` is a @c ring_stream<>.
 ring_stream(io_context_ref)->ring_stream<>;
 ring_stream(io_context_ref, const stream_config &)->ring_stream<>;
 ring_stream(io_context_ref, const stream_config &, const ring_stream_config &)->ring_stream<>;
+///@}
 
 // The one instantiation lives in the library.
 extern template class ring_stream<>;

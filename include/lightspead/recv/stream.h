@@ -1,7 +1,7 @@
 /**
  * @file
  * The receive stream: readers feed it packets, it assembles heaps and hands
- * them to a consumer (see @ref ring_stream).
+ * them to a consumer (see @c ring_stream).
  */
 #ifndef LIGHTSPEAD_RECV_STREAM_H
 #define LIGHTSPEAD_RECV_STREAM_H
@@ -39,10 +39,10 @@ class stream;
  */
 struct placement_hint
 {
-    bool valid = false;
-    item_pointer_t cnt = 0;
-    int heap_address_bits = 0;
-    item_pointer_t heap_length = 0;
+    bool valid = false;              ///< whether there is such a heap (the other fields mean nothing otherwise)
+    item_pointer_t cnt = 0;          ///< its heap counter
+    int heap_address_bits = 0;       ///< its flavour's heap address width
+    item_pointer_t heap_length = 0;  ///< its payload length
     item_pointer_t next_offset =
         0;  ///< where the next packet is expected (all of [next_offset, heap_length) is unreceived)
     std::uint8_t *payload = nullptr;  ///< the heap's buffer (heap_length bytes)
@@ -65,7 +65,11 @@ public:
     stat_counter(const stat_counter &) = delete;
     stat_counter &operator=(const stat_counter &) = delete;
 
+    /// The value.
     operator std::uint64_t() const noexcept { return value.load(std::memory_order_relaxed); }
+    ///@{
+
+    /// Set or add to the value (only the thread that owns the counter writes it).
     stat_counter &operator=(std::uint64_t v) noexcept
     {
         value.store(v, std::memory_order_relaxed);
@@ -74,6 +78,7 @@ public:
     stat_counter &operator+=(std::uint64_t n) noexcept { return *this = std::uint64_t(*this) + n; }
     stat_counter &operator++() noexcept { return *this += 1; }
     void operator++(int) noexcept { *this += 1; }
+    ///@}
 };
 
 /**
@@ -93,12 +98,14 @@ protected:
     void finished();
 
 public:
+    /// A reader feeding @a owner (streams build their readers through @c emplace_reader).
     explicit reader(stream &owner);
     virtual ~reader() = default;
 
     reader(const reader &) = delete;
     reader &operator=(const reader &) = delete;
 
+    /// The stream this reader feeds.
     stream &get_stream() const noexcept { return owner; }
     /// The strand every handler of this reader runs on.
     boost::asio::strand<boost::asio::io_context::executor_type> &get_strand() noexcept { return strand; }
@@ -286,6 +293,7 @@ protected:
     void detach_from_pool();
 
 public:
+    /// A stream receiving on @a io's threads, set up by @a config (readers are added later).
     stream(io_context_ref io, const stream_config &config);
     /**
      * Stops the readers and waits for them. Derived classes must call
@@ -298,7 +306,9 @@ public:
     stream(const stream &) = delete;
     stream &operator=(const stream &) = delete;
 
+    /// The io_context the readers run on.
     boost::asio::io_context &get_io_context() const noexcept { return io.get(); }
+    /// The configuration the stream was built with.
     const stream_config &get_config() const noexcept { return config; }
 
     /**
@@ -381,6 +391,7 @@ public:
         std::size_t packets = 0;
 
     public:
+        /// Lock @a owner for a batch of packets (the destructor unlocks it and counts the batch).
         explicit batch(stream &owner);
         ~batch();
 

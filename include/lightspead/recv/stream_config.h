@@ -26,7 +26,9 @@ namespace lightspead::recv
 class stream_config
 {
 public:
+    /// Default number of heaps assembled at once per substream.
     static constexpr std::size_t default_max_heaps = 4;
+    /// Default largest heap payload accepted: 1 GiB.
     static constexpr std::size_t default_max_heap_size = std::size_t(1) << 30;
 
 private:
@@ -49,18 +51,22 @@ public:
 
     /// Heaps assembled at once per substream (at least 1).
     stream_config &set_max_heaps(std::size_t max_heaps);
+    /// See @ref set_max_heaps.
     std::size_t get_max_heaps() const noexcept { return max_heaps; }
 
     /// Independent heap tables; a heap goes to table cnt % substreams (at least 1).
     stream_config &set_substreams(std::size_t substreams);
+    /// See @ref set_substreams.
     std::size_t get_substreams() const noexcept { return substreams; }
 
     /// PySPEAD compatibility bits for descriptors (only 0x1, 0x2, 0x4 defined).
     stream_config &set_bug_compat(bug_compat_mask bug_compat);
+    /// See @ref set_bug_compat.
     bug_compat_mask get_bug_compat() const noexcept { return bug_compat; }
 
     /// Where heap payloads come from (not null).
     stream_config &set_memory_allocator(std::shared_ptr<memory_allocator> allocator);
+    /// See @ref set_memory_allocator.
     const std::shared_ptr<memory_allocator> &get_memory_allocator() const noexcept { return allocator; }
 
     /**
@@ -71,20 +77,24 @@ public:
      * chunks with streaming stores (see chunk_stream_config::nontemporal_chunk_size).
      */
     stream_config &set_memcpy(memcpy_mode mode);
+    /// See @ref set_memcpy.
     memcpy_mode get_memcpy() const noexcept { return copy_mode; }
     /// Whether @ref set_memcpy was called (the application chose the copy).
     bool is_memcpy_set() const noexcept { return copy_mode_set; }
 
     /// Stop the stream when a heap carries the stream-stop control item.
     stream_config &set_stop_on_stop_item(bool stop);
+    /// See @ref set_stop_on_stop_item.
     bool get_stop_on_stop_item() const noexcept { return stop_on_stop_item; }
 
     /// Accept heaps whose packets do not give the heap length.
     stream_config &set_allow_unsized_heaps(bool allow);
+    /// See @ref set_allow_unsized_heaps.
     bool get_allow_unsized_heaps() const noexcept { return allow_unsized_heaps; }
 
     /// Accept a heap's packets in any order (tracking received ranges).
     stream_config &set_allow_out_of_order(bool allow);
+    /// See @ref set_allow_out_of_order.
     bool get_allow_out_of_order() const noexcept { return allow_out_of_order; }
 
     /**
@@ -93,6 +103,7 @@ public:
      * added after it (spead2's meaning).
      */
     stream_config &set_explicit_start(bool explicit_start);
+    /// See @ref set_explicit_start.
     bool get_explicit_start() const noexcept { return explicit_start; }
 
     /**
@@ -103,6 +114,7 @@ public:
      * max_heaps x substreams x max_heap_size bytes.
      */
     stream_config &set_max_heap_size(std::size_t size);
+    /// See @ref set_max_heap_size.
     std::size_t get_max_heap_size() const noexcept { return max_heap_size; }
 
     /**
@@ -114,6 +126,7 @@ public:
         stream_id = id;
         return *this;
     }
+    /// See @ref set_stream_id.
     std::uintptr_t get_stream_id() const noexcept { return stream_id; }
 
     /**
@@ -122,10 +135,11 @@ public:
      * @throws std::invalid_argument if the name is already taken.
      */
     std::size_t add_stat(const std::string &name, stream_stat_config::mode mode = stream_stat_config::mode::COUNTER);
+    /// Every statistic (the standard ones, then the custom ones), in index order.
     const std::vector<stream_stat_config> &get_stats() const noexcept { return *stats; }
     /// The index the next @ref add_stat will return.
     std::size_t next_stat_index() const noexcept { return stats->size(); }
-    /// Index of the statistic called @a name. @throws std::out_of_range.
+    /// Index of the statistic called @a name. @throws std::out_of_range if there is none.
     std::size_t get_stat_index(const std::string &name) const;
 };
 

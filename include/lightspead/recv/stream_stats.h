@@ -36,9 +36,12 @@ private:
     mode mode_;
 
 public:
+    /// A statistic called @a name that combines as @a mode_ says.
     explicit stream_stat_config(std::string name, mode mode_ = mode::COUNTER) : name(std::move(name)), mode_(mode_) {}
 
+    /// The statistic's name.
     const std::string &get_name() const noexcept { return name; }
+    /// How values of the statistic combine.
     mode get_mode() const noexcept { return mode_; }
     /// @a a and @a b combined: their sum, or the larger.
     std::uint64_t combine(std::uint64_t a, std::uint64_t b) const noexcept
@@ -46,10 +49,11 @@ public:
         return mode_ == mode::MAXIMUM ? (a > b ? a : b) : a + b;
     }
 
+    /// Same name and mode.
     bool operator==(const stream_stat_config &) const = default;
 };
 
-/// Index of the statistic called @a name in @a stats. @throws std::out_of_range.
+/// Index of the statistic called @a name in @a stats. @throws std::out_of_range if there is none.
 std::size_t find_stat(const std::vector<stream_stat_config> &stats, const std::string &name);
 
 /**
@@ -75,6 +79,10 @@ enum stat_index : std::size_t
 /// The same indices under spead2's names (@c stream_stat_indices::heaps, ...).
 namespace stream_stat_indices
 {
+/// @name spead2's names for the standard statistics' indices (see @ref stat_index)
+///@{
+
+/// The index of the statistic of the same name (see @ref stat_index).
 inline constexpr std::size_t heaps = stat_heaps;
 inline constexpr std::size_t incomplete_heaps_evicted = stat_incomplete_heaps_evicted;
 inline constexpr std::size_t incomplete_heaps_flushed = stat_incomplete_heaps_flushed;
@@ -84,6 +92,7 @@ inline constexpr std::size_t max_batch = stat_max_batch;
 inline constexpr std::size_t single_packet_heaps = stat_single_packet_heaps;
 inline constexpr std::size_t search_dist = stat_search_dist;
 inline constexpr std::size_t worker_blocked = stat_worker_blocked;
+///@}
 inline constexpr std::size_t custom = stat_standard_count;  ///< the first custom statistic
 }  // namespace stream_stat_indices
 
@@ -240,6 +249,10 @@ private:
     void check_index(std::size_t index) const;
 
 public:
+    /// @name Standard container types (a map from names to values, in statistic order)
+    ///@{
+
+    /// As for a @c std::map from statistic names to values; iterators give (name, value) pairs.
     using key_type = std::string;
     using mapped_type = std::uint64_t;
     using value_type = std::pair<const std::string, std::uint64_t>;
@@ -250,6 +263,7 @@ public:
         detail::stream_stats_iterator<const stream_stats, std::pair<const std::string &, const std::uint64_t &>>;
     using reverse_iterator = std::reverse_iterator<iterator>;
     using const_reverse_iterator = std::reverse_iterator<const_iterator>;
+    ///@}
 
     /// The standard statistics, all zero.
     stream_stats();
@@ -257,37 +271,65 @@ public:
     explicit stream_stats(std::shared_ptr<const std::vector<stream_stat_config>> config);
     /// @throws std::invalid_argument if @a values does not match @a config in length.
     stream_stats(std::shared_ptr<const std::vector<stream_stat_config>> config, std::vector<std::uint64_t> values);
+    /// @name Copying and moving
+    ///@{
+
+    /// A copy (or move) of the values; the configuration is shared.
     stream_stats(const stream_stats &other);
     stream_stats(stream_stats &&other) noexcept;
     stream_stats &operator=(const stream_stats &other);
     stream_stats &operator=(stream_stats &&other) noexcept;
+    ///@}
 
+    /// The statistics' names and modes, in index order.
     const std::vector<stream_stat_config> &get_config() const noexcept { return *config; }
+    /// The number of statistics.
     std::size_t size() const noexcept { return config->size(); }
+    /// Whether there are no statistics (never, for a stream's).
     bool empty() const noexcept { return size() == 0; }
 
-    /// By index, unchecked (as a vector's).
+    /// @name Access by index
+    ///@{
+
+    /// The value at @a index, unchecked (as a vector's).
     std::uint64_t &operator[](std::size_t index) noexcept { return value(index); }
     const std::uint64_t &operator[](std::size_t index) const noexcept { return value(index); }
-    /// By index. @throws std::out_of_range past the end.
+    ///@}
+    /// @name Checked access by index
+    ///@{
+
+    /// The value at @a index. @throws std::out_of_range past the end.
     std::uint64_t &at(std::size_t index);
     const std::uint64_t &at(std::size_t index) const;
-    /// By name. @throws std::out_of_range for an unknown name.
+    ///@}
+    /// @name Access by name
+    ///@{
+
+    /// The value of the statistic called @a name. @throws std::out_of_range for an unknown name.
     std::uint64_t &operator[](const std::string &name) { return value(index_of(name)); }
     const std::uint64_t &operator[](const std::string &name) const { return value(index_of(name)); }
     std::uint64_t &at(const std::string &name) { return value(index_of(name)); }
     const std::uint64_t &at(const std::string &name) const { return value(index_of(name)); }
+    ///@}
 
-    /// Index of the statistic called @a name. @throws std::out_of_range.
+    /// Index of the statistic called @a name. @throws std::out_of_range if there is none.
     std::size_t index_of(const std::string &name) const;
-    /// The statistic called @a name, or @ref end.
+    /// @name Lookup
+    ///@{
+
+    /// An iterator to the statistic called @a name, or @c end().
     iterator find(const std::string &name);
     const_iterator find(const std::string &name) const;
+    ///@}
     /// 1 if there is a statistic called @a name, else 0.
     std::size_t count(const std::string &name) const;
     /// Whether there is a statistic called @a name.
     bool contains(const std::string &name) const { return count(name) != 0; }
 
+    /// @name Iteration
+    ///@{
+
+    /// Iterators over (name, value) pairs in index order, as for a container.
     iterator begin() noexcept { return iterator(*this, 0); }
     iterator end() noexcept { return iterator(*this, size()); }
     const_iterator begin() const noexcept { return cbegin(); }
@@ -300,6 +342,7 @@ public:
     const_reverse_iterator rend() const noexcept { return crend(); }
     const_reverse_iterator crbegin() const noexcept { return const_reverse_iterator(cend()); }
     const_reverse_iterator crend() const noexcept { return const_reverse_iterator(cbegin()); }
+    ///@}
 
     /// The values, in order.
     std::vector<std::uint64_t> values() const;
@@ -309,9 +352,13 @@ public:
      * @throws std::invalid_argument if the two have different statistics.
      */
     stream_stats &operator+=(const stream_stats &other);
+    /// This and @a other combined, as @c += does. @throws std::invalid_argument if the two have different statistics.
     stream_stats operator+(const stream_stats &other) const;
 
-    // spead2's named members (see the class description)
+    /// @name spead2's named members
+    ///@{
+
+    /// A reference to the standard statistic of the same name (see @ref stat_index).
     std::uint64_t &heaps = first[stat_heaps];
     std::uint64_t &incomplete_heaps_evicted = first[stat_incomplete_heaps_evicted];
     std::uint64_t &incomplete_heaps_flushed = first[stat_incomplete_heaps_flushed];
@@ -321,6 +368,7 @@ public:
     std::uint64_t &single_packet_heaps = first[stat_single_packet_heaps];
     std::uint64_t &search_dist = first[stat_search_dist];
     std::uint64_t &worker_blocked = first[stat_worker_blocked];
+    ///@}
 };
 
 }  // namespace lightspead::recv

@@ -31,7 +31,9 @@ namespace lightspead::recv
 class tcp_reader : public reader
 {
 public:
+    /// Default largest packet accepted, in bytes.
     static constexpr std::size_t default_max_size = 65536;
+    /// Default socket receive buffer size, in bytes.
     static constexpr std::size_t default_buffer_size = 8 * 1024 * 1024;
 
 private:

@@ -32,6 +32,7 @@ private:
     bool next_packet(stream::batch &batch) override;
 
 public:
+    /// Feed @a owner the UDP payloads of the capture @a filename that pass the BPF @a filter (all if empty), then stop.
     udp_pcap_file_reader(stream &owner, const std::string &filename, const std::string &filter = "");
     ~udp_pcap_file_reader() override;
 };

@@ -44,7 +44,9 @@ namespace lightspead::recv
 class udp_reader : public reader
 {
 public:
+    /// Default largest datagram accepted, in bytes (larger ones are counted as truncated).
     static constexpr std::size_t default_max_size = 9200;
+    /// Default socket receive buffer size to ask for, in bytes.
     static constexpr std::size_t default_buffer_size = 8 * 1024 * 1024;
 
 private:

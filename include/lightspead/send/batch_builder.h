@@ -58,9 +58,12 @@ public:
      */
     bool add_packet(packet_generator &gen, std::size_t substream, std::size_t heap);
 
+    ///@{
+
     /// The batch built so far.
     packet_batch &get_batch() noexcept { return batch; }
     const packet_batch &get_batch() const noexcept { return batch; }
+    ///@}
 };
 
 // Inline: the writer calls these per packet.

@@ -27,7 +27,7 @@ namespace lightspead::send
  */
 struct item
 {
-    s_item_pointer_t id = 0;
+    s_item_pointer_t id = 0;       ///< the item's ID
     bool is_inline = false;        ///< @c data.immediate holds the value
     bool allow_immediate = false;  ///< a short buffer may travel in the pointer itself
     union
@@ -38,7 +38,7 @@ struct item
             std::size_t length;       ///< how many
         } buffer;                     ///< when not @c is_inline
         item_pointer_t immediate;     ///< when @c is_inline (below 2^A)
-    } data{};
+    } data{};                         ///< the value: @c immediate or @c buffer, as @c is_inline says
 
     /// True if this item travels in its item pointer for a flavour with @a immediate_bytes = A/8.
     bool travels_immediate(std::size_t immediate_bytes) const noexcept
@@ -84,8 +84,12 @@ public:
 
     /// An empty heap in flavour @a f.
     explicit heap(const flavour &f = flavour());
+    ///@{
+
+    /// Move (only while the heap is not being sent).
     heap(heap &&) noexcept = default;
     heap &operator=(heap &&) noexcept = default;
+    ///@}
     heap(const heap &) = delete;
     heap &operator=(const heap &) = delete;
 
@@ -116,7 +120,8 @@ public:
     /// Add an item holding a copy of @a value (owned by the heap).
     item_handle add_item(s_item_pointer_t id, const std::vector<std::uint8_t> &value, bool allow_immediate);
 
-    // Integer arguments go to the immediate overload, not the pointer one.
+    /// Add an immediate item holding @a immediate (any integer type: integer
+    /// arguments come here, not to the pointer overload).
     template<typename T>
     requires std::is_integral_v<T> item_handle add_item(s_item_pointer_t id, T immediate)
     {
@@ -147,10 +152,13 @@ public:
      * in one packet.
      */
     void set_repeat_pointers(bool repeat) noexcept { repeat_pointers = repeat; }
+    /// See @ref set_repeat_pointers.
     bool get_repeat_pointers() const noexcept { return repeat_pointers; }
 
     /// The items, in the order they were added.
     const std::vector<item> &get_items() const noexcept { return items; }
+
+    ///@{
 
     /**
      * The item @a handle (returned by @ref add_item), to change it in
@@ -161,6 +169,7 @@ public:
      */
     item &get_item(item_handle handle) { return items.at(handle); }
     const item &get_item(item_handle handle) const { return items.at(handle); }
+    ///@}
 
     /// Take ownership of @a pointer: freed with the heap (for item data made for it).
     void add_pointer(std::unique_ptr<std::uint8_t[]> &&pointer) { owned.push_back(std::move(pointer)); }

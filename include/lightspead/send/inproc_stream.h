@@ -27,6 +27,7 @@ private:
     std::vector<std::shared_ptr<inproc_queue>> queues;
 
 public:
+    /// Send on @a io's threads into @a queues (one per substream).
     inproc_stream(io_context_ref io, const std::vector<std::shared_ptr<inproc_queue>> &queues,
                   const stream_config &config = stream_config());
 

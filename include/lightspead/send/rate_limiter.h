@@ -1,7 +1,7 @@
 /**
  * @file
  * The send path's pacing arithmetic, apart from any clock or timer so that
- * it can be tested without waiting. @ref stream asks it, after each burst,
+ * it can be tested without waiting. @c stream asks it, after each burst,
  * when the next burst may start, and waits on its own timer.
  */
 #ifndef LIGHTSPEAD_SEND_RATE_LIMITER_H
@@ -35,8 +35,8 @@ namespace lightspead::send
 class rate_limiter
 {
 public:
-    using clock = std::chrono::steady_clock;
-    using time_point = clock::time_point;
+    using clock = std::chrono::steady_clock;  ///< the clock rates are measured against
+    using time_point = clock::time_point;     ///< a time on that clock
 
 private:
     double rate;  // bytes per second; 0 means no limit

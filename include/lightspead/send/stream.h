@@ -37,13 +37,13 @@
 namespace lightspead::send
 {
 
-/// How the packets of a group of heaps (@ref stream::async_send_heaps) are ordered.
+/// How the packets of a group of heaps (@c stream::async_send_heaps) are ordered.
 enum class group_mode
 {
     round_robin,                ///< one packet of each heap in turn, so the heaps go out interleaved
     serial,                     ///< each heap's packets, then the next heap's
-    ROUND_ROBIN = round_robin,  ///< spead2's spelling of @ref round_robin
-    SERIAL = serial             ///< spead2's spelling of @ref serial
+    ROUND_ROBIN = round_robin,  ///< spead2's spelling of @c round_robin
+    SERIAL = serial             ///< spead2's spelling of @c serial
 };
 
 /**
@@ -61,6 +61,7 @@ struct heap_reference
      */
     double rate;
 
+    /// Send @a heap with counter @a cnt to substream @a substream_index at @a rate (see the members).
     heap_reference(const send::heap &heap, s_item_pointer_t cnt = -1, std::size_t substream_index = 0,
                    double rate = -1.0)
         : heap(heap), cnt(cnt), substream_index(substream_index), rate(rate)

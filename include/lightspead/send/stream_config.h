@@ -33,11 +33,11 @@ enum class rate_method
 class stream_config
 {
 public:
-    static constexpr std::size_t default_max_packet_size = 1472;
-    static constexpr std::size_t default_max_heaps = 4;
-    static constexpr std::size_t default_burst_size = 65536;
-    static constexpr double default_burst_rate_ratio = 1.05;
-    static constexpr rate_method default_rate_method = rate_method::AUTO;
+    static constexpr std::size_t default_max_packet_size = 1472;  ///< default largest packet (fits a 1500-byte MTU)
+    static constexpr std::size_t default_max_heaps = 4;           ///< default heaps queued at once
+    static constexpr std::size_t default_burst_size = 65536;      ///< default bytes sent back to back
+    static constexpr double default_burst_rate_ratio = 1.05;      ///< default catch-up rate over the rate
+    static constexpr rate_method default_rate_method = rate_method::AUTO;  ///< default rate method
     /// Smallest packet size limit a heap can be cut into.
     static constexpr std::size_t min_max_packet_size = 56;
 
@@ -55,21 +55,25 @@ public:
      * rounded down to a multiple of 8 when heaps are cut. At least 56.
      */
     stream_config &set_max_packet_size(std::size_t size);
+    /// See @ref set_max_packet_size.
     std::size_t get_max_packet_size() const noexcept { return max_packet_size; }
 
     /// Long-term rate in bytes per second (packet headers included); 0 = as fast as possible.
     stream_config &set_rate(double rate);
+    /// See @ref set_rate.
     double get_rate() const noexcept { return rate; }
 
     /// Bytes that may go out back to back before the rate limiter intervenes (at least 1).
     stream_config &set_burst_size(std::size_t size);
+    /// See @ref set_burst_size.
     std::size_t get_burst_size() const noexcept { return burst_size; }
 
     /**
-     * How much faster than @ref get_rate the stream may go while it catches
+     * How much faster than @c get_rate the stream may go while it catches
      * up after falling behind (at least 1.0).
      */
     stream_config &set_burst_rate_ratio(double ratio);
+    /// See @ref set_burst_rate_ratio.
     double get_burst_rate_ratio() const noexcept { return burst_rate_ratio; }
     /// The catch-up rate: rate * burst_rate_ratio.
     double get_burst_rate() const noexcept { return rate * burst_rate_ratio; }
@@ -80,10 +84,12 @@ public:
         this->method = method;
         return *this;
     }
+    /// See @ref set_rate_method.
     rate_method get_rate_method() const noexcept { return method; }
 
     /// Heaps that may be queued or in flight at once (at least 1).
     stream_config &set_max_heaps(std::size_t max_heaps);
+    /// See @ref set_max_heaps.
     std::size_t get_max_heaps() const noexcept { return max_heaps; }
 };
 

@@ -22,6 +22,7 @@ namespace lightspead::send
 class streambuf_stream : public stream
 {
 public:
+    /// Write the packets to @a streambuf (which must outlive the stream) on @a io's threads.
     streambuf_stream(io_context_ref io, std::streambuf &streambuf, const stream_config &config = stream_config());
 };
 

@@ -23,20 +23,22 @@ namespace lightspead::send
  */
 struct packet_batch
 {
+    /// One packet of the batch.
     struct packet
     {
-        std::size_t iov_first = 0;
-        std::size_t iov_count = 0;
+        std::size_t iov_first = 0;        ///< its first piece in @c iov
+        std::size_t iov_count = 0;        ///< how many pieces
         std::size_t size = 0;             ///< bytes in the packet
         std::size_t substream = 0;        ///< destination index
         std::size_t heap = 0;             ///< queue position of the heap it belongs to
         boost::system::error_code error;  ///< set by the transport if it failed
     };
 
-    std::vector<iovec> iov;
-    std::vector<packet> packets;
-    std::size_t bytes = 0;  ///< sum of packet sizes
+    std::vector<iovec> iov;       ///< the pieces of memory, packet after packet
+    std::vector<packet> packets;  ///< the packets
+    std::size_t bytes = 0;        ///< sum of packet sizes
 
+    /// Empty the batch (keeping its memory).
     void clear() noexcept
     {
         iov.clear();
