@@ -11,6 +11,8 @@ include/), which is what the pages ask for. Idempotent.
 import os
 import xml.etree.ElementTree as ET
 
+from sphinx.errors import ExtensionError
+
 
 def rename_file_compounds(xml_dir):
     index_path = os.path.join(xml_dir, "index.xml")
@@ -30,6 +32,9 @@ def rename_file_compounds(xml_dir):
 
 def on_config_inited(app, config):
     for xml_dir in config.breathe_projects.values():
+        if not os.path.exists(os.path.join(xml_dir, "index.xml")):
+            raise ExtensionError(f"no Doxygen XML in {xml_dir}: build the documentation with `make docs`, "
+                                 "which runs Doxygen first (or set LIGHTSPEAD_DOXYGEN_XML)")
         rename_file_compounds(xml_dir)
 
 
