@@ -9,7 +9,7 @@ JOBS ?= $(shell nproc)
 DEB_PACKAGES := g++ cmake ninja-build pkg-config libboost-dev libgtest-dev libpcap-dev libcli11-dev \
 	python3 python3-venv python3-dev iproute2 nftables ethtool
 
-.PHONY: all deps configure build lint format docs test test-cpp test-sanitize test-tsan test-python test-interop test-spead2-suite demo bench plots fuzz soak clean
+.PHONY: all deps configure build lint format docs test-wheel test test-cpp test-sanitize test-tsan test-python test-interop test-spead2-suite demo bench plots fuzz soak clean
 
 all: build
 
@@ -129,7 +129,13 @@ docs: build
 		$$py tests/docs/check_docs.py docs
 	@echo "docs: $(BUILD_DIR)/docs/html/index.html"
 
-test: lint test-cpp test-sanitize test-python test-interop test-spead2-suite docs
+# The Python distribution: sdist and wheel (python -m build), the wheel
+# repaired by auditwheel and installed into a fresh virtual environment for
+# a send/receive round trip, and the sdist failing clearly without Boost.
+test-wheel: deps
+	./tests/wheel/run $(BUILD_DIR)
+
+test: lint test-cpp test-sanitize test-python test-interop test-spead2-suite test-wheel docs
 
 demo: build
 	./bench/demo $(BUILD_DIR)
