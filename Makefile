@@ -25,7 +25,7 @@ build: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 # Python scripts without a .py ending, for ruff
-PY_SCRIPTS := bench/chunk_bench bench/chunk_group_bench bench/demo bench/plots bench/tutorial_figures bench/rate_accuracy bench/recv_bench bench/send_bench bench/soak tests/netns/udp_paths
+PY_SCRIPTS := bench/chunk_bench bench/chunk_group_bench bench/demo bench/plots bench/tutorial_figures bench/tutorial_receivers bench/rate_accuracy bench/recv_bench bench/send_bench bench/soak tests/netns/udp_paths
 CXX_SOURCES = git ls-files '*.cpp' '*.h' ':!tests/fuzz/corpus'
 
 # Style and static checks: clang-format (check only), clang-tidy over the

@@ -2,7 +2,8 @@
 
 ``.. lightspead-module:: lightspead.send`` documents every public name of
 the module (autodoc, from the docstrings) that belongs there. A name
-belongs to the first module of PUBLIC_MODULES that exposes it, so that a
+belongs to the first module of PUBLIC_MODULES (public_modules.py) that
+exposes it, so that a
 class re-exported elsewhere (``lightspead.Stopped`` is also
 ``lightspead.recv.Stopped``) is documented once, and names imported from
 other packages (``typing.Any``, numpy) are left out. A new public name
@@ -17,19 +18,7 @@ from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
 from docutils import nodes
 
-PUBLIC_MODULES = [
-    "lightspead",
-    "lightspead.send",
-    "lightspead.send.asyncio",
-    "lightspead.recv",
-    "lightspead.recv.asyncio",
-    "lightspead.numba",
-    "lightspead.recv.numba",
-    "lightspead.compat",
-    "lightspead.tools.send_asyncio",
-    "lightspead.tools.recv_asyncio",
-    "lightspead.tools.bench_asyncio",
-]
+from public_modules import PUBLIC_MODULES
 
 
 def public_names(module):

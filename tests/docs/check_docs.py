@@ -8,7 +8,8 @@
   lines, JSON and plain text are allowed: they show commands and output,
   not programs.
 - Every public C++ header (include/lightspead, spead2's compatibility
-  headers aside) has its reference on a page of docs/api/cpp.
+  headers aside) has its reference on a page of docs/api/cpp, and every
+  public Python module a page of its own in docs/api/python.
 
 Usage: tests/docs/check_docs.py [DOCS_DIR]
 """
@@ -59,9 +60,10 @@ def check_headers(docs):
     """Headers of include/lightspead without a doxygenfile directive in docs/api/cpp."""
     include = os.path.join(docs, "..", "include")
     pages = ""
-    for name in os.listdir(os.path.join(docs, "api", "cpp")):
-        with open(os.path.join(docs, "api", "cpp", name), encoding="utf-8") as f:
-            pages += f.read()
+    for root, _, files in os.walk(os.path.join(docs, "api", "cpp")):
+        for name in files:
+            with open(os.path.join(root, name), encoding="utf-8") as f:
+                pages += f.read()
     documented = set(re.findall(r"doxygenfile\}?:*\s+(\S+)", pages))
     problems = []
     for root, dirs, files in os.walk(os.path.join(include, "lightspead")):
@@ -74,9 +76,26 @@ def check_headers(docs):
     return sorted(problems)
 
 
+def check_modules(docs):
+    """Modules of the API reference (docs/_ext/public_modules.py) without a page of their own."""
+    sys.path.insert(0, os.path.join(docs, "_ext"))
+    from public_modules import PUBLIC_MODULES
+
+    problems = []
+    for module in PUBLIC_MODULES:
+        page = os.path.join(docs, "api", "python", module + ".rst")
+        if not os.path.exists(page):
+            problems.append(f"{module}: no page docs/api/python/{module}.rst")
+            continue
+        with open(page, encoding="utf-8") as f:
+            if f".. lightspead-module:: {module}" not in f.read():
+                problems.append(f"{page}: does not document {module}")
+    return sorted(problems)
+
+
 def main():
     docs = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..", "docs")
-    problems = check_headers(docs)
+    problems = check_headers(docs) + check_modules(docs)
     for root, dirs, files in os.walk(docs):
         dirs[:] = [d for d in dirs if not d.startswith("_")]
         for name in sorted(files):
@@ -87,7 +106,7 @@ def main():
     if problems:
         sys.exit(1)
     print("docs: every C++ and Python block is included from a tested program or is a doctest; "
-          "every public C++ header has a reference page")
+          "every public C++ header and Python module has a reference page")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,9 @@ import importlib.metadata
 import importlib.util
 import inspect
 import os
+import pkgutil
 import re
+import sys
 import types
 
 
@@ -15,25 +17,15 @@ import lightspead
 
 SOURCE_ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 
-# Every public module of the package (lightspead.numba and
-# lightspead.recv.numba need numba, and are checked when it is installed).
-PUBLIC_MODULES = [
-    "lightspead",
-    "lightspead.send",
-    "lightspead.send.asyncio",
-    "lightspead.recv",
-    "lightspead.recv.asyncio",
-    "lightspead.compat",
-    "lightspead.tools.send_asyncio",
-    "lightspead.tools.recv_asyncio",
-    "lightspead.tools.bench_asyncio",
-    "lightspead.tools.send",
-    "lightspead.tools.recv",
-    "lightspead.tools.bench",
-    "lightspead.tools.cmdline",
-    "lightspead.numba",
-    "lightspead.recv.numba",
-]
+# The public modules the API reference documents (one list:
+# docs/_ext/public_modules.py), and the command-line tools' modules, which are documented as
+# tools (docs/tools.md) but must have docstrings too.
+sys.path.insert(0, os.path.join(SOURCE_ROOT, "docs", "_ext"))
+from public_modules import PUBLIC_MODULES as REFERENCE_MODULES  # noqa: E402
+
+TOOL_MODULES = ["lightspead.tools", "lightspead.tools.send", "lightspead.tools.recv", "lightspead.tools.bench",
+                "lightspead.tools.cmdline", "lightspead.compat.__main__"]
+PUBLIC_MODULES = REFERENCE_MODULES + TOOL_MODULES
 
 # Methods every class has, documented by Python itself or by nanobind.
 INHERITED_DUNDERS = {"__init__", "__new__", "__repr__", "__str__", "__eq__", "__ne__", "__hash__",
@@ -46,6 +38,15 @@ def test_one_version_number():
         expected = f.read().strip()
     assert lightspead.__version__ == expected
     assert importlib.metadata.version("lightspead") == expected
+
+
+def test_every_public_module_is_in_the_reference():
+    """A new public module appears in the API reference (or is a tool's)."""
+    found = {"lightspead"}
+    for info in pkgutil.walk_packages(lightspead.__path__, "lightspead."):
+        if not any(part.startswith("_") and part != "__main__" for part in info.name.split(".")):
+            found.add(info.name)
+    assert sorted(found - set(PUBLIC_MODULES)) == []
 
 
 def public_modules():

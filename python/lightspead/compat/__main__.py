@@ -14,6 +14,8 @@ USAGE = "usage: python -m lightspead.compat [--shadow] (PROGRAM | -m MODULE) [AR
 
 
 def main(argv: list[str]) -> None:
+    """Run the program or module (-m) that argv names, with its arguments,
+    with spead2 mapped onto lightspead (--shadow also hides a real spead2)."""
     shadow = False
     while argv and argv[0].startswith("-") and argv[0] != "-m":
         option = argv.pop(0)
