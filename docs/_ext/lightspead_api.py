@@ -29,8 +29,8 @@ def public_names(module):
 
 
 def is_own(obj):
-    return (getattr(obj, "__module__", None) or "").startswith("lightspead") and (
-        inspect.isclass(obj) or inspect.isfunction(obj) or inspect.isbuiltin(obj) or callable(obj))
+    """Whether obj is a class or function of lightspead's (not a constant, nor imported from elsewhere)."""
+    return callable(obj) and (getattr(obj, "__module__", None) or "").startswith("lightspead")
 
 
 def owner(obj):

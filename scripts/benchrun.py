@@ -1,0 +1,45 @@
+"""What the benchmark scripts in bench/ share: a free loopback port, the
+MB/s figure a tutorial sender prints, and a receiver run while a sender
+sends to it.
+"""
+
+import re
+import socket
+import subprocess
+import time
+
+
+def free_port():
+    """A UDP port on 127.0.0.1 that nothing is bound to now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def mbps(cmd):
+    """Run cmd and return the first "N MB/s" figure it prints."""
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=600).stdout
+    match = re.search(r"([0-9.e+]+) MB/s", out)
+    if not match:
+        raise RuntimeError(f"no MB/s figure from {cmd}: {out!r}")
+    return float(match.group(1))
+
+
+def receive_while_sending(receiver_cmd, sender_cmd, startup, wait):
+    """Start the receiver, give it startup seconds (memory pools, compiling,
+    binding), run the sender to its end, then give the receiver wait
+    seconds to see the end of the stream (it is killed after that: its stop
+    heap was lost). Returns (receiver output, sender's stdout)."""
+    receiver = subprocess.Popen(receiver_cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        time.sleep(startup)
+        sender = subprocess.run(sender_cmd, capture_output=True, text=True, timeout=300, check=True)
+        try:
+            out, _ = receiver.communicate(timeout=wait)
+        except subprocess.TimeoutExpired:
+            receiver.kill()
+            out, _ = receiver.communicate()
+    finally:
+        if receiver.poll() is None:
+            receiver.kill()
+    return out, sender.stdout
