@@ -137,9 +137,13 @@ test-wheel: deps
 
 test: lint test-cpp test-sanitize test-python test-interop test-spead2-suite test-wheel docs
 
+# Finds the highest rate at which 64 MiB heaps arrive without loss over
+# loopback, then streams the seed's 100 heaps paced below it and unpaced
 demo: build
 	./bench/demo $(BUILD_DIR)
 
+# Send and receive benchmarks, beside spead2 4.5.1's own C++ programs (built
+# once into $(BUILD_DIR)/spead2-cpp from its sdist by bench/spead2_cpp)
 bench: build
 	./bench/send_bench $(BUILD_DIR)
 	./bench/recv_bench $(BUILD_DIR)

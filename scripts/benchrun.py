@@ -43,3 +43,48 @@ def receive_while_sending(receiver_cmd, sender_cmd, startup, wait):
         if receiver.poll() is None:
             receiver.kill()
     return out, sender.stdout
+
+
+def highest_lossless_rate(trial, start, tolerance=1.05, log=print):
+    """The highest rate (MB/s) at which trial(rate) loses nothing, by search.
+
+    trial(rate) runs one paced transfer and returns (lossless, sender MB/s).
+    The rate grows by half from start while trials are lossless, then is
+    bisected between the last lossless and the first lossy rate until they
+    are within the tolerance ratio. A paced sender may fall somewhat short
+    of its rate when it has to share the CPU with the receiver; one that
+    falls far short (below 75%) is at its own limit, and a lossless trial
+    there ends the search. Returns (rate, sender-limited)."""
+    good, bad = None, None
+    rate = start
+    while bad is None:
+        lossless, achieved = trial(rate)
+        log(rate, lossless, achieved)
+        if not lossless:
+            bad = rate
+        elif achieved < 0.75 * rate:
+            return rate, True
+        else:
+            good = rate
+            rate *= 1.5
+    if good is None:
+        # Lossy from the start: search downwards
+        while good is None:
+            rate /= 2
+            if rate < start / 64:
+                raise RuntimeError(f"every trial lost data, down to {rate * 2:.0f} MB/s")
+            lossless, achieved = trial(rate)
+            log(rate, lossless, achieved)
+            if lossless:
+                good = rate
+            else:
+                bad = rate
+    while bad / good > tolerance:
+        rate = (good * bad) ** 0.5
+        lossless, achieved = trial(rate)
+        log(rate, lossless, achieved)
+        if lossless:
+            good = rate
+        else:
+            bad = rate
+    return good, False

@@ -368,7 +368,7 @@ int parse(int argc, char **argv, options &opts)
     app.add_option("--bind", opts.bind, "Interface address (multicast), or the address to listen on");
     app.add_option("--packet", opts.packet, "Maximum packet size to accept [9200 UDP, 65536 TCP]")
         ->check(CLI::PositiveNumber);
-    app.add_option("--buffer", opts.buffer, "Socket buffer size [8 MiB]");
+    app.add_option("--buffer", opts.buffer, "Socket buffer size [32 MiB for UDP, 8 MiB for TCP]");
     app.add_option("--concurrent-heaps", opts.concurrent_heaps, "Maximum in-flight heaps, per substream")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);

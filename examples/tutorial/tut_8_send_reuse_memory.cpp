@@ -1,7 +1,10 @@
 // Tutorial 8: a sender that reuses two heaps' worth of memory
 // ("double-buffering") instead of allocating a fresh buffer per heap.
 //
-// Usage: tut_8_send_reuse_memory [-n heaps] [-p packet-size] [-H heap-size] host port
+// Usage: tut_8_send_reuse_memory [-n heaps] [-p packet-size] [-H heap-size] [-r MB/s] host port
+//
+// -r paces the stream (0, the default, sends as fast as it can); spead2's
+// chapter 8 has no such option: make demo uses it.
 
 #include <algorithm>
 #include <array>
@@ -34,7 +37,7 @@ struct state
 
 static void usage(const char *name)
 {
-    std::cerr << "Usage: " << name << " [-n heaps] [-p packet-size] [-H heap-size] host port\n";
+    std::cerr << "Usage: " << name << " [-n heaps] [-p packet-size] [-H heap-size] [-r MB/s] host port\n";
 }
 
 int main(int argc, char *const argv[])
@@ -43,7 +46,8 @@ int main(int argc, char *const argv[])
     int n_heaps = 1000;
     std::optional<int> packet_size;
     std::int64_t heap_size = 1024 * 1024;
-    while ((opt = getopt(argc, argv, "n:p:H:")) != -1)
+    double rate = 0.0;  // MB/s, 0 for unlimited
+    while ((opt = getopt(argc, argv, "n:p:H:r:")) != -1)
     {
         switch (opt)
         {
@@ -55,6 +59,9 @@ int main(int argc, char *const argv[])
             break;
         case 'H':
             heap_size = std::stoll(optarg);
+            break;
+        case 'r':
+            rate = std::stod(optarg);
             break;
         default:
             usage(argv[0]);
@@ -71,7 +78,9 @@ int main(int argc, char *const argv[])
     lightspead::thread_pool thread_pool(1, {0});
     lightspead::thread_pool::set_affinity(1);
     lightspead::send::stream_config config;
-    config.set_rate(0.0);
+    config.set_rate(rate * 1e6);  // bytes per second
+    // Paced, the stream sleeps between bursts: bursts of 1 MiB wake it less often
+    config.set_burst_size(1024 * 1024);
     config.set_max_heaps(2);
     if (packet_size)
         config.set_max_packet_size(packet_size.value());

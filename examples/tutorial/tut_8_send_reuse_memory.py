@@ -29,6 +29,8 @@ async def main():
     parser.add_argument("-n", "--heaps", type=int, default=1000)
     parser.add_argument("-p", "--packet-size", type=int)
     parser.add_argument("-H", "--heap-size", type=int, default=1024 * 1024)
+    # Not in spead2's chapter 8: paces the stream, in MB/s (0: unlimited)
+    parser.add_argument("-r", "--rate", type=float, default=0.0)
     parser.add_argument("host", type=str)
     parser.add_argument("port", type=int)
     args = parser.parse_args()
@@ -36,7 +38,8 @@ async def main():
     # One network thread on core 0; this thread fills heaps on core 1
     thread_pool = lightspead.ThreadPool(1, [0])
     lightspead.ThreadPool.set_affinity(1)
-    config = lightspead.send.StreamConfig(rate=0.0, max_heaps=2)
+    # Paced, the stream sleeps between bursts: bursts of 1 MiB wake it less often
+    config = lightspead.send.StreamConfig(rate=args.rate * 1e6, burst_size=1024 * 1024, max_heaps=2)
     if args.packet_size is not None:
         config.max_packet_size = args.packet_size
     stream = lightspead.send.asyncio.UdpStream(thread_pool, [(args.host, args.port)], config)

@@ -519,7 +519,7 @@ def test_incomplete_heap_stream_control():
 
 def test_stream_defaults_and_base_classes():
     assert recv.Stream.DEFAULT_UDP_MAX_SIZE == 9200
-    assert recv.Stream.DEFAULT_UDP_BUFFER_SIZE == 8 * 1024 * 1024
+    assert recv.Stream.DEFAULT_UDP_BUFFER_SIZE == 32 * 1024 * 1024  # spead2: 8 MiB
     assert recv.Stream.DEFAULT_TCP_MAX_SIZE == 65536
     assert recv.Stream.DEFAULT_TCP_BUFFER_SIZE == 8 * 1024 * 1024
     assert isinstance(recv.Stream(lightspead.ThreadPool()).ringbuffer, recv.Stream.Ringbuffer)

@@ -350,13 +350,13 @@ class _Stream:
         """The RingStreamConfig the stream was built with"""
 
     @overload
-    def add_udp_reader(self, port: int, max_size: int = 9200, buffer_size: int = 8388608, bind_hostname: str = '') -> None: ...
+    def add_udp_reader(self, port: int, max_size: int = 9200, buffer_size: int = 33554432, bind_hostname: str = '') -> None: ...
 
     @overload
-    def add_udp_reader(self, multicast_group: str, port: int, max_size: int = 9200, buffer_size: int = 8388608, interface_address: str = '') -> None: ...
+    def add_udp_reader(self, multicast_group: str, port: int, max_size: int = 9200, buffer_size: int = 33554432, interface_address: str = '') -> None: ...
 
     @overload
-    def add_udp_reader(self, multicast_group: str, port: int, max_size: int = 9200, buffer_size: int = 8388608, *, interface_index: int) -> None:
+    def add_udp_reader(self, multicast_group: str, port: int, max_size: int = 9200, buffer_size: int = 33554432, *, interface_index: int) -> None:
         """Join IPv6 multicast group on the interface with this index"""
 
     @overload
@@ -422,7 +422,7 @@ class _Stream:
 
     DEFAULT_UDP_MAX_SIZE: int = 9200
 
-    DEFAULT_UDP_BUFFER_SIZE: int = 8388608
+    DEFAULT_UDP_BUFFER_SIZE: int = 33554432
 
     DEFAULT_TCP_MAX_SIZE: int = 65536
 
@@ -613,13 +613,13 @@ class _ChunkRingStream:
         """The ChunkStreamConfig in use"""
 
     @overload
-    def add_udp_reader(self, port: int, max_size: int = 9200, buffer_size: int = 8388608, bind_hostname: str = '') -> None: ...
+    def add_udp_reader(self, port: int, max_size: int = 9200, buffer_size: int = 33554432, bind_hostname: str = '') -> None: ...
 
     @overload
-    def add_udp_reader(self, multicast_group: str, port: int, max_size: int = 9200, buffer_size: int = 8388608, interface_address: str = '') -> None: ...
+    def add_udp_reader(self, multicast_group: str, port: int, max_size: int = 9200, buffer_size: int = 33554432, interface_address: str = '') -> None: ...
 
     @overload
-    def add_udp_reader(self, multicast_group: str, port: int, max_size: int = 9200, buffer_size: int = 8388608, *, interface_index: int) -> None:
+    def add_udp_reader(self, multicast_group: str, port: int, max_size: int = 9200, buffer_size: int = 33554432, *, interface_index: int) -> None:
         """Join IPv6 multicast group on the interface with this index"""
 
     @overload
@@ -714,13 +714,13 @@ class ChunkStreamGroupMember:
     """
 
     @overload
-    def add_udp_reader(self, port: int, max_size: int = 9200, buffer_size: int = 8388608, bind_hostname: str = '') -> None: ...
+    def add_udp_reader(self, port: int, max_size: int = 9200, buffer_size: int = 33554432, bind_hostname: str = '') -> None: ...
 
     @overload
-    def add_udp_reader(self, multicast_group: str, port: int, max_size: int = 9200, buffer_size: int = 8388608, interface_address: str = '') -> None: ...
+    def add_udp_reader(self, multicast_group: str, port: int, max_size: int = 9200, buffer_size: int = 33554432, interface_address: str = '') -> None: ...
 
     @overload
-    def add_udp_reader(self, multicast_group: str, port: int, max_size: int = 9200, buffer_size: int = 8388608, *, interface_index: int) -> None:
+    def add_udp_reader(self, multicast_group: str, port: int, max_size: int = 9200, buffer_size: int = 33554432, *, interface_index: int) -> None:
         """Join IPv6 multicast group on the interface with this index"""
 
     @overload
