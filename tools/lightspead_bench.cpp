@@ -630,27 +630,37 @@ int main_mem(int argc, char **argv)
     receiver_options receiver;
     std::size_t heap_size = 4194304;
     std::size_t total = 1 << 30;
-    int passes = 5;
+    int passes = 100;
     bool json = false, quiet = false;
     CLI::App app("Decode heaps from memory, without the network: how fast the receive path goes.",
                  "lightspead-bench mem");
     receiver.add_to(app, false);
+    // As spead2_bench mem: heaps come from a memory pool sized for them
+    // unless the pool options say otherwise.
+    receiver.mem_pool = true;
     app.add_option("--heap-size", heap_size, "Payload size for heap")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
-    app.add_option("--bytes", total, "Payload bytes per pass (rounded to whole heaps)")
+    app.add_option("--bytes", total, "Payload bytes per pass (rounded down to whole heaps, plus one)")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
-    app.add_option("--passes", passes, "Passes (the median is the result)")
+    app.add_option("--passes", passes, "Passes (the result is all bytes over all the time)")
         ->capture_default_str()
         ->check(CLI::Range(1, 1000));
+    app.add_flag(
+        "--no-mem-pool", [&receiver](std::int64_t) { receiver.mem_pool = false; },
+        "Allocate every heap afresh instead of from a pool");
     app.add_flag("--quiet", quiet, "Print only the result (Gb/s)");
     app.add_flag("--json", json, "Print one JSON document");
     if (const auto rc = parse_command_line(app, argc, argv, program))
         return *rc;
+    if (app.count("--mem-lower") == 0)
+        receiver.mem_lower = heap_size;
+    if (app.count("--mem-upper") == 0)
+        receiver.mem_upper = heap_size + 1024;
     try
     {
-        const std::uint64_t n = std::max<std::uint64_t>(1, total / heap_size);
+        const std::uint64_t n = total / heap_size + 1;
         append_buf packets;
         {
             thread_pool pool;
@@ -664,7 +674,7 @@ int main_mem(int argc, char **argv)
             for (std::uint64_t i = 0; i < n; i++)
                 stream.async_send_heap(heap, boost::asio::use_future).get();
         }
-        std::vector<double> rates;
+        double elapsed_total = 0.0;
         for (int pass = 0; pass < passes; pass++)
         {
             thread_pool pool;
@@ -677,13 +687,10 @@ int main_mem(int argc, char **argv)
             if (r.heaps != n)
                 throw std::runtime_error("decoded " + std::to_string(r.heaps.load()) + " heaps of "
                                          + std::to_string(n));
-            rates.push_back(double(r.bytes) / elapsed);
-            if (!quiet && !json)
-                std::cout << "Pass " << pass + 1 << ": " << format_bits_rate(rates.back()) << std::endl;
+            elapsed_total += elapsed;
         }
-        std::vector<double> sorted = rates;
-        std::sort(sorted.begin(), sorted.end());
-        const double median = sorted[sorted.size() / 2];
+        // The packets' bytes (headers too), as spead2_bench mem counts them
+        const double rate = double(packets.data.size()) * passes / elapsed_total;
         if (json)
         {
             json_writer j;
@@ -693,15 +700,22 @@ int main_mem(int argc, char **argv)
                 .field("heap_size", std::uint64_t(heap_size))
                 .field("packet", std::uint64_t(receiver.packet))
                 .field("heaps_per_pass", n)
-                .field("median_bytes_per_second", median)
-                .field("median_gbps", median * 8e-9)
+                .field("bytes_per_pass", std::uint64_t(packets.data.size()))
+                .field("mem_pool", receiver.mem_pool)
+                .field("mem_lower", std::uint64_t(receiver.mem_lower))
+                .field("mem_upper", std::uint64_t(receiver.mem_upper))
+                .field("passes", std::uint64_t(passes))
+                .field("elapsed_s", elapsed_total)
+                .field("bytes_per_second", rate)
+                .field("gbps", rate * 8e-9)
                 .end_object();
             std::cout << j.str() << std::endl;
         }
         else if (quiet)
-            std::cout << median * 8e-9 << std::endl;
+            std::cout << rate * 8e-9 << std::endl;
         else
-            std::cout << "Rate: " << format_bits_rate(median) << " (median of " << passes << ")" << std::endl;
+            std::cout << "Decoded " << packets.data.size() << " bytes " << passes << " times in " << elapsed_total
+                      << " s: " << format_bits_rate(rate) << std::endl;
         return EXIT_OK;
     }
     catch (const std::exception &e)
