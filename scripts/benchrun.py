@@ -1,6 +1,7 @@
 """What the benchmark scripts in bench/ share: a free loopback port, the
-MB/s figure a tutorial sender prints, and a receiver run while a sender
-sends to it.
+MB/s figure a tutorial sender prints, a receiver run while a sender sends
+to it, the seed's transfer from tutorial 8 to tutorial 9, and the search
+for the highest rate at which nothing is lost.
 """
 
 import re
@@ -88,3 +89,37 @@ def highest_lossless_rate(trial, start, tolerance=1.05, log=print):
         else:
             bad = rate
     return good, False
+
+
+class TutorialRun:
+    """One transfer over loopback: a tutorial-9 receiver (lightspead's or
+    spead2's, both print a line per heap and "Received N heaps") taking
+    heaps of heap_size from lightspead's tutorial-8 sender, paced at rate
+    MB/s (0: unpaced), 9000-byte packets."""
+
+    def __init__(self, receiver, sender, heaps, heap_size, rate, quiet=False):
+        port = str(free_port())
+        self.receiver_cmd = [receiver, "-H", str(heap_size), port]
+        self.sender_cmd = [sender, "-n", str(heaps), "-H", str(heap_size), "-p", "9000", "-r", f"{rate:.0f}",
+                           "127.0.0.1", port]
+        if not quiet:
+            print("  $", " ".join(self.receiver_cmd), "&")
+            print("  $", " ".join(self.sender_cmd), flush=True)
+        # A second for the receiver to bind and pre-touch its memory pool
+        out, sender_out = receive_while_sending(self.receiver_cmd, self.sender_cmd, startup=1.0, wait=10)
+        self.sender_mbps = float(re.search(r"([0-9.e+]+) MB/s", sender_out).group(1))
+        self.expected = heaps
+        self.received = sum(line.startswith("Timestamp:") for line in out.splitlines())
+        self.finished = re.search(r"Received \d+ heaps", out) is not None
+        self.stats = {name: int(value) for name, value in re.findall(r"^(\w+): (\d+)$", out, re.MULTILINE)}
+
+    @property
+    def lossless(self):
+        return self.received == self.expected and self.finished
+
+    def report(self):
+        print(f"  sender: {self.sender_mbps:.0f} MB/s")
+        print(f"  receiver: {self.received} of {self.expected} heaps received"
+              + ("" if self.finished else " (the end-of-stream heap was lost too: stopped after 10 s)"))
+        print("  receiver statistics (non-zero): "
+              + (", ".join(f"{name} {value}" for name, value in self.stats.items()) or "none"))

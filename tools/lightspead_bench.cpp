@@ -127,7 +127,8 @@ struct receiver_options
     {
         recv::stream_config c;
         c.set_max_heaps(concurrent_heaps);
-        c.set_memcpy(memcpy_nt ? MEMCPY_NONTEMPORAL : MEMCPY_STD);
+        if (memcpy_nt)  // otherwise the library's default (streaming stores for large heaps)
+            c.set_memcpy(MEMCPY_NONTEMPORAL);
         c.set_bug_compat(pyspead ? BUG_COMPAT_PYSPEAD_0_5_2 : 0);
         if (mem_pool)
             c.set_memory_allocator(std::make_shared<memory_pool>(mem_lower, mem_upper, 12, 8));

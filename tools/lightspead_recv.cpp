@@ -347,7 +347,8 @@ recv::stream_config make_config(const options &opts, std::size_t index)
     config.set_max_heaps(opts.concurrent_heaps);
     config.set_substreams(opts.substreams);
     config.set_bug_compat(opts.pyspead ? BUG_COMPAT_PYSPEAD_0_5_2 : 0);
-    config.set_memcpy(opts.memcpy_nt ? MEMCPY_NONTEMPORAL : MEMCPY_STD);
+    if (opts.memcpy_nt)  // otherwise the library's default (streaming stores for large heaps)
+        config.set_memcpy(MEMCPY_NONTEMPORAL);
     config.set_stream_id(index);
     if (opts.mem_pool)
         config.set_memory_allocator(

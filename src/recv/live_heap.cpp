@@ -199,7 +199,12 @@ add_status live_heap::add_packet(const packet_view &p, const live_heap_limits &l
     if (in_place && p.payload != buffer + offset)
         in_place = false;  // not where it belongs after all: copy it
     if (p.payload_length > 0 && !in_place && buffer)
-        (external_copy ? external_copy : limits.copy)(buffer + offset, p.payload, p.payload_length);
+    {
+        memcpy_function copy = external_copy ? external_copy : limits.copy;
+        if (limits.large_copy && !external && capacity >= limits.large_heap_size)
+            copy = limits.large_copy;
+        copy(buffer + offset, p.payload, p.payload_length);
+    }
     if (placement.packet_present && p.payload_length > 0)
         placement.packet_present[offset / placement.packet_presence_size] = 1;
 

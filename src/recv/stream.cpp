@@ -20,8 +20,12 @@ void reader::finished()
 }
 
 stream::stream(io_context_ref io, const stream_config &config)
-    : io(io), config(config), limits{config.get_max_heap_size(), config.get_allow_out_of_order(),
-                                     lightspead::get_memcpy(config.get_memcpy())},
+    : io(io), config(config), limits{config.get_max_heap_size(),
+                                     config.get_allow_out_of_order(),
+                                     lightspead::get_memcpy(config.get_memcpy()),
+                                     live_heap_limits().max_pointers,
+                                     config.is_memcpy_set() ? nullptr : lightspead::get_memcpy(MEMCPY_NONTEMPORAL),
+                                     stream_config::nontemporal_heap_size},
       tables(config.get_substreams()), stats(config.get_stats().size())
 {
     for (auto &t : tables)

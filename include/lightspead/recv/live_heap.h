@@ -62,6 +62,11 @@ struct live_heap_limits
     memcpy_function copy;
     /// Distinct item pointers one heap may collect (bounds memory per heap).
     std::size_t max_pointers = 1 << 20;
+    /// How payload is copied into a heap's own buffer of at least
+    /// @c large_heap_size bytes (null: with @c copy like the rest).
+    memcpy_function large_copy = nullptr;
+    /// See @c large_copy.
+    std::size_t large_heap_size = 0;
 };
 
 /**

@@ -30,6 +30,13 @@ public:
     static constexpr std::size_t default_max_heaps = 4;
     /// Default largest heap payload accepted: 1 GiB.
     static constexpr std::size_t default_max_heap_size = std::size_t(1) << 30;
+    /**
+     * Heaps of this many payload bytes or more (8 MiB) are written with
+     * streaming stores unless @ref set_memcpy chose the copy: they are
+     * larger than the caches of most cores, so writing them through the
+     * cache would first read every line from memory for nothing.
+     */
+    static constexpr std::size_t nontemporal_heap_size = std::size_t(8) << 20;
 
 private:
     std::size_t max_heaps = default_max_heaps;
@@ -73,8 +80,9 @@ public:
      * How payload is copied into heaps: @ref MEMCPY_NONTEMPORAL bypasses the
      * cache, which pays when heaps are much larger than the cache and are
      * consumed after they complete. The default is @ref MEMCPY_STD, except
-     * that a chunk stream whose config never had this set writes large
-     * chunks with streaming stores (see chunk_stream_config::nontemporal_chunk_size).
+     * that, while this was never set, heaps of @ref nontemporal_heap_size
+     * or more are written with streaming stores, and so are large chunks
+     * of a chunk stream (see chunk_stream_config::nontemporal_chunk_size).
      */
     stream_config &set_memcpy(memcpy_mode mode);
     /// See @ref set_memcpy.
