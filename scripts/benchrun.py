@@ -55,8 +55,12 @@ def highest_lossless_rate(trial, start, tolerance=1.05, log=print):
     are within the tolerance ratio. A paced sender may fall somewhat short
     of its rate when it has to share the CPU with the receiver; one that
     falls far short (below 75%) is at its own limit, and a lossless trial
-    there ends the search. Returns (rate, sender-limited)."""
+    there ends the search. Returns (rate, achieved, sender-limited): the
+    highest lossless rate asked for, and the MB/s the sender reached in
+    that trial, which is the figure to quote (on a busy machine a paced
+    sender falls short of its rate)."""
     good, bad = None, None
+    reached = {}
     rate = start
     while bad is None:
         lossless, achieved = trial(rate)
@@ -64,9 +68,10 @@ def highest_lossless_rate(trial, start, tolerance=1.05, log=print):
         if not lossless:
             bad = rate
         elif achieved < 0.75 * rate:
-            return rate, True
+            return rate, achieved, True
         else:
             good = rate
+            reached[rate] = achieved
             rate *= 1.5
     if good is None:
         # Lossy from the start: search downwards
@@ -78,6 +83,7 @@ def highest_lossless_rate(trial, start, tolerance=1.05, log=print):
             log(rate, lossless, achieved)
             if lossless:
                 good = rate
+                reached[rate] = achieved
             else:
                 bad = rate
     while bad / good > tolerance:
@@ -86,9 +92,10 @@ def highest_lossless_rate(trial, start, tolerance=1.05, log=print):
         log(rate, lossless, achieved)
         if lossless:
             good = rate
+            reached[rate] = achieved
         else:
             bad = rate
-    return good, False
+    return good, reached[good], False
 
 
 class TutorialRun:

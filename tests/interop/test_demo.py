@@ -26,15 +26,16 @@ def receiver_up_to(limit, sender_max=float("inf")):
 
 def test_search_brackets_the_limit():
     trial, asked = receiver_up_to(2600)
-    rate, sender_limited = highest_lossless_rate(trial, 1000, log=lambda *args: None)
+    rate, achieved, sender_limited = highest_lossless_rate(trial, 1000, log=lambda *args: None)
     assert not sender_limited
     assert rate <= 2600 and 2600 / rate <= 1.05
+    assert achieved == rate
     assert asked[:3] == [1000, 1500, 2250]   # grows by half until it loses
 
 
 def test_search_goes_down_when_the_first_trial_loses():
     trial, _ = receiver_up_to(300)
-    rate, sender_limited = highest_lossless_rate(trial, 1000, log=lambda *args: None)
+    rate, _, sender_limited = highest_lossless_rate(trial, 1000, log=lambda *args: None)
     assert not sender_limited
     assert rate <= 300 and 300 / rate <= 1.05
 
@@ -42,9 +43,20 @@ def test_search_goes_down_when_the_first_trial_loses():
 def test_search_stops_at_the_senders_limit():
     # Lossless at any rate, but the sender cannot go past 2000 MB/s
     trial, asked = receiver_up_to(float("inf"), sender_max=2000)
-    rate, sender_limited = highest_lossless_rate(trial, 1000, log=lambda *args: None)
+    rate, achieved, sender_limited = highest_lossless_rate(trial, 1000, log=lambda *args: None)
     assert sender_limited
-    assert rate == asked[-1] and 2000 < 0.75 * rate
+    assert rate == asked[-1] and 2000 < 0.75 * rate and achieved == 2000
+
+
+def test_search_quotes_what_the_sender_reached():
+    # A sender that falls a tenth short: lossless up to 2400 MB/s asked
+    asked = []
+
+    def trial(rate):
+        asked.append(rate)
+        return rate <= 2400, 0.9 * rate
+    rate, achieved, sender_limited = highest_lossless_rate(trial, 1000, log=lambda *args: None)
+    assert not sender_limited and rate <= 2400 and achieved == 0.9 * rate
 
 
 def test_search_gives_up_when_everything_loses():
@@ -59,7 +71,7 @@ def test_demo_output(build_dir):
                           "--heap-size", str(4 << 20), "--trial-heaps", "5"],
                          check=True, capture_output=True, text=True, timeout=300).stdout
     assert out.startswith("lightspead demo: 10 heaps of 4 MiB")
-    best = float(re.search(r"highest lossless rate: (\d+) MB/s", out).group(1))
+    best = float(re.search(r"highest lossless rate: (\d+) MB/s asked, \d+ MB/s sent", out).group(1))
     paced = re.search(r"Step 2: 10 heaps paced at (\d+) MB/s \(90% of it\)", out)
     assert paced and abs(float(paced.group(1)) - 0.9 * best) <= 1
     assert re.search(rf"-r {paced.group(1)} 127\.0\.0\.1", out)   # the command shown is the one run
