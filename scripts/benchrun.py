@@ -61,33 +61,10 @@ def highest_lossless_rate(trial, start, tolerance=1.05, log=print):
     sender falls short of its rate)."""
     good, bad = None, None
     reached = {}
-    rate = start
-    while bad is None:
-        lossless, achieved = trial(rate)
-        log(rate, lossless, achieved)
-        if not lossless:
-            bad = rate
-        elif achieved < 0.75 * rate:
-            return rate, achieved, True
-        else:
-            good = rate
-            reached[rate] = achieved
-            rate *= 1.5
-    if good is None:
-        # Lossy from the start: search downwards
-        while good is None:
-            rate /= 2
-            if rate < start / 64:
-                raise RuntimeError(f"every trial lost data, down to {rate * 2:.0f} MB/s")
-            lossless, achieved = trial(rate)
-            log(rate, lossless, achieved)
-            if lossless:
-                good = rate
-                reached[rate] = achieved
-            else:
-                bad = rate
-    while bad / good > tolerance:
-        rate = (good * bad) ** 0.5
+
+    def probe(rate):
+        """One trial; records the rate as good or bad. Returns (lossless, achieved)."""
+        nonlocal good, bad
         lossless, achieved = trial(rate)
         log(rate, lossless, achieved)
         if lossless:
@@ -95,6 +72,23 @@ def highest_lossless_rate(trial, start, tolerance=1.05, log=print):
             reached[rate] = achieved
         else:
             bad = rate
+        return lossless, achieved
+
+    rate = start
+    while bad is None:
+        lossless, achieved = probe(rate)
+        if lossless and achieved < 0.75 * rate:
+            return rate, achieved, True
+        rate *= 1.5
+    # Lossy from the start: search downwards
+    rate = start
+    while good is None:
+        rate /= 2
+        if rate < start / 64:
+            raise RuntimeError(f"every trial lost data, down to {rate * 2:.0f} MB/s")
+        probe(rate)
+    while bad / good > tolerance:
+        probe((good * bad) ** 0.5)
     return good, reached[good], False
 
 
