@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
 #include <cstdint>
 #include <future>
 #include <iostream>
@@ -61,8 +63,16 @@ int main(int argc, char *const argv[])
             heap_size = std::stoll(optarg);
             break;
         case 'r':
-            rate = std::stod(optarg);
+        {
+            char *end;
+            rate = std::strtod(optarg, &end);
+            if (end == optarg || *end != '\0' || !std::isfinite(rate) || rate < 0.0)
+            {
+                std::cerr << "-r: expected a rate in MB/s, 0 or more (0 for unlimited)\n";
+                return 2;
+            }
             break;
+        }
         default:
             usage(argv[0]);
             return 2;

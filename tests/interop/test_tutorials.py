@@ -106,6 +106,21 @@ def test_tut_8_paced(language, build_dir, free_udp_port):
     check_heaps(heaps, 10, 4000000, filled=True)
 
 
+@pytest.mark.parametrize("rate", ["-5", "fast", "nan"])
+def test_tut_8_bad_rate(rate, build_dir):
+    """A bad -r is refused with a message, before anything is sent."""
+    program = os.path.join(build_dir, "examples", "tutorial", "tut_8_send_reuse_memory")
+    result = subprocess.run([program, "-n", "1", "-r", rate, "127.0.0.1", "9"], capture_output=True, text=True,
+                            timeout=30)
+    assert result.returncode == 2
+    assert "-r: expected a rate in MB/s" in result.stderr
+    script = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "tutorial", "tut_8_send_reuse_memory.py")
+    result = subprocess.run([sys.executable, script, "-n", "1", "-r", rate, "127.0.0.1", "9"], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode != 0
+    assert "rate" in result.stderr.splitlines()[-1]
+
+
 # Tutorials 10 and 11 reuse heaps built once: what spead2 receives must follow
 # every rewrite of the samples and timestamps. 300 heaps of 8 KiB go round
 # tutorial 10's 128 slots more than twice and tutorial 11's two batches of 64
