@@ -14,7 +14,7 @@ void live_heap::place_payload(std::uint8_t *dest, std::size_t capacity, memcpy_f
     buffer = dest;
     this->capacity = capacity;
     external = true;
-    external_copy = copy;
+    buffer_copy = copy;
 }
 
 void live_heap::discard_payload() noexcept
@@ -26,8 +26,9 @@ void live_heap::discard_payload() noexcept
     placement.packet_present = nullptr;
 }
 
-bool live_heap::reserve(std::size_t size, memory_allocator &allocator, std::size_t limit)
+bool live_heap::reserve(std::size_t size, memory_allocator &allocator, const live_heap_limits &limits)
 {
+    const std::size_t limit = limits.max_heap_size;
     if (drop_payload)
         return size <= limit;
     if (size <= capacity)
@@ -44,6 +45,8 @@ bool live_heap::reserve(std::size_t size, memory_allocator &allocator, std::size
     payload = std::move(bigger);
     buffer = payload.get();
     capacity = new_capacity;
+    // Chosen once per buffer, not per packet
+    buffer_copy = limits.large_copy && capacity >= limits.large_heap_size ? limits.large_copy : nullptr;
     return true;
 }
 
@@ -191,7 +194,7 @@ add_status live_heap::add_packet(const packet_view &p, const live_heap_limits &l
         return add_status::too_many_pointers;
     const s_item_pointer_t known_length = heap_length >= 0 ? heap_length : p.heap_length;
     const std::size_t needed = known_length >= 0 ? std::size_t(known_length) : std::size_t(end);
-    if (!reserve(needed, allocator, limits.max_heap_size))
+    if (!reserve(needed, allocator, limits))
         return add_status::too_large;
 
     // Place the payload (unless the reader received it in place already).
@@ -199,12 +202,7 @@ add_status live_heap::add_packet(const packet_view &p, const live_heap_limits &l
     if (in_place && p.payload != buffer + offset)
         in_place = false;  // not where it belongs after all: copy it
     if (p.payload_length > 0 && !in_place && buffer)
-    {
-        memcpy_function copy = external_copy ? external_copy : limits.copy;
-        if (limits.large_copy && !external && capacity >= limits.large_heap_size)
-            copy = limits.large_copy;
-        copy(buffer + offset, p.payload, p.payload_length);
-    }
+        (buffer_copy ? buffer_copy : limits.copy)(buffer + offset, p.payload, p.payload_length);
     if (placement.packet_present && p.payload_length > 0)
         placement.packet_present[offset / placement.packet_presence_size] = 1;
 

@@ -88,9 +88,11 @@ private:
     memory_allocator::pointer payload;  // owned buffer (empty for placed or dropped payload)
     std::uint8_t *buffer = nullptr;     // where payload bytes go: payload, chunk memory, or null
     std::size_t capacity = 0;
-    bool external = false;                    // buffer is memory the heap does not own (place_payload)
-    memcpy_function external_copy = nullptr;  // how bytes go into it (null: the limits' copy)
-    bool drop_payload = false;                // bytes are accounted for but not kept (discard_payload)
+    bool external = false;  // buffer is memory the heap does not own (place_payload)
+    // How bytes go into the buffer (null: the limits' copy): the placer's
+    // for placed payload, the limits' large_copy for a large owned buffer.
+    memcpy_function buffer_copy = nullptr;
+    bool drop_payload = false;  // bytes are accounted for but not kept (discard_payload)
     heap_placement placement;
     // Distinct, in arrival order. Most heaps have a handful: kept inside the
     // heap, so that starting one allocates nothing (callgrind: malloc and
@@ -106,7 +108,7 @@ private:
     bool stop_item = false;
     bool start_item = false;
 
-    bool reserve(std::size_t size, memory_allocator &allocator, std::size_t limit);
+    bool reserve(std::size_t size, memory_allocator &allocator, const live_heap_limits &limits);
     // The steps of add_packet: checks that change nothing, then the commit.
     add_status check_length(const packet_view &p, item_pointer_t end, const live_heap_limits &limits) const noexcept;
     // Sets `next` to the first range after the packet (out-of-order assembly).
