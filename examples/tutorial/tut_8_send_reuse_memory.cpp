@@ -25,7 +25,7 @@
 struct state
 {
     std::future<lightspead::item_pointer_t> future;
-    std::vector<std::int8_t> adc_samples;
+    lightspead::memory_allocator::pointer adc_samples;  // heap_size bytes
     lightspead::send::heap heap;
 
     state()
@@ -111,9 +111,13 @@ int main(int argc, char *const argv[])
     adc_samples_desc.numpy_header =
         "{'shape': (" + std::to_string(heap_size) + ",), 'fortran_order': False, 'descr': 'i1'}";
 
+    // Samples on (transparent) huge pages: the stream hands heaps of 4 MiB
+    // or more to the kernel without copying, and on huge pages a packet's
+    // payload is one piece of memory for the kernel instead of three.
+    auto allocator = std::make_shared<lightspead::mmap_allocator>(0, true);
     std::array<state, 2> states;
     for (auto &s : states)
-        s.adc_samples.resize(heap_size);
+        s.adc_samples = allocator->allocate(heap_size);
     auto start = std::chrono::high_resolution_clock::now();
     for (int i = 0; i < n_heaps; i++)
     {
@@ -130,12 +134,12 @@ int main(int argc, char *const argv[])
             heap.add_descriptor(timestamp_desc);
             heap.add_descriptor(adc_samples_desc);
         }
-        std::fill(adc_samples.begin(), adc_samples.end(), i);
+        std::fill(adc_samples.get(), adc_samples.get() + heap_size, i);
         heap.add_item(timestamp_desc.id, i * heap_size);
         heap.add_item(
             adc_samples_desc.id,
-            adc_samples.data(),
-            adc_samples.size() * sizeof(adc_samples[0]),
+            adc_samples.get(),
+            heap_size,
             true);
         s.future = stream.async_send_heap(heap, boost::asio::use_future);
     }

@@ -6,6 +6,8 @@ with ``import lightspead as spead2``.
 
 from __future__ import annotations
 
+import numpy as _np
+
 from ._lightspead import _version as _core_version
 from ._lightspead import (  # noqa: F401
     BUG_COMPAT_DESCRIPTOR_WIDTHS,
@@ -56,6 +58,25 @@ from .send import asyncio as _send_asyncio  # noqa: F401,E402
 # The version of the C++ core this package was built with (from VERSION.txt,
 # as the package metadata is)
 __version__: str = _core_version()
+
+
+def empty(shape, dtype=_np.uint8, allocator: MemoryAllocator | None = None) -> _np.ndarray:
+    """A new, uninitialised numpy array (as :func:`numpy.empty`) on memory
+    from ``allocator``; by default ``MmapAllocator(prefer_huge=True)``:
+    transparent huge pages, on which a zero-copy send stream (see
+    ``send.StreamConfig.zerocopy``) hands the most packets to the kernel at
+    once. The memory is freed with the last view of the array."""
+    dt = _np.dtype(dtype)
+    dims = (shape,) if isinstance(shape, int) else tuple(shape)
+    count = 1
+    for d in dims:
+        if d < 0:
+            raise ValueError(f"negative dimension {d} in shape {shape!r}")
+        count *= d
+    if allocator is None:
+        allocator = MmapAllocator(prefer_huge=True)
+    raw = allocator.allocate(count * dt.itemsize)
+    return raw.view(dt).reshape(dims)
 
 
 def parse_range_list(ranges: str) -> list[int]:

@@ -6,6 +6,7 @@
 #include <vector>
 #include <boost/system/system_error.hpp>
 #include <nanobind/nanobind.h>
+#include <nanobind/ndarray.h>
 #include <nanobind/operators.h>
 #include <nanobind/stl/pair.h>
 #include <nanobind/stl/shared_ptr.h>
@@ -164,7 +165,24 @@ NB_MODULE(_lightspead, m)
     nb::exception<ringbuffer_full>(m, "Full");
 
     nb::class_<memory_allocator>(m, "MemoryAllocator", "Allocates heap payload memory (new[])")
-        .def(nb::new_([] { return std::make_shared<memory_allocator>(); }));
+        .def(nb::new_([] { return std::make_shared<memory_allocator>(); }))
+        .def(
+            "allocate",
+            [](memory_allocator &self, std::size_t size)
+            {
+                // The array owns the buffer: freed through its deleter when
+                // the last view of it goes.
+                auto owned = std::make_unique<memory_allocator::pointer>(self.allocate(size));
+                std::uint8_t *data = owned->get();
+                nb::capsule owner(owned.get(),
+                                  [](void *p) noexcept { delete static_cast<memory_allocator::pointer *>(p); });
+                owned.release();
+                const std::size_t shape[1] = {size};
+                return nb::ndarray<nb::numpy, std::uint8_t, nb::ndim<1>>(data, 1, shape, owner);
+            },
+            "size"_a,
+            "A new numpy uint8 array of size bytes on this allocator's memory (not zeroed), freed with the array: "
+            "for example heap payload on huge pages (MmapAllocator(prefer_huge=True)) for zero-copy sending");
     nb::class_<mmap_allocator, memory_allocator>(
         m, "MmapAllocator",
         "Allocates with mmap: flags are extra mmap flags (mmap.MAP_POPULATE pre-faults every page); prefer_huge "

@@ -225,11 +225,18 @@ void register_send(nb::module_ &m)
         .value("SW", send::rate_method::SW, "pace in software")
         .value("HW", send::rate_method::HW, "hardware pacing where available (never here: software)")
         .value("AUTO", send::rate_method::AUTO, "whichever is better (software here)");
+    nb::enum_<send::zerocopy_mode>(m, "ZerocopyMode",
+                                   "Whether heaps go to the kernel without copying (MSG_ZEROCOPY; UDP streams only)")
+        .value("OFF", send::zerocopy_mode::off, "always copy")
+        .value("ON", send::zerocopy_mode::on, "every heap, even where the kernel reports that it copied")
+        .value("AUTO", send::zerocopy_mode::automatic,
+               "heaps of at least zerocopy_threshold bytes, until the kernel reports that it copies");
     nb::class_<stream_config>(m, "StreamConfig", "Packet size, rate and queue depth of a send stream")
         .def(
             "__init__",
             [](stream_config *self, std::size_t max_packet_size, double rate, std::size_t burst_size,
-               std::size_t max_heaps, double burst_rate_ratio, send::rate_method rate_method)
+               std::size_t max_heaps, double burst_rate_ratio, send::rate_method rate_method,
+               send::zerocopy_mode zerocopy, std::size_t zerocopy_threshold)
             {
                 new (self) stream_config();
                 self->set_max_packet_size(max_packet_size)
@@ -237,12 +244,15 @@ void register_send(nb::module_ &m)
                     .set_burst_size(burst_size)
                     .set_max_heaps(max_heaps)
                     .set_burst_rate_ratio(burst_rate_ratio)
-                    .set_rate_method(rate_method);
+                    .set_rate_method(rate_method)
+                    .set_zerocopy(zerocopy)
+                    .set_zerocopy_threshold(zerocopy_threshold);
             },
             nb::kw_only(), "max_packet_size"_a = stream_config::default_max_packet_size, "rate"_a = 0.0,
             "burst_size"_a = stream_config::default_burst_size, "max_heaps"_a = stream_config::default_max_heaps,
             "burst_rate_ratio"_a = stream_config::default_burst_rate_ratio,
-            "rate_method"_a = stream_config::default_rate_method)
+            "rate_method"_a = stream_config::default_rate_method, "zerocopy"_a = stream_config::default_zerocopy,
+            "zerocopy_threshold"_a = stream_config::default_zerocopy_threshold)
         .def_prop_rw(
             "max_packet_size", &stream_config::get_max_packet_size,
             [](stream_config &c, std::size_t v) { c.set_max_packet_size(v); },
@@ -264,6 +274,14 @@ void register_send(nb::module_ &m)
             "rate_method", &stream_config::get_rate_method,
             [](stream_config &c, send::rate_method v) { c.set_rate_method(v); },
             "How the rate is enforced (RateMethod)")
+        .def_prop_rw(
+            "zerocopy", &stream_config::get_zerocopy,
+            [](stream_config &c, send::zerocopy_mode v) { c.set_zerocopy(v); },
+            "Whether heaps go to the kernel without copying (ZerocopyMode; default AUTO)")
+        .def_prop_rw(
+            "zerocopy_threshold", &stream_config::get_zerocopy_threshold,
+            [](stream_config &c, std::size_t v) { c.set_zerocopy_threshold(v); },
+            "Smallest heap payload, in bytes, that ZerocopyMode.AUTO sends without copying")
         .def_prop_ro("burst_rate", &stream_config::get_burst_rate, "rate * burst_rate_ratio: the catch-up rate");
     nb::object config_class = m.attr("StreamConfig");
     config_class.attr("DEFAULT_MAX_PACKET_SIZE") = stream_config::default_max_packet_size;
@@ -271,6 +289,8 @@ void register_send(nb::module_ &m)
     config_class.attr("DEFAULT_BURST_SIZE") = stream_config::default_burst_size;
     config_class.attr("DEFAULT_BURST_RATE_RATIO") = stream_config::default_burst_rate_ratio;
     config_class.attr("DEFAULT_RATE_METHOD") = stream_config::default_rate_method;
+    config_class.attr("DEFAULT_ZEROCOPY") = stream_config::default_zerocopy;
+    config_class.attr("DEFAULT_ZEROCOPY_THRESHOLD") = stream_config::default_zerocopy_threshold;
     m.attr("DEFAULT_MAX_PACKET_SIZE") = stream_config::default_max_packet_size;
     m.attr("DEFAULT_MAX_HEAPS") = stream_config::default_max_heaps;
     m.attr("DEFAULT_BURST_SIZE") = stream_config::default_burst_size;
@@ -447,7 +467,18 @@ void register_send(nb::module_ &m)
                 self->stream = std::make_unique<send::udp_stream>(pool, std::move(sock), eps, config);
             },
             "thread_pool"_a, "socket"_a, "endpoints"_a, "config"_a = stream_config(), nb::keep_alive<1, 2>(),
-            "Send through a socket.socket (duplicated: the caller still closes its own)");
+            "Send through a socket.socket (duplicated: the caller still closes its own)")
+        .def_prop_ro(
+            "zerocopy_active",
+            [](const send_udp_stream_wrapper &self)
+            { return static_cast<const send::udp_stream &>(*self.stream).is_zerocopy_active(); },
+            "Whether heaps the config marks for zero-copy go to the kernel without copying now (see "
+            "StreamConfig.zerocopy)")
+        .def_prop_ro(
+            "zerocopy_copied",
+            [](const send_udp_stream_wrapper &self)
+            { return static_cast<const send::udp_stream &>(*self.stream).get_zerocopy_copied(); },
+            "How many zero-copy sends the kernel reported as copied after all (as on loopback)");
 
     nb::class_<send_bytes_stream_wrapper, send_stream_wrapper>(
         m, "BytesStream", "Sends heaps into memory; getvalue() returns the packets")

@@ -19,6 +19,10 @@ constexpr std::size_t max_batch_packets = 1024;
 // Packet headers of one batch. A typical header is 40-64 bytes; a batch
 // ends early if the next header would not fit.
 constexpr std::size_t header_arena_size = 256 * 1024;
+// Batches sent without copying that may wait for the kernel's release at
+// once (up to about 9 MB of packets each): enough to keep sending while
+// the first ones are released.
+constexpr std::size_t max_held_batches = 8;
 
 boost::system::error_code invalid_argument_error()
 {
@@ -29,9 +33,11 @@ boost::system::error_code invalid_argument_error()
 
 stream::stream(io_context_ref io, const stream_config &config, std::unique_ptr<transport> t)
     : io(io), config(config), transport_(std::move(t)), queue(config.get_max_heaps()),
-      builder(max_batch_packets, header_arena_size, 0), limiter(config.get_rate(), config.get_burst_rate_ratio()),
-      timer(io.get())
+      limiter(config.get_rate(), config.get_burst_rate_ratio()), timer(io.get())
 {
+    builders.push_back(std::make_unique<batch_builder>(max_batch_packets, header_arena_size, 0));
+    builder = builders.back().get();
+    resume_after_release = [this] { run_writer(); };
     resume_after_transmit = [this]
     {
         if (after_transmit())
@@ -156,6 +162,7 @@ bool stream::start_group()
         try
         {
             group_generators.emplace_back(std::in_place, *qi.h, qi.cnt, config.get_max_packet_size());
+            qi.zerocopy = wants_zerocopy(group_generators.back()->get_heap_length());
         }
         catch (std::invalid_argument &e)
         {
@@ -188,6 +195,7 @@ bool stream::start_heap()
     try
     {
         generator.emplace(*qi.h, qi.cnt, config.get_max_packet_size());
+        qi.zerocopy = wants_zerocopy(generator->get_heap_length());
         return true;
     }
     catch (std::invalid_argument &e)
@@ -202,7 +210,8 @@ bool stream::start_heap()
 // Per packet, from fill_batch only: kept inline.
 [[gnu::always_inline]] inline bool stream::add_serial_packet()
 {
-    if (!builder.add_packet(*generator, slot(gen_position).substream, gen_position))
+    const queue_item &qi = slot(gen_position);
+    if (!builder->add_packet(*generator, qi.substream, gen_position, qi.zerocopy))
         return false;
     if (!generator->has_next_packet())
     {
@@ -231,7 +240,8 @@ bool stream::start_heap()
     }
     auto &gen = *group_generators[group_next];
     const std::size_t position = gen_position + group_next;
-    if (!builder.add_packet(gen, slot(position).substream, position))
+    const queue_item &qi = slot(position);
+    if (!builder->add_packet(gen, qi.substream, position, qi.zerocopy))
         return false;
     if (!gen.has_next_packet())
         group_generators[group_next].reset();
@@ -241,7 +251,7 @@ bool stream::start_heap()
 
 bool stream::fill_batch()
 {
-    builder.clear();
+    builder->clear();
     std::size_t tail;
     {
         std::lock_guard<std::mutex> lock(queue_mutex);
@@ -254,10 +264,10 @@ bool stream::fill_batch()
     }
     // A paced stream or heap goes out in bursts, an unpaced one in whole batches.
     const bool paced = config.get_rate() > 0.0 || (gen_position < tail && slot(gen_position).seconds_per_byte > 0.0);
-    builder.set_burst_bytes(paced ? config.get_burst_size() : 0);
+    builder->set_burst_bytes(paced ? config.get_burst_size() : 0);
     // Heaps queued after `tail` wait for the next batch: the writer does
     // not take the lock per packet.
-    while (!builder.is_full())
+    while (!builder->is_full())
     {
         if (!generator && group_generators.empty())
         {
@@ -270,22 +280,32 @@ bool stream::fill_batch()
         if (!added)
             break;  // out of header space
     }
-    return !builder.get_batch().packets.empty();
+    return !builder->get_batch().packets.empty();
 }
 
 void stream::run_writer()
 {
     for (;;)
     {
+        if (!builder && !take_builder())
+            return;  // the transport calls resume_after_release
         if (!fill_batch())
         {
+            if (!held.empty())
+            {
+                // Heaps the kernel still reads complete once it releases them.
+                complete_heaps_and_check_idle(false);
+                if (!held.empty() && !transport_->wait_release(resume_after_release))
+                    return;
+                continue;
+            }
             if (complete_heaps_and_check_idle())
                 return;  // idle: `this` may already be gone
             continue;
         }
         // What the batch takes at its heaps' rates (each heap has its own).
         batch_seconds = 0.0;
-        for (const auto &p : builder.get_batch().packets)
+        for (const auto &p : builder->get_batch().packets)
             batch_seconds += double(p.size) * slot(p.heap).seconds_per_byte;
         const bool paced = batch_seconds > 0.0;
         if (paced)
@@ -300,7 +320,7 @@ void stream::run_writer()
         }
         resumed_from_timer = false;
         last_batch_paced = paced;
-        if (!transport_->transmit(builder.get_batch(), resume_after_transmit))
+        if (!transport_->transmit(builder->get_batch(), resume_after_transmit))
             return;  // the transport calls resume_after_transmit later
         if (!after_transmit())
             return;
@@ -309,7 +329,8 @@ void stream::run_writer()
 
 bool stream::after_transmit()
 {
-    const packet_batch &batch = builder.get_batch();
+    const packet_batch &batch = builder->get_batch();
+    std::size_t min_heap = gen_position;
     for (const auto &p : batch.packets)
     {
         queue_item &qi = slot(p.heap);
@@ -320,6 +341,14 @@ bool stream::after_transmit()
         }
         else
             qi.bytes_sent += p.size;
+        min_heap = std::min(min_heap, p.heap);
+    }
+    if (batch.release_ticket != 0)
+    {
+        // The kernel reads the packets (and their headers, in this
+        // builder's arena) after transmit: keep both until it releases them.
+        held.push_back({builder, batch.release_ticket, min_heap});
+        builder = nullptr;
     }
     if (batch_seconds > 0.0)
     {
@@ -354,10 +383,15 @@ bool stream::complete_heaps_and_check_idle(bool may_go_idle)
         item_pointer_t bytes;
     };
     std::vector<done_item> done;
+    reclaim_released();
+    // Every heap before gen_position has had all its packets transmitted;
+    // those with packets in a held batch wait for the kernel's release.
+    std::size_t limit = gen_position;
+    for (const auto &h : held)
+        limit = std::min(limit, h.min_heap);
     {
         std::lock_guard<std::mutex> lock(queue_mutex);
-        // Every heap before gen_position has had all its packets transmitted.
-        while (queue_head < gen_position)
+        while (queue_head < limit)
         {
             queue_item &qi = slot(queue_head++);
             if (queue_head < qi.group_end)
@@ -386,6 +420,54 @@ bool stream::complete_heaps_and_check_idle(bool may_go_idle)
     // Nothing is touched after this: flush() may return and the stream go.
     queue_drained.notify_all();
     return true;
+}
+
+bool stream::wants_zerocopy(std::size_t payload) const noexcept
+{
+    switch (config.get_zerocopy())
+    {
+    case zerocopy_mode::on:
+        return true;
+    case zerocopy_mode::automatic:
+        return payload >= config.get_zerocopy_threshold();
+    default:
+        return false;
+    }
+}
+
+void stream::reclaim_released()
+{
+    // Tickets grow in sending order, and a released ticket releases
+    // every earlier one.
+    while (!held.empty() && transport_->is_released(held.front().ticket))
+    {
+        free_builders.push_back(held.front().builder);
+        held.pop_front();
+    }
+}
+
+bool stream::take_builder()
+{
+    for (;;)
+    {
+        reclaim_released();
+        if (!free_builders.empty())
+        {
+            builder = free_builders.back();
+            free_builders.pop_back();
+            return true;
+        }
+        if (builders.size() < max_held_batches + 1)
+        {
+            builders.push_back(std::make_unique<batch_builder>(max_batch_packets, header_arena_size, 0));
+            builder = builders.back().get();
+            return true;
+        }
+        // Heaps whose memory is released complete while the writer waits.
+        complete_heaps_and_check_idle(false);
+        if (!transport_->wait_release(resume_after_release))
+            return false;
+    }
 }
 
 void stream::flush()

@@ -1,9 +1,13 @@
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <linux/errqueue.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -31,6 +35,20 @@ struct alignas(cmsghdr) gso_control
     std::uint8_t data[CMSG_SPACE(sizeof(std::uint16_t))];
 };
 
+/* Zero-copy (MSG_ZEROCOPY). The kernel pins the pages a datagram's pieces
+ * lie on and puts each piece into a fragment of the socket buffer: at most
+ * MAX_SKB_FRAGS (17 unless the kernel was built otherwise) per GSO
+ * super-packet, or the send fails with EMSGSIZE. A piece on a huge page is
+ * one fragment; on 4 KiB pages it is one per page it touches.
+ */
+constexpr std::size_t max_zerocopy_frags = 17;
+constexpr std::size_t huge_page_size = 2 * 1024 * 1024;
+constexpr std::size_t small_page_size = 4096;
+// How long a stopped stream waits for the kernel to release its memory
+// before it completes the heaps anyway (the pages stay pinned by the
+// kernel, so this is safe for memory, not for what goes on the wire).
+constexpr auto release_grace = std::chrono::seconds(1);
+
 class udp_transport final : public transport
 {
 private:
@@ -45,6 +63,19 @@ private:
     std::vector<udp::endpoint> endpoints;
     std::size_t max_gso_bytes;
     bool gso = true;
+    // Zero-copy: the mode asked for, whether it is in use (off for good
+    // once the kernel refuses it, or in automatic mode reports a copy),
+    // and whether fragments are counted as if on huge pages.
+    zerocopy_mode zc_mode;
+    std::atomic<bool> zc{false};
+    bool zc_assume_huge = true;
+    // Every MSG_ZEROCOPY send takes the socket's next notification id:
+    // zc_issued ids so far, of which all below zc_released are released,
+    // and the ranges [first, last) in zc_early beyond it.
+    std::uint64_t zc_issued = 0;
+    std::uint64_t zc_released = 0;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> zc_early;
+    std::atomic<std::uint64_t> zc_copied{0};
     // With a single destination the socket is connected: the kernel then
     // keeps the route instead of looking it up for every datagram.
     bool connected = false;
@@ -55,6 +86,7 @@ private:
     std::vector<mmsghdr> msgs;
     std::vector<std::size_t> msg_first_packet;  // first packet of each message
     std::vector<std::size_t> msg_packets;       // number of packets in each message
+    std::vector<std::uint8_t> msg_zc;           // whether each message goes with MSG_ZEROCOPY
     std::vector<gso_control> controls;
     std::vector<iovec> bounce_iov;
     std::vector<std::vector<std::uint8_t>> bounce;
@@ -68,17 +100,37 @@ private:
     void build_messages(std::size_t first_packet);
     bool send_pending();
     void fail_message(std::size_t m, const boost::system::error_code &ec);
+    // Fragments packet @a p takes when sent without copying; 0 if it cannot be.
+    std::size_t zerocopy_frags(const packet_batch::packet &p) const;
+    // Reads the error queue's notifications; whether any id was released.
+    bool reap();
+    void mark_released(std::uint32_t lo, std::uint32_t hi, bool copied);
+    // For a stopped stream: waits a bounded time for every release.
+    void drain_releases();
 
 public:
-    udp_transport(udp::socket &&socket, std::vector<udp::endpoint> endpoints)
+    udp_transport(udp::socket &&socket, std::vector<udp::endpoint> endpoints, zerocopy_mode mode)
         : fd(-1), waiter(socket.get_executor()), endpoints(std::move(endpoints)),
-          max_gso_bytes(this->endpoints[0].address().is_v4() ? max_udp_payload_ipv4 : max_udp_payload_ipv6)
+          max_gso_bytes(this->endpoints[0].address().is_v4() ? max_udp_payload_ipv4 : max_udp_payload_ipv6),
+          zc_mode(mode)
     {
         if (this->endpoints.size() == 1)
         {
             boost::system::error_code ec;
             socket.connect(this->endpoints[0], ec);
             connected = !ec;  // otherwise address every datagram as usual
+        }
+        if (mode != zerocopy_mode::off)
+        {
+            const int one = 1;
+            if (setsockopt(socket.native_handle(), SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)) == 0)
+                zc = true;
+            else if (mode == zerocopy_mode::on)
+                throw boost::system::system_error(errno, boost::system::system_category(),
+                                                  "zerocopy_mode::on: setsockopt(SO_ZEROCOPY)");
+            else
+                log_info(std::string("zero-copy sending is unavailable (") + std::strerror(errno)
+                         + "): heaps are copied");
         }
         fd = socket.release();
     }
@@ -92,6 +144,18 @@ public:
     std::size_t num_substreams() const override { return endpoints.size(); }
 
     bool is_gso_active() const { return gso; }
+    bool is_zerocopy_active() const { return zc.load(std::memory_order_relaxed); }
+    std::uint64_t zerocopy_copied() const { return zc_copied.load(std::memory_order_relaxed); }
+
+    bool is_released(std::uint64_t ticket) override
+    {
+        if (zc_released >= ticket)
+            return true;
+        reap();
+        return zc_released >= ticket;
+    }
+
+    bool wait_release(const std::function<void()> &r) override;
 
     void cancel() override
     {
@@ -122,6 +186,7 @@ void udp_transport::build_messages(std::size_t first_packet)
     msgs.clear();
     msg_first_packet.clear();
     msg_packets.clear();
+    msg_zc.clear();
     bounce_iov.clear();
     bounce.clear();
     // Sized up front: messages point into these vectors.
@@ -134,16 +199,22 @@ void udp_transport::build_messages(std::size_t first_packet)
         const auto &p0 = packets[first];
         std::size_t bytes = p0.size;
         std::size_t iovs = p0.iov_count;
+        std::size_t frags = zerocopy_frags(p0);
+        const bool zc_msg = frags > 0;
         i++;
         if (gso)
         {
-            // All segments but the last must be exactly the first's size.
+            // All segments but the last must be exactly the first's size;
+            // all go without copying, or none, within the fragment limit.
+            std::size_t f = 0;
             while (i < packets.size() && packets[i].substream == p0.substream && i - first < max_gso_segments
                    && packets[i].size <= p0.size && bytes + packets[i].size <= max_gso_bytes
-                   && iovs + packets[i].iov_count <= max_iov)
+                   && iovs + packets[i].iov_count <= max_iov
+                   && (f = zerocopy_frags(packets[i]), (f > 0) == zc_msg && frags + f <= max_zerocopy_frags))
             {
                 bytes += packets[i].size;
                 iovs += packets[i].iov_count;
+                frags += f;
                 i++;
                 if (packets[i - 1].size < p0.size)
                     break;
@@ -185,7 +256,166 @@ void udp_transport::build_messages(std::size_t first_packet)
         }
         msg_first_packet.push_back(first);
         msg_packets.push_back(i - first);
+        msg_zc.push_back(zc_msg);
     }
+}
+
+std::size_t udp_transport::zerocopy_frags(const packet_batch::packet &p) const
+{
+    if (!p.zerocopy || !zc.load(std::memory_order_relaxed) || p.iov_count > max_iov)
+        return 0;
+    const std::size_t page = zc_assume_huge ? huge_page_size : small_page_size;
+    std::size_t frags = 0;
+    for (std::size_t k = 0; k < p.iov_count; k++)
+    {
+        const iovec &v = batch->iov[p.iov_first + k];
+        const auto start = reinterpret_cast<std::uintptr_t>(v.iov_base);
+        frags += (start % page + v.iov_len + page - 1) / page;
+    }
+    return frags <= max_zerocopy_frags ? frags : 0;
+}
+
+void udp_transport::mark_released(std::uint32_t lo, std::uint32_t hi, bool copied)
+{
+    // Ids are 32 bits and wrap; fewer than 2^31 are ever outstanding.
+    const std::uint64_t first = zc_released + std::uint32_t(lo - std::uint32_t(zc_released));
+    const std::uint64_t last = first + std::uint32_t(hi - lo) + 1;
+    if (last > zc_issued || first < zc_released)
+    {
+        log_warning("ignoring a zero-copy notification for sends that were not made");
+        return;
+    }
+    if (copied)
+    {
+        zc_copied.fetch_add(last - first, std::memory_order_relaxed);
+        if (zc_mode == zerocopy_mode::automatic && zc.load(std::memory_order_relaxed))
+        {
+            // Typically loopback or a device without scatter/gather: the
+            // kernel copies anyway, later than a plain send would.
+            log_info("the kernel copies zero-copy sends on this path: copying from now on");
+            zc.store(false, std::memory_order_relaxed);
+        }
+    }
+    zc_early.emplace_back(first, last);
+    // Advance the watermark over every range that now touches it.
+    bool moved = true;
+    while (moved)
+    {
+        moved = false;
+        for (std::size_t k = 0; k < zc_early.size(); k++)
+            if (zc_early[k].first <= zc_released)
+            {
+                zc_released = std::max(zc_released, zc_early[k].second);
+                zc_early[k] = zc_early.back();
+                zc_early.pop_back();
+                moved = true;
+                break;
+            }
+    }
+}
+
+bool udp_transport::reap()
+{
+    bool any = false;
+    for (;;)
+    {
+        alignas(cmsghdr) std::uint8_t control[256];
+        msghdr msg{};
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof(control);
+        if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+        {
+            if (errno == EINTR)
+                continue;
+            return any;  // EAGAIN: the queue is empty
+        }
+        for (cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+        {
+            if (!((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR)
+                  || (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR)))
+                continue;
+            sock_extended_err ee;
+            std::memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+            if (ee.ee_origin != SO_EE_ORIGIN_ZEROCOPY || ee.ee_errno != 0)
+                continue;
+            mark_released(ee.ee_info, ee.ee_data, ee.ee_code & SO_EE_CODE_ZEROCOPY_COPIED);
+            any = true;
+        }
+    }
+}
+
+void udp_transport::drain_releases()
+{
+    const auto deadline = std::chrono::steady_clock::now() + release_grace;
+    while (zc_released < zc_issued)
+    {
+        reap();
+        const auto left = deadline - std::chrono::steady_clock::now();
+        if (zc_released >= zc_issued || left <= left.zero())
+            break;
+        pollfd pfd{fd, POLLERR, 0};
+        ::poll(&pfd, 1, 10);
+    }
+    if (zc_released < zc_issued)
+    {
+        log_warning("the kernel has not released " + std::to_string(zc_issued - zc_released)
+                    + " zero-copy sends after the stream stopped: completing their heaps anyway");
+        zc_released = zc_issued;
+        zc_early.clear();
+    }
+}
+
+bool udp_transport::wait_release(const std::function<void()> &r)
+{
+    if (reap() || zc_released >= zc_issued)
+        return true;  // look again at once
+    std::unique_lock<std::mutex> lock(wait_mutex);
+    const int dup_fd = cancelled ? -1 : ::dup(fd);
+    if (dup_fd < 0)
+    {
+        lock.unlock();
+        if (cancelled)
+            drain_releases();
+        else
+        {
+            pollfd pfd{fd, POLLERR, 0};
+            ::poll(&pfd, 1, 100);
+        }
+        return true;
+    }
+    boost::system::error_code ec;
+    waiter.assign(dup_fd, ec);
+    if (ec)
+    {
+        ::close(dup_fd);
+        lock.unlock();
+        pollfd pfd{fd, POLLERR, 0};
+        ::poll(&pfd, 1, 100);
+        return true;
+    }
+    resume = r;
+    // The socket reports POLLERR while its error queue holds notifications.
+    waiter.async_wait(boost::asio::posix::stream_descriptor::wait_error,
+                      [this](const boost::system::error_code &ec)
+                      {
+                          {
+                              std::lock_guard<std::mutex> lock(wait_mutex);
+                              waiter.close();
+                          }
+                          if (ec)
+                              drain_releases();  // stopped: wait no longer than the grace
+                          else if (!reap())
+                          {
+                              // POLLERR without a notification is a pending
+                              // socket error (an ICMP report): reading it
+                              // clears it, so the next wait does not spin.
+                              int err = 0;
+                              socklen_t len = sizeof(err);
+                              getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+                          }
+                          resume();
+                      });
+    return false;
 }
 
 void udp_transport::fail_message(std::size_t m, const boost::system::error_code &ec)
@@ -198,15 +428,48 @@ bool udp_transport::send_pending()
 {
     while (next_msg < msgs.size())
     {
-        const unsigned n_msgs = std::min<std::size_t>(msgs.size() - next_msg, max_mmsg);
-        const int sent = sendmmsg(fd, &msgs[next_msg], n_msgs, MSG_DONTWAIT);
+        // One call sends messages that all go with MSG_ZEROCOPY, or none.
+        const bool zc_run = msg_zc[next_msg];
+        unsigned n_msgs = 1;
+        while (next_msg + n_msgs < msgs.size() && n_msgs < max_mmsg && bool(msg_zc[next_msg + n_msgs]) == zc_run)
+            n_msgs++;
+        const int sent = sendmmsg(fd, &msgs[next_msg], n_msgs, MSG_DONTWAIT | (zc_run ? MSG_ZEROCOPY : 0));
         if (sent > 0)
         {
+            if (zc_run)
+            {
+                zc_issued += sent;
+                batch->release_ticket = zc_issued;
+            }
             next_msg += sent;
             retried_refused = false;
             continue;
         }
         const int err = sent < 0 ? errno : EAGAIN;
+        if (zc_run && err == ENOBUFS)
+        {
+            // Unread notifications use up the socket's option memory:
+            // read them; if none were waiting, send this one by copying.
+            if (!reap())
+                msg_zc[next_msg] = false;
+            continue;
+        }
+        if (zc_run && err == EMSGSIZE)
+        {
+            // Too many fragments: the memory is not on huge pages after
+            // all. Count in small pages from now on; if even that fails,
+            // copy.
+            if (zc_assume_huge)
+                zc_assume_huge = false;
+            else
+            {
+                log_warning("the kernel refused a zero-copy send (EMSGSIZE): copying from now on");
+                zc.store(false, std::memory_order_relaxed);
+            }
+            build_messages(msg_first_packet[next_msg]);
+            next_msg = 0;
+            continue;
+        }
         if (err == EINTR)
             continue;
         if (err == ECONNREFUSED && connected && !retried_refused)
@@ -329,7 +592,7 @@ std::unique_ptr<transport> make_transport(boost::asio::io_context &io, const std
     auto socket = make_socket(io, eps, buffer_size);
     if (!interface_address.is_unspecified())
         socket.bind(udp::endpoint(interface_address, 0));
-    return std::make_unique<udp_transport>(std::move(socket), std::move(eps));
+    return std::make_unique<udp_transport>(std::move(socket), std::move(eps), config.get_zerocopy());
 }
 
 std::unique_ptr<transport> make_multicast_transport(boost::asio::io_context &io,
@@ -344,7 +607,7 @@ std::unique_ptr<transport> make_multicast_transport(boost::asio::io_context &io,
     auto socket = make_socket(io, eps, buffer_size);
     socket.set_option(boost::asio::ip::multicast::hops(ttl));
     set_multicast_send_interface(socket, interface_address, interface_index);
-    return std::make_unique<udp_transport>(std::move(socket), std::move(eps));
+    return std::make_unique<udp_transport>(std::move(socket), std::move(eps), config.get_zerocopy());
 }
 
 std::unique_ptr<transport> make_socket_transport(boost::asio::io_context &io, udp::socket &&given,
@@ -359,7 +622,7 @@ std::unique_ptr<transport> make_socket_transport(boost::asio::io_context &io, ud
         throw std::invalid_argument("udp_stream endpoints are not of the socket's address family");
     udp::socket socket(io, protocol, given.release());
     socket.non_blocking(true);
-    return std::make_unique<udp_transport>(std::move(socket), std::move(eps));
+    return std::make_unique<udp_transport>(std::move(socket), std::move(eps), config.get_zerocopy());
 }
 
 }  // anonymous namespace
@@ -399,6 +662,16 @@ udp_stream::udp_stream(io_context_ref io, const std::vector<udp::endpoint> &endp
 bool udp_stream::is_gso_active() const
 {
     return static_cast<const udp_transport &>(get_transport()).is_gso_active();
+}
+
+bool udp_stream::is_zerocopy_active() const
+{
+    return static_cast<const udp_transport &>(get_transport()).is_zerocopy_active();
+}
+
+std::uint64_t udp_stream::get_zerocopy_copied() const
+{
+    return static_cast<const udp_transport &>(get_transport()).zerocopy_copied();
 }
 
 }  // namespace lightspead::send

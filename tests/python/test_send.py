@@ -318,3 +318,52 @@ def test_seed_program_runs_with_only_the_import_changed(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.endswith("MB/s\n")
+
+
+def test_empty_allocates_on_the_given_memory():
+    a = lightspead.empty((3, 4), np.float32)
+    assert a.shape == (3, 4) and a.dtype == np.float32
+    a[:] = 7
+    assert a.sum() == 84
+    # The array owns its buffer: a view keeps it alive after the array goes
+    view = a[1]
+    del a
+    assert view.sum() == 28
+    b = lightspead.empty(10, allocator=lightspead.MemoryAllocator())
+    assert b.shape == (10,) and b.dtype == np.uint8
+    assert lightspead.empty(0, np.int16).size == 0
+    with pytest.raises(ValueError):
+        lightspead.empty((2, -1))
+    raw = lightspead.MmapAllocator(prefer_huge=True).allocate(4096)
+    assert raw.dtype == np.uint8 and raw.shape == (4096,)
+
+
+def test_zerocopy_config_and_udp_round_trip():
+    config = lightspead.send.StreamConfig()
+    assert config.zerocopy == lightspead.send.ZerocopyMode.AUTO
+    assert config.zerocopy_threshold == lightspead.send.StreamConfig.DEFAULT_ZEROCOPY_THRESHOLD == 4 << 20
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.setsockopt(socket.SOL_SOCKET, 33, 64 << 20)  # SO_RCVBUFFORCE (root)
+    receiver.bind(("127.0.0.1", 0))
+    receiver.settimeout(5)
+    port = receiver.getsockname()[1]
+    pool = lightspead.ThreadPool()
+    for mode, active_after in ((lightspead.send.ZerocopyMode.ON, True),
+                               (lightspead.send.ZerocopyMode.AUTO, False),
+                               (lightspead.send.ZerocopyMode.OFF, False)):
+        config = lightspead.send.StreamConfig(max_packet_size=9000, zerocopy=mode, zerocopy_threshold=4096)
+        stream = lightspead.send.UdpStream(pool, [("127.0.0.1", port)], config)
+        assert stream.zerocopy_active == (mode != lightspead.send.ZerocopyMode.OFF)
+        data = lightspead.empty(100000, np.uint8)
+        data[:] = np.arange(100000) % 251
+        ig = lightspead.send.ItemGroup()
+        ig.add_item(0x1000, "x", "", shape=data.shape, dtype=data.dtype, value=data)
+        stream.send_heap(ig.get_heap(descriptors="none"))
+        payload = bytearray()
+        while len(payload) < 100000:
+            for _specials, _pointers, body in packets(receiver.recv(65536)):
+                payload += body
+        assert bytes(payload) == data.tobytes()
+        # Loopback copies: AUTO falls back, ON carries on, OFF never asked
+        assert stream.zerocopy_active == active_after
+        assert (stream.zerocopy_copied > 0) == (mode != lightspead.send.ZerocopyMode.OFF)

@@ -28,7 +28,9 @@ class batch_builder
 private:
     std::size_t max_packets;
     std::size_t burst_bytes;
-    std::vector<std::uint8_t> header_arena;
+    std::vector<std::uint8_t> own_arena;  // empty when the arena is the caller's
+    std::uint8_t *arena;
+    std::size_t arena_size;
     std::size_t header_used = 0;
     packet_batch batch;
 
@@ -39,6 +41,16 @@ public:
      * @param burst_bytes   end the batch once it holds this many bytes (0: no such limit)
      */
     batch_builder(std::size_t max_packets, std::size_t arena_size, std::size_t burst_bytes);
+
+    /**
+     * As above, with the headers in the caller's @a arena of @a arena_size
+     * bytes (for example on huge pages, for packets the kernel sends
+     * without copying), which must outlive the builder.
+     */
+    batch_builder(std::size_t max_packets, std::uint8_t *arena, std::size_t arena_size, std::size_t burst_bytes);
+
+    batch_builder(const batch_builder &) = delete;
+    batch_builder &operator=(const batch_builder &) = delete;
 
     /// Start a new, empty batch (what the last one pointed to may be reused).
     void clear() noexcept;
@@ -51,12 +63,13 @@ public:
 
     /**
      * Append the next packet of @a gen, for @a substream, belonging to the
-     * heap at queue position @a heap. Returns false, appending nothing, if
-     * its header does not fit in what is left of the arena.
+     * heap at queue position @a heap, marked @a zerocopy (see
+     * @ref packet_batch::packet). Returns false, appending nothing, if its
+     * header does not fit in what is left of the arena.
      *
      * @pre @c gen.has_next_packet()
      */
-    bool add_packet(packet_generator &gen, std::size_t substream, std::size_t heap);
+    bool add_packet(packet_generator &gen, std::size_t substream, std::size_t heap, bool zerocopy = false);
 
     ///@{
 
@@ -72,17 +85,18 @@ inline bool batch_builder::is_full() const noexcept
     return batch.packets.size() >= max_packets || (burst_bytes > 0 && batch.bytes >= burst_bytes);
 }
 
-inline bool batch_builder::add_packet(packet_generator &gen, std::size_t substream, std::size_t heap)
+inline bool batch_builder::add_packet(packet_generator &gen, std::size_t substream, std::size_t heap, bool zerocopy)
 {
     const std::size_t header_size = gen.next_header_size();
-    if (header_used + header_size > header_arena.size())
+    if (header_used + header_size > arena_size)
         return false;
     auto &p = batch.packets.emplace_back();
     p.iov_first = batch.iov.size();
-    p.size = gen.next_packet(header_arena.data() + header_used, batch.iov);
+    p.size = gen.next_packet(arena + header_used, batch.iov);
     p.iov_count = batch.iov.size() - p.iov_first;
     p.substream = substream;
     p.heap = heap;
+    p.zerocopy = zerocopy;
     header_used += header_size;
     batch.bytes += p.size;
     return true;

@@ -9,6 +9,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
+#include <deque>
 #include <functional>
 #include <iterator>
 #include <memory>
@@ -134,6 +136,15 @@ private:
         item_pointer_t bytes_sent = 0;
         std::size_t group_end = 0;  // queue position one past the group's last heap
         group_mode mode = group_mode::serial;
+        bool zerocopy = false;  // its packets may go to the kernel without copying
+    };
+
+    // A transmitted batch whose memory the kernel may still read (zero-copy).
+    struct held_batch
+    {
+        batch_builder *builder;
+        std::uint64_t ticket;  // for transport::is_released
+        std::size_t min_heap;  // lowest queue position of its packets
     };
 
     io_context_ref io;
@@ -157,7 +168,13 @@ private:
     // A round-robin group being cut: a generator per member (empty once done)
     std::vector<std::optional<packet_generator>> group_generators;
     std::size_t group_next = 0;  // member whose packet comes next
-    batch_builder builder;
+    // The batch being built or sent; more than one only for zero-copy, whose
+    // batches are held until the kernel releases them.
+    std::vector<std::unique_ptr<batch_builder>> builders;
+    batch_builder *builder = nullptr;  // null: every builder is held
+    std::vector<batch_builder *> free_builders;
+    std::deque<held_batch> held;  // in the order they were sent
+    std::function<void()> resume_after_release;
     rate_limiter limiter;
     double batch_seconds = 0.0;       // what the batch being sent takes at its heaps' rates
     bool last_batch_paced = false;    // whether the batch before it had any paced packet
@@ -246,6 +263,12 @@ private:
     // Completes fully sent heaps; with may_go_idle, marks the writer idle
     // (and returns true) when nothing is left.
     bool complete_heaps_and_check_idle(bool may_go_idle = true);
+    // Whether a heap of @a payload bytes may go out without copying.
+    bool wants_zerocopy(std::size_t payload) const noexcept;
+    // Moves batches the kernel has released back to the free list.
+    void reclaim_released();
+    // Makes `builder` a free one; false if the writer must wait for a release.
+    bool take_builder();
 
 protected:
     /// For transports: takes ownership of @a t.

@@ -25,6 +25,22 @@ enum class rate_method
 };
 
 /**
+ * Whether a stream hands the memory of its heaps to the kernel instead of
+ * having it copied (Linux @c MSG_ZEROCOPY; only UDP streams can, others
+ * always copy). A heap sent without copying completes only once the
+ * kernel has released its memory. See docs/design/send.md.
+ */
+enum class zerocopy_mode
+{
+    off,              ///< always copy
+    on,               ///< every heap, even where the kernel reports that it copied (for tests and measurement)
+    automatic,        ///< heaps of at least the threshold, until the kernel reports that it copies (loopback)
+    OFF = off,        ///< Python's spelling of @c off
+    ON = on,          ///< Python's spelling of @c on
+    AUTO = automatic  ///< Python's spelling of @c automatic
+};
+
+/**
  * Packet size, rate and queue depth of a send stream. Every setter checks
  * its argument and throws @c std::invalid_argument (leaving the config
  * unchanged) if it is out of range; setters return the config so that calls
@@ -38,6 +54,10 @@ public:
     static constexpr std::size_t default_burst_size = 65536;      ///< default bytes sent back to back
     static constexpr double default_burst_rate_ratio = 1.05;      ///< default catch-up rate over the rate
     static constexpr rate_method default_rate_method = rate_method::AUTO;  ///< default rate method
+    /// default zero-copy mode
+    static constexpr zerocopy_mode default_zerocopy = zerocopy_mode::automatic;
+    /// default smallest heap payload (bytes) sent without copying in @c zerocopy_mode::automatic
+    static constexpr std::size_t default_zerocopy_threshold = 4 * 1024 * 1024;
     /// Smallest packet size limit a heap can be cut into.
     static constexpr std::size_t min_max_packet_size = 56;
 
@@ -48,6 +68,8 @@ private:
     double burst_rate_ratio = default_burst_rate_ratio;
     std::size_t max_heaps = default_max_heaps;
     rate_method method = default_rate_method;
+    zerocopy_mode zerocopy = default_zerocopy;
+    std::size_t zerocopy_threshold = default_zerocopy_threshold;
 
 public:
     /**
@@ -91,6 +113,28 @@ public:
     stream_config &set_max_heaps(std::size_t max_heaps);
     /// See @ref set_max_heaps.
     std::size_t get_max_heaps() const noexcept { return max_heaps; }
+
+    /// Whether heaps go to the kernel without copying (see @ref zerocopy_mode).
+    stream_config &set_zerocopy(zerocopy_mode mode) noexcept
+    {
+        zerocopy = mode;
+        return *this;
+    }
+    /// See @ref set_zerocopy.
+    zerocopy_mode get_zerocopy() const noexcept { return zerocopy; }
+
+    /**
+     * Smallest heap payload in bytes that @c zerocopy_mode::automatic sends
+     * without copying (smaller heaps are copied: for them, waiting for the
+     * kernel's release costs more than the copy).
+     */
+    stream_config &set_zerocopy_threshold(std::size_t bytes) noexcept
+    {
+        zerocopy_threshold = bytes;
+        return *this;
+    }
+    /// See @ref set_zerocopy_threshold.
+    std::size_t get_zerocopy_threshold() const noexcept { return zerocopy_threshold; }
 };
 
 }  // namespace lightspead::send

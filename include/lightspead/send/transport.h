@@ -26,17 +26,30 @@ struct packet_batch
     /// One packet of the batch.
     struct packet
     {
-        std::size_t iov_first = 0;        ///< its first piece in @c iov
-        std::size_t iov_count = 0;        ///< how many pieces
-        std::size_t size = 0;             ///< bytes in the packet
-        std::size_t substream = 0;        ///< destination index
-        std::size_t heap = 0;             ///< queue position of the heap it belongs to
+        std::size_t iov_first = 0;  ///< its first piece in @c iov
+        std::size_t iov_count = 0;  ///< how many pieces
+        std::size_t size = 0;       ///< bytes in the packet
+        std::size_t substream = 0;  ///< destination index
+        std::size_t heap = 0;       ///< queue position of the heap it belongs to
+        /**
+         * Whether the transport may hand the packet's memory to the kernel
+         * without copying it (the stream then keeps the memory untouched
+         * until @ref transport::is_released says so).
+         */
+        bool zerocopy = false;
         boost::system::error_code error;  ///< set by the transport if it failed
     };
 
     std::vector<iovec> iov;       ///< the pieces of memory, packet after packet
     std::vector<packet> packets;  ///< the packets
     std::size_t bytes = 0;        ///< sum of packet sizes
+    /**
+     * Set by the transport: 0 if it is done with the batch's memory once
+     * @ref transport::transmit has finished; otherwise a ticket for
+     * @ref transport::is_released, because the kernel still reads the
+     * memory of packets sent without copying.
+     */
+    std::uint64_t release_ticket = 0;
 
     /// Empty the batch (keeping its memory).
     void clear() noexcept
@@ -44,6 +57,7 @@ struct packet_batch
         iov.clear();
         packets.clear();
         bytes = 0;
+        release_ticket = 0;
     }
 };
 
@@ -75,6 +89,31 @@ public:
      * need not override it.
      */
     virtual void cancel() {}
+
+    /**
+     * Whether the memory of the batch that got @a ticket (and of every
+     * batch before it) is free again: the kernel no longer reads it.
+     * Checks without waiting. Only transports that send without copying
+     * hand out tickets and need override it.
+     */
+    virtual bool is_released(std::uint64_t ticket)
+    {
+        (void)ticket;
+        return true;
+    }
+
+    /**
+     * Wait until more memory may have been released (see @ref is_released),
+     * then call @a resume on the stream's io_context; or return true at
+     * once, without calling @a resume, if nothing needs waiting for. The
+     * wait ends in bounded time even after @ref cancel, for the stream
+     * completes no heap whose memory the kernel may still read.
+     */
+    virtual bool wait_release(const std::function<void()> &resume)
+    {
+        (void)resume;
+        return true;
+    }
 };
 
 }  // namespace lightspead::send

@@ -6,6 +6,7 @@
 #define LIGHTSPEAD_SEND_UDP_STREAM_H
 
 #include <cstddef>
+#include <cstdint>
 #include <utility>  // Boost 1.74 Asio needs it in C++20
 #include <vector>
 #include <boost/asio/ip/address.hpp>
@@ -26,6 +27,12 @@ namespace lightspead::send
  * memory. If the kernel refuses GSO (for example because a packet exceeds
  * the path MTU), the stream logs a warning once and sends packets one by
  * one from then on.
+ *
+ * Heaps may go to the kernel without being copied (@c MSG_ZEROCOPY; see
+ * @ref stream_config::set_zerocopy): their completion handlers then run
+ * only once the kernel has released their memory. Payload on huge pages
+ * (@ref mmap_allocator with @c prefer_huge) lets a GSO super-packet carry
+ * the most packets without copying.
  *
  * All constructors throw @c std::invalid_argument for: no endpoints,
  * endpoints of mixed address families, and, for the multicast forms, an
@@ -81,6 +88,21 @@ public:
      * kernel has refused them).
      */
     bool is_gso_active() const;
+
+    /**
+     * Whether heaps the config marks for zero-copy (see
+     * @ref stream_config::set_zerocopy) currently go to the kernel without
+     * copying: false with @c zerocopy_mode::off, where the kernel lacks
+     * @c SO_ZEROCOPY, once it refused a zero-copy send, and, in
+     * @c zerocopy_mode::automatic, once it reported that it copied one.
+     */
+    bool is_zerocopy_active() const;
+
+    /**
+     * How many zero-copy sends (datagrams or GSO super-packets) the kernel
+     * reported as copied after all (as it does on loopback).
+     */
+    std::uint64_t get_zerocopy_copied() const;
 };
 
 }  // namespace lightspead::send

@@ -1,7 +1,10 @@
 """C++ core of lightspead (use the lightspead package, not this module)"""
 
 from collections.abc import Sequence
-from typing import overload
+from typing import Annotated, overload
+
+import numpy
+from numpy.typing import NDArray
 
 from lightspead._lightspead import recv as recv, send as send
 
@@ -126,6 +129,11 @@ class MemoryAllocator:
     """Allocates heap payload memory (new[])"""
 
     def __init__(self) -> None: ...
+
+    def allocate(self, size: int) -> Annotated[NDArray[numpy.uint8], dict(shape=(None,))]:
+        """
+        A new numpy uint8 array of size bytes on this allocator's memory (not zeroed), freed with the array: for example heap payload on huge pages (MmapAllocator(prefer_huge=True)) for zero-copy sending
+        """
 
 class MmapAllocator(MemoryAllocator):
     """

@@ -20,10 +20,26 @@ class RateMethod(enum.Enum):
     AUTO = 2
     """whichever is better (software here)"""
 
+class ZerocopyMode(enum.Enum):
+    """
+    Whether heaps go to the kernel without copying (MSG_ZEROCOPY; UDP streams only)
+    """
+
+    OFF = 0
+    """always copy"""
+
+    ON = 1
+    """every heap, even where the kernel reports that it copied"""
+
+    AUTO = 2
+    """
+    heaps of at least zerocopy_threshold bytes, until the kernel reports that it copies
+    """
+
 class StreamConfig:
     """Packet size, rate and queue depth of a send stream"""
 
-    def __init__(self, *, max_packet_size: int = 1472, rate: float = 0.0, burst_size: int = 65536, max_heaps: int = 4, burst_rate_ratio: float = 1.05, rate_method: RateMethod = RateMethod.AUTO) -> None: ...
+    def __init__(self, *, max_packet_size: int = 1472, rate: float = 0.0, burst_size: int = 65536, max_heaps: int = 4, burst_rate_ratio: float = 1.05, rate_method: RateMethod = RateMethod.AUTO, zerocopy: ZerocopyMode = ZerocopyMode.AUTO, zerocopy_threshold: int = 4194304) -> None: ...
 
     @property
     def max_packet_size(self) -> int:
@@ -72,6 +88,24 @@ class StreamConfig:
     def rate_method(self, arg: RateMethod, /) -> None: ...
 
     @property
+    def zerocopy(self) -> ZerocopyMode:
+        """
+        Whether heaps go to the kernel without copying (ZerocopyMode; default AUTO)
+        """
+
+    @zerocopy.setter
+    def zerocopy(self, arg: ZerocopyMode, /) -> None: ...
+
+    @property
+    def zerocopy_threshold(self) -> int:
+        """
+        Smallest heap payload, in bytes, that ZerocopyMode.AUTO sends without copying
+        """
+
+    @zerocopy_threshold.setter
+    def zerocopy_threshold(self, arg: int, /) -> None: ...
+
+    @property
     def burst_rate(self) -> float:
         """rate * burst_rate_ratio: the catch-up rate"""
 
@@ -84,6 +118,10 @@ class StreamConfig:
     DEFAULT_BURST_RATE_RATIO: float = 1.05
 
     DEFAULT_RATE_METHOD: RateMethod = RateMethod.AUTO
+
+    DEFAULT_ZEROCOPY: ZerocopyMode = ZerocopyMode.AUTO
+
+    DEFAULT_ZEROCOPY_THRESHOLD: int = 4194304
 
 DEFAULT_MAX_PACKET_SIZE: int = 1472
 
@@ -223,6 +261,18 @@ class UdpStream(_Stream):
     def __init__(self, thread_pool: lightspead._lightspead.ThreadPool, socket: object, endpoints: Sequence[tuple[str, int]], config: StreamConfig = ...) -> None:
         """
         Send through a socket.socket (duplicated: the caller still closes its own)
+        """
+
+    @property
+    def zerocopy_active(self) -> bool:
+        """
+        Whether heaps the config marks for zero-copy go to the kernel without copying now (see StreamConfig.zerocopy)
+        """
+
+    @property
+    def zerocopy_copied(self) -> int:
+        """
+        How many zero-copy sends the kernel reported as copied after all (as on loopback)
         """
 
     DEFAULT_BUFFER_SIZE: int = 524288

@@ -20,6 +20,7 @@ from .._lightspead.send import (  # noqa: F401
     StreamConfig,
     TcpStream,
     UdpStream,
+    ZerocopyMode,
     _RawHeap,
     _Stream,
 )
