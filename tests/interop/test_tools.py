@@ -78,8 +78,16 @@ def finish(proc, timeout=60):
     return proc.returncode, out, err
 
 
-def run_tool(path, *args, timeout=60):
-    result = subprocess.run([path, *args], capture_output=True, text=True, timeout=timeout)
+def pin_to_one_cpu():
+    """Keep a sender on one CPU. Loopback delivery queues each packet on the
+    sending CPU's backlog, so a sender that migrates between CPUs can have
+    its last data heap overtaken by the end-of-stream heap queued after it."""
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+
+
+def run_tool(path, *args, timeout=60, one_cpu=False):
+    result = subprocess.run([path, *args], capture_output=True, text=True, timeout=timeout,
+                            preexec_fn=pin_to_one_cpu if one_cpu else None)
     return result.returncode, result.stdout, result.stderr
 
 
@@ -148,7 +156,7 @@ def round_trip(tools, send_args, recv_args, n_heaps=50, heap_size=100000, dest="
     recv = start_recv(tools, "--json", "--interval", "0", *recv_args, f"{dest}:{port}")
     wait_bound(port, proto)
     rc, out, err = run_tool(tools["send"], "--heaps", str(n_heaps), "--heap-size", str(heap_size), "--rate", "1",
-                            "--json", *send_args, f"{dest}:{port}")
+                            "--json", *send_args, f"{dest}:{port}", one_cpu=True)
     assert rc == 0, err
     sent = json.loads(out)
     rc, out, err = finish(recv)
@@ -181,7 +189,7 @@ def test_multicast_on_loopback(tools):
     recv = start_recv(tools, "--json", "--interval", "0", "--verify", "--bind", "127.0.0.1", f"239.255.7.7:{port}")
     wait_bound(port)
     rc, _, err = run_tool(tools["send"], "--heaps", "20", "--heap-size", "50000", "--verify", "--bind", "127.0.0.1",
-                          "--ttl", "0", "--quiet", f"239.255.7.7:{port}")
+                          "--ttl", "0", "--quiet", f"239.255.7.7:{port}", one_cpu=True)
     assert rc == 0, err
     rc, out, err = finish(recv)
     assert rc == 0 and json.loads(out)["heaps"] == 20, err
