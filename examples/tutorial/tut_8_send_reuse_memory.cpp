@@ -18,6 +18,7 @@
 #include <string>
 #include <utility>
 #include <vector>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <boost/asio.hpp>
 #include <lightspead/lightspead.h>
@@ -114,7 +115,8 @@ int main(int argc, char *const argv[])
     // Samples on (transparent) huge pages: the stream hands heaps of 4 MiB
     // or more to the kernel without copying, and on huge pages a packet's
     // payload is one piece of memory for the kernel instead of three.
-    auto allocator = std::make_shared<lightspead::mmap_allocator>(0, true);
+    // MAP_POPULATE faults them in now rather than while sending.
+    auto allocator = std::make_shared<lightspead::mmap_allocator>(MAP_POPULATE, true);
     std::array<state, 2> states;
     for (auto &s : states)
         s.adc_samples = allocator->allocate(heap_size);

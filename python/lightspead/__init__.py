@@ -6,6 +6,8 @@ with ``import lightspead as spead2``.
 
 from __future__ import annotations
 
+import mmap as _mmap
+
 import numpy as _np
 
 from ._lightspead import _version as _core_version
@@ -62,10 +64,11 @@ __version__: str = _core_version()
 
 def empty(shape, dtype=_np.uint8, allocator: MemoryAllocator | None = None) -> _np.ndarray:
     """A new, uninitialised numpy array (as :func:`numpy.empty`) on memory
-    from ``allocator``; by default ``MmapAllocator(prefer_huge=True)``:
-    transparent huge pages, on which a zero-copy send stream (see
-    ``send.StreamConfig.zerocopy``) hands the most packets to the kernel at
-    once. The memory is freed with the last view of the array."""
+    from ``allocator``; by default ``MmapAllocator(mmap.MAP_POPULATE,
+    prefer_huge=True)``: transparent huge pages, on which a zero-copy send
+    stream (see ``send.StreamConfig.zerocopy``) hands the most packets to
+    the kernel at once, faulted in here rather than when first written. The
+    memory is freed with the last view of the array."""
     dt = _np.dtype(dtype)
     dims = (shape,) if isinstance(shape, int) else tuple(shape)
     count = 1
@@ -74,7 +77,7 @@ def empty(shape, dtype=_np.uint8, allocator: MemoryAllocator | None = None) -> _
             raise ValueError(f"negative dimension {d} in shape {shape!r}")
         count *= d
     if allocator is None:
-        allocator = MmapAllocator(prefer_huge=True)
+        allocator = MmapAllocator(_mmap.MAP_POPULATE, prefer_huge=True)
     raw = allocator.allocate(count * dt.itemsize)
     return raw.view(dt).reshape(dims)
 

@@ -1,3 +1,4 @@
+#include <cerrno>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -64,12 +65,25 @@ memory_allocator::pointer mmap_allocator::allocate(std::size_t size, void *)
 {
     if (size == 0)
         size = 1;
-    void *ptr = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
+    // Pages faulted in by mmap itself would be small ones: with huge pages
+    // preferred, MAP_POPULATE is carried out after the advice instead.
+    const bool populate_later = prefer_huge && (flags & MAP_POPULATE);
+    const int map_flags = MAP_PRIVATE | MAP_ANONYMOUS | (populate_later ? flags & ~MAP_POPULATE : flags);
+    void *ptr = mmap(nullptr, size, PROT_READ | PROT_WRITE, map_flags, -1, 0);
     if (ptr == MAP_FAILED)
         throw std::bad_alloc();
+    auto *bytes = static_cast<std::uint8_t *>(ptr);
     if (prefer_huge)
         madvise(ptr, size, MADV_HUGEPAGE);  // advice only: failure is harmless
-    auto *bytes = static_cast<std::uint8_t *>(ptr);
+    if (populate_later && madvise(ptr, size, MADV_POPULATE_WRITE) != 0)
+    {
+        if (errno == ENOMEM || errno == EFAULT || errno == EHWPOISON)
+        {
+            munmap(ptr, size);
+            throw std::bad_alloc();
+        }
+        prefault(bytes, size);  // kernel before 5.14 (EINVAL): touch each page
+    }
     // The size travels in the deleter's user field for munmap.
     return wrap(bytes, reinterpret_cast<void *>(size), size);
 }

@@ -132,7 +132,9 @@ public:
      *
      * @param flags        added to MAP_PRIVATE | MAP_ANONYMOUS
      * @param prefer_huge  ask for transparent huge pages (madvise); falls
-     *                     back silently to normal pages
+     *                     back silently to normal pages. With
+     *                     @c MAP_POPULATE as well, the pages are faulted in
+     *                     after the advice, so that they are huge ones
      */
     explicit mmap_allocator(int flags = 0, bool prefer_huge = false);
 

@@ -1,5 +1,7 @@
 // Memory: pools, allocators and the copy functions the receive path uses.
 #include <algorithm>
+#include <cctype>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <numeric>
@@ -9,6 +11,7 @@
 #include <thread>
 #include <utility>
 #include <sys/mman.h>
+#include <unistd.h>
 #include <boost/asio.hpp>
 #include <gtest/gtest.h>
 #include <lightspead/lightspead.h>
@@ -52,6 +55,61 @@ TEST(memory_pool, mmap_allocator)
     // The flags reach mmap: huge pages of 2^31 bytes do not exist
     mmap_allocator impossible(MAP_HUGETLB | (31 << MAP_HUGE_SHIFT));
     EXPECT_THROW(impossible.allocate(4096), std::bad_alloc);
+}
+
+namespace
+{
+
+/// AnonHugePages, in KiB, of the mapping that starts at @a addr (from /proc/self/smaps).
+long huge_kib_at(const void *addr)
+{
+    std::ifstream smaps("/proc/self/smaps");
+    std::string line;
+    bool in_mapping = false;
+    while (std::getline(smaps, line))
+    {
+        const auto dash = line.find('-');
+        if (dash != std::string::npos && dash > 0 && line.find(' ') > dash && std::isxdigit(line[0]))
+            in_mapping = std::stoull(line.substr(0, dash), nullptr, 16) <= reinterpret_cast<std::uintptr_t>(addr)
+                && reinterpret_cast<std::uintptr_t>(addr)
+                    < std::stoull(line.substr(dash + 1, line.find(' ') - dash - 1), nullptr, 16);
+        else if (in_mapping && line.rfind("AnonHugePages:", 0) == 0)
+            return std::stol(line.substr(14));
+    }
+    return -1;
+}
+
+bool transparent_huge_pages_possible()
+{
+    std::ifstream f("/sys/kernel/mm/transparent_hugepage/enabled");
+    std::string modes;
+    std::getline(f, modes);
+    return modes.find("[never]") == std::string::npos && !modes.empty();
+}
+
+}  // namespace
+
+TEST(memory_pool, mmap_allocator_populates_huge_pages)
+{
+    // MAP_POPULATE with huge pages preferred: every page is resident before
+    // the first write, and the pages are huge ones (populating before the
+    // madvise would fault in 4 KiB pages).
+    const std::size_t size = 16 << 20;
+    auto a = std::make_shared<mmap_allocator>(MAP_POPULATE, true);
+    auto p = a->allocate(size);
+    const std::size_t page = sysconf(_SC_PAGESIZE);
+    std::vector<unsigned char> resident(size / page);
+    ASSERT_EQ(mincore(p.get(), size, resident.data()), 0);
+    EXPECT_EQ(std::count_if(resident.begin(), resident.end(), [](unsigned char r) { return r & 1; }),
+              std::ptrdiff_t(resident.size()));
+    if (!transparent_huge_pages_possible())
+        GTEST_SKIP() << "transparent huge pages are disabled on this machine";
+    // The kernel may not find free 2 MiB blocks for all of it, but for some.
+    EXPECT_GT(huge_kib_at(p.get()), 0);
+    // Without MAP_POPULATE nothing is faulted in.
+    auto lazy = std::make_shared<mmap_allocator>(0, true)->allocate(size);
+    ASSERT_EQ(mincore(lazy.get(), size, resident.data()), 0);
+    EXPECT_EQ(std::count_if(resident.begin(), resident.end(), [](unsigned char r) { return r & 1; }), 0);
 }
 
 namespace
