@@ -16,6 +16,12 @@ namespace
 // A batch is what the transport gets in one call. Large enough to amortise
 // the system call over many packets, small enough to stay in cache.
 constexpr std::size_t max_batch_packets = 1024;
+// An unpaced batch that already holds this much ends where a completion
+// handler becomes due, rather than taking the next group along: the handler
+// then runs (and its memory may be refilled) while the next group is sent.
+// Without this, two groups queued together completed together, and a
+// sender refilling one while the other is on the wire stalled.
+constexpr std::size_t completion_batch_bytes = 64 * 1024;
 // Packet headers of one batch. A typical header is 40-64 bytes; a batch
 // ends early if the next header would not fit.
 constexpr std::size_t header_arena_size = 256 * 1024;
@@ -276,9 +282,13 @@ bool stream::fill_batch()
             if (!start_group() && !start_heap())
                 continue;  // that heap failed alone
         }
+        const std::size_t heap_before = gen_position;
         const bool added = group_generators.empty() ? add_serial_packet() : add_group_packet();
         if (!added)
             break;  // out of header space
+        if (gen_position != heap_before && gen_position == slot(heap_before).group_end && gen_position != tail
+            && builder->get_batch().bytes >= completion_batch_bytes)
+            break;  // a handler is due: see completion_batch_bytes
     }
     return !builder->get_batch().packets.empty();
 }

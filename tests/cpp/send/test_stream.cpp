@@ -661,3 +661,93 @@ TEST(send_stream, groups_from_iterators_over_heaps_or_references)
     EXPECT_EQ(send::group_mode::SERIAL, send::group_mode::serial);
     EXPECT_EQ(send::group_mode::ROUND_ROBIN, send::group_mode::round_robin);
 }
+
+namespace
+{
+
+// Records the queue positions of the heaps in each batch it is given.
+class recording_transport : public send::transport
+{
+public:
+    std::vector<std::vector<std::size_t>> batches;
+
+    std::size_t num_substreams() const override { return 1; }
+
+    bool transmit(send::packet_batch &batch, const std::function<void()> &) override
+    {
+        std::vector<std::size_t> positions;
+        for (const auto &p : batch.packets)
+            positions.push_back(p.heap);
+        batches.push_back(std::move(positions));
+        return true;
+    }
+};
+
+class recording_stream : public send::stream
+{
+public:
+    recording_transport *t;
+
+    recording_stream(boost::asio::io_context &io, const send::stream_config &config)
+        : stream(io, config, std::make_unique<recording_transport>()),
+          t(&static_cast<recording_transport &>(get_transport()))
+    {
+    }
+};
+
+}  // anonymous namespace
+
+TEST(send_stream, a_due_handler_ends_the_batch)
+{
+    // Two groups of 16 heaps of 8 KiB, queued before the writer starts,
+    // would fit in one batch; the first group's handler must run before
+    // any packet of the second goes to the transport, so that a sender
+    // can refill the first group's memory while the second is sent.
+    // Small groups (under 64 KiB) still share a batch.
+    for (std::size_t heap_size : {8192, 1024})
+    {
+        boost::asio::io_context io;
+        send::stream_config config;
+        config.set_max_heaps(64);
+        recording_stream s(io, config);
+        std::vector<std::uint8_t> data(heap_size, 1);
+        std::vector<send::heap> heaps(32);
+        for (auto &h : heaps)
+            h.add_item(0x1000, data.data(), data.size(), false);
+        std::vector<std::size_t> batches_at_first_handler;
+        int calls = 0;
+        for (int g = 0; g < 2; g++)
+        {
+            std::vector<send::heap_reference> refs;
+            for (int i = 0; i < 16; i++)
+                refs.emplace_back(heaps[g * 16 + i]);
+            s.async_send_heaps(
+                refs,
+                [&, g](const boost::system::error_code &ec, item_pointer_t)
+                {
+                    EXPECT_FALSE(ec);
+                    calls++;
+                    if (g == 0)
+                        batches_at_first_handler.push_back(s.t->batches.size());
+                },
+                send::group_mode::serial);
+        }
+        io.run();
+        ASSERT_EQ(calls, 2);
+        ASSERT_EQ(batches_at_first_handler.size(), 1u);
+        std::size_t last_of_first = 0;  // the batch holding the first group's last packet
+        for (std::size_t b = 0; b < s.t->batches.size(); b++)
+            for (auto pos : s.t->batches[b])
+                if (pos < 16)
+                    last_of_first = b;
+        if (heap_size == 8192)
+        {
+            EXPECT_EQ(batches_at_first_handler[0], last_of_first + 1);
+            for (std::size_t b = 0; b < batches_at_first_handler[0]; b++)
+                for (auto pos : s.t->batches[b])
+                    EXPECT_LT(pos, 16u) << "batch " << b << " took the second group along";
+        }
+        else
+            EXPECT_EQ(s.t->batches.size(), 1u);
+    }
+}
