@@ -1,4 +1,5 @@
 #include <cerrno>
+#include <cstdint>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -57,6 +58,11 @@ void memory_allocator::prefault(std::uint8_t *ptr, std::size_t size)
         reinterpret_cast<volatile std::uint8_t *>(ptr)[i] = 0;
 }
 
+namespace
+{
+constexpr std::size_t huge_page_size = 2 * 1024 * 1024;  // transparent huge pages on x86-64 and arm64 (4 KiB base)
+}  // anonymous namespace
+
 mmap_allocator::mmap_allocator(int flags, bool prefer_huge) : flags(flags), prefer_huge(prefer_huge)
 {
 }
@@ -69,23 +75,40 @@ memory_allocator::pointer mmap_allocator::allocate(std::size_t size, void *)
     // preferred, MAP_POPULATE is carried out after the advice instead.
     const bool populate_later = prefer_huge && (flags & MAP_POPULATE);
     const int map_flags = MAP_PRIVATE | MAP_ANONYMOUS | (populate_later ? flags & ~MAP_POPULATE : flags);
-    void *ptr = mmap(nullptr, size, PROT_READ | PROT_WRITE, map_flags, -1, 0);
+    // Transparent huge pages cover only whole, aligned 2 MiB ranges: with
+    // them preferred, the mapping is rounded up to 2 MiB and aligned (a
+    // 512 KiB buffer would otherwise get none). Not for MAP_HUGETLB, whose
+    // pages the kernel aligns, nor MAP_FIXED.
+    const bool align_huge = prefer_huge && !(flags & (MAP_HUGETLB | MAP_FIXED));
+    const std::size_t length = align_huge ? (size + huge_page_size - 1) / huge_page_size * huge_page_size : size;
+    const std::size_t slack = align_huge ? huge_page_size : 0;
+    void *ptr = mmap(nullptr, length + slack, PROT_READ | PROT_WRITE, map_flags, -1, 0);
     if (ptr == MAP_FAILED)
         throw std::bad_alloc();
     auto *bytes = static_cast<std::uint8_t *>(ptr);
+    if (slack)
+    {
+        const auto addr = reinterpret_cast<std::uintptr_t>(bytes);
+        const std::size_t head = (huge_page_size - addr % huge_page_size) % huge_page_size;
+        if (head)
+            munmap(bytes, head);
+        if (slack - head)
+            munmap(bytes + head + length, slack - head);
+        bytes += head;
+    }
     if (prefer_huge)
-        madvise(ptr, size, MADV_HUGEPAGE);  // advice only: failure is harmless
-    if (populate_later && madvise(ptr, size, MADV_POPULATE_WRITE) != 0)
+        madvise(bytes, length, MADV_HUGEPAGE);  // advice only: failure is harmless
+    if (populate_later && madvise(bytes, length, MADV_POPULATE_WRITE) != 0)
     {
         if (errno == ENOMEM || errno == EFAULT || errno == EHWPOISON)
         {
-            munmap(ptr, size);
+            munmap(bytes, length);
             throw std::bad_alloc();
         }
-        prefault(bytes, size);  // kernel before 5.14 (EINVAL): touch each page
+        prefault(bytes, length);  // kernel before 5.14 (EINVAL): touch each page
     }
-    // The size travels in the deleter's user field for munmap.
-    return wrap(bytes, reinterpret_cast<void *>(size), size);
+    // The mapping's length travels in the deleter's user field for munmap.
+    return wrap(bytes, reinterpret_cast<void *>(length), size);
 }
 
 void mmap_allocator::free(std::uint8_t *ptr, void *user)

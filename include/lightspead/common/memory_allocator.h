@@ -132,7 +132,10 @@ public:
      *
      * @param flags        added to MAP_PRIVATE | MAP_ANONYMOUS
      * @param prefer_huge  ask for transparent huge pages (madvise); falls
-     *                     back silently to normal pages. With
+     *                     back silently to normal pages. The mapping is
+     *                     then 2 MiB-aligned and a multiple of 2 MiB long
+     *                     (unless @c MAP_HUGETLB or @c MAP_FIXED is given),
+     *                     as transparent huge pages need. With
      *                     @c MAP_POPULATE as well, the pages are faulted in
      *                     after the advice, so that they are huge ones
      */

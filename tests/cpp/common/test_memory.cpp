@@ -106,6 +106,11 @@ TEST(memory_pool, mmap_allocator_populates_huge_pages)
         GTEST_SKIP() << "transparent huge pages are disabled on this machine";
     // The kernel may not find free 2 MiB blocks for all of it, but for some.
     EXPECT_GT(huge_kib_at(p.get()), 0);
+    // A buffer smaller than a huge page gets one to itself, aligned.
+    auto small = a->allocate(512 * 1024);
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(small.get()) % (2 << 20), 0u);
+    EXPECT_EQ(allocation_size(small), 512u * 1024u);
+    EXPECT_GT(huge_kib_at(small.get()), 0);
     // Without MAP_POPULATE nothing is faulted in.
     auto lazy = std::make_shared<mmap_allocator>(0, true)->allocate(size);
     ASSERT_EQ(mincore(lazy.get(), size, resident.data()), 0);
