@@ -42,6 +42,12 @@ struct alignas(cmsghdr) gso_control
  * one fragment; on 4 KiB pages it is one per page it touches.
  */
 constexpr std::size_t max_zerocopy_frags = 17;
+// A datagram (or GSO super-packet) smaller than this is copied even when
+// its packets may go without: pinning the pages and the release
+// notification cost more than copying so little. Measured into the drop
+// sink: 16 KiB heaps (one message of 16.5 KB each) went 10% slower without
+// copying, messages of 27 KB (4 KiB pages) as fast, 57-63 KB faster.
+constexpr std::size_t min_zerocopy_message_bytes = 24 * 1024;
 constexpr std::size_t huge_page_size = 2 * 1024 * 1024;
 constexpr std::size_t small_page_size = 4096;
 // How long a stopped stream waits for the kernel to release its memory
@@ -256,7 +262,7 @@ void udp_transport::build_messages(std::size_t first_packet)
         }
         msg_first_packet.push_back(first);
         msg_packets.push_back(i - first);
-        msg_zc.push_back(zc_msg);
+        msg_zc.push_back(zc_msg && bytes >= min_zerocopy_message_bytes);
     }
 }
 

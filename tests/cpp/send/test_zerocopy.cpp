@@ -12,6 +12,7 @@
 #include <thread>
 #include <utility>  // before Boost 1.74's asio, which forgets it in C++20 mode
 #include <vector>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <boost/asio.hpp>
 #include <gtest/gtest.h>
@@ -350,6 +351,34 @@ TEST(udp_zerocopy, on_over_loopback)
 TEST(udp_zerocopy, automatic_falls_back_when_the_kernel_copies)
 {
     zerocopy_round_trip("127.0.0.1", send::zerocopy_mode::automatic, true);
+}
+
+TEST(udp_zerocopy, small_sends_are_copied)
+{
+    // Heaps of 16 KiB are one message of two packets (under 24 KiB): even
+    // with zerocopy_mode::on they are copied, so the kernel never reports
+    // a zero-copy send (over loopback it would report each as copied).
+    loopback_sink sink("127.0.0.1");
+    thread_pool pool;
+    send::stream_config config;
+    config.set_max_packet_size(9000).set_zerocopy(send::zerocopy_mode::on);
+    send::udp_stream s(pool, {sink.socket.local_endpoint()}, config);
+    const std::size_t size = 16 * 1024;
+    auto data = std::make_shared<mmap_allocator>(MAP_POPULATE, true)->allocate(size);
+    for (int round = 0; round < 3; round++)
+    {
+        std::fill(data.get(), data.get() + size, std::uint8_t(round + 1));
+        send::heap h;
+        h.add_item(0x1000, data.get(), size, false);
+        auto f = s.async_send_heap(h, boost::asio::use_future);
+        const auto payload = sink.receive_heap();
+        ASSERT_TRUE(ready(f, 5000ms));
+        ASSERT_EQ(payload.size(), size);
+        EXPECT_TRUE(std::equal(payload.begin(), payload.end(), data.get())) << "round " << round;
+    }
+    s.flush();
+    EXPECT_EQ(s.get_zerocopy_copied(), 0u);
+    EXPECT_TRUE(s.is_zerocopy_active());
 }
 
 TEST(udp_zerocopy, off_never_asks)
