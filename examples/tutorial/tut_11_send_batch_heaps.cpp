@@ -14,6 +14,7 @@
 #include <string>
 #include <utility>
 #include <vector>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <boost/asio.hpp>
 #include <lightspead/lightspead.h>
@@ -21,7 +22,7 @@
 // What one heap of a batch sends, apart from the heap object itself
 struct heap_data
 {
-    std::vector<std::int8_t> adc_samples;
+    std::int8_t *adc_samples = nullptr;  // heap_size bytes of the batches' shared memory
     std::uint64_t timestamp = 0;  // big-endian; the heap sends its low 5 bytes
 };
 
@@ -84,6 +85,9 @@ int main(int argc, char *const argv[])
     const std::size_t batch_heaps = std::max(std::int64_t(2), 512 * 1024 / heap_size);
     lightspead::send::stream_config config;
     config.set_rate(0.0);
+    // Small heaps too go to the kernel without copying: their memory is
+    // on huge pages (below), where a packet's payload is one piece.
+    config.set_zerocopy(lightspead::send::zerocopy_mode::on);
     config.set_max_heaps(n_batches * batch_heaps);  // room for both batches at once
     if (packet_size)
         config.set_max_packet_size(packet_size.value());
@@ -120,19 +124,27 @@ int main(int argc, char *const argv[])
             heaps[j].add_item(timestamp_desc.id, reinterpret_cast<char *>(&data[j].timestamp) + 3, 5, true);
             heaps[j].add_item(
                 adc_samples_desc.id,
-                data[j].adc_samples.data(),
-                data[j].adc_samples.size() * sizeof(data[j].adc_samples[0]),
+                data[j].adc_samples,
+                heap_size,
                 true);
         }
         return heaps;
     };
 
+    // The samples of every batch in one block on (transparent) huge pages,
+    // faulted in now rather than while sending.
+    auto allocator = std::make_shared<lightspead::mmap_allocator>(MAP_POPULATE, true);
+    auto samples = allocator->allocate(n_batches * batch_heaps * heap_size);
     std::vector<batch> batches(n_batches);
+    std::int8_t *next_samples = reinterpret_cast<std::int8_t *>(samples.get());
     for (auto &b : batches)
     {
         b.data.resize(batch_heaps);
         for (auto &d : b.data)
-            d.adc_samples.resize(heap_size);
+        {
+            d.adc_samples = next_samples;
+            next_samples += heap_size;
+        }
         b.heaps = make_heaps(b.data, false);
     }
     auto first_heaps = make_heaps(batches[0].data, true);
@@ -149,7 +161,7 @@ int main(int argc, char *const argv[])
         {
             std::int64_t heap_index = i + j;
             b.data[j].timestamp = lightspead::htobe(std::uint64_t(heap_index * heap_size));
-            std::fill(b.data[j].adc_samples.begin(), b.data[j].adc_samples.end(), heap_index);
+            std::fill(b.data[j].adc_samples, b.data[j].adc_samples + heap_size, heap_index);
         }
         auto &heaps = (i == 0) ? first_heaps : b.heaps;
         // Each heap's packets in turn, as if sent one by one

@@ -45,6 +45,9 @@ async def main():
     batch_heaps = max(2, 512 * 1024 // args.heap_size)
     # Room for both batches at once
     config = lightspead.send.StreamConfig(rate=0.0, max_heaps=n_batches * batch_heaps)
+    # Small heaps too go to the kernel without copying: their memory is on
+    # huge pages (lightspead.empty, below), where a packet's payload is one piece.
+    config.zerocopy = lightspead.send.ZerocopyMode.ON
     if args.packet_size is not None:
         config.max_packet_size = args.packet_size
     stream = lightspead.send.asyncio.UdpStream(thread_pool, [(args.host, args.port)], config)
@@ -79,9 +82,11 @@ async def main():
         # One object holding every heap: sending it costs no per-heap Python work
         return lightspead.send.HeapReferenceList(heaps)
 
+    # The samples of every batch in one block of huge pages
+    samples = lightspead.empty((n_batches, batch_heaps, heap_size), np.int8)
     batches = []
-    for _ in range(n_batches):
-        adc_samples = np.ones((batch_heaps, heap_size), np.int8)
+    for b in range(n_batches):
+        adc_samples = samples[b]
         timestamps = np.zeros(batch_heaps, ">u8")
         batches.append(Batch(adc_samples, timestamps, make_heaps(adc_samples, timestamps, False)))
     first_heaps = make_heaps(batches[0].adc_samples, batches[0].timestamps, True)
