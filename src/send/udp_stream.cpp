@@ -111,6 +111,14 @@ private:
     // Reads the error queue's notifications; whether any id was released.
     bool reap();
     void mark_released(std::uint32_t lo, std::uint32_t hi, bool copied);
+    /* With @a lock (on wait_mutex) held: registers a duplicate of the
+     * socket with the waiter, for the caller to async_wait on. If that
+     * fails, unlocks, polls the socket for @a events for up to 100 ms on
+     * this thread instead and returns false: the caller looks again.
+     */
+    bool arm_waiter(std::unique_lock<std::mutex> &lock, short events);
+    // First step of a wait handler: the duplicate leaves the epoll set.
+    void disarm_waiter();
     // For a stopped stream: waits a bounded time for every release.
     void drain_releases();
 
@@ -371,43 +379,50 @@ void udp_transport::drain_releases()
     }
 }
 
+bool udp_transport::arm_waiter(std::unique_lock<std::mutex> &lock, short events)
+{
+    const int dup_fd = ::dup(fd);
+    if (dup_fd >= 0)
+    {
+        boost::system::error_code ec;
+        waiter.assign(dup_fd, ec);
+        if (!ec)
+            return true;
+        ::close(dup_fd);
+    }
+    // Out of descriptors (or epoll refused it): wait on this thread rather
+    // than fail.
+    lock.unlock();
+    pollfd pfd{fd, events, 0};
+    ::poll(&pfd, 1, 100);
+    return false;
+}
+
+void udp_transport::disarm_waiter()
+{
+    std::lock_guard<std::mutex> lock(wait_mutex);
+    waiter.close();  // leave the epoll set again
+}
+
 bool udp_transport::wait_release(const std::function<void()> &r)
 {
     if (reap() || zc_released >= zc_issued)
         return true;  // look again at once
     std::unique_lock<std::mutex> lock(wait_mutex);
-    const int dup_fd = cancelled ? -1 : ::dup(fd);
-    if (dup_fd < 0)
+    if (cancelled)
     {
         lock.unlock();
-        if (cancelled)
-            drain_releases();
-        else
-        {
-            pollfd pfd{fd, POLLERR, 0};
-            ::poll(&pfd, 1, 100);
-        }
+        drain_releases();
         return true;
     }
-    boost::system::error_code ec;
-    waiter.assign(dup_fd, ec);
-    if (ec)
-    {
-        ::close(dup_fd);
-        lock.unlock();
-        pollfd pfd{fd, POLLERR, 0};
-        ::poll(&pfd, 1, 100);
+    if (!arm_waiter(lock, POLLERR))
         return true;
-    }
     resume = r;
     // The socket reports POLLERR while its error queue holds notifications.
     waiter.async_wait(boost::asio::posix::stream_descriptor::wait_error,
                       [this](const boost::system::error_code &ec)
                       {
-                          {
-                              std::lock_guard<std::mutex> lock(wait_mutex);
-                              waiter.close();
-                          }
+                          disarm_waiter();
                           if (ec)
                               drain_releases();  // stopped: wait no longer than the grace
                           else if (!reap())
@@ -498,32 +513,12 @@ bool udp_transport::send_pending()
                 next_msg = msgs.size();
                 return true;
             }
-            const int dup_fd = ::dup(fd);
-            if (dup_fd < 0)
-            {
-                // Out of descriptors: wait on this thread rather than fail.
-                lock.unlock();
-                pollfd pfd{fd, POLLOUT, 0};
-                ::poll(&pfd, 1, 100);
+            if (!arm_waiter(lock, POLLOUT))
                 continue;
-            }
-            boost::system::error_code ec;
-            waiter.assign(dup_fd, ec);
-            if (ec)
-            {
-                ::close(dup_fd);
-                lock.unlock();
-                pollfd pfd{fd, POLLOUT, 0};
-                ::poll(&pfd, 1, 100);
-                continue;
-            }
             waiter.async_wait(boost::asio::posix::stream_descriptor::wait_write,
                               [this](const boost::system::error_code &ec)
                               {
-                                  {
-                                      std::lock_guard<std::mutex> lock(wait_mutex);
-                                      waiter.close();  // leave the epoll set again
-                                  }
+                                  disarm_waiter();
                                   if (ec)
                                   {
                                       for (std::size_t m = next_msg; m < msgs.size(); m++)
