@@ -699,12 +699,12 @@ public:
 
 TEST(send_stream, a_due_handler_ends_the_batch)
 {
-    // Two groups of 16 heaps of 8 KiB, queued before the writer starts,
+    // Two groups of 16 heaps of 32 KiB, queued before the writer starts,
     // would fit in one batch; the first group's handler must run before
     // any packet of the second goes to the transport, so that a sender
     // can refill the first group's memory while the second is sent.
-    // Small groups (under 64 KiB) still share a batch.
-    for (std::size_t heap_size : {8192, 1024})
+    // Small groups (under 256 KiB) still share a batch.
+    for (std::size_t heap_size : {32768, 1024})
     {
         boost::asio::io_context io;
         send::stream_config config;
@@ -740,7 +740,7 @@ TEST(send_stream, a_due_handler_ends_the_batch)
             for (auto pos : s.t->batches[b])
                 if (pos < 16)
                     last_of_first = b;
-        if (heap_size == 8192)
+        if (heap_size == 32768)
         {
             EXPECT_EQ(batches_at_first_handler[0], last_of_first + 1);
             for (std::size_t b = 0; b < batches_at_first_handler[0]; b++)
