@@ -1,7 +1,8 @@
 """What the benchmark scripts in bench/ share: a free loopback port, the
-MB/s figure a tutorial sender prints, a receiver run while a sender sends
-to it, the seed's transfer from tutorial 8 to tutorial 9, and the search
-for the highest rate at which nothing is lost.
+MB/s figure a tutorial sender prints, the spead2 version of a Python
+tutorial program, a receiver run while a sender sends to it, the seed's
+transfer from tutorial 8 to tutorial 9, and the search for the highest
+rate at which nothing is lost.
 """
 
 import re
@@ -24,6 +25,16 @@ def mbps(cmd):
     if not match:
         raise RuntimeError(f"no MB/s figure from {cmd}: {out!r}")
     return float(match.group(1))
+
+
+def spead2_version(source):
+    """A Python tutorial program's source with spead2 (PyPI) in place of
+    lightspead: the imports swapped, and what spead2 lacks taken out (its
+    samples from np.ones as in spead2's own tutorial, for spead2 has no
+    lightspead.empty, and no zero-copy setting)."""
+    source = re.sub(r"lightspead\.empty\(", "np.ones(", source)
+    source = "".join(line for line in source.splitlines(keepends=True) if "ZerocopyMode" not in line)
+    return source.replace("lightspead", "spead2")
 
 
 def receive_while_sending(receiver_cmd, sender_cmd, startup, wait):
