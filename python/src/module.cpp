@@ -186,7 +186,8 @@ NB_MODULE(_lightspead, m)
     nb::class_<mmap_allocator, memory_allocator>(
         m, "MmapAllocator",
         "Allocates with mmap: flags are extra mmap flags (mmap.MAP_POPULATE pre-faults every page); prefer_huge "
-        "asks for transparent huge pages")
+        "asks for transparent huge pages, mapping whole aligned 2 MiB ranges (and with MAP_POPULATE faulting in "
+        "huge pages)")
         .def(nb::new_([](int flags, bool prefer_huge) { return std::make_shared<mmap_allocator>(flags, prefer_huge); }),
              "flags"_a = 0, "prefer_huge"_a = false);
     nb::class_<memory_pool, memory_allocator>(m, "MemoryPool", "Recycles pre-touched payload buffers")

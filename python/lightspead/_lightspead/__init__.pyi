@@ -137,7 +137,7 @@ class MemoryAllocator:
 
 class MmapAllocator(MemoryAllocator):
     """
-    Allocates with mmap: flags are extra mmap flags (mmap.MAP_POPULATE pre-faults every page); prefer_huge asks for transparent huge pages
+    Allocates with mmap: flags are extra mmap flags (mmap.MAP_POPULATE pre-faults every page); prefer_huge asks for transparent huge pages, mapping whole aligned 2 MiB ranges (and with MAP_POPULATE faulting in huge pages)
     """
 
     def __init__(self, flags: int = 0, prefer_huge: bool = False) -> None: ...
