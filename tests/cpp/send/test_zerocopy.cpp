@@ -299,6 +299,19 @@ public:
     }
 };
 
+// Sends one heap of @a size bytes at @a data and checks what arrives.
+void send_and_compare(send::udp_stream &s, loopback_sink &sink, const std::uint8_t *data, std::size_t size, int round)
+{
+    send::heap h;
+    h.add_item(0x1000, data, size, false);
+    auto f = s.async_send_heap(h, boost::asio::use_future);
+    const auto payload = sink.receive_heap();
+    ASSERT_TRUE(ready(f, 5000ms));
+    EXPECT_GT(f.get(), size);
+    ASSERT_EQ(payload.size(), size);
+    EXPECT_TRUE(std::equal(payload.begin(), payload.end(), data)) << "round " << round;
+}
+
 void zerocopy_round_trip(const char *address, send::zerocopy_mode mode, bool huge)
 {
     loopback_sink sink(address);
@@ -310,18 +323,11 @@ void zerocopy_round_trip(const char *address, send::zerocopy_mode mode, bool hug
     const std::size_t size = 3 << 20;
     auto allocator = std::make_shared<mmap_allocator>(0, huge);
     auto data = allocator->allocate(size);
-    for (std::size_t round = 0; round < 2; round++)
+    for (int round = 0; round < 2; round++)
     {
         for (std::size_t i = 0; i < size; i++)
             data[i] = std::uint8_t(i * 13 + round);
-        send::heap h;
-        h.add_item(0x1000, data.get(), size, false);
-        auto f = s.async_send_heap(h, boost::asio::use_future);
-        const auto payload = sink.receive_heap();
-        ASSERT_TRUE(ready(f, 5000ms));
-        EXPECT_GT(f.get(), size);
-        ASSERT_EQ(payload.size(), size);
-        EXPECT_TRUE(std::equal(payload.begin(), payload.end(), data.get())) << "round " << round;
+        send_and_compare(s, sink, data.get(), size, round);
     }
     switch (mode)
     {
@@ -368,13 +374,7 @@ TEST(udp_zerocopy, small_sends_are_copied)
     for (int round = 0; round < 3; round++)
     {
         std::fill(data.get(), data.get() + size, std::uint8_t(round + 1));
-        send::heap h;
-        h.add_item(0x1000, data.get(), size, false);
-        auto f = s.async_send_heap(h, boost::asio::use_future);
-        const auto payload = sink.receive_heap();
-        ASSERT_TRUE(ready(f, 5000ms));
-        ASSERT_EQ(payload.size(), size);
-        EXPECT_TRUE(std::equal(payload.begin(), payload.end(), data.get())) << "round " << round;
+        send_and_compare(s, sink, data.get(), size, round);
     }
     s.flush();
     EXPECT_EQ(s.get_zerocopy_copied(), 0u);
