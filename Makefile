@@ -65,7 +65,8 @@ test-tsan: deps
 			-DLIGHTSPEAD_SANITIZE=thread -DLIGHTSPEAD_BUILD_BENCH=OFF -DLIGHTSPEAD_WERROR=ON; \
 	fi
 	cmake --build $(BUILD_DIR)-tsan -j $(JOBS)
-	ctest --test-dir $(BUILD_DIR)-tsan --output-on-failure -j $(JOBS)
+	TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp $$TSAN_OPTIONS" \
+		ctest --test-dir $(BUILD_DIR)-tsan --output-on-failure -j $(JOBS)
 
 # Fuzz every harness for FUZZ_SECONDS with libFuzzer, ASan and UBSan (clang).
 # New interesting inputs land in $(BUILD_DIR)-fuzz/corpus/<harness>;
