@@ -80,6 +80,8 @@ memory_allocator::pointer mmap_allocator::allocate(std::size_t size, void *)
     // 512 KiB buffer would otherwise get none). Not for MAP_HUGETLB, whose
     // pages the kernel aligns, nor MAP_FIXED.
     const bool align_huge = prefer_huge && !(flags & (MAP_HUGETLB | MAP_FIXED));
+    if (align_huge && size > SIZE_MAX - 2 * huge_page_size)
+        throw std::bad_alloc();  // the rounding would wrap around
     const std::size_t length = align_huge ? (size + huge_page_size - 1) / huge_page_size * huge_page_size : size;
     const std::size_t slack = align_huge ? huge_page_size : 0;
     void *ptr = mmap(nullptr, length + slack, PROT_READ | PROT_WRITE, map_flags, -1, 0);

@@ -45,9 +45,9 @@ constexpr std::size_t max_zerocopy_frags = 17;
 // A datagram (or GSO super-packet) smaller than this is copied even when
 // its packets may go without (unless it follows one that goes without):
 // pinning the pages and the release notification cost more than copying
-// so little. Measured into the drop
-// sink: 16 KiB heaps (one message of 16.5 KB each) went 10% slower without
-// copying, messages of 27 KB (4 KiB pages) as fast, 57-63 KB faster.
+// so little. Measured into the drop sink: 16 KiB heaps (one message of
+// 16.5 KB each) went 10% slower without copying, messages of 27 KB (4 KiB
+// pages) as fast, 57-63 KB faster.
 constexpr std::size_t min_zerocopy_message_bytes = 24 * 1024;
 constexpr std::size_t huge_page_size = 2 * 1024 * 1024;
 constexpr std::size_t small_page_size = 4096;

@@ -1,6 +1,7 @@
 // Memory: pools, allocators and the copy functions the receive path uses.
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -106,6 +107,9 @@ TEST(memory_pool, mmap_allocator_populates_huge_pages)
         GTEST_SKIP() << "transparent huge pages are disabled on this machine";
     // The kernel may not find free 2 MiB blocks for all of it, but for some.
     EXPECT_GT(huge_kib_at(p.get()), 0);
+    // Sizes whose rounding up to whole huge pages would wrap are refused.
+    EXPECT_THROW(a->allocate(SIZE_MAX), std::bad_alloc);
+    EXPECT_THROW(a->allocate(SIZE_MAX - (1 << 20)), std::bad_alloc);
     // A buffer smaller than a huge page gets one to itself, aligned.
     auto small = a->allocate(512 * 1024);
     EXPECT_EQ(reinterpret_cast<std::uintptr_t>(small.get()) % (2 << 20), 0u);
