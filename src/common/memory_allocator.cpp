@@ -58,11 +58,6 @@ void memory_allocator::prefault(std::uint8_t *ptr, std::size_t size)
         reinterpret_cast<volatile std::uint8_t *>(ptr)[i] = 0;
 }
 
-namespace
-{
-constexpr std::size_t huge_page_size = 2 * 1024 * 1024;  // transparent huge pages on x86-64 and arm64 (4 KiB base)
-}  // anonymous namespace
-
 mmap_allocator::mmap_allocator(int flags, bool prefer_huge) : flags(flags), prefer_huge(prefer_huge)
 {
 }

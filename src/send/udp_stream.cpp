@@ -16,6 +16,7 @@
 #include <boost/system/system_error.hpp>
 #include <lightspead/common/iovec.h>
 #include <lightspead/common/logging.h>
+#include <lightspead/common/memory_allocator.h>
 #include <lightspead/common/socket_options.h>
 #include <lightspead/common/udp_offload.h>
 #include <lightspead/send/udp_stream.h>
@@ -49,7 +50,7 @@ constexpr std::size_t max_zerocopy_frags = 17;
 // 16.5 KB each) went 10% slower without copying, messages of 27 KB (4 KiB
 // pages) as fast, 57-63 KB faster.
 constexpr std::size_t min_zerocopy_message_bytes = 24 * 1024;
-constexpr std::size_t huge_page_size = 2 * 1024 * 1024;
+constexpr std::size_t huge_page_size = lightspead::mmap_allocator::huge_page_size;
 constexpr std::size_t small_page_size = 4096;
 // How long a stopped stream waits for the kernel to release its memory
 // before it completes the heaps anyway (the pages stay pinned by the

@@ -125,6 +125,10 @@ private:
     bool prefer_huge;
 
 public:
+    /// A transparent huge page (x86-64, and arm64 with 4 KiB base pages):
+    /// the unit @c prefer_huge aligns and rounds mappings to.
+    static constexpr std::size_t huge_page_size = 2 * 1024 * 1024;
+
     /**
      * As spead2's: @a flags are extra @c mmap flags (@c MAP_POPULATE to
      * fault every page in at allocation, so that the network thread does
