@@ -188,11 +188,14 @@ def test_multicast_on_loopback(tools):
     port = free_port()
     recv = start_recv(tools, "--json", "--interval", "0", "--verify", "--bind", "127.0.0.1", f"239.255.7.7:{port}")
     wait_bound(port)
+    # Paced like round_trip's senders: unpaced, the receiver got 19 of 20
+    # heaps in two recent full test runs, once with no message at all (the
+    # cause is not known yet: the receiver's JSON is printed on failure).
     rc, _, err = run_tool(tools["send"], "--heaps", "20", "--heap-size", "50000", "--verify", "--bind", "127.0.0.1",
-                          "--ttl", "0", "--quiet", f"239.255.7.7:{port}", one_cpu=True)
+                          "--ttl", "0", "--rate", "1", "--quiet", f"239.255.7.7:{port}", one_cpu=True)
     assert rc == 0, err
     rc, out, err = finish(recv)
-    assert rc == 0 and json.loads(out)["heaps"] == 20, err
+    assert rc == 0 and json.loads(out)["heaps"] == 20, (out, err)
 
 
 def test_several_destinations_verify_at_each(tools):
