@@ -41,9 +41,18 @@ constexpr std::size_t prefetch_distance = 512;
 // placed 8 KiB heaps into numpy chunks at 10.5 GB/s instead of 14.5
 // (bench/chunk_bench, one process, passes alternating with spead2's).
 // Streaming stores are weakly ordered, so each ends with a fence: the bytes
-// are visible before the heap or chunk can be handed to another thread.
+// are visible before the heap or chunk can be handed to another thread. The
+// unfenced variants leave the fence to their caller: a receive stream
+// copies a heap's packets with them and fences once per heap, before the
+// heap leaves the network thread. A fence per 9000-byte packet held 64 MiB
+// heaps decoded from memory at 119-131 Gb/s, one per heap gave 139-145
+// (bench/RESULTS.md, issue 14).
 
-void *memcpy_nontemporal_sse2(void *dest, const void *src, std::size_t n) noexcept
+namespace
+{
+
+template<bool Fence>
+void *nontemporal_sse2(void *dest, const void *src, std::size_t n) noexcept
 {
     auto *d = static_cast<std::uint8_t *>(dest);
     auto *s = static_cast<const std::uint8_t *>(src);
@@ -68,14 +77,16 @@ void *memcpy_nontemporal_sse2(void *dest, const void *src, std::size_t n) noexce
         n -= 64;
     }
     std::memcpy(d, s, n);
-    _mm_sfence();
+    if constexpr (Fence)
+        _mm_sfence();
     return dest;
 }
 
 // Twice the width, two lines per step: about 10% faster than SSE2 into
 // cold memory on the Zen 4 development machine (bench figures in
 // bench/RESULTS.md).
-__attribute__((target("avx2"))) void *memcpy_nontemporal_avx2(void *dest, const void *src, std::size_t n) noexcept
+template<bool Fence>
+__attribute__((target("avx2"))) void *nontemporal_avx2(void *dest, const void *src, std::size_t n) noexcept
 {
     auto *d = static_cast<std::uint8_t *>(dest);
     auto *s = static_cast<const std::uint8_t *>(src);
@@ -101,8 +112,32 @@ __attribute__((target("avx2"))) void *memcpy_nontemporal_avx2(void *dest, const 
         n -= 128;
     }
     std::memcpy(d, s, n);
-    _mm_sfence();
+    if constexpr (Fence)
+        _mm_sfence();
     return dest;
+}
+
+}  // anonymous namespace
+
+void *memcpy_nontemporal_sse2(void *dest, const void *src, std::size_t n) noexcept
+{
+    return nontemporal_sse2<true>(dest, src, n);
+}
+
+__attribute__((target("avx2"))) void *memcpy_nontemporal_avx2(void *dest, const void *src, std::size_t n) noexcept
+{
+    return nontemporal_avx2<true>(dest, src, n);
+}
+
+void *memcpy_nontemporal_sse2_unfenced(void *dest, const void *src, std::size_t n) noexcept
+{
+    return nontemporal_sse2<false>(dest, src, n);
+}
+
+__attribute__((target("avx2"))) void *memcpy_nontemporal_avx2_unfenced(void *dest, const void *src,
+                                                                       std::size_t n) noexcept
+{
+    return nontemporal_avx2<false>(dest, src, n);
 }
 
 bool cpu_has_avx2() noexcept
@@ -129,6 +164,18 @@ memcpy_function nontemporal_function() noexcept
 #endif
 }
 
+// The same without the closing fence.
+memcpy_function unfenced_nontemporal_function() noexcept
+{
+#if defined(__x86_64__)
+    static const memcpy_function chosen = detail::cpu_has_avx2() ? detail::memcpy_nontemporal_avx2_unfenced
+                                                                 : detail::memcpy_nontemporal_sse2_unfenced;
+    return chosen;
+#else
+    return std_memcpy;
+#endif
+}
+
 }  // anonymous namespace
 
 void *memcpy_nontemporal(void *dest, const void *src, std::size_t n) noexcept
@@ -147,5 +194,22 @@ memcpy_function get_memcpy(memcpy_mode mode)
     }
     throw std::invalid_argument("unknown memcpy mode " + std::to_string(int(mode)));
 }
+
+namespace detail
+{
+
+memcpy_function get_unfenced_memcpy(memcpy_mode mode)
+{
+    return mode == MEMCPY_NONTEMPORAL ? unfenced_nontemporal_function() : get_memcpy(mode);
+}
+
+void store_fence() noexcept
+{
+#if defined(__x86_64__)
+    _mm_sfence();
+#endif
+}
+
+}  // namespace detail
 
 }  // namespace lightspead

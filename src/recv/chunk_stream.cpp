@@ -91,7 +91,7 @@ chunk_stream_base::chunk_stream_base(io_context_ref io, const stream_config &con
       base_stat_index(config.next_stat_index()), item_values(chunk_config.get_items().size()),
       extra_buffer(chunk_config.get_max_heap_extra()), batch_stats(get_config().get_stats().size()),
       large_chunk_copy(config.is_memcpy_set() ? nullptr : get_memcpy(MEMCPY_NONTEMPORAL)),
-      window(chunk_config.get_max_chunks())
+      chunk_copy(get_memcpy(config.get_memcpy())), window(chunk_config.get_max_chunks())
 {
     enable_heap_placement();
 }

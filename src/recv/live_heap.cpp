@@ -42,6 +42,7 @@ bool live_heap::reserve(std::size_t size, memory_allocator &allocator, const liv
     auto bigger = allocator.allocate(new_capacity);
     if (extent > 0)
         std::memcpy(bigger.get(), payload.get(), extent);
+    lightspead::detail::store_fence();  // the old buffer's streaming stores (unfenced copies) land before it is freed
     payload = std::move(bigger);
     buffer = payload.get();
     capacity = new_capacity;

@@ -20,12 +20,16 @@ void reader::finished()
 }
 
 stream::stream(io_context_ref io, const stream_config &config)
-    : io(io), config(config), limits{config.get_max_heap_size(),
-                                     config.get_allow_out_of_order(),
-                                     lightspead::get_memcpy(config.get_memcpy()),
-                                     live_heap_limits().max_pointers,
-                                     config.is_memcpy_set() ? nullptr : lightspead::get_memcpy(MEMCPY_NONTEMPORAL),
-                                     stream_config::nontemporal_heap_size},
+    // A heap's own buffer is copied into without a fence per packet: deliver()
+    // and stop_locked() fence once before its memory can reach another thread.
+    : io(io),
+      config(config), limits{config.get_max_heap_size(),
+                             config.get_allow_out_of_order(),
+                             lightspead::detail::get_unfenced_memcpy(config.get_memcpy()),
+                             live_heap_limits().max_pointers,
+                             config.is_memcpy_set() ? nullptr
+                                                    : lightspead::detail::get_unfenced_memcpy(MEMCPY_NONTEMPORAL),
+                             stream_config::nontemporal_heap_size},
       tables(config.get_substreams()), stats(config.get_stats().size())
 {
     for (auto &t : tables)
@@ -106,6 +110,8 @@ void stream::stop_locked(bool flush)
         return;
     stopped = true;
     log_discards(true);
+    // Heaps dropped here free their buffers without passing deliver()
+    lightspead::detail::store_fence();
     for (auto &t : tables)
         for (auto &slot : t.slots)
             if (slot)
@@ -210,6 +216,9 @@ stream_stats stream::get_discard_stats() const
 
 void stream::deliver(live_heap &&h, stat_index if_incomplete)
 {
+    // The payload's streaming stores (limits' copies are unfenced) land
+    // before the heap can be handed to another thread or freed.
+    lightspead::detail::store_fence();
     h.close_unsized();
     if (!h.is_complete())
         stats[if_incomplete]++;

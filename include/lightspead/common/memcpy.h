@@ -39,12 +39,30 @@ namespace detail
 void *memcpy_nontemporal_sse2(void *dest, const void *src, std::size_t n) noexcept;
 /// Only where @ref cpu_has_avx2.
 void *memcpy_nontemporal_avx2(void *dest, const void *src, std::size_t n) noexcept;
+/// As @ref memcpy_nontemporal_sse2 without the closing fence.
+void *memcpy_nontemporal_sse2_unfenced(void *dest, const void *src, std::size_t n) noexcept;
+/// As @ref memcpy_nontemporal_avx2 without the closing fence.
+void *memcpy_nontemporal_avx2_unfenced(void *dest, const void *src, std::size_t n) noexcept;
 bool cpu_has_avx2() noexcept;
 }  // namespace detail
 #endif
 
 /// The function for @a mode. @throws std::invalid_argument for an unknown mode.
 memcpy_function get_memcpy(memcpy_mode mode);
+
+namespace detail
+{
+/**
+ * As @ref get_memcpy, but the non-temporal copy does not end with a fence:
+ * its stores may still be in flight when it returns, and another thread
+ * may see the bytes only after the caller's @ref store_fence. For copies
+ * in a row into memory that one thread hands over later (a heap's
+ * packets): one fence for the lot instead of one per copy.
+ */
+memcpy_function get_unfenced_memcpy(memcpy_mode mode);
+/// Orders every earlier streaming store before later stores (x86-64 @c sfence; nothing elsewhere).
+void store_fence() noexcept;
+}  // namespace detail
 
 }  // namespace lightspead
 

@@ -303,8 +303,11 @@ private:
     std::vector<std::uint8_t> extra_buffer;
     std::vector<std::uint64_t> batch_stats;
     chunk_place_data place_data{};
-    // The copy into chunks of nontemporal_chunk_size or more (null: the stream config's).
-    const memcpy_function large_chunk_copy;
+    // The copy into chunks of nontemporal_chunk_size or more (null: chunk_copy),
+    // and into other chunks. Both end with a fence, unlike the stream's own
+    // heap copies: a chunk can leave the window while a heap is still
+    // writing to it.
+    const memcpy_function large_chunk_copy, chunk_copy;
     bounds_log bounds_logs[3];
     bool place_failure_logged = false;
 
@@ -361,7 +364,7 @@ public:
     memcpy_function get_chunk_copy(std::size_t data_size) const noexcept
     {
         return large_chunk_copy && data_size >= chunk_stream_config::nontemporal_chunk_size ? large_chunk_copy
-                                                                                            : get_limits().copy;
+                                                                                            : chunk_copy;
     }
 };
 

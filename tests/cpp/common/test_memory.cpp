@@ -230,14 +230,49 @@ TEST(memcpy, nontemporal_copies_every_alignment_and_length)
     EXPECT_THROW(get_memcpy(memcpy_mode(7)), std::invalid_argument);
 }
 
+// Checked after store_fence, as a stream reads them: the same bytes as the
+// fenced copies, and a different function only where there is a fence to leave out.
+static void *unfenced_then_fence(void *dest, const void *src, std::size_t n) noexcept
+{
+    void *ret = detail::get_unfenced_memcpy(MEMCPY_NONTEMPORAL)(dest, src, n);
+    detail::store_fence();
+    return ret;
+}
+
+TEST(memcpy, unfenced_copies_copy_every_alignment_and_length)
+{
+    check_copies_every_alignment_and_length(unfenced_then_fence);
+    EXPECT_EQ(detail::get_unfenced_memcpy(MEMCPY_STD), get_memcpy(MEMCPY_STD));
+    EXPECT_THROW(detail::get_unfenced_memcpy(memcpy_mode(7)), std::invalid_argument);
+#if defined(__x86_64__)
+    EXPECT_NE(detail::get_unfenced_memcpy(MEMCPY_NONTEMPORAL), get_memcpy(MEMCPY_NONTEMPORAL));
+#endif
+}
+
 #if defined(__x86_64__)
 TEST(memcpy, each_nontemporal_variant_copies_every_alignment_and_length)
 {
     check_copies_every_alignment_and_length(detail::memcpy_nontemporal_sse2);
+    check_copies_every_alignment_and_length(
+        [](void *dest, const void *src, std::size_t n) noexcept
+        {
+            void *ret = detail::memcpy_nontemporal_sse2_unfenced(dest, src, n);
+            detail::store_fence();
+            return ret;
+        });
     if (!detail::cpu_has_avx2())
         GTEST_SKIP() << "no AVX2 on this CPU";
     check_copies_every_alignment_and_length(detail::memcpy_nontemporal_avx2);
+    check_copies_every_alignment_and_length(
+        [](void *dest, const void *src, std::size_t n) noexcept
+        {
+            void *ret = detail::memcpy_nontemporal_avx2_unfenced(dest, src, n);
+            detail::store_fence();
+            return ret;
+        });
     EXPECT_EQ(get_memcpy(MEMCPY_NONTEMPORAL), memcpy_function(detail::memcpy_nontemporal_avx2));
+    EXPECT_EQ(detail::get_unfenced_memcpy(MEMCPY_NONTEMPORAL),
+              memcpy_function(detail::memcpy_nontemporal_avx2_unfenced));
 }
 #endif
 
