@@ -327,6 +327,7 @@ void stream::finish_heap(substream_table &table, std::optional<live_heap> &slot)
     table.remember(slot->get_cnt());
     if (slot->has_stop_item() && config.get_stop_on_stop_item())
     {
+        lightspead::detail::store_fence();  // its buffer is freed here, without deliver()
         slot.reset();
         stop_locked();  // the stop heap itself is not delivered
         return;
