@@ -45,7 +45,7 @@ constexpr std::size_t prefetch_distance = 512;
 // unfenced variants leave the fence to their caller: a receive stream
 // copies a heap's packets with them and fences once per heap, before the
 // heap leaves the network thread. A fence per 9000-byte packet held 64 MiB
-// heaps decoded from memory at 119-131 Gb/s, one per heap gave 139-145
+// heaps decoded from memory at 121-131 Gb/s, one per heap gave 140-150
 // (bench/RESULTS.md, issue 14).
 
 namespace

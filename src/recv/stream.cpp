@@ -20,8 +20,10 @@ void reader::finished()
 }
 
 stream::stream(io_context_ref io, const stream_config &config)
-    // A heap's own buffer is copied into without a fence per packet: deliver()
-    // and stop_locked() fence once before its memory can reach another thread.
+    // A heap's own buffer is copied into without a fence per packet: deliver(),
+    // stop_locked(), finish_heap() (for a stop heap) and live_heap::reserve()
+    // (growing a buffer) fence once before its memory can reach another
+    // thread or the allocator.
     : io(io),
       config(config), limits{config.get_max_heap_size(),
                              config.get_allow_out_of_order(),

@@ -443,6 +443,32 @@ TEST(recv_stream, nontemporal_copy_mode_round_trip)
     EXPECT_EQ(item_bytes(*find_item(r.heaps[0], 0x1000)), data);
 }
 
+TEST(recv_stream, nontemporal_copies_survive_an_unsized_heap_growing)
+{
+    // Unsized packets of odd lengths: the buffer is reallocated several
+    // times while its bytes were written with streaming stores and no fence
+    // per packet; every byte must reach the new buffer.
+    auto data = pattern(40000, 13);
+    bytes buffer;
+    for (std::size_t offset = 0; offset < data.size(); offset += 3333)
+    {
+        const std::size_t n = std::min<std::size_t>(3333, data.size() - offset);
+        bytes p = wire::header(40, offset == 0 ? 4 : 3);
+        wire::imm(p, 40, HEAP_CNT_ID, 5);
+        wire::imm(p, 40, PAYLOAD_OFFSET_ID, offset);
+        wire::imm(p, 40, PAYLOAD_LENGTH_ID, n);
+        if (offset == 0)
+            wire::addr(p, 40, 0x1000, 0);
+        p.insert(p.end(), data.begin() + offset, data.begin() + offset + n);
+        buffer.insert(buffer.end(), p.begin(), p.end());
+    }
+    recv::stream_config config;
+    config.set_memcpy(MEMCPY_NONTEMPORAL);
+    auto r = receive_buffer(buffer, config);
+    ASSERT_EQ(r.heaps.size(), 1u);
+    EXPECT_EQ(item_bytes(*find_item(r.heaps[0], 0x1000)), data);
+}
+
 namespace
 {
 
