@@ -152,24 +152,15 @@ bool cpu_has_avx2() noexcept
 namespace
 {
 
-// The best streaming copy this CPU has, chosen on first use.
+// The best streaming copy this CPU has, with or without its closing
+// fence, chosen on first use.
+template<bool Fence>
 memcpy_function nontemporal_function() noexcept
 {
 #if defined(__x86_64__)
-    static const memcpy_function chosen = detail::cpu_has_avx2() ? detail::memcpy_nontemporal_avx2
-                                                                 : detail::memcpy_nontemporal_sse2;
-    return chosen;
-#else
-    return std_memcpy;
-#endif
-}
-
-// The same without the closing fence.
-memcpy_function unfenced_nontemporal_function() noexcept
-{
-#if defined(__x86_64__)
-    static const memcpy_function chosen = detail::cpu_has_avx2() ? detail::memcpy_nontemporal_avx2_unfenced
-                                                                 : detail::memcpy_nontemporal_sse2_unfenced;
+    static const memcpy_function chosen = detail::cpu_has_avx2()
+        ? (Fence ? detail::memcpy_nontemporal_avx2 : detail::memcpy_nontemporal_avx2_unfenced)
+        : (Fence ? detail::memcpy_nontemporal_sse2 : detail::memcpy_nontemporal_sse2_unfenced);
     return chosen;
 #else
     return std_memcpy;
@@ -180,7 +171,7 @@ memcpy_function unfenced_nontemporal_function() noexcept
 
 void *memcpy_nontemporal(void *dest, const void *src, std::size_t n) noexcept
 {
-    return nontemporal_function()(dest, src, n);
+    return nontemporal_function<true>()(dest, src, n);
 }
 
 memcpy_function get_memcpy(memcpy_mode mode)
@@ -190,7 +181,7 @@ memcpy_function get_memcpy(memcpy_mode mode)
     case MEMCPY_STD:
         return std_memcpy;
     case MEMCPY_NONTEMPORAL:
-        return nontemporal_function();
+        return nontemporal_function<true>();
     }
     throw std::invalid_argument("unknown memcpy mode " + std::to_string(int(mode)));
 }
@@ -200,7 +191,7 @@ namespace detail
 
 memcpy_function get_unfenced_memcpy(memcpy_mode mode)
 {
-    return mode == MEMCPY_NONTEMPORAL ? unfenced_nontemporal_function() : get_memcpy(mode);
+    return mode == MEMCPY_NONTEMPORAL ? nontemporal_function<false>() : get_memcpy(mode);
 }
 
 void store_fence() noexcept
