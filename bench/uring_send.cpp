@@ -15,10 +15,17 @@
 // CQEs); at most 64 notifications are left outstanding. Nothing is
 // written to the region while sending, so no send waits for a release.
 //
+// The kernel counts the 4 KiB pages of a piece as fragments unless they
+// merge: page-aligned payloads (the default, 8 KiB) fit; payloads that
+// straddle pages (-H 4000) can exceed 17 fragments, and the modes that
+// pin pages then fail with "Message too long", as lightspead's transport
+// would see EMSGSIZE.
+//
 // Usage: uring_send [-m zerocopy|uring|uring-fixed] [-n messages] [-H payload] [-h header] host port
 // Prints "N MB/s" (payload bytes per second), then the messages sent and
 // how many releases the kernel reported as copies.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -28,18 +35,11 @@
 #include <arpa/inet.h>
 #include <liburing.h>
 #include <linux/errqueue.h>
-#include <netinet/in.h>
-#include <netinet/udp.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <lightspead/common/udp_offload.h>
 
-#ifndef UDP_SEGMENT
-# define UDP_SEGMENT 103
-#endif
-#ifndef SOL_UDP
-# define SOL_UDP 17
-#endif
 #ifndef MADV_POPULATE_WRITE
 # define MADV_POPULATE_WRITE 23
 #endif
@@ -111,9 +111,13 @@ int main(int argc, char *const argv[])
     if (argc - optind != 2)
         fail("need host and port");
     const std::size_t datagram = header + payload;
-    if (header == 0 || header > header_stride || payload == 0 || datagram > 65507)
-        fail("header must be 1-64 bytes and a datagram at most 65507");
-    const std::size_t per_message = 65507 / datagram;  // datagrams in one GSO super-packet
+    if (header == 0 || header > header_stride || payload == 0 || datagram > lightspead::max_udp_payload_ipv4)
+        fail("header must be 1-64 bytes and a datagram at most " + std::to_string(lightspead::max_udp_payload_ipv4));
+    // Datagrams in one GSO super-packet: within the UDP payload limit, and
+    // (two fragments a datagram, header and payload) within the 17 page
+    // fragments (MAX_SKB_FRAGS) a message sent without copying may have.
+    constexpr std::size_t max_fragments = 17;
+    const std::size_t per_message = std::min(max_fragments / 2, lightspead::max_udp_payload_ipv4 / datagram);
     const std::size_t payloads = (region_size - header_area) / payload;
     const std::size_t headers = header_area / header_stride;
 
@@ -189,7 +193,9 @@ int main(int argc, char *const argv[])
                 mm[i] = {slots[i].hdr, 0};
             const int n = sendmmsg(fd, mm, batch, MSG_ZEROCOPY);
             if (n != int(batch))
-                fail(std::string("sendmmsg: ") + (n < 0 ? std::strerror(errno) : "short"));
+                fail(n < 0 ? std::string("sendmmsg: ") + std::strerror(errno)
+                           : "sendmmsg sent " + std::to_string(n) + " of " + std::to_string(batch)
+                             + " messages (the next one fails: too many fragments?)");
             sent += batch;
             for (;;)  // reap the releases reported so far
             {
