@@ -6,7 +6,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 # Debian packages the build, tests and demo need.
-DEB_PACKAGES := g++ cmake ninja-build pkg-config libboost-dev libgtest-dev libpcap-dev libcli11-dev \
+DEB_PACKAGES := g++ cmake ninja-build pkg-config libboost-dev libgtest-dev libpcap-dev liburing-dev libcli11-dev \
 	python3 python3-venv python3-dev iproute2 nftables ethtool
 
 .PHONY: all deps configure build lint format docs test-wheel test test-cpp test-sanitize test-tsan test-python test-interop test-spead2-suite demo bench plots fuzz soak clean

@@ -83,11 +83,16 @@ int main(int argc, char *const argv[])
     lightspead::thread_pool::set_affinity(1);
     const std::size_t n_batches = 2;
     const std::size_t batch_heaps = std::max(std::int64_t(2), 512 * 1024 / heap_size);
+    // The samples of every batch in one region on (transparent) huge pages,
+    // faulted in now rather than while sending, which the stream registers
+    // with the kernel once: packets from it skip the pinning of their pages.
+    auto allocator = std::make_shared<lightspead::send::registered_allocator>(n_batches * batch_heaps * heap_size);
     lightspead::send::stream_config config;
     config.set_rate(0.0);
     // Small heaps too go to the kernel without copying: their memory is
-    // on huge pages (below), where a packet's payload is one piece.
+    // on huge pages, where a packet's payload is one piece.
     config.set_zerocopy(lightspead::send::zerocopy_mode::on);
+    config.set_registered_allocator(allocator);
     config.set_max_heaps(n_batches * batch_heaps);  // room for both batches at once
     if (packet_size)
         config.set_max_packet_size(packet_size.value());
@@ -131,9 +136,6 @@ int main(int argc, char *const argv[])
         return heaps;
     };
 
-    // The samples of every batch in one block on (transparent) huge pages,
-    // faulted in now rather than while sending.
-    auto allocator = std::make_shared<lightspead::mmap_allocator>(MAP_POPULATE, true);
     auto samples = allocator->allocate(n_batches * batch_heaps * heap_size);
     std::vector<batch> batches(n_batches);
     std::int8_t *next_samples = reinterpret_cast<std::int8_t *>(samples.get());

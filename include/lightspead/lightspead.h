@@ -44,6 +44,7 @@
 #include <lightspead/send/inproc_stream.h>
 #include <lightspead/send/packet_generator.h>
 #include <lightspead/send/rate_limiter.h>
+#include <lightspead/send/registered_allocator.h>
 #include <lightspead/send/stream.h>
 #include <lightspead/send/stream_config.h>
 #include <lightspead/send/streambuf_stream.h>

@@ -5,6 +5,7 @@
 #include <boost/asio/error.hpp>
 #include <boost/system/error_code.hpp>
 #include <lightspead/common/logging.h>
+#include <lightspead/send/registered_allocator.h>
 #include <lightspead/send/stream.h>
 
 namespace lightspead::send
@@ -44,8 +45,7 @@ stream::stream(io_context_ref io, const stream_config &config, std::unique_ptr<t
     : io(io), config(config), transport_(std::move(t)), queue(config.get_max_heaps()),
       limiter(config.get_rate(), config.get_burst_rate_ratio()), timer(io.get())
 {
-    builders.push_back(std::make_unique<batch_builder>(max_batch_packets, header_arena_size, 0));
-    builder = builders.back().get();
+    add_builder();
     resume_after_release = [this] { run_writer(); };
     resume_after_transmit = [this]
     {
@@ -459,6 +459,26 @@ void stream::reclaim_released()
     }
 }
 
+void stream::add_builder()
+{
+    memory_allocator::pointer arena;
+    if (const auto &registered = config.get_registered_allocator())
+    {
+        arena = registered->allocate_headers(header_arena_size);
+        if (!arena && header_arenas.empty())
+            log_warning("the registered allocator's header space is used up: this stream keeps its packet "
+                        "headers elsewhere, and its heaps go without registered buffers");
+    }
+    if (arena)
+    {
+        builders.push_back(std::make_unique<batch_builder>(max_batch_packets, arena.get(), header_arena_size, 0));
+        header_arenas.push_back(std::move(arena));
+    }
+    else
+        builders.push_back(std::make_unique<batch_builder>(max_batch_packets, header_arena_size, 0));
+    builder = builders.back().get();
+}
+
 bool stream::take_builder()
 {
     for (;;)
@@ -472,8 +492,7 @@ bool stream::take_builder()
         }
         if (builders.size() < max_held_batches + 1)
         {
-            builders.push_back(std::make_unique<batch_builder>(max_batch_packets, header_arena_size, 0));
-            builder = builders.back().get();
+            add_builder();
             return true;
         }
         // Heaps whose memory is released complete while the writer waits.

@@ -26,6 +26,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/system/error_code.hpp>
+#include <lightspead/common/memory_allocator.h>
 #include <lightspead/common/thread_pool.h>
 #include <lightspead/common/unique_function.h>
 #include <lightspead/protocol/defines.h>
@@ -170,6 +171,9 @@ private:
     std::size_t group_next = 0;  // member whose packet comes next
     // The batch being built or sent; more than one only for zero-copy, whose
     // batches are held until the kernel releases them.
+    // Header arenas from the config's registered allocator (the builders'
+    // memory; destroyed after them)
+    std::vector<memory_allocator::pointer> header_arenas;
     std::vector<std::unique_ptr<batch_builder>> builders;
     batch_builder *builder = nullptr;  // null: every builder is held
     std::vector<batch_builder *> free_builders;
@@ -267,6 +271,9 @@ private:
     bool wants_zerocopy(std::size_t payload) const noexcept;
     // Moves batches the kernel has released back to the free list.
     void reclaim_released();
+    // A new builder becomes `builder`: its headers in the registered
+    // allocator's header space if there is one and it has room.
+    void add_builder();
     // Makes `builder` a free one; false if the writer must wait for a release.
     bool take_builder();
 

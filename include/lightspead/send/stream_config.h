@@ -6,9 +6,13 @@
 #define LIGHTSPEAD_SEND_STREAM_CONFIG_H
 
 #include <cstddef>
+#include <memory>
+#include <utility>
 
 namespace lightspead::send
 {
+
+class registered_allocator;
 
 /**
  * How a stream keeps to its rate, as spead2 names the choices. spead2's
@@ -70,6 +74,7 @@ private:
     rate_method method = default_rate_method;
     zerocopy_mode zerocopy = default_zerocopy;
     std::size_t zerocopy_threshold = default_zerocopy_threshold;
+    std::shared_ptr<registered_allocator> registered;
 
 public:
     /**
@@ -135,6 +140,20 @@ public:
     }
     /// See @ref set_zerocopy_threshold.
     std::size_t get_zerocopy_threshold() const noexcept { return zerocopy_threshold; }
+
+    /**
+     * Memory the stream registers with the kernel (UDP streams; others
+     * ignore it): heaps sent without copying whose items lie in @a
+     * allocator's region skip the pinning of their pages (see @ref
+     * registered_allocator). Null (the default) for none.
+     */
+    stream_config &set_registered_allocator(std::shared_ptr<registered_allocator> allocator) noexcept
+    {
+        registered = std::move(allocator);
+        return *this;
+    }
+    /// See @ref set_registered_allocator.
+    const std::shared_ptr<registered_allocator> &get_registered_allocator() const noexcept { return registered; }
 };
 
 }  // namespace lightspead::send

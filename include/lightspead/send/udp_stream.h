@@ -99,6 +99,23 @@ public:
     bool is_zerocopy_active() const;
 
     /**
+     * Whether heaps sent without copying from the memory of the config's
+     * @ref registered_allocator currently go through io_uring from
+     * registered buffers: false without such an allocator, while
+     * @ref is_zerocopy_active is false, where io_uring is unavailable or
+     * the memory could not be registered (an unprivileged process whose
+     * @c RLIMIT_MEMLOCK is too small), and once the kernel refused such a
+     * send (before Linux 6.15). The reason is logged.
+     */
+    bool is_registered_active() const;
+
+    /**
+     * How many sends (datagrams or GSO super-packets) went to the kernel
+     * from registered buffers (see @ref is_registered_active).
+     */
+    std::uint64_t get_registered_sends() const;
+
+    /**
      * How many zero-copy sends (datagrams or GSO super-packets) the kernel
      * reported as copied after all (as it does on loopback).
      */
