@@ -26,6 +26,7 @@
 #include <lightspead/send/heap.h>
 #include <lightspead/send/inproc_stream.h>
 #include <lightspead/send/packet_generator.h>
+#include <lightspead/send/registered_allocator.h>
 #include <lightspead/send/stream.h>
 #include <lightspead/send/stream_config.h>
 #include <lightspead/send/streambuf_stream.h>
@@ -231,12 +232,29 @@ void register_send(nb::module_ &m)
         .value("ON", send::zerocopy_mode::on, "every heap, even where the kernel reports that it copied")
         .value("AUTO", send::zerocopy_mode::automatic,
                "heaps of at least zerocopy_threshold bytes, until the kernel reports that it copies");
+    nb::class_<send::registered_allocator, memory_allocator>(
+        m, "RegisteredAllocator",
+        "One pre-faulted region of huge-page memory of size bytes (plus HEADER_SPACE for packet headers) that a "
+        "UDP stream given it (StreamConfig.registered_allocator) registers with the kernel once: heaps sent "
+        "without copying from it skip the pinning of their pages. allocate() raises MemoryError when the region "
+        "is full; lightspead.empty(..., allocator=...) puts numpy arrays in it")
+        .def(nb::new_([](std::size_t size) { return std::make_shared<send::registered_allocator>(size); }), "size"_a)
+        .def_prop_ro("size", &send::registered_allocator::get_size,
+                     "Bytes for the application (the size given, rounded up to ALIGNMENT)")
+        .def_prop_ro("free", &send::registered_allocator::get_free, "Bytes of the application's part not allocated")
+        .def_prop_ro("region_size", &send::registered_allocator::get_region_size,
+                     "Bytes of the whole region, header space included, as registered with the kernel");
+    nb::object registered_class = m.attr("RegisteredAllocator");
+    registered_class.attr("HEADER_SPACE") = send::registered_allocator::header_space;
+    registered_class.attr("ALIGNMENT") = send::registered_allocator::alignment;
+
     nb::class_<stream_config>(m, "StreamConfig", "Packet size, rate and queue depth of a send stream")
         .def(
             "__init__",
             [](stream_config *self, std::size_t max_packet_size, double rate, std::size_t burst_size,
                std::size_t max_heaps, double burst_rate_ratio, send::rate_method rate_method,
-               send::zerocopy_mode zerocopy, std::size_t zerocopy_threshold)
+               send::zerocopy_mode zerocopy, std::size_t zerocopy_threshold,
+               std::shared_ptr<send::registered_allocator> registered_allocator)
             {
                 new (self) stream_config();
                 self->set_max_packet_size(max_packet_size)
@@ -246,13 +264,14 @@ void register_send(nb::module_ &m)
                     .set_burst_rate_ratio(burst_rate_ratio)
                     .set_rate_method(rate_method)
                     .set_zerocopy(zerocopy)
-                    .set_zerocopy_threshold(zerocopy_threshold);
+                    .set_zerocopy_threshold(zerocopy_threshold)
+                    .set_registered_allocator(std::move(registered_allocator));
             },
             nb::kw_only(), "max_packet_size"_a = stream_config::default_max_packet_size, "rate"_a = 0.0,
             "burst_size"_a = stream_config::default_burst_size, "max_heaps"_a = stream_config::default_max_heaps,
             "burst_rate_ratio"_a = stream_config::default_burst_rate_ratio,
             "rate_method"_a = stream_config::default_rate_method, "zerocopy"_a = stream_config::default_zerocopy,
-            "zerocopy_threshold"_a = stream_config::default_zerocopy_threshold)
+            "zerocopy_threshold"_a = stream_config::default_zerocopy_threshold, "registered_allocator"_a = nullptr)
         .def_prop_rw(
             "max_packet_size", &stream_config::get_max_packet_size,
             [](stream_config &c, std::size_t v) { c.set_max_packet_size(v); },
@@ -282,6 +301,13 @@ void register_send(nb::module_ &m)
             "zerocopy_threshold", &stream_config::get_zerocopy_threshold,
             [](stream_config &c, std::size_t v) { c.set_zerocopy_threshold(v); },
             "Smallest heap payload, in bytes, that ZerocopyMode.AUTO sends without copying")
+        .def_prop_rw(
+            "registered_allocator", &stream_config::get_registered_allocator,
+            [](stream_config &c, std::shared_ptr<send::registered_allocator> v)
+            { c.set_registered_allocator(std::move(v)); },
+            nb::for_setter(nb::arg("value").none()),
+            "RegisteredAllocator whose memory a UDP stream registers with the kernel (others ignore it); None for "
+            "none")
         .def_prop_ro("burst_rate", &stream_config::get_burst_rate, "rate * burst_rate_ratio: the catch-up rate");
     nb::object config_class = m.attr("StreamConfig");
     config_class.attr("DEFAULT_MAX_PACKET_SIZE") = stream_config::default_max_packet_size;
@@ -478,7 +504,19 @@ void register_send(nb::module_ &m)
             "zerocopy_copied",
             [](const send_udp_stream_wrapper &self)
             { return static_cast<const send::udp_stream &>(*self.stream).get_zerocopy_copied(); },
-            "How many zero-copy sends the kernel reported as copied after all (as on loopback)");
+            "How many zero-copy sends the kernel reported as copied after all (as on loopback)")
+        .def_prop_ro(
+            "registered_active",
+            [](const send_udp_stream_wrapper &self)
+            { return static_cast<const send::udp_stream &>(*self.stream).is_registered_active(); },
+            "Whether heaps sent without copying from the config's RegisteredAllocator go from registered buffers "
+            "now (False without one, where io_uring or the registration is unavailable, or after the kernel "
+            "refused such a send; the reason is logged)")
+        .def_prop_ro(
+            "registered_sends",
+            [](const send_udp_stream_wrapper &self)
+            { return static_cast<const send::udp_stream &>(*self.stream).get_registered_sends(); },
+            "How many sends (datagrams or GSO super-packets) went from registered buffers");
 
     nb::class_<send_bytes_stream_wrapper, send_stream_wrapper>(
         m, "BytesStream", "Sends heaps into memory; getvalue() returns the packets")

@@ -3,6 +3,7 @@
 #include <memory>
 #include <new>
 #include <stdexcept>
+#include <string>
 #include <sys/mman.h>
 #include <lightspead/send/registered_allocator.h>
 
@@ -16,6 +17,22 @@ std::size_t round_up(std::size_t n, std::size_t unit)
 {
     return (n + unit - 1) / unit * unit;
 }
+
+// std::bad_alloc that says what did not fit (Python shows it as MemoryError)
+class region_full : public std::bad_alloc
+{
+private:
+    std::string message;
+
+public:
+    region_full(std::size_t size, std::size_t free, std::size_t total)
+        : message("registered_allocator has no free range of " + std::to_string(size) + " bytes ("
+                  + std::to_string(free) + " of " + std::to_string(total) + " bytes free)")
+    {
+    }
+
+    const char *what() const noexcept override { return message.c_str(); }
+};
 
 }  // anonymous namespace
 
@@ -74,16 +91,17 @@ registered_allocator::registered_allocator(std::size_t size)
 
 memory_allocator::pointer registered_allocator::allocate(std::size_t size, void *)
 {
-    if (size > data_size)
-        throw std::bad_alloc();
-    const std::size_t length = round_up(size == 0 ? 1 : size, alignment);
-    std::size_t offset;
+    const std::size_t length = size <= data_size ? round_up(size == 0 ? 1 : size, alignment) : 0;
+    std::size_t offset = SIZE_MAX;
+    std::size_t free_bytes;
     {
         std::lock_guard<std::mutex> lock(mutex);
-        offset = data_free.take(length);
+        if (length)
+            offset = data_free.take(length);
+        free_bytes = data_free.get_free();
     }
     if (offset == SIZE_MAX)
-        throw std::bad_alloc();
+        throw region_full(size, free_bytes, data_size);
     return wrap(region.get() + offset, reinterpret_cast<void *>(length), length);
 }
 

@@ -367,3 +367,55 @@ def test_zerocopy_config_and_udp_round_trip():
         # Loopback copies: AUTO falls back, ON carries on, OFF never asked
         assert stream.zerocopy_active == active_after
         assert (stream.zerocopy_copied > 0) == (mode != lightspead.send.ZerocopyMode.OFF)
+
+
+def test_registered_allocator():
+    allocator = lightspead.send.RegisteredAllocator(1000)
+    assert allocator.size == 1024  # rounded up to ALIGNMENT
+    assert allocator.free == 1024
+    assert allocator.region_size >= 1024 + lightspead.send.RegisteredAllocator.HEADER_SPACE
+    array = lightspead.empty((2, 100), np.int32, allocator=allocator)
+    assert allocator.free == 1024 - 832  # 800 bytes, rounded up to 64
+    array[:] = 7
+    del array
+    assert allocator.free == 1024
+    with pytest.raises(MemoryError, match="no free range of 2000 bytes"):
+        allocator.allocate(2000)
+    with pytest.raises(ValueError, match="at least 1 byte"):
+        lightspead.send.RegisteredAllocator(0)
+    config = lightspead.send.StreamConfig(registered_allocator=allocator)
+    assert config.registered_allocator is allocator
+    config.registered_allocator = None
+    assert config.registered_allocator is None
+    assert lightspead.send.StreamConfig().registered_allocator is None
+
+
+def test_registered_udp_round_trip():
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.setsockopt(socket.SOL_SOCKET, 33, 64 << 20)  # SO_RCVBUFFORCE (root)
+    receiver.bind(("127.0.0.1", 0))
+    receiver.settimeout(5)
+    port = receiver.getsockname()[1]
+    pool = lightspead.ThreadPool()
+    allocator = lightspead.send.RegisteredAllocator(1 << 20)
+    config = lightspead.send.StreamConfig(max_packet_size=9000, zerocopy=lightspead.send.ZerocopyMode.ON,
+                                          zerocopy_threshold=4096, registered_allocator=allocator)
+    stream = lightspead.send.UdpStream(pool, [("127.0.0.1", port)], config)
+    assert stream.registered_active
+    assert stream.registered_sends == 0
+    data = lightspead.empty(100000, np.uint8, allocator=allocator)
+    for round_ in range(2):
+        data[:] = (np.arange(100000) + round_) % 251
+        ig = lightspead.send.ItemGroup()
+        ig.add_item(0x1000, "x", "", shape=data.shape, dtype=data.dtype, value=data)
+        stream.send_heap(ig.get_heap(descriptors="none"))
+        payload = bytearray()
+        while len(payload) < 100000:
+            for _specials, _pointers, body in packets(receiver.recv(65536)):
+                payload += body
+        assert bytes(payload) == data.tobytes()
+    assert stream.registered_sends > 0
+    assert stream.registered_active  # ON carries on where loopback copies
+    # Without the allocator in its config, a stream never uses it
+    plain = lightspead.send.UdpStream(pool, [("127.0.0.1", port)], lightspead.send.StreamConfig())
+    assert not plain.registered_active and plain.registered_sends == 0

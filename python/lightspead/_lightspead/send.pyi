@@ -36,10 +36,35 @@ class ZerocopyMode(enum.Enum):
     heaps of at least zerocopy_threshold bytes, until the kernel reports that it copies
     """
 
+class RegisteredAllocator(lightspead._lightspead.MemoryAllocator):
+    """
+    One pre-faulted region of huge-page memory of size bytes (plus HEADER_SPACE for packet headers) that a UDP stream given it (StreamConfig.registered_allocator) registers with the kernel once: heaps sent without copying from it skip the pinning of their pages. allocate() raises MemoryError when the region is full; lightspead.empty(..., allocator=...) puts numpy arrays in it
+    """
+
+    def __init__(self, size: int) -> None: ...
+
+    @property
+    def size(self) -> int:
+        """Bytes for the application (the size given, rounded up to ALIGNMENT)"""
+
+    @property
+    def free(self) -> int:
+        """Bytes of the application's part not allocated"""
+
+    @property
+    def region_size(self) -> int:
+        """
+        Bytes of the whole region, header space included, as registered with the kernel
+        """
+
+    HEADER_SPACE: int = 8388608
+
+    ALIGNMENT: int = 64
+
 class StreamConfig:
     """Packet size, rate and queue depth of a send stream"""
 
-    def __init__(self, *, max_packet_size: int = 1472, rate: float = 0.0, burst_size: int = 65536, max_heaps: int = 4, burst_rate_ratio: float = 1.05, rate_method: RateMethod = RateMethod.AUTO, zerocopy: ZerocopyMode = ZerocopyMode.AUTO, zerocopy_threshold: int = 4194304) -> None: ...
+    def __init__(self, *, max_packet_size: int = 1472, rate: float = 0.0, burst_size: int = 65536, max_heaps: int = 4, burst_rate_ratio: float = 1.05, rate_method: RateMethod = RateMethod.AUTO, zerocopy: ZerocopyMode = ZerocopyMode.AUTO, zerocopy_threshold: int = 4194304, registered_allocator: RegisteredAllocator | None = None) -> None: ...
 
     @property
     def max_packet_size(self) -> int:
@@ -104,6 +129,15 @@ class StreamConfig:
 
     @zerocopy_threshold.setter
     def zerocopy_threshold(self, arg: int, /) -> None: ...
+
+    @property
+    def registered_allocator(self) -> RegisteredAllocator:
+        """
+        RegisteredAllocator whose memory a UDP stream registers with the kernel (others ignore it); None for none
+        """
+
+    @registered_allocator.setter
+    def registered_allocator(self, value: RegisteredAllocator | None) -> None: ...
 
     @property
     def burst_rate(self) -> float:
@@ -273,6 +307,18 @@ class UdpStream(_Stream):
     def zerocopy_copied(self) -> int:
         """
         How many zero-copy sends the kernel reported as copied after all (as on loopback)
+        """
+
+    @property
+    def registered_active(self) -> bool:
+        """
+        Whether heaps sent without copying from the config's RegisteredAllocator go from registered buffers now (False without one, where io_uring or the registration is unavailable, or after the kernel refused such a send; the reason is logged)
+        """
+
+    @property
+    def registered_sends(self) -> int:
+        """
+        How many sends (datagrams or GSO super-packets) went from registered buffers
         """
 
     DEFAULT_BUFFER_SIZE: int = 524288

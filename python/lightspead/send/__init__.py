@@ -15,6 +15,7 @@ from .._lightspead.send import (  # noqa: F401
     BytesStream,
     GroupMode,
     RateMethod,
+    RegisteredAllocator,
     InprocStream,
     PacketGenerator,
     StreamConfig,
