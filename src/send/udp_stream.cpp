@@ -151,7 +151,7 @@ private:
     std::shared_ptr<registered_allocator> registered;
     io_uring ring{};
     bool ring_open = false;
-    bool uring = false;
+    std::atomic<bool> uring{false};  // read by is_registered_active from any thread
     release_tracker uring_ids;
     std::atomic<std::uint64_t> uring_sent{0};
     boost::asio::posix::stream_descriptor ring_waiter;
@@ -267,7 +267,10 @@ public:
 
     bool is_gso_active() const { return gso; }
     bool is_zerocopy_active() const { return zc.load(std::memory_order_relaxed); }
-    bool is_registered_active() const { return uring && zc.load(std::memory_order_relaxed); }
+    bool is_registered_active() const
+    {
+        return uring.load(std::memory_order_relaxed) && zc.load(std::memory_order_relaxed);
+    }
     std::uint64_t zerocopy_copied() const { return zc_copied.load(std::memory_order_relaxed); }
     std::uint64_t registered_sends() const { return uring_sent.load(std::memory_order_relaxed); }
 
@@ -340,7 +343,7 @@ void udp_transport::setup_ring()
                  + "): heaps in it go with MSG_ZEROCOPY");
         return;
     }
-    uring = true;
+    uring.store(true, std::memory_order_relaxed);
 }
 
 int udp_transport::fixed_buffer(const iovec *v, std::size_t n) const
@@ -442,7 +445,9 @@ void udp_transport::build_messages(std::size_t first_packet)
         // than split the run into two system calls.
         const bool without_copy = zc_msg
             && (bytes >= min_zerocopy_message_bytes || (!msg_how.empty() && msg_how.back() != msg_copy));
-        const int buffer = without_copy && uring ? fixed_buffer(m.msg_hdr.msg_iov, m.msg_hdr.msg_iovlen) : -1;
+        const int buffer = without_copy && uring.load(std::memory_order_relaxed)
+            ? fixed_buffer(m.msg_hdr.msg_iov, m.msg_hdr.msg_iovlen)
+            : -1;
         msg_how.push_back(buffer >= 0 ? msg_fixed : without_copy ? msg_zerocopy : msg_copy);
         msg_buffer.push_back(buffer >= 0 ? buffer : 0);
     }
@@ -779,7 +784,7 @@ bool udp_transport::send_pending()
             // registered: MSG_ZEROCOPY from now on.
             log_info(std::string("the kernel refused a send from registered memory (") + std::strerror(err)
                      + "): using MSG_ZEROCOPY from now on");
-            uring = false;
+            uring.store(false, std::memory_order_relaxed);
             build_messages(msg_first_packet[next_msg]);
             next_msg = 0;
             continue;
