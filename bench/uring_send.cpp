@@ -219,6 +219,9 @@ int main(int argc, char *const argv[])
         {
             io_uring_sqe *sqe = io_uring_get_sqe(&ring);
             io_uring_prep_sendmsg_zc(sqe, fd, &m.hdr, 0);
+            // Ask for the notification to say whether the kernel copied
+            // (IORING_SEND_ZC_REPORT_USAGE, Linux 6.2; not in liburing 2.3's header)
+            sqe->ioprio |= 1U << 3;
             if (mode == send_mode::uring_fixed)
             {
                 sqe->ioprio |= IORING_RECVSEND_FIXED_BUF;
