@@ -88,7 +88,14 @@ int main(int argc, char *const argv[])
     // One network thread on core 0; this thread fills heaps on core 1
     lightspead::thread_pool thread_pool(1, {0});
     lightspead::thread_pool::set_affinity(1);
+    // Samples on (transparent) huge pages, faulted in now rather than while
+    // sending, in a region the stream registers with the kernel once: the
+    // stream hands heaps of 4 MiB or more to the kernel without copying,
+    // on huge pages a packet's payload is one piece of memory for the
+    // kernel instead of three, and registered pages need no pinning per send.
+    auto allocator = std::make_shared<lightspead::send::registered_allocator>(2 * heap_size);
     lightspead::send::stream_config config;
+    config.set_registered_allocator(allocator);
     config.set_rate(rate * 1e6);  // bytes per second
     // Paced, the stream sleeps between bursts: bursts of 1 MiB wake it less often
     config.set_burst_size(1024 * 1024);
@@ -112,11 +119,6 @@ int main(int argc, char *const argv[])
     adc_samples_desc.numpy_header =
         "{'shape': (" + std::to_string(heap_size) + ",), 'fortran_order': False, 'descr': 'i1'}";
 
-    // Samples on (transparent) huge pages: the stream hands heaps of 4 MiB
-    // or more to the kernel without copying, and on huge pages a packet's
-    // payload is one piece of memory for the kernel instead of three.
-    // MAP_POPULATE faults them in now rather than while sending.
-    auto allocator = std::make_shared<lightspead::mmap_allocator>(MAP_POPULATE, true);
     std::array<state, 2> states;
     for (auto &s : states)
         s.adc_samples = allocator->allocate(heap_size);
