@@ -139,6 +139,9 @@ private:
     zerocopy_mode zc_mode;
     std::atomic<bool> zc{false};
     bool zc_assume_huge = true;
+    // Whether the kernel has released any zero-copy send yet, and so said
+    // whether this path copies (see send_pending).
+    bool zc_heard = false;
     // MSG_ZEROCOPY sends, numbered as the socket numbers its notifications.
     release_tracker zc_ids;
     std::atomic<std::uint64_t> zc_copied{0};
@@ -490,6 +493,7 @@ void udp_transport::mark_released(std::uint32_t lo, std::uint32_t hi, bool copie
         log_warning("ignoring a zero-copy notification for sends that were not made");
         return;
     }
+    zc_heard = true;
     if (copied)
         note_copied(last - first);
     zc_ids.mark(first, last);
@@ -541,6 +545,7 @@ bool udp_transport::reap_ring()
         if (cqe->flags & IORING_CQE_F_NOTIF)
         {
             // The kernel has let go of the send's memory.
+            zc_heard = true;
             if (std::uint32_t(cqe->res) & notif_copied)
                 note_copied(1);
             uring_ids.mark(id, id + 1);
@@ -760,8 +765,16 @@ bool udp_transport::send_pending()
         // One call sends messages that all go the same way.
         const auto how = msg_how[next_msg];
         const bool zc_run = how != msg_copy;
+        /* In automatic mode, until the kernel has said whether this path
+         * copies, zero-copy sends go one message at a time and its answer
+         * is read after each. Loopback answers at once that it copied, and
+         * the rest then goes by copying: sent without copying, a burst of
+         * it overflowed a receiver with a 4 MiB socket buffer (the kernel
+         * charged each registered-buffer datagram far beyond its size).
+         */
+        const bool probe = zc_run && zc_mode == zerocopy_mode::automatic && !zc_heard;
         unsigned n_msgs = 1;
-        while (next_msg + n_msgs < msgs.size() && n_msgs < max_mmsg && msg_how[next_msg + n_msgs] == how)
+        while (!probe && next_msg + n_msgs < msgs.size() && n_msgs < max_mmsg && msg_how[next_msg + n_msgs] == how)
             n_msgs++;
         const int sent = how == msg_fixed
             ? uring_send(next_msg, n_msgs)
@@ -774,6 +787,16 @@ bool udp_transport::send_pending()
                 note_issued();
             next_msg += sent;
             retried_refused = false;
+            if (probe)
+            {
+                if (how == msg_zerocopy)
+                    reap();  // uring_send has read the ring already
+                if (!zc.load(std::memory_order_relaxed) && next_msg < msgs.size())
+                {
+                    build_messages(msg_first_packet[next_msg]);  // the rest by copying
+                    next_msg = 0;
+                }
+            }
             continue;
         }
         const int err = sent < 0 ? errno : EAGAIN;
