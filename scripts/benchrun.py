@@ -31,9 +31,11 @@ def spead2_version(source):
     """A Python tutorial program's source with spead2 (PyPI) in place of
     lightspead: the imports swapped, and what spead2 lacks taken out (its
     samples from np.ones as in spead2's own tutorial, for spead2 has no
-    lightspead.empty, and no zero-copy setting)."""
+    lightspead.empty, and no zero-copy setting or registered allocator)."""
     source = re.sub(r"lightspead\.empty\(", "np.ones(", source)
-    source = "".join(line for line in source.splitlines(keepends=True) if "ZerocopyMode" not in line)
+    source = re.sub(r",\s*(registered_)?allocator=allocator", "", source)
+    source = "".join(line for line in source.splitlines(keepends=True)
+                     if "ZerocopyMode" not in line and "RegisteredAllocator(" not in line)
     return source.replace("lightspead", "spead2")
 
 
