@@ -47,7 +47,11 @@ async def main():
     # The samples and timestamps of every batch in one region of huge pages,
     # faulted in now rather than while sending, which the stream registers
     # with the kernel once: packets from it skip the pinning of their pages.
-    allocator = lightspead.send.RegisteredAllocator(n_batches * batch_heaps * (heap_size + 64))
+    # (room for every batch's samples and timestamps, each array rounded up
+    # to the allocator's alignment)
+    allocator = lightspead.send.RegisteredAllocator(
+        n_batches * (batch_heaps * (heap_size + 8) + 2 * lightspead.send.RegisteredAllocator.ALIGNMENT)
+    )
     # Room for both batches at once
     config = lightspead.send.StreamConfig(rate=0.0, max_heaps=n_batches * batch_heaps, registered_allocator=allocator)
     # Small heaps too go to the kernel without copying: their memory is on

@@ -93,7 +93,9 @@ int main(int argc, char *const argv[])
     // stream hands heaps of 4 MiB or more to the kernel without copying,
     // on huge pages a packet's payload is one piece of memory for the
     // kernel instead of three, and registered pages need no pinning per send.
-    auto allocator = std::make_shared<lightspead::send::registered_allocator>(2 * heap_size);
+    // (Room for two heaps, each rounded up to the allocator's alignment)
+    auto allocator = std::make_shared<lightspead::send::registered_allocator>(
+        2 * (heap_size + lightspead::send::registered_allocator::alignment));
     lightspead::send::stream_config config;
     config.set_registered_allocator(allocator);
     config.set_rate(rate * 1e6);  // bytes per second

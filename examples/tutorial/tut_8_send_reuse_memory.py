@@ -44,7 +44,8 @@ async def main():
     # region the stream registers with the kernel once: the stream hands
     # heaps of 4 MiB or more to the kernel without copying them, and
     # registered pages need no pinning per send.
-    allocator = lightspead.send.RegisteredAllocator(2 * heap_size)
+    # (room for two heaps, each rounded up to the allocator's alignment)
+    allocator = lightspead.send.RegisteredAllocator(2 * (heap_size + lightspead.send.RegisteredAllocator.ALIGNMENT))
     config = lightspead.send.StreamConfig(
         rate=args.rate * 1e6, burst_size=1024 * 1024, max_heaps=2, registered_allocator=allocator
     )
