@@ -4,9 +4,11 @@
 #define LIGHTSPEAD_PYTHON_COMMON_H
 
 #include <chrono>
+#include <cstdint>
 #include <future>
 #include <memory>
 #include <optional>
+#include <string>
 #include <nanobind/nanobind.h>
 
 namespace lightspead::python
@@ -42,6 +44,18 @@ public:
     const void *data() const noexcept { return view.buf; }
     std::size_t size() const noexcept { return std::size_t(view.len); }
 };
+
+/**
+ * A port number from Python: nanobind's 16-bit conversion wraps (70000
+ * became 4464), so ports come in as wide integers and are checked here.
+ * TypeError, as spead2's binding raises for a port out of range.
+ */
+inline std::uint16_t to_port(long long port)
+{
+    if (port < 0 || port > 65535)
+        throw nb::type_error(("port " + std::to_string(port) + " is outside [0, 65535]").c_str());
+    return std::uint16_t(port);
+}
 
 /// The descriptor of a Python socket object (anything with fileno()).
 inline int socket_fd(nb::handle sock)

@@ -406,8 +406,11 @@ void register_recv(nb::module_ &m)
                 [](recv_stream_wrapper *self, thread_pool &pool, const stream_config &config,
                    const ring_stream_config &ring_config)
                 {
+                    // The stream first: nanobind does not destroy an object
+                    // whose __init__ raised.
+                    auto stream = std::make_unique<recv::ring_stream<>>(pool, config, ring_config);
                     new (self) recv_stream_wrapper();
-                    self->stream = std::make_unique<recv::ring_stream<>>(pool, config, ring_config);
+                    self->stream = std::move(stream);
                 },
                 "thread_pool"_a, "config"_a = stream_config(), "ring_config"_a = ring_stream_config(),
                 nb::keep_alive<1, 2>())

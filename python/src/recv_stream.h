@@ -50,31 +50,31 @@ void def_stream_common(nb::class_<W> &cls)
     using namespace nb::literals;
     cls.def(
            "add_udp_reader",
-           [](W &s, std::uint16_t port, std::size_t max_size, std::size_t buffer_size, const std::string &bind_hostname)
+           [](W &s, long long port, std::size_t max_size, std::size_t buffer_size, const std::string &bind_hostname)
            {
                stream_of(s).template emplace_reader<recv::udp_reader>(
-                   boost::asio::ip::udp::endpoint(resolve(bind_hostname), port), max_size, buffer_size);
+                   boost::asio::ip::udp::endpoint(resolve(bind_hostname), to_port(port)), max_size, buffer_size);
            },
            "port"_a, "max_size"_a = recv::udp_reader::default_max_size,
            "buffer_size"_a = recv::udp_reader::default_buffer_size, "bind_hostname"_a = "")
         .def(
             "add_udp_reader",
-            [](W &s, const std::string &multicast_group, std::uint16_t port, std::size_t max_size,
-               std::size_t buffer_size, const std::string &interface_address)
+            [](W &s, const std::string &multicast_group, long long port, std::size_t max_size, std::size_t buffer_size,
+               const std::string &interface_address)
             {
                 stream_of(s).template emplace_reader<recv::udp_reader>(
-                    boost::asio::ip::udp::endpoint(resolve(multicast_group), port), max_size, buffer_size,
+                    boost::asio::ip::udp::endpoint(resolve(multicast_group), to_port(port)), max_size, buffer_size,
                     resolve(interface_address));
             },
             "multicast_group"_a, "port"_a, "max_size"_a = recv::udp_reader::default_max_size,
             "buffer_size"_a = recv::udp_reader::default_buffer_size, "interface_address"_a = "")
         .def(
             "add_udp_reader",
-            [](W &s, const std::string &multicast_group, std::uint16_t port, std::size_t max_size,
-               std::size_t buffer_size, unsigned int interface_index)
+            [](W &s, const std::string &multicast_group, long long port, std::size_t max_size, std::size_t buffer_size,
+               unsigned int interface_index)
             {
                 stream_of(s).template emplace_reader<recv::udp_reader>(
-                    boost::asio::ip::udp::endpoint(resolve(multicast_group), port), max_size, buffer_size,
+                    boost::asio::ip::udp::endpoint(resolve(multicast_group), to_port(port)), max_size, buffer_size,
                     interface_index);
             },
             "multicast_group"_a, "port"_a, "max_size"_a = recv::udp_reader::default_max_size,
@@ -92,11 +92,10 @@ void def_stream_common(nb::class_<W> &cls)
             "Receive on a bound socket.socket (duplicated: the caller still closes its own)")
         .def(
             "add_tcp_reader",
-            [](W &s, std::uint16_t port, std::size_t max_size, std::size_t buffer_size,
-               const std::string &bind_hostname)
+            [](W &s, long long port, std::size_t max_size, std::size_t buffer_size, const std::string &bind_hostname)
             {
                 stream_of(s).template emplace_reader<recv::tcp_reader>(
-                    boost::asio::ip::tcp::endpoint(resolve(bind_hostname), port), max_size, buffer_size);
+                    boost::asio::ip::tcp::endpoint(resolve(bind_hostname), to_port(port)), max_size, buffer_size);
             },
             "port"_a, "max_size"_a = recv::tcp_reader::default_max_size,
             "buffer_size"_a = recv::tcp_reader::default_buffer_size, "bind_hostname"_a = "")

@@ -174,14 +174,35 @@ public:
     }
 };
 
+/**
+ * Construct the wrapper at @a self and give it the stream @a make returns.
+ * nanobind does not destroy an object whose __init__ raised, so if making
+ * the stream fails the wrapper is destroyed here: otherwise what it holds
+ * (the completion queue's eventfd) leaked with every failed constructor.
+ */
+template<typename W, typename F>
+void construct_stream(W *self, F &&make)
+{
+    new (self) W();
+    try
+    {
+        self->stream = make(*self);
+    }
+    catch (...)
+    {
+        self->~W();
+        throw;
+    }
+}
+
 /// (host, port) pairs as endpoints, names resolved with the GIL released.
 template<typename Endpoint>
-std::vector<Endpoint> resolve_endpoints(const std::vector<std::pair<std::string, std::uint16_t>> &endpoints)
+std::vector<Endpoint> resolve_endpoints(const std::vector<std::pair<std::string, long long>> &endpoints)
 {
     nb::gil_scoped_release release;
     std::vector<Endpoint> out;
     for (const auto &[host, port] : endpoints)
-        out.emplace_back(resolve_host(host), port);
+        out.emplace_back(resolve_host(host), to_port(port));
     return out;
 }
 
@@ -256,8 +277,10 @@ void register_send(nb::module_ &m)
                send::zerocopy_mode zerocopy, std::size_t zerocopy_threshold,
                std::shared_ptr<send::registered_allocator> registered_allocator)
             {
-                new (self) stream_config();
-                self->set_max_packet_size(max_packet_size)
+                // Checked before the object exists: nanobind does not destroy
+                // an object whose __init__ raised.
+                stream_config c;
+                c.set_max_packet_size(max_packet_size)
                     .set_rate(rate)
                     .set_burst_size(burst_size)
                     .set_max_heaps(max_heaps)
@@ -266,6 +289,7 @@ void register_send(nb::module_ &m)
                     .set_zerocopy(zerocopy)
                     .set_zerocopy_threshold(zerocopy_threshold)
                     .set_registered_allocator(std::move(registered_allocator));
+                new (self) stream_config(std::move(c));
             },
             nb::kw_only(), "max_packet_size"_a = stream_config::default_max_packet_size, "rate"_a = 0.0,
             "burst_size"_a = stream_config::default_burst_size, "max_heaps"_a = stream_config::default_max_heaps,
@@ -429,7 +453,7 @@ void register_send(nb::module_ &m)
              "Stop the stream: heaps not yet fully sent fail with OSError(ECANCELED), as do later sends.\n"
              "Waits until every heap has completed. Stopping the ThreadPool stops its streams too.");
 
-    using udp_endpoints = std::vector<std::pair<std::string, std::uint16_t>>;
+    using udp_endpoints = std::vector<std::pair<std::string, long long>>;
     nb::class_<send_udp_stream_wrapper, send_stream_wrapper>(m, "UdpStream", "Sends heaps as UDP datagrams")
         .def(
             "__init__",
@@ -438,8 +462,9 @@ void register_send(nb::module_ &m)
             {
                 auto eps = resolve_endpoints<boost::asio::ip::udp::endpoint>(endpoints);
                 auto iface = resolve_interface(interface_address);
-                new (self) send_udp_stream_wrapper();
-                self->stream = std::make_unique<send::udp_stream>(pool, eps, config, buffer_size, iface);
+                construct_stream(self,
+                                 [&](send_udp_stream_wrapper &)
+                                 { return std::make_unique<send::udp_stream>(pool, eps, config, buffer_size, iface); });
             },
             "thread_pool"_a, "endpoints"_a, "config"_a = stream_config(),
             "buffer_size"_a = send::udp_stream::default_buffer_size, "interface_address"_a = "", nb::keep_alive<1, 2>(),
@@ -450,8 +475,9 @@ void register_send(nb::module_ &m)
                const stream_config &config, std::size_t buffer_size, int ttl)
             {
                 auto eps = resolve_endpoints<boost::asio::ip::udp::endpoint>(endpoints);
-                new (self) send_udp_stream_wrapper();
-                self->stream = std::make_unique<send::udp_stream>(pool, eps, config, buffer_size, ttl);
+                construct_stream(self,
+                                 [&](send_udp_stream_wrapper &)
+                                 { return std::make_unique<send::udp_stream>(pool, eps, config, buffer_size, ttl); });
             },
             "thread_pool"_a, "endpoints"_a, "config"_a = stream_config(),
             "buffer_size"_a = send::udp_stream::default_buffer_size, nb::kw_only(), "ttl"_a, nb::keep_alive<1, 2>(),
@@ -463,8 +489,10 @@ void register_send(nb::module_ &m)
             {
                 auto eps = resolve_endpoints<boost::asio::ip::udp::endpoint>(endpoints);
                 auto iface = resolve_interface(interface_address);
-                new (self) send_udp_stream_wrapper();
-                self->stream = std::make_unique<send::udp_stream>(pool, eps, config, buffer_size, ttl, iface);
+                construct_stream(
+                    self,
+                    [&](send_udp_stream_wrapper &)
+                    { return std::make_unique<send::udp_stream>(pool, eps, config, buffer_size, ttl, iface); });
             },
             "thread_pool"_a, "endpoints"_a, "config"_a = stream_config(),
             "buffer_size"_a = send::udp_stream::default_buffer_size, nb::kw_only(), "ttl"_a, "interface_address"_a,
@@ -476,8 +504,11 @@ void register_send(nb::module_ &m)
                const stream_config &config, std::size_t buffer_size, int ttl, unsigned int interface_index)
             {
                 auto eps = resolve_endpoints<boost::asio::ip::udp::endpoint>(endpoints);
-                new (self) send_udp_stream_wrapper();
-                self->stream = std::make_unique<send::udp_stream>(pool, eps, config, buffer_size, ttl, interface_index);
+                construct_stream(self,
+                                 [&](send_udp_stream_wrapper &) {
+                                     return std::make_unique<send::udp_stream>(pool, eps, config, buffer_size, ttl,
+                                                                               interface_index);
+                                 });
             },
             "thread_pool"_a, "endpoints"_a, "config"_a = stream_config(),
             "buffer_size"_a = send::udp_stream::default_buffer_size, nb::kw_only(), "ttl"_a, "interface_index"_a,
@@ -489,8 +520,9 @@ void register_send(nb::module_ &m)
             {
                 auto eps = resolve_endpoints<boost::asio::ip::udp::endpoint>(endpoints);
                 auto sock = duplicate_socket<boost::asio::ip::udp::socket>(pool.get_io_context(), socket_fd(socket));
-                new (self) send_udp_stream_wrapper();
-                self->stream = std::make_unique<send::udp_stream>(pool, std::move(sock), eps, config);
+                construct_stream(self,
+                                 [&](send_udp_stream_wrapper &)
+                                 { return std::make_unique<send::udp_stream>(pool, std::move(sock), eps, config); });
             },
             "thread_pool"_a, "socket"_a, "endpoints"_a, "config"_a = stream_config(), nb::keep_alive<1, 2>(),
             "Send through a socket.socket (duplicated: the caller still closes its own)")
@@ -524,8 +556,9 @@ void register_send(nb::module_ &m)
             "__init__",
             [](send_bytes_stream_wrapper *self, thread_pool &pool, const stream_config &config)
             {
-                new (self) send_bytes_stream_wrapper();
-                self->stream = std::make_unique<send::streambuf_stream>(pool, self->buffer, config);
+                construct_stream(self,
+                                 [&](send_bytes_stream_wrapper &w)
+                                 { return std::make_unique<send::streambuf_stream>(pool, w.buffer, config); });
             },
             "thread_pool"_a, "config"_a = stream_config(), nb::keep_alive<1, 2>())
         .def(
@@ -542,15 +575,18 @@ void register_send(nb::module_ &m)
         .def(
             "__init__",
             [](send_tcp_stream_wrapper *self, thread_pool &pool,
-               const std::vector<std::pair<std::string, std::uint16_t>> &endpoints, const stream_config &config,
+               const std::vector<std::pair<std::string, long long>> &endpoints, const stream_config &config,
                std::size_t buffer_size)
             {
                 if (endpoints.size() != 1)
                     throw std::invalid_argument("TcpStream needs exactly one endpoint");
                 auto endpoint = resolve_endpoints<boost::asio::ip::tcp::endpoint>(endpoints)[0];
-                new (self) send_tcp_stream_wrapper();
-                nb::gil_scoped_release release;  // connecting may take a while
-                self->stream = std::make_unique<send::tcp_stream>(pool, endpoint, config, buffer_size);
+                construct_stream(self,
+                                 [&](send_tcp_stream_wrapper &)
+                                 {
+                                     nb::gil_scoped_release release;  // connecting may take a while
+                                     return std::make_unique<send::tcp_stream>(pool, endpoint, config, buffer_size);
+                                 });
             },
             "thread_pool"_a, "endpoints"_a, "config"_a = stream_config(),
             "buffer_size"_a = send::tcp_stream::default_buffer_size, nb::keep_alive<1, 2>())
@@ -559,8 +595,9 @@ void register_send(nb::module_ &m)
             [](send_tcp_stream_wrapper *self, thread_pool &pool, nb::handle socket, const stream_config &config)
             {
                 auto sock = duplicate_socket<boost::asio::ip::tcp::socket>(pool.get_io_context(), socket_fd(socket));
-                new (self) send_tcp_stream_wrapper();
-                self->stream = std::make_unique<send::tcp_stream>(pool, std::move(sock), config);
+                construct_stream(self,
+                                 [&](send_tcp_stream_wrapper &)
+                                 { return std::make_unique<send::tcp_stream>(pool, std::move(sock), config); });
             },
             "thread_pool"_a, "socket"_a, "config"_a = stream_config(), nb::keep_alive<1, 2>(),
             "Send over a connected socket.socket (duplicated: the caller still closes its own)");
@@ -571,8 +608,9 @@ void register_send(nb::module_ &m)
             [](send_inproc_stream_wrapper *self, thread_pool &pool,
                const std::vector<std::shared_ptr<inproc_queue>> &queues, const stream_config &config)
             {
-                new (self) send_inproc_stream_wrapper();
-                self->stream = std::make_unique<send::inproc_stream>(pool, queues, config);
+                construct_stream(self,
+                                 [&](send_inproc_stream_wrapper &)
+                                 { return std::make_unique<send::inproc_stream>(pool, queues, config); });
             },
             "thread_pool"_a, "queues"_a, "config"_a = stream_config(), nb::keep_alive<1, 2>())
         .def_prop_ro(

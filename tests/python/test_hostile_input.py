@@ -1,0 +1,68 @@
+"""Bad input from a careless or hostile caller (issue 15): each case fails
+with a clear error and leaves nothing behind."""
+
+import os
+import socket
+
+import pytest
+
+import lightspead
+import lightspead.recv
+import lightspead.send
+
+
+def open_fds():
+    return len(os.listdir("/proc/self/fd"))
+
+
+def refused_port():
+    """A TCP port on loopback that nothing listens on."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+@pytest.mark.parametrize("port", [-1, 65536, 65536 + 8888, 70000, 2**40])
+def test_out_of_range_ports_are_refused(port):
+    # nanobind's 16-bit conversion wrapped some of these (70000 became
+    # 4464); TypeError, as spead2 raises
+    pool = lightspead.ThreadPool()
+    calls = [
+        lambda: lightspead.send.UdpStream(pool, [("127.0.0.1", port)]),
+        lambda: lightspead.send.TcpStream(pool, [("127.0.0.1", port)]),
+        lambda: lightspead.recv.Stream(pool).add_udp_reader(port),
+        lambda: lightspead.recv.Stream(pool).add_udp_reader("239.255.1.2", port),
+        lambda: lightspead.recv.Stream(pool).add_tcp_reader(port),
+    ]
+    for call in calls:
+        with pytest.raises(TypeError, match="port"):
+            call()
+
+
+def test_edge_ports_are_accepted():
+    pool = lightspead.ThreadPool()
+    stream = lightspead.recv.Stream(pool)
+    stream.add_udp_reader(0, bind_hostname="127.0.0.1")  # any free port
+    sender = lightspead.send.UdpStream(pool, [("127.0.0.1", 65535)])
+    assert sender.num_substreams == 1
+    stream.stop()
+
+
+def test_failed_constructors_leave_no_descriptors():
+    pool = lightspead.ThreadPool()
+    port = refused_port()
+    # Warm up whatever is created once (the pool's own descriptors)
+    with pytest.raises(ConnectionRefusedError):
+        lightspead.send.TcpStream(pool, [("127.0.0.1", port)])
+    before = open_fds()
+    for _ in range(100):
+        with pytest.raises(ConnectionRefusedError):
+            lightspead.send.TcpStream(pool, [("127.0.0.1", port)])
+        with pytest.raises(ValueError, match="TTL"):
+            lightspead.send.UdpStream(pool, [("239.255.1.2", 8888)], ttl=1000)
+        with pytest.raises(TypeError, match="port"):
+            lightspead.send.UdpStream(pool, [("127.0.0.1", 70000)])
+    # One leaked descriptor per failure made this 200 or more
+    assert open_fds() - before < 10
