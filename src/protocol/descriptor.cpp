@@ -163,7 +163,14 @@ descriptor_decode_result decode_descriptor(const std::uint8_t *data, std::size_t
             if (it.is_immediate || length % format_entry != 0)
                 return fail("descriptor format field is not a whole number of entries");
             for (std::size_t i = 0; i < length; i += format_entry)
+            {
+                // A code is a printable ASCII character ('u', 'i', 'f', ...):
+                // anything else is not a format any reader can use (and as
+                // a Python str it would not even decode).
+                if (field[i] <= 0x20 || field[i] >= 0x7f)
+                    return fail("descriptor format code is not a printable ASCII character");
                 d.format.emplace_back(char(field[i]), load_be(field + i + 1, format_entry - 1));
+            }
             break;
         case DESCRIPTOR_SHAPE_ID:
             if (it.is_immediate || length % shape_entry != 0)

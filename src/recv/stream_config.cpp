@@ -1,4 +1,5 @@
 #include <stdexcept>
+#include <string>
 #include <lightspead/recv/stream_config.h>
 
 namespace lightspead::recv
@@ -47,10 +48,24 @@ stream_config::stream_config()
 {
 }
 
+namespace
+{
+
+void check_heap_slots(std::size_t max_heaps, std::size_t substreams)
+{
+    if (max_heaps > stream_config::max_heap_slots / substreams)
+        throw std::invalid_argument("max_heaps " + std::to_string(max_heaps) + " x substreams "
+                                    + std::to_string(substreams) + " exceeds the limit of "
+                                    + std::to_string(stream_config::max_heap_slots) + " heaps assembled at once");
+}
+
+}  // anonymous namespace
+
 stream_config &stream_config::set_max_heaps(std::size_t max_heaps)
 {
     if (max_heaps == 0)
         throw std::invalid_argument("max_heaps must be at least 1");
+    check_heap_slots(max_heaps, substreams);
     this->max_heaps = max_heaps;
     return *this;
 }
@@ -59,6 +74,7 @@ stream_config &stream_config::set_substreams(std::size_t substreams)
 {
     if (substreams == 0)
         throw std::invalid_argument("substreams must be at least 1");
+    check_heap_slots(max_heaps, substreams);
     this->substreams = substreams;
     return *this;
 }

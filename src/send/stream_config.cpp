@@ -43,6 +43,9 @@ stream_config &stream_config::set_max_heaps(std::size_t max_heaps)
 {
     if (max_heaps == 0)
         throw std::invalid_argument("max_heaps must be at least 1");
+    if (max_heaps > max_max_heaps)
+        throw std::invalid_argument("max_heaps " + std::to_string(max_heaps) + " exceeds the limit of "
+                                    + std::to_string(max_max_heaps));
     this->max_heaps = max_heaps;
     return *this;
 }

@@ -66,3 +66,35 @@ def test_failed_constructors_leave_no_descriptors():
             lightspead.send.UdpStream(pool, [("127.0.0.1", 70000)])
     # One leaked descriptor per failure made this 200 or more
     assert open_fds() - before < 10
+
+
+def test_descriptor_with_a_non_ascii_format_code_is_left_out():
+    # Two descriptors; the second's format code byte becomes 0xff on the
+    # wire. get_descriptors raised UnicodeDecodeError and lost both.
+    ig = lightspead.send.ItemGroup()
+    ig.add_item(0x1000, "good", "kept", shape=(), format=[("u", 16)])
+    ig.add_item(0x1001, "bad", "left out", shape=(), format=[("i", 24)])
+    pool = lightspead.ThreadPool()
+    out = lightspead.send.BytesStream(pool, lightspead.send.StreamConfig(max_packet_size=9000))
+    out.send_heap(ig.get_heap(descriptors="all", data="none"))
+    data = bytearray(out.getvalue())
+    entry = b"i\x00\x00\x18"  # code and 24-bit width of a 64-40 format entry
+    assert data.count(entry) == 1
+    data[data.index(entry)] = 0xFF
+    stream = lightspead.recv.Stream(pool)
+    stream.add_buffer_reader(bytes(data))
+    heaps = list(stream)
+    assert len(heaps) == 1
+    descriptors = heaps[0].get_descriptors()
+    assert [d[1] for d in descriptors] == [b"good"]
+    received = lightspead.ItemGroup()
+    received.update(heaps[0])
+    assert "good" in received and "bad" not in received
+
+
+def test_huge_max_heaps_is_refused_clearly():
+    for config in (lightspead.send.StreamConfig, lightspead.recv.StreamConfig):
+        with pytest.raises(ValueError, match="max_heaps .* exceeds the limit"):
+            config(max_heaps=2**62)
+    with pytest.raises(ValueError, match="exceeds the limit"):
+        lightspead.recv.StreamConfig(max_heaps=2**20, substreams=2**10)

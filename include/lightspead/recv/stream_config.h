@@ -37,6 +37,11 @@ public:
      * cache would first read every line from memory for nothing.
      */
     static constexpr std::size_t nontemporal_heap_size = std::size_t(8) << 20;
+    /**
+     * The most heaps a stream may assemble at once, max_heaps x substreams
+     * (2^24): the stream sets aside a slot for each when it is built.
+     */
+    static constexpr std::size_t max_heap_slots = std::size_t(1) << 24;
 
 private:
     std::size_t max_heaps = default_max_heaps;
@@ -56,12 +61,15 @@ private:
 public:
     stream_config();
 
-    /// Heaps assembled at once per substream (at least 1).
+    /// Heaps assembled at once per substream (at least 1; times substreams at most @ref max_heap_slots).
     stream_config &set_max_heaps(std::size_t max_heaps);
     /// See @ref set_max_heaps.
     std::size_t get_max_heaps() const noexcept { return max_heaps; }
 
-    /// Independent heap tables; a heap goes to table cnt % substreams (at least 1).
+    /**
+     * Independent heap tables; a heap goes to table cnt % substreams (at
+     * least 1; times max_heaps at most @ref max_heap_slots).
+     */
     stream_config &set_substreams(std::size_t substreams);
     /// See @ref set_substreams.
     std::size_t get_substreams() const noexcept { return substreams; }

@@ -64,6 +64,8 @@ public:
     static constexpr std::size_t default_zerocopy_threshold = 4 * 1024 * 1024;
     /// Smallest packet size limit a heap can be cut into.
     static constexpr std::size_t min_max_packet_size = 56;
+    /// The most heaps a stream may hold queued (2^24): it sets aside a slot for each when it is built.
+    static constexpr std::size_t max_max_heaps = std::size_t(1) << 24;
 
 private:
     std::size_t max_packet_size = default_max_packet_size;
@@ -114,7 +116,7 @@ public:
     /// See @ref set_rate_method.
     rate_method get_rate_method() const noexcept { return method; }
 
-    /// Heaps that may be queued or in flight at once (at least 1).
+    /// Heaps that may be queued or in flight at once (at least 1, at most @ref max_max_heaps).
     stream_config &set_max_heaps(std::size_t max_heaps);
     /// See @ref set_max_heaps.
     std::size_t get_max_heaps() const noexcept { return max_heaps; }

@@ -171,6 +171,31 @@ TEST(decode_descriptor, reports_defects)
     EXPECT_FALSE(decode_descriptor(no_id.data(), no_id.size()));
 }
 
+TEST(decode_descriptor, format_codes_are_printable_ascii)
+{
+    // A code byte of 0xff (or a control character) is no format a reader
+    // can use: the descriptor is left out, with a reason.
+    for (char code : {'\xff', '\x80', '\x00', ' ', '\x7f'})
+    {
+        descriptor d;
+        d.id = 0x1234;
+        d.name = "n";
+        d.format = {{'u', 8}, {code, 8}};
+        auto blob = encode_descriptor(d, flavour(40));
+        auto r = decode_descriptor(blob.data(), blob.size());
+        EXPECT_FALSE(r) << "code " << int(std::uint8_t(code));
+        EXPECT_NE(r.error.find("format code"), std::string::npos) << r.error;
+    }
+    for (char code : {'!', 'u', 'f', '~'})
+    {
+        descriptor d;
+        d.id = 0x1234;
+        d.format = {{code, 8}};
+        auto blob = encode_descriptor(d, flavour(40));
+        EXPECT_TRUE(decode_descriptor(blob.data(), blob.size())) << code;
+    }
+}
+
 TEST(decode_descriptor, random_bytes_never_crash)
 {
     descriptor d;

@@ -37,6 +37,29 @@ TEST(recv_config, rejects_invalid_values)
     EXPECT_THROW(recv::ring_stream_config().set_heaps(0), std::invalid_argument);
 }
 
+TEST(recv_config, heap_slots_are_bounded)
+{
+    // max_heaps x substreams slots are set aside when a stream is built:
+    // a huge product is refused up front, with the limit named.
+    recv::stream_config c;
+    try
+    {
+        c.set_max_heaps(std::size_t(1) << 62);
+        FAIL() << "max_heaps 2^62 accepted";
+    }
+    catch (std::invalid_argument &e)
+    {
+        EXPECT_NE(std::string(e.what()).find("16777216"), std::string::npos) << e.what();
+    }
+    EXPECT_NO_THROW(c.set_max_heaps(recv::stream_config::max_heap_slots));
+    EXPECT_THROW(c.set_substreams(2), std::invalid_argument);
+    c.set_max_heaps(1024);
+    EXPECT_NO_THROW(c.set_substreams(recv::stream_config::max_heap_slots / 1024));
+    EXPECT_THROW(c.set_substreams(recv::stream_config::max_heap_slots / 1024 + 1), std::invalid_argument);
+    EXPECT_THROW(c.set_substreams(SIZE_MAX), std::invalid_argument);
+    EXPECT_EQ(c.get_substreams(), recv::stream_config::max_heap_slots / 1024);
+}
+
 TEST(recv_stream, round_trip_items_and_descriptors)
 {
     for (int a : {40, 48})

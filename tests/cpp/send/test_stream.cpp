@@ -97,6 +97,8 @@ TEST(stream_config, rejects_invalid_values)
     EXPECT_THROW(c.set_burst_rate_ratio(0.99), std::invalid_argument);
     EXPECT_THROW(c.set_burst_rate_ratio(std::numeric_limits<double>::quiet_NaN()), std::invalid_argument);
     EXPECT_THROW(c.set_max_heaps(0), std::invalid_argument);
+    EXPECT_THROW(c.set_max_heaps(std::size_t(1) << 62), std::invalid_argument);
+    EXPECT_THROW(c.set_max_heaps(send::stream_config::max_max_heaps + 1), std::invalid_argument);
     // Failed setters leave the old value
     EXPECT_EQ(c.get_max_packet_size(), 1472u);
     EXPECT_EQ(c.get_max_heaps(), 4u);
