@@ -3,6 +3,7 @@
 #include <exception>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <pthread.h>
 #include <sched.h>
 #include <lightspead/common/logging.h>
@@ -24,20 +25,36 @@ thread_pool::thread_pool(int num_threads, const std::vector<int> &affinity)
         if (core < 0)
             throw std::invalid_argument("CPU core " + std::to_string(core) + " is negative");
     workers.reserve(num_threads);
-    for (int i = 0; i < num_threads; i++)
+    try
     {
-        if (affinity.empty())
-            workers.emplace_back([this] { run_worker(); });
-        else
+        for (int i = 0; i < num_threads; i++)
         {
-            int core = affinity[i % affinity.size()];
-            workers.emplace_back(
-                [this, core]
-                {
-                    set_affinity(core);
-                    run_worker();
-                });
+            if (affinity.empty())
+                workers.emplace_back([this] { run_worker(); });
+            else
+            {
+                int core = affinity[i % affinity.size()];
+                workers.emplace_back(
+                    [this, core]
+                    {
+                        set_affinity(core);
+                        run_worker();
+                    });
+            }
         }
+    }
+    catch (std::system_error &e)
+    {
+        // Out of threads (or of address space for their stacks): the
+        // threads made so far must end before the pool goes, or their
+        // destructors would terminate the process.
+        work.reset();
+        io_context.stop();
+        for (auto &w : workers)
+            w.join();
+        throw std::system_error(e.code(),
+                                "thread_pool could not start thread " + std::to_string(workers.size() + 1) + " of "
+                                    + std::to_string(num_threads));
     }
 }
 

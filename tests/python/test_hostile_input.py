@@ -98,3 +98,30 @@ def test_huge_max_heaps_is_refused_clearly():
             config(max_heaps=2**62)
     with pytest.raises(ValueError, match="exceeds the limit"):
         lightspead.recv.StreamConfig(max_heaps=2**20, substreams=2**10)
+
+
+def test_thread_pool_that_cannot_start_its_threads_raises():
+    # Under an address-space limit the stacks of 10000 threads do not fit:
+    # the pool must raise and end the threads it started, not terminate
+    # the process ("terminate called without an active exception").
+    import subprocess
+    import sys
+    import textwrap
+    program = textwrap.dedent("""
+        import resource
+        import lightspead
+        with open("/proc/self/statm") as f:
+            pages = int(f.read().split()[0])
+        limit = pages * resource.getpagesize() + (512 << 20)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        try:
+            lightspead.ThreadPool(10000)
+        except RuntimeError as e:
+            print("raised:", e)
+        pool = lightspead.ThreadPool(2)  # still usable afterwards
+        print("ok")
+    """)
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "raised: thread_pool could not start thread" in result.stdout
+    assert result.stdout.endswith("ok\n")
