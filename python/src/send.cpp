@@ -1,10 +1,12 @@
 // Binding glue for lightspead.send: converts Python objects to the C++
 // send API and back. Item encoding, item groups and asyncio live in
 // python/lightspead/send.
+#include <atomic>
 #include <future>
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -49,8 +51,46 @@ class send_heap_wrapper
 public:
     send::heap heap;
     std::vector<std::unique_ptr<buffer_view>> buffers;
+    /* Sends of this heap not yet completed. While there is one, the heap
+     * refuses changes: the network thread reads it, and another Python
+     * thread adding an item crashed it. Counted up with the GIL held
+     * before a send is queued, down by its completion handler.
+     */
+    std::shared_ptr<std::atomic<int>> in_flight = std::make_shared<std::atomic<int>>(0);
 
     explicit send_heap_wrapper(const flavour &f) : heap(f) {}
+
+    void check_unsent() const
+    {
+        if (in_flight->load(std::memory_order_acquire) > 0)
+            throw std::runtime_error("the heap is being sent: it cannot change until its send completes");
+    }
+};
+
+/// The in-flight counts of heaps being sent; counted down when destroyed (or released).
+class flight
+{
+private:
+    std::vector<std::shared_ptr<std::atomic<int>>> counts;
+
+public:
+    void add(send_heap_wrapper &h)
+    {
+        h.in_flight->fetch_add(1, std::memory_order_relaxed);
+        counts.push_back(h.in_flight);
+    }
+
+    flight() = default;
+    flight(flight &&) = default;
+    flight &operator=(flight &&) = delete;
+    flight(const flight &) = delete;
+    flight &operator=(const flight &) = delete;
+
+    ~flight()
+    {
+        for (auto &c : counts)
+            c->fetch_sub(1, std::memory_order_release);
+    }
 };
 
 /// The packets of a heap, one bytes object each, for tests and tools.
@@ -109,7 +149,7 @@ public:
 
     using reference = std::tuple<send_heap_wrapper *, s_item_pointer_t, std::size_t, double>;
 
-    static std::vector<send::heap_reference> to_refs(const std::vector<reference> &refs)
+    static std::vector<send::heap_reference> to_refs(const std::vector<reference> &refs, flight &in_flight)
     {
         std::vector<send::heap_reference> out;
         for (const auto &[h, cnt, substream, rate] : refs)
@@ -118,12 +158,15 @@ public:
                 throw std::invalid_argument("a heap reference needs a heap");
             out.emplace_back(h->heap, cnt, substream, rate);
         }
+        for (const auto &ref : refs)
+            in_flight.add(*std::get<0>(ref));
         return out;
     }
 
     item_pointer_t send_heaps(const std::vector<reference> &refs, send::group_mode mode)
     {
-        auto r = to_refs(refs);
+        flight in_flight;
+        auto r = to_refs(refs, in_flight);
         auto f = stream->async_send_heaps(r, boost::asio::use_future, mode);
         // A failed send raises boost::system::system_error, which the
         // module's translator turns into OSError with its errno.
@@ -132,17 +175,24 @@ public:
 
     void async_send_heaps(const std::vector<reference> &refs, send::group_mode mode, std::uint64_t token)
     {
-        auto r = to_refs(refs);
+        flight in_flight;
+        auto r = to_refs(refs, in_flight);
         auto queue = completions;
+        auto held = std::make_shared<flight>(std::move(in_flight));
         stream->async_send_heaps(
             r,
-            [queue, token](const boost::system::error_code &ec, item_pointer_t bytes)
-            { queue->push(completion(token, completion_error(ec), bytes)); },
+            [queue, token, held](const boost::system::error_code &ec, item_pointer_t bytes) mutable
+            {
+                held.reset();  // the heaps may change again
+                queue->push(completion(token, completion_error(ec), bytes));
+            },
             mode);
     }
 
     item_pointer_t send_heap(send_heap_wrapper &h, s_item_pointer_t cnt, std::size_t substream, double rate)
     {
+        flight in_flight;
+        in_flight.add(h);
         auto f = stream->async_send_heap(h.heap, boost::asio::use_future, cnt, substream, rate);
         // A failed send raises boost::system::system_error, which the
         // module's translator turns into OSError with its errno.
@@ -154,10 +204,15 @@ public:
     {
         // The queue, not the wrapper, is captured: it outlives the stream.
         auto queue = completions;
+        auto held = std::make_shared<flight>();
+        held->add(h);
         stream->async_send_heap(
             h.heap,
-            [queue, token](const boost::system::error_code &ec, item_pointer_t bytes)
-            { queue->push(completion(token, completion_error(ec), bytes)); },
+            [queue, token, held](const boost::system::error_code &ec, item_pointer_t bytes) mutable
+            {
+                held.reset();  // the heap may change again
+                queue->push(completion(token, completion_error(ec), bytes));
+            },
             cnt, substream, rate);
     }
 
@@ -357,12 +412,17 @@ void register_send(nb::module_ &m)
             "The flavour the heap is encoded with")
         .def_prop_rw(
             "repeat_pointers", [](const send_heap_wrapper &h) { return h.heap.get_repeat_pointers(); },
-            [](send_heap_wrapper &h, bool v) { h.heap.set_repeat_pointers(v); },
+            [](send_heap_wrapper &h, bool v)
+            {
+                h.check_unsent();
+                h.heap.set_repeat_pointers(v);
+            },
             "Whether every packet repeats all the item pointers (so each packet can be decoded alone)")
         .def(
             "add_buffer",
             [](send_heap_wrapper &h, s_item_pointer_t id, nb::handle obj, bool allow_immediate)
             {
+                h.check_unsent();
                 auto view = std::make_unique<buffer_view>(obj);
                 h.heap.add_item(id, view->data(), view->size(), allow_immediate);
                 h.buffers.push_back(std::move(view));
@@ -371,8 +431,13 @@ void register_send(nb::module_ &m)
             "Add an item referencing the object's buffer (kept alive with the heap)")
         .def(
             "add_immediate",
-            [](send_heap_wrapper &h, s_item_pointer_t id, item_pointer_t value) { h.heap.add_item(id, value); }, "id"_a,
-            "value"_a, "Add an item whose value (an integer of the heap address width) travels in its item pointer")
+            [](send_heap_wrapper &h, s_item_pointer_t id, item_pointer_t value)
+            {
+                h.check_unsent();
+                h.heap.add_item(id, value);
+            },
+            "id"_a, "value"_a,
+            "Add an item whose value (an integer of the heap address width) travels in its item pointer")
         .def(
             "add_raw_descriptor",
             [](send_heap_wrapper &h, s_item_pointer_t id, const std::string &name, const std::string &description,
@@ -391,15 +456,26 @@ void register_send(nb::module_ &m)
                 }
                 d.shape = shape;
                 d.numpy_header = numpy_header;
+                h.check_unsent();
                 h.heap.add_descriptor(d);
             },
             "id"_a, "name"_a, "description"_a, "format"_a, "shape"_a, "numpy_header"_a,
             "Add a descriptor from its parts: format as (code, bits) pairs, or an empty format and a numpy header")
         .def(
-            "add_start", [](send_heap_wrapper &h) { h.heap.add_start(); },
+            "add_start",
+            [](send_heap_wrapper &h)
+            {
+                h.check_unsent();
+                h.heap.add_start();
+            },
             "Add a stream-control start item (the stream begins)")
         .def(
-            "add_end", [](send_heap_wrapper &h) { h.heap.add_end(); },
+            "add_end",
+            [](send_heap_wrapper &h)
+            {
+                h.check_unsent();
+                h.heap.add_end();
+            },
             "Add a stream-control stop item (receivers stop after this heap)");
 
     nb::class_<packet_generator_wrapper>(m, "PacketGenerator",

@@ -1,14 +1,19 @@
 """Bad input from a careless or hostile caller (issue 15): each case fails
 with a clear error and leaves nothing behind."""
 
+import asyncio
 import os
 import socket
+import threading
+import time
 
+import numpy as np
 import pytest
 
 import lightspead
 import lightspead.recv
 import lightspead.send
+import lightspead.send.asyncio
 
 
 def open_fds():
@@ -125,3 +130,39 @@ def test_thread_pool_that_cannot_start_its_threads_raises():
     assert result.returncode == 0, result.stderr
     assert "raised: thread_pool could not start thread" in result.stdout
     assert result.stdout.endswith("ok\n")
+
+
+def test_a_heap_being_sent_refuses_changes():
+    # Another thread adding items while the network thread read the heap
+    # crashed the process (SIGSEGV in the packet generator).
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.bind(("127.0.0.1", 0))
+    pool = lightspead.ThreadPool()
+    # 200 kB at 2 MB/s: about 0.1 s on the way
+    config = lightspead.send.StreamConfig(rate=2e6, max_packet_size=9000)
+    stream = lightspead.send.UdpStream(pool, [("127.0.0.1", receiver.getsockname()[1])], config)
+    heap = lightspead.send.Heap()
+    heap.add_buffer(0x1000, np.zeros(200000, np.uint8), False)
+    sending = threading.Thread(target=stream.send_heap, args=(heap,))
+    sending.start()
+    time.sleep(0.02)
+    for change in (lambda: heap.add_buffer(0x1001, b"12345678", False),
+                   lambda: heap.add_immediate(0x1002, 5),
+                   heap.add_end,
+                   lambda: setattr(heap, "repeat_pointers", True)):
+        with pytest.raises(RuntimeError, match="being sent"):
+            change()
+    sending.join()
+    heap.add_immediate(0x1002, 5)  # once sent, it may change again
+    # The same through the asyncio path
+    async def main():
+        astream = lightspead.send.asyncio.UdpStream(pool, [("127.0.0.1", receiver.getsockname()[1])], config)
+        other = lightspead.send.Heap()
+        other.add_buffer(0x1000, np.zeros(200000, np.uint8), False)
+        future = astream.async_send_heap(other)
+        with pytest.raises(RuntimeError, match="being sent"):
+            other.add_immediate(0x1003, 1)
+        await future
+        other.add_immediate(0x1003, 1)
+    asyncio.run(main())
+    receiver.close()
