@@ -282,6 +282,57 @@ def _field_bits(code, bits, value, name):
     return int(bool(value))     # "b"
 
 
+# Elements per step of the bit-packing paths: each step's bits are a whole
+# number of bytes (a multiple of 8 elements), and its temporaries stay small.
+_PACK_CHUNK = 1 << 16
+
+
+def _pack_int_bits(values, bits, signed, name):
+    """Single-field integers of 1 to 64 bits as a big-endian bit stream
+    (most significant bit first, zero-padded to a whole byte), in time
+    linear in the number of elements. ValueError if a value does not fit."""
+    v = np.asarray(values).reshape(-1)
+    if v.dtype.kind not in "iub":
+        try:
+            v = v.astype(np.int64 if signed else np.uint64)
+        except (OverflowError, TypeError, ValueError) as e:
+            raise ValueError(f"item {name!r}: values do not fit in {bits}-bit integers") from e
+    low = -(1 << (bits - 1)) if signed else 0
+    high = (1 << (bits - 1)) if signed else (1 << bits)
+    if v.size and (int(v.min()) < low or int(v.max()) >= high):
+        raise ValueError(f"item {name!r}: a value does not fit in {bits} {'signed' if signed else 'unsigned'} bits")
+    mask = np.uint64((1 << bits) - 1)
+    out = []
+    for start in range(0, v.size, _PACK_CHUNK):
+        part = v[start:start + _PACK_CHUNK]
+        u = (part.astype(np.int64).view(np.uint64) if signed else part.astype(np.uint64)) & mask
+        wide = np.unpackbits(u.astype(">u8").view(np.uint8).reshape(-1, 8), axis=1)
+        out.append(np.packbits(wide[:, 64 - bits:].reshape(-1)).tobytes())
+    return b"".join(out)
+
+
+def _unpack_int_bits(data, count, bits, signed):
+    """``count`` single-field integers of 1 to 64 bits from a big-endian bit
+    stream, as an object array of Python ints (as the reference gives), in
+    time linear in ``count``."""
+    raw = np.frombuffer(data, np.uint8, (count * bits + 7) // 8)
+    out = np.empty(count, dtype=object)
+    for start in range(0, count, _PACK_CHUNK):
+        n = min(_PACK_CHUNK, count - start)
+        first = start * bits // 8  # a whole byte: start is a multiple of 8
+        chunk_bits = np.unpackbits(raw[first:first + (n * bits + 7) // 8])[:n * bits].reshape(n, bits)
+        wide = np.zeros((n, 64), np.uint8)
+        wide[:, 64 - bits:] = chunk_bits
+        u = np.packbits(wide, axis=1).view(">u8").reshape(n)
+        values = u.astype(object)
+        if signed:
+            top = 1 << (bits - 1)
+            negative = u >= np.uint64(top)
+            values[negative] -= 1 << bits
+        out[start:start + n] = values
+    return out
+
+
 def _field_value(code, bits, raw):
     """The Python value of one bit-packed field."""
     if code == "u":
@@ -366,22 +417,32 @@ class Item(Descriptor):
         bit stream, most significant bit first, padded with zero bits to a
         whole byte. The general (slow) path."""
         fields = self.format
+        out = []
         acc = 0
         nbits = 0
-        for element in array.reshape(-1) if array.ndim else [array[()]]:
+        for k, element in enumerate(array.reshape(-1) if array.ndim else [array[()]]):
             parts = element if len(fields) > 1 else (element,)
             if len(parts) != len(fields):
                 raise ValueError(f"item {self.name!r}: each element needs {len(fields)} fields")
             for (code, bits), part in zip(fields, parts):
                 acc = (acc << bits) | _field_bits(code, bits, part, self.name)
                 nbits += bits
+            if k % 64 == 63:
+                # 64 elements are a whole number of bytes: flush them, so
+                # that the accumulator (and each shift) stays small
+                out.append(acc.to_bytes(nbits // 8, "big"))
+                acc = 0
+                nbits = 0
         pad = -nbits % 8
-        return (acc << pad).to_bytes((nbits + pad) // 8, "big")
+        out.append((acc << pad).to_bytes((nbits + pad) // 8, "big"))
+        return b"".join(out)
 
     def _bytes_of_integers(self, values):
         """Encode a one-field integer format of any whole-byte width."""
         code, bits = self.format[0]
         nbytes = bits // 8
+        if len(self.format) == 1 and code in "ui" and bits < 64 and bits % 8 != 0:
+            return _pack_int_bits(values, bits, code == "i", self.name)
         if bits % 8 != 0 or bits > 64 or len(self.format) != 1 or code not in "ui":
             return self._packed_bytes(np.asarray(values, dtype=object))
         signed = code == "i"
@@ -397,27 +458,37 @@ class Item(Descriptor):
         """Decode ``count`` elements of any format from a bit stream (the
         general, slow path): ints, floats, bytes or bools, or tuples of them
         for several fields."""
-        acc = int.from_bytes(bytes(data), "big")
-        total = len(data) * 8
-        pos = 0
+        element_bits = sum(bits for _, bits in self.format)
+        data = bytes(data)
         if len(self.format) > 1:
             # A structured array, one field per format entry (as the reference)
             out = np.empty(count, dtype=[(f"f{i}", _FIELD_DTYPES[code](bits))
                                          for i, (code, bits) in enumerate(self.format)])
         else:
             out = np.empty(count, dtype=object)
-        for k in range(count):
-            parts = []
-            for code, bits in self.format:
-                raw = (acc >> (total - pos - bits)) & ((1 << bits) - 1)
-                pos += bits
-                parts.append(_field_value(code, bits, raw))
-            out[k] = tuple(parts) if len(parts) > 1 else parts[0]
+        for first in range(0, count, 64):
+            # 64 elements at a time, a whole number of bytes: each big
+            # integer (and each shift of it) stays small
+            n = min(64, count - first)
+            start = first * element_bits // 8
+            length = (n * element_bits + 7) // 8
+            acc = int.from_bytes(data[start:start + length], "big")
+            total = length * 8
+            pos = 0
+            for k in range(first, first + n):
+                parts = []
+                for code, bits in self.format:
+                    raw = (acc >> (total - pos - bits)) & ((1 << bits) - 1)
+                    pos += bits
+                    parts.append(_field_value(code, bits, raw))
+                out[k] = tuple(parts) if len(parts) > 1 else parts[0]
         return out
 
     def _integers_from_bytes(self, data, count):
         """Decode a one-field integer format of any whole-byte width."""
         code, bits = self.format[0]
+        if len(self.format) == 1 and code in "ui" and bits < 64 and bits % 8 != 0:
+            return _unpack_int_bits(data, count, bits, code == "i")
         if bits % 8 != 0 or bits > 64 or len(self.format) != 1 or code not in "ui":
             return self._unpacked(data, count)
         nbytes = bits // 8
@@ -505,7 +576,8 @@ class Item(Descriptor):
         if not self.compatible_shape(array.shape):
             raise ValueError(f"value of shape {array.shape} does not fit item {self.name!r} of shape {self.shape}")
         if self._fast_dtype is None:
-            if len(self.format) == 1 and self.format[0][0] in "ui" and array.dtype != object:
+            if len(self.format) == 1 and self.format[0][0] in "ui" and (
+                    array.dtype != object or (self.format[0][1] < 64 and self.format[0][1] % 8 != 0)):
                 return self._bytes_of_integers(array)
             return self._packed_bytes(np.asarray(value, dtype=object) if array.dtype != object else array)
         if self.order == "F":
