@@ -338,6 +338,19 @@ def test_empty_allocates_on_the_given_memory():
     assert raw.dtype == np.uint8 and raw.shape == (4096,)
 
 
+def send_and_check_payload(stream, receiver, data):
+    """Send a heap of one item over ``data`` and check that its payload
+    arrives at ``receiver`` unchanged."""
+    ig = lightspead.send.ItemGroup()
+    ig.add_item(0x1000, "x", "", shape=data.shape, dtype=data.dtype, value=data)
+    stream.send_heap(ig.get_heap(descriptors="none"))
+    payload = bytearray()
+    while len(payload) < data.nbytes:
+        for _specials, _pointers, body in packets(receiver.recv(65536)):
+            payload += body
+    assert bytes(payload) == data.tobytes()
+
+
 def test_zerocopy_config_and_udp_round_trip():
     config = lightspead.send.StreamConfig()
     assert config.zerocopy == lightspead.send.ZerocopyMode.AUTO
@@ -356,14 +369,7 @@ def test_zerocopy_config_and_udp_round_trip():
         assert stream.zerocopy_active == (mode != lightspead.send.ZerocopyMode.OFF)
         data = lightspead.empty(100000, np.uint8)
         data[:] = np.arange(100000) % 251
-        ig = lightspead.send.ItemGroup()
-        ig.add_item(0x1000, "x", "", shape=data.shape, dtype=data.dtype, value=data)
-        stream.send_heap(ig.get_heap(descriptors="none"))
-        payload = bytearray()
-        while len(payload) < 100000:
-            for _specials, _pointers, body in packets(receiver.recv(65536)):
-                payload += body
-        assert bytes(payload) == data.tobytes()
+        send_and_check_payload(stream, receiver, data)
         # Loopback copies: AUTO falls back, ON carries on, OFF never asked
         assert stream.zerocopy_active == active_after
         assert (stream.zerocopy_copied > 0) == (mode != lightspead.send.ZerocopyMode.OFF)
@@ -406,14 +412,7 @@ def test_registered_udp_round_trip():
     data = lightspead.empty(100000, np.uint8, allocator=allocator)
     for round_ in range(2):
         data[:] = (np.arange(100000) + round_) % 251
-        ig = lightspead.send.ItemGroup()
-        ig.add_item(0x1000, "x", "", shape=data.shape, dtype=data.dtype, value=data)
-        stream.send_heap(ig.get_heap(descriptors="none"))
-        payload = bytearray()
-        while len(payload) < 100000:
-            for _specials, _pointers, body in packets(receiver.recv(65536)):
-                payload += body
-        assert bytes(payload) == data.tobytes()
+        send_and_check_payload(stream, receiver, data)
     assert stream.registered_sends > 0
     assert stream.registered_active  # ON carries on where loopback copies
     # Without the allocator in its config, a stream never uses it

@@ -299,6 +299,30 @@ public:
     }
 };
 
+// Queues @a h 16 times, stops @a s once the first is out, and checks that
+// every heap completed before stop() returned, sent or aborted.
+void stop_with_sends_in_flight(send::udp_stream &s, const send::heap &h)
+{
+    std::vector<std::future<item_pointer_t>> futures;
+    for (int i = 0; i < 16; i++)
+        futures.push_back(s.async_send_heap(h, boost::asio::use_future));
+    // Stop once some heaps are out and others are still going.
+    ASSERT_TRUE(ready(futures[0], 5000ms));
+    s.stop();
+    for (auto &f : futures)
+    {
+        ASSERT_TRUE(ready(f, 0ms)) << "stop() returned before every heap completed";
+        try
+        {
+            EXPECT_GT(f.get(), 0u);
+        }
+        catch (boost::system::system_error &e)
+        {
+            EXPECT_EQ(e.code(), boost::asio::error::operation_aborted);
+        }
+    }
+}
+
 // Sends one heap of @a size bytes at @a data and checks what arrives.
 void send_and_compare(send::udp_stream &s, loopback_sink &sink, const std::uint8_t *data, std::size_t size, int round)
 {
@@ -414,24 +438,7 @@ TEST(udp_zerocopy, stop_with_sends_in_flight)
     send::heap h;
     h.add_item(0x1000, data.get(), 4 << 20, false);
     auto s = std::make_unique<send::udp_stream>(pool, std::vector<udp::endpoint>{sink.socket.local_endpoint()}, config);
-    std::vector<std::future<item_pointer_t>> futures;
-    for (int i = 0; i < 16; i++)
-        futures.push_back(s->async_send_heap(h, boost::asio::use_future));
-    // Stop once some heaps are out and others are still going.
-    ASSERT_TRUE(ready(futures[0], 5000ms));
-    s->stop();
-    for (auto &f : futures)
-    {
-        ASSERT_TRUE(ready(f, 0ms)) << "stop() returned before every heap completed";
-        try
-        {
-            EXPECT_GT(f.get(), 0u);
-        }
-        catch (boost::system::system_error &e)
-        {
-            EXPECT_EQ(e.code(), boost::asio::error::operation_aborted);
-        }
-    }
+    stop_with_sends_in_flight(*s, h);
     s.reset();  // and the memory may go now
     data.reset();
 }
@@ -633,23 +640,7 @@ TEST(udp_registered, stop_with_sends_in_flight)
     send::heap h;
     h.add_item(0x1000, data.get(), 4 << 20, false);
     auto s = registered_stream(pool, sink, allocator);
-    std::vector<std::future<item_pointer_t>> futures;
-    for (int i = 0; i < 16; i++)
-        futures.push_back(s->async_send_heap(h, boost::asio::use_future));
-    ASSERT_TRUE(ready(futures[0], 5000ms));
-    s->stop();
-    for (auto &f : futures)
-    {
-        ASSERT_TRUE(ready(f, 0ms)) << "stop() returned before every heap completed";
-        try
-        {
-            EXPECT_GT(f.get(), 0u);
-        }
-        catch (boost::system::system_error &e)
-        {
-            EXPECT_EQ(e.code(), boost::asio::error::operation_aborted);
-        }
-    }
+    stop_with_sends_in_flight(*s, h);
     EXPECT_GT(s->get_registered_sends(), 0u);
     s.reset();
     data.reset();
