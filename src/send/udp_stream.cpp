@@ -574,9 +574,28 @@ int udp_transport::uring_send(std::size_t first, unsigned n)
     constexpr int waiting = std::numeric_limits<int>::min();
     results.assign(n, waiting);
     const std::uint64_t first_id = uring_ids.issued;
+    /* The ring failed (it should not: every submission is waited for, so
+     * it has room): give it up for good, the sends not made count as
+     * released, and EOPNOTSUPP makes send_pending send them again with
+     * MSG_ZEROCOPY.
+     */
+    auto give_up = [&](int e, unsigned made)
+    {
+        log_warning(std::string("io_uring failed (") + std::strerror(e) + "): using MSG_ZEROCOPY from now on");
+        uring.store(false, std::memory_order_relaxed);
+        uring_ids.mark(first_id, first_id + made);
+        results.clear();
+        errno = EOPNOTSUPP;
+        return -1;
+    };
     for (unsigned k = 0; k < n; k++)
     {
-        io_uring_sqe *sqe = io_uring_get_sqe(&ring);  // the ring has room: nothing else is queued
+        io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+        if (!sqe)
+        {
+            uring_ids.issued += k;
+            return give_up(EBUSY, k);
+        }
         // Without waiting for room in the socket: a full socket fails the
         // send with EAGAIN (and the linked ones after it with ECANCELED),
         // so that the stream waits as it does with sendmmsg.
@@ -594,13 +613,7 @@ int udp_transport::uring_send(std::size_t first, unsigned n)
     {
         const int e = io_uring_submit_and_wait(&ring, 1);
         if (e < 0 && e != -EINTR && e != -EAGAIN && e != -EBUSY)
-        {
-            // The ring itself failed: these sends were not made.
-            uring_ids.issued -= n;
-            results.clear();
-            errno = -e;
-            return -1;
-        }
+            return give_up(-e, n);
         reap_ring();
         if (std::find(results.begin(), results.end(), waiting) == results.end())
             break;
@@ -803,10 +816,12 @@ bool udp_transport::send_pending()
         if (how == msg_fixed && (err == EINVAL || err == EOPNOTSUPP || err == EFAULT))
         {
             // A kernel before 6.15 cannot send a message of several pieces
-            // from a fixed buffer (EINVAL), or the memory is not what was
-            // registered: MSG_ZEROCOPY from now on.
-            log_info(std::string("the kernel refused a send from registered memory (") + std::strerror(err)
-                     + "): using MSG_ZEROCOPY from now on");
+            // from a fixed buffer (EINVAL), the memory is not what was
+            // registered, or the ring failed (uring_send gave it up):
+            // MSG_ZEROCOPY from now on.
+            if (uring.load(std::memory_order_relaxed))
+                log_info(std::string("the kernel refused a send from registered memory (") + std::strerror(err)
+                         + "): using MSG_ZEROCOPY from now on");
             uring.store(false, std::memory_order_relaxed);
             build_messages(msg_first_packet[next_msg]);
             next_msg = 0;
