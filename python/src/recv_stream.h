@@ -136,7 +136,7 @@ void def_stream_common(nb::class_<W> &cls)
         .def_prop_ro(
             "discard_stats", [](const W &s) { return stream_of(s).get_discard_stats(); },
             "Why packets and heaps were thrown away, one counter per reason (packets_malformed, "
-            "packets_out_of_order, ..., kernel_dropped) and packets_accepted: lightspead's, not in spead2")
+            "packets_out_of_order, ..., kernel_dropped, read_errors) and packets_accepted: lightspead's, not in spead2")
         .def_prop_ro(
             "config", [](const W &s) { return stream_of(s).get_config(); },
             "The StreamConfig the stream was built with")

@@ -38,6 +38,7 @@ const std::vector<stream_stat_config> &discard_stats()
         stream_stat_config("heaps_dropped"),
         stream_stat_config("packets_accepted"),
         stream_stat_config("kernel_dropped"),
+        stream_stat_config("read_errors"),
     };
     return stats;
 }

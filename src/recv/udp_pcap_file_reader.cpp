@@ -1,5 +1,8 @@
+#include <cstdint>
+#include <cstdio>
 #include <stdexcept>
 #include <pcap/pcap.h>
+#include <lightspead/common/logging.h>
 #include <lightspead/protocol/captured_frame.h>
 #include <lightspead/recv/udp_pcap_file_reader.h>
 
@@ -15,6 +18,8 @@ struct udp_pcap_file_reader::pcap_state
 {
     pcap_t *handle = nullptr;
     int link_type = 0;
+    std::string filename;
+    std::uint64_t records = 0;  // records libpcap returned (after the filter)
 
     ~pcap_state()
     {
@@ -31,6 +36,7 @@ udp_pcap_file_reader::udp_pcap_file_reader(stream &owner, const std::string &fil
     if (!state->handle)
         throw std::runtime_error("cannot open pcap file " + filename + ": " + errbuf);
     state->link_type = pcap_datalink(state->handle);
+    state->filename = filename;
     if (!filter.empty())
     {
         bpf_program program;
@@ -49,8 +55,25 @@ bool udp_pcap_file_reader::next_packet(stream::batch &batch)
 {
     pcap_pkthdr *header;
     const u_char *data;
-    if (pcap_next_ex(state->handle, &header, &data) != 1)
-        return false;  // end of file (or a read error: the file ends there)
+    const int status = pcap_next_ex(state->handle, &header, &data);
+    if (status == PCAP_ERROR_BREAK)
+        return false;  // end of the file
+    if (status != 1)
+    {
+        // A record libpcap cannot read: a length beyond any snapshot
+        // length, a file cut short. Records are framed only by their
+        // lengths, so nothing after it can be trusted: the input ends
+        // here, counted and said once (this reader stops).
+        std::string where;
+        if (std::FILE *f = pcap_file(state->handle))
+            where = " near byte " + std::to_string(std::ftell(f));
+        batch.read_error();
+        log_warning("pcap file " + state->filename + ": unreadable record" + where + ", after "
+                    + std::to_string(state->records) + " good ones: " + pcap_geterr(state->handle)
+                    + "; the rest of the file is ignored and the stream stops");
+        return false;
+    }
+    state->records++;
     // Frames that are not whole UDP datagrams are skipped, uncounted: a
     // capture holds other traffic too.
     if (const auto udp = decode_captured_frame(state->link_type, data, header->caplen))

@@ -221,3 +221,44 @@ def test_bit_packed_cost_is_linear():
     _, value = _bitpacked_round_trip([("u", 10)], values)
     assert time.perf_counter() - start < 10
     assert len(value) == len(values)
+
+
+def _udp_frame(payload):
+    """payload in an Ethernet/IPv4/UDP frame on loopback addresses."""
+    import struct
+    udp = struct.pack(">HHHH", 7148, 7148, 8 + len(payload), 0) + payload
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0x4000, 64, 17, 0,
+                     bytes([127, 0, 0, 1]), bytes([127, 0, 0, 1]))
+    return b"\x02" * 12 + b"\x08\x00" + ip + udp
+
+
+@pytest.mark.parametrize("damage", ["huge_length", "cut_short"])
+def test_unreadable_pcap_record_is_counted_and_logged(tmp_path, caplog, damage):
+    # Before the fix the stream just ended: the heaps after the record were
+    # lost without a word. Records are framed only by their lengths, so the
+    # stream still stops there, but it says so and counts it.
+    import struct
+    frames = []
+    for cnt in (1, 2, 3):
+        sender = lightspead.send.BytesStream(lightspead.ThreadPool())
+        heap = lightspead.send.Heap()
+        heap.add_item(lightspead.Item(0x1000, "x", "", (), format=[("u", 32)], value=cnt))
+        sender.send_heap(heap, cnt)
+        frames.append(_udp_frame(sender.getvalue()))
+    path = tmp_path / "damaged.pcap"
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        for i, frame in enumerate(frames):
+            stated, written = len(frame), frame
+            if i == 1 and damage == "huge_length":
+                stated = 0x7FFFFFF0
+            if i == 2 and damage == "cut_short":
+                written = frame[:len(frame) // 2]
+            f.write(struct.pack("<IIII", 0, 0, stated, len(frame)) + written)
+    stream = lightspead.recv.Stream(lightspead.ThreadPool())
+    with caplog.at_level("WARNING", logger="lightspead"):
+        stream.add_udp_pcap_file_reader(str(path))
+        heaps = list(stream)
+    assert [h.cnt for h in heaps] == ([1] if damage == "huge_length" else [1, 2])
+    assert stream.discard_stats["read_errors"] == 1
+    assert any("unreadable record" in r.getMessage() and str(path) in r.getMessage() for r in caplog.records)

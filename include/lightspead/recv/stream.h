@@ -422,6 +422,8 @@ public:
         void discard(discard_stat_index reason);
         /// Count datagrams the kernel dropped before the reader saw them.
         void kernel_dropped(std::uint64_t n) { owner.discards[stat_kernel_dropped] += n; }
+        /// Count input the reader could not read past (it stops there, and should log why).
+        void read_error() { owner.discards[stat_read_errors]++; }
         /// Stop the stream from a reader (end of its input): as @ref stream::stop,
         /// but without waiting for the readers.
         void stop_stream() { owner.stop_locked(); }

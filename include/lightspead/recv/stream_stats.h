@@ -122,7 +122,8 @@ enum discard_stat_index : std::size_t
     stat_heaps_dropped,              ///< heaps that could not be frozen (bad item pointers)
     stat_packets_accepted,           ///< packets whose payload went into a heap
     stat_kernel_dropped,             ///< datagrams the kernel dropped (socket buffer full), not in @c packets
-    discard_stat_count               ///< number of discard statistics
+    stat_read_errors,   ///< input a reader could not read past (a corrupt capture record): the reader stopped there
+    discard_stat_count  ///< number of discard statistics
 };
 
 /// The discard statistics, in @ref discard_stat_index order.

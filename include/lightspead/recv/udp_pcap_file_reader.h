@@ -18,7 +18,11 @@ namespace lightspead::recv
  * captures, IPv4 or IPv6, with or without VLAN tags) to the stream as
  * datagrams, then stops the stream. Frames that are not UDP, or are cut
  * short by the capture's snap length, are skipped; an optional BPF
- * @a filter (e.g. "udp port 7148") selects packets.
+ * @a filter (e.g. "udp port 7148") selects packets. A record libpcap
+ * cannot read (a length beyond the largest snapshot length, a file cut
+ * short) ends the input there, as records are framed only by their
+ * lengths: it is counted in the @c read_errors discard statistic and
+ * logged as a warning with libpcap's reason, and the stream stops.
  *
  * @throws std::runtime_error if the file cannot be opened or the filter
  * does not compile.

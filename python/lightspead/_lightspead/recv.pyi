@@ -394,7 +394,7 @@ class _Stream:
     @property
     def discard_stats(self) -> StreamStats:
         """
-        Why packets and heaps were thrown away, one counter per reason (packets_malformed, packets_out_of_order, ..., kernel_dropped) and packets_accepted: lightspead's, not in spead2
+        Why packets and heaps were thrown away, one counter per reason (packets_malformed, packets_out_of_order, ..., kernel_dropped, read_errors) and packets_accepted: lightspead's, not in spead2
         """
 
     @property
@@ -657,7 +657,7 @@ class _ChunkRingStream:
     @property
     def discard_stats(self) -> StreamStats:
         """
-        Why packets and heaps were thrown away, one counter per reason (packets_malformed, packets_out_of_order, ..., kernel_dropped) and packets_accepted: lightspead's, not in spead2
+        Why packets and heaps were thrown away, one counter per reason (packets_malformed, packets_out_of_order, ..., kernel_dropped, read_errors) and packets_accepted: lightspead's, not in spead2
         """
 
     @property
@@ -758,7 +758,7 @@ class ChunkStreamGroupMember:
     @property
     def discard_stats(self) -> StreamStats:
         """
-        Why packets and heaps were thrown away, one counter per reason (packets_malformed, packets_out_of_order, ..., kernel_dropped) and packets_accepted: lightspead's, not in spead2
+        Why packets and heaps were thrown away, one counter per reason (packets_malformed, packets_out_of_order, ..., kernel_dropped, read_errors) and packets_accepted: lightspead's, not in spead2
         """
 
     @property

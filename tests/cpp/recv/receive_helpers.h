@@ -4,6 +4,8 @@
 #define LIGHTSPEAD_TESTS_RECEIVE_HELPERS_H
 
 #include <cstdint>
+#include <mutex>
+#include <string>
 #include <variant>
 #include <vector>
 #include <gtest/gtest.h>
@@ -14,6 +16,39 @@ namespace recv_test
 
 using namespace lightspead;
 using bytes = std::vector<std::uint8_t>;
+
+// Collects the core's log lines while it lives (or until stop()).
+class log_capture
+{
+private:
+    std::mutex m;
+    std::vector<std::string> lines;
+    log_function old;
+    bool active = true;
+
+public:
+    log_capture()
+        : old(set_log_function(
+            [this](log_level, const std::string &msg)
+            {
+                std::lock_guard<std::mutex> lock(m);
+                lines.push_back(msg);
+            }))
+    {
+    }
+    ~log_capture() { stop(); }
+    log_capture(const log_capture &) = delete;
+    log_capture &operator=(const log_capture &) = delete;
+
+    std::vector<std::string> stop()
+    {
+        if (active)
+            set_log_function(old);
+        active = false;
+        std::lock_guard<std::mutex> lock(m);
+        return lines;
+    }
+};
 
 }  // namespace recv_test
 

@@ -492,44 +492,6 @@ TEST(recv_stream, nontemporal_copies_survive_an_unsized_heap_growing)
     EXPECT_EQ(item_bytes(*find_item(r.heaps[0], 0x1000)), data);
 }
 
-namespace
-{
-
-// Collects the core's log lines while it lives (or until stop()).
-class log_capture
-{
-private:
-    std::mutex m;
-    std::vector<std::string> lines;
-    log_function old;
-    bool active = true;
-
-public:
-    log_capture()
-        : old(set_log_function(
-            [this](log_level, const std::string &msg)
-            {
-                std::lock_guard<std::mutex> lock(m);
-                lines.push_back(msg);
-            }))
-    {
-    }
-    ~log_capture() { stop(); }
-    log_capture(const log_capture &) = delete;
-    log_capture &operator=(const log_capture &) = delete;
-
-    std::vector<std::string> stop()
-    {
-        if (active)
-            set_log_function(old);
-        active = false;
-        std::lock_guard<std::mutex> lock(m);
-        return lines;
-    }
-};
-
-}  // anonymous namespace
-
 TEST(recv_stream, first_bad_packet_of_each_reason_is_logged_then_rate_limited_summaries)
 {
     log_capture log;

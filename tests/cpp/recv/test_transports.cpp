@@ -14,6 +14,7 @@
 #include <boost/asio.hpp>
 #include <gtest/gtest.h>
 #include <lightspead/lightspead.h>
+#include "recv/receive_helpers.h"
 
 using namespace lightspead;
 using boost::asio::ip::make_address;
@@ -540,42 +541,68 @@ std::vector<std::uint8_t> frame(const std::string &payload, bool vlan = false, i
     return f;
 }
 
+// Heaps 1..n (1000 + i bytes of i) as the packets of a stream each,
+// their payloads in @a data.
+std::vector<std::string> pcap_test_packets(int n, std::vector<std::vector<std::uint8_t>> &data)
+{
+    std::vector<std::string> packets;
+    thread_pool pool;
+    for (int i = 0; i < n; i++)
+    {
+        std::stringbuf one;
+        send::streambuf_stream s(pool, one);
+        data.emplace_back(1000 + i, std::uint8_t(i));
+        send::heap h;
+        h.add_item(0x1000, data.back().data(), data.back().size(), false);
+        s.async_send_heap(h, boost::asio::use_future, i + 1).get();
+        packets.push_back(one.str());
+    }
+    return packets;
+}
+
+// A little-endian pcap file of Ethernet frames, built record by record.
+struct pcap_builder
+{
+    std::vector<std::uint8_t> file;
+
+    pcap_builder()
+    {
+        put32le(file, 0xa1b2c3d4);
+        file.insert(file.end(), {2, 0, 4, 0});
+        put32le(file, 0);
+        put32le(file, 0);
+        put32le(file, 65535);
+        put32le(file, 1);  // Ethernet
+    }
+    // A record of the first @a caplen bytes of @a f, its header saying
+    // @a stated_caplen if given.
+    void record(const std::vector<std::uint8_t> &f, std::size_t caplen, std::uint32_t stated_caplen = 0)
+    {
+        put32le(file, 0);
+        put32le(file, 0);
+        put32le(file, stated_caplen ? stated_caplen : caplen);
+        put32le(file, f.size());
+        file.insert(file.end(), f.begin(), f.begin() + caplen);
+    }
+    void record(const std::vector<std::uint8_t> &f) { record(f, f.size()); }
+    std::string write(const std::string &name) const
+    {
+        const std::string path = ::testing::TempDir() + name;
+        std::ofstream out(path, std::ios::binary);
+        out.write(reinterpret_cast<const char *>(file.data()), file.size());
+        return path;
+    }
+};
+
 }  // anonymous namespace
 
 TEST(udp_pcap_file_reader, reads_udp_payloads_and_skips_the_rest)
 {
     // Three heaps as packets, written into a capture with some noise
-    std::stringbuf sb;
-    std::vector<std::string> packets;
     std::vector<std::vector<std::uint8_t>> data;
-    {
-        thread_pool pool;
-        for (int i = 0; i < 3; i++)
-        {
-            std::stringbuf one;
-            send::streambuf_stream s(pool, one);
-            data.emplace_back(1000 + i, std::uint8_t(i));
-            send::heap h;
-            h.add_item(0x1000, data.back().data(), data.back().size(), false);
-            s.async_send_heap(h, boost::asio::use_future, i + 1).get();
-            packets.push_back(one.str());
-        }
-    }
-    std::vector<std::uint8_t> file;
-    put32le(file, 0xa1b2c3d4);
-    file.insert(file.end(), {2, 0, 4, 0});
-    put32le(file, 0);
-    put32le(file, 0);
-    put32le(file, 65535);
-    put32le(file, 1);  // Ethernet
-    auto record = [&](const std::vector<std::uint8_t> &f, std::size_t caplen)
-    {
-        put32le(file, 0);
-        put32le(file, 0);
-        put32le(file, caplen);
-        put32le(file, f.size());
-        file.insert(file.end(), f.begin(), f.begin() + caplen);
-    };
+    const auto packets = pcap_test_packets(3, data);
+    pcap_builder file;
+    auto record = [&](const std::vector<std::uint8_t> &f, std::size_t caplen) { file.record(f, caplen); };
     auto f0 = frame(packets[0]);
     record(f0, f0.size());
     auto tcp = frame(packets[1], false, 6);
@@ -586,11 +613,7 @@ TEST(udp_pcap_file_reader, reads_udp_payloads_and_skips_the_rest)
     record(f1, f1.size());  // VLAN-tagged
     auto f2 = frame(packets[2]);
     record(f2, f2.size());
-    const std::string path = ::testing::TempDir() + "lightspead_test.pcap";
-    {
-        std::ofstream out(path, std::ios::binary);
-        out.write(reinterpret_cast<const char *>(file.data()), file.size());
-    }
+    const std::string path = file.write("lightspead_test.pcap");
     thread_pool pool;
     recv::ring_stream receiver(pool);
     receiver.emplace_reader<recv::udp_pcap_file_reader>(path);
@@ -604,6 +627,7 @@ TEST(udp_pcap_file_reader, reads_udp_payloads_and_skips_the_rest)
     }
     EXPECT_EQ(n, 3);
     EXPECT_EQ(receiver.get_stats()["packets"], 3u);
+    EXPECT_EQ(receiver.get_discard_stats()["read_errors"], 0u);
     // A filter that matches nothing, a missing file, a bad filter
     recv::ring_stream filtered(pool);
     filtered.emplace_reader<recv::udp_pcap_file_reader>(path, "udp port 9");
@@ -612,4 +636,46 @@ TEST(udp_pcap_file_reader, reads_udp_payloads_and_skips_the_rest)
     EXPECT_THROW(other.emplace_reader<recv::udp_pcap_file_reader>(path + ".missing"), std::runtime_error);
     EXPECT_THROW(other.emplace_reader<recv::udp_pcap_file_reader>(path, "not a filter ("), std::runtime_error);
     std::remove(path.c_str());
+}
+
+TEST(udp_pcap_file_reader, unreadable_record_is_counted_logged_and_ends_the_stream)
+{
+    // Records are framed only by their lengths: after a record libpcap
+    // cannot read, nothing can be trusted. The heaps before it arrive, the
+    // error is counted and logged, and the stream stops (before the fix,
+    // silently).
+    std::vector<std::vector<std::uint8_t>> data;
+    const auto packets = pcap_test_packets(3, data);
+    const auto f0 = frame(packets[0]), f1 = frame(packets[1]), f2 = frame(packets[2]);
+    pcap_builder huge, cut;
+    huge.record(f0);
+    huge.record(f1, f1.size(), 0x7ffffff0);  // a length beyond any snapshot length
+    huge.record(f2);
+    cut.record(f0);
+    cut.record(f1);
+    cut.record(f2, f2.size() / 2, f2.size());  // the file ends inside the record
+    for (const auto &[file, expect_heaps] : {std::pair{&huge, 1}, std::pair{&cut, 2}})
+    {
+        recv_test::log_capture log;
+        const std::string path = file->write("lightspead_bad.pcap");
+        thread_pool pool;
+        recv::ring_stream receiver(pool);
+        receiver.emplace_reader<recv::udp_pcap_file_reader>(path);
+        int n = 0;
+        for (const auto &heap : receiver)
+        {
+            EXPECT_EQ(heap.get_cnt(), n + 1);
+            n++;
+        }
+        EXPECT_EQ(n, expect_heaps);
+        EXPECT_EQ(receiver.get_discard_stats()["read_errors"], 1u);
+        const auto lines = log.stop();
+        const auto it = std::find_if(lines.begin(), lines.end(),
+                                     [](const std::string &line)
+                                     { return line.find("unreadable record") != std::string::npos; });
+        ASSERT_NE(it, lines.end());
+        EXPECT_NE(it->find(path), std::string::npos) << *it;
+        EXPECT_NE(it->find("after " + std::to_string(expect_heaps) + " good ones"), std::string::npos) << *it;
+        std::remove(path.c_str());
+    }
 }
