@@ -88,6 +88,15 @@ class Descriptor:
     format: Optional[List[Tuple[str, int]]]
     _fast_dtype: Optional[np.dtype]
 
+    #: The longest numpy header (the wire form of a ``dtype``) accepted, in
+    #: bytes. A received header that is longer is refused with ValueError
+    #: before it is parsed (parsing costs about 500 bytes of memory per
+    #: header byte, so 16 MiB took over 6 GB), and a descriptor whose header
+    #: would be longer cannot be made, so lightspead never sends one its own
+    #: receivers refuse. numpy's .npy reader stops at 10000 bytes by
+    #: default; this leaves room for structured dtypes of about 2000 fields.
+    MAX_NUMPY_HEADER_SIZE = 65536
+
     def __init__(self, id: int, name: str, description: str, shape: Shape, dtype: Optional[npt.DTypeLike] = None,
                  order: str = "C", format: Optional[Format] = None) -> None:
         if not isinstance(id, numbers.Integral) or id <= 0:
@@ -151,6 +160,11 @@ class Descriptor:
         self.order = order
         self.format = format
         self._fast_dtype = dtype if dtype is not None else _format_dtype(format)
+        if dtype is not None:
+            size = len(self._numpy_header(None))
+            if size > self.MAX_NUMPY_HEADER_SIZE:
+                raise ValueError(f"{_abbreviate(dtype)} needs a numpy header of {size} bytes, more than "
+                                 f"Descriptor.MAX_NUMPY_HEADER_SIZE ({self.MAX_NUMPY_HEADER_SIZE})")
 
     @property
     def itemsize_bits(self) -> int:
@@ -189,7 +203,7 @@ class Descriptor:
 
     def _numpy_header(self, flavour):
         dtype = self.dtype
-        if flavour.bug_compat & BUG_COMPAT_SWAP_ENDIAN:
+        if flavour is not None and flavour.bug_compat & BUG_COMPAT_SWAP_ENDIAN:
             dtype = dtype.newbyteorder()
         shape = tuple(-1 if dim is None else dim for dim in self.shape)
         descr = np.lib.format.dtype_to_descr(dtype)
@@ -204,6 +218,9 @@ class Descriptor:
         description = bytes(description).decode("ascii")
         shape = [None if dim < 0 else dim for dim in shape]
         if numpy_header:
+            if len(numpy_header) > cls.MAX_NUMPY_HEADER_SIZE:
+                raise ValueError(f"numpy header of item {id:#x} is {len(numpy_header)} bytes, more than "
+                                 f"Descriptor.MAX_NUMPY_HEADER_SIZE ({cls.MAX_NUMPY_HEADER_SIZE})")
             dtype, order, shape = _parse_numpy_header(bytes(numpy_header).decode("ascii"))
             if flavour.bug_compat & BUG_COMPAT_SWAP_ENDIAN:
                 dtype = dtype.newbyteorder()
@@ -363,6 +380,13 @@ def _check_code_points(array, name):
         raise ValueError(f"item {name!r}: text is not valid unicode (code point above U+10FFFF)")
 
 
+def _abbreviate(value, limit=200):
+    """repr(value), cut to about limit characters: error messages quote
+    received text, which may be long."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
 def _parse_numpy_header(text):
     """(dtype, order, shape) from a .npy-style header; ValueError if it is
     not exactly a dict with descr, fortran_order and shape."""
@@ -372,9 +396,9 @@ def _parse_numpy_header(text):
             warnings.simplefilter("ignore")
             header = ast.literal_eval(text)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as e:
-        raise ValueError(f"bad numpy header {text!r}") from e
+        raise ValueError(f"bad numpy header {_abbreviate(text)}") from e
     if not isinstance(header, dict) or set(header) != {"descr", "fortran_order", "shape"}:
-        raise ValueError(f"numpy header must have exactly descr, fortran_order and shape: {text!r}")
+        raise ValueError(f"numpy header must have exactly descr, fortran_order and shape: {_abbreviate(text)}")
     if not isinstance(header["fortran_order"], bool):
         raise ValueError("numpy header fortran_order must be True or False")
     shape = header["shape"]
@@ -386,7 +410,7 @@ def _parse_numpy_header(text):
             warnings.simplefilter("ignore")
             dtype = np.lib.format.descr_to_dtype(header["descr"])
     except Exception as e:  # numpy's dtype parser raises many kinds (SyntaxError too)
-        raise ValueError(f"bad numpy header descr {header['descr']!r}") from e
+        raise ValueError(f"bad numpy header descr {_abbreviate(header['descr'])}") from e
     _check_plain_dtype(dtype)     # before the byte swap, which some dtypes refuse
     return dtype, "F" if header["fortran_order"] else "C", list(shape)
 

@@ -97,6 +97,48 @@ def test_descriptor_with_a_non_ascii_format_code_is_left_out():
     assert "good" in received and "bad" not in received
 
 
+def test_huge_numpy_header_is_refused_before_parsing():
+    # A 16 MiB numpy header drove ItemGroup.update past 6 GB of memory
+    # (ast.literal_eval builds a node for every element of its shape).
+    huge = "{'descr': '<u1', 'fortran_order': False, 'shape': (" + "0," * (8 << 20) + ")}"
+    item = lightspead.Item(0x1000, "huge", "", (1,), dtype=np.uint8)
+    item._numpy_header = lambda flavour: huge   # what a hostile sender would put on the wire
+    heap = lightspead.send.Heap()
+    heap.add_descriptor(item)
+    pool = lightspead.ThreadPool()
+    out = lightspead.send.BytesStream(pool)
+    out.send_heap(heap)
+    stream = lightspead.recv.Stream(pool)
+    stream.add_buffer_reader(out.getvalue())
+    received = lightspead.ItemGroup()
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match=r"is 16777\d+ bytes, more than Descriptor.MAX_NUMPY_HEADER_SIZE \(65536\)"):
+        received.update(next(iter(stream)))
+    assert time.perf_counter() - start < 2
+
+
+def test_numpy_header_limit_holds_on_both_sides():
+    limit = lightspead.Descriptor.MAX_NUMPY_HEADER_SIZE
+    # About 2000 fields fit, and round-trip
+    fields = np.dtype([(f"f{i}", "<f4") for i in range(2000)])
+    header = lightspead.Descriptor(0x1000, "x", "", (3,), dtype=fields).to_raw()[5]
+    assert len(header) <= limit
+    back = lightspead.Descriptor.from_raw((0x1000, b"x", b"", [], [], header.encode()), lightspead.Flavour())
+    assert back.dtype == fields and back.shape == (3,)
+    # A dtype needing more cannot be made (a lightspead receiver would refuse it)
+    with pytest.raises(ValueError, match="MAX_NUMPY_HEADER_SIZE"):
+        lightspead.Descriptor(0x1000, "x", "", (3,), dtype=[(f"field{i}", "<f4") for i in range(5000)])
+    # One byte over is refused, with an error message of bounded length
+    over = "{'descr': '<u1', 'fortran_order': False, 'shape': (1,)}" + " " * limit
+    with pytest.raises(ValueError, match=f"is {len(over)} bytes") as error:
+        lightspead.Descriptor.from_raw((0x1000, b"x", b"", [], [], over.encode()), lightspead.Flavour())
+    assert len(str(error.value)) < 200
+    junk = "x" * (limit - 1)
+    with pytest.raises(ValueError, match="characters") as error:
+        lightspead.Descriptor.from_raw((0x1000, b"x", b"", [], [], junk.encode()), lightspead.Flavour())
+    assert len(str(error.value)) < 300
+
+
 def test_huge_max_heaps_is_refused_clearly():
     for config in (lightspead.send.StreamConfig, lightspead.recv.StreamConfig):
         with pytest.raises(ValueError, match="max_heaps .* exceeds the limit"):
