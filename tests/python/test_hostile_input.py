@@ -304,3 +304,80 @@ def test_unreadable_pcap_record_is_counted_and_logged(tmp_path, caplog, damage):
     assert [h.cnt for h in heaps] == ([1] if damage == "huge_length" else [1, 2])
     assert stream.discard_stats["read_errors"] == 1
     assert any("unreadable record" in r.getMessage() and str(path) in r.getMessage() for r in caplog.records)
+
+
+def _slow_udp_stream(rate=2e6):
+    """A stream to a loopback port at ``rate`` bytes/s, and a 200 kB heap:
+    a send of it stays pending for about 0.1 s at the default rate."""
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.bind(("127.0.0.1", 0))
+    config = lightspead.send.StreamConfig(rate=rate, max_packet_size=9000)
+    endpoint = ("127.0.0.1", receiver.getsockname()[1])
+    stream = lightspead.send.asyncio.UdpStream(lightspead.ThreadPool(), [endpoint], config)
+    heap = lightspead.send.Heap()
+    heap.add_buffer(0x1000, np.zeros(200000, np.uint8), False)
+    return receiver, stream, heap
+
+
+def test_asyncio_stream_moves_to_a_new_event_loop():
+    # The first asyncio.run closes its loop with a send pending; the
+    # stream stayed bound to that loop, and sends awaited in the next one
+    # never completed.
+    receiver, stream, heap = _slow_udp_stream()
+
+    async def leave_pending():
+        stream.async_send_heap(heap)
+
+    async def send_again():
+        small = lightspead.send.Heap()
+        sent = await asyncio.wait_for(stream.async_send_heap(small), 5)
+        await asyncio.wait_for(stream.async_flush(), 5)
+        return sent, stream._active
+
+    with receiver:
+        asyncio.run(leave_pending())
+        assert stream._active == 1
+        sent, active = asyncio.run(send_again())
+        assert sent > 0 and active == 0
+
+
+def test_asyncio_stream_passes_results_on_to_a_loop_that_is_still_open():
+    receiver, stream, heap = _slow_udp_stream()
+    first = asyncio.new_event_loop()
+
+    async def queue():
+        return stream.async_send_heap(heap)
+
+    async def send_again():
+        return await asyncio.wait_for(stream.async_send_heap(lightspead.send.Heap()), 5)
+
+    with receiver:
+        pending = first.run_until_complete(queue())
+        assert asyncio.run(send_again()) > 0
+        assert first.run_until_complete(asyncio.wait_for(pending, 5)) > 200000
+        first.close()
+
+
+def test_asyncio_stream_refuses_a_second_running_loop():
+    receiver, stream, heap = _slow_udp_stream(rate=2e5)     # pending for a second
+    queued = threading.Event()
+    done = []
+
+    def other_loop():
+        async def send():
+            future = stream.async_send_heap(heap)
+            queued.set()
+            done.append(await future)
+        asyncio.run(send())
+
+    async def try_send():
+        stream.async_send_heap(lightspead.send.Heap())
+
+    with receiver:
+        thread = threading.Thread(target=other_loop)
+        thread.start()
+        queued.wait(5)
+        with pytest.raises(RuntimeError, match="another running event loop"):
+            asyncio.run(try_send())
+        thread.join(10)
+    assert done and done[0] > 200000

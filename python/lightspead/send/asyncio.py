@@ -24,6 +24,27 @@ else:
     _MixinBase = object
 
 
+def _successor(future: asyncio.Future[int], loop: asyncio.AbstractEventLoop) -> asyncio.Future[int]:
+    """A future of ``loop`` that stands in for ``future``, of a loop that is
+    no longer running: its outcome is passed on to ``future`` while that
+    loop is open, and is otherwise nobody's to retrieve."""
+    successor: asyncio.Future[int] = loop.create_future()
+
+    def pass_on(done: asyncio.Future[int]) -> None:
+        if done.cancelled():
+            return
+        error = done.exception()    # also marks an unwanted exception as retrieved
+        if future.done() or future.get_loop().is_closed():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(done.result())
+
+    successor.add_done_callback(pass_on)
+    return successor
+
+
 class _AsyncStream(_MixinBase):
     def _async_setup(self) -> None:
         # token -> (future, what must stay alive until it is done)
@@ -41,10 +62,8 @@ class _AsyncStream(_MixinBase):
         future: asyncio.Future[int] = loop.create_future()
         token = self._next_token
         self._next_token += 1
+        self._watch(loop)
         self._pending[token] = (future, heap)
-        if self._watching is None:
-            loop.add_reader(self._completion_fd, self._on_completions)
-            self._watching = loop
         self._async_send_heap(heap, token, cnt, substream_index, rate)
         return future
 
@@ -58,12 +77,31 @@ class _AsyncStream(_MixinBase):
         future: asyncio.Future[int] = loop.create_future()
         token = self._next_token
         self._next_token += 1
+        self._watch(loop)
         self._pending[token] = (future, [ref[0] for ref in refs])
-        if self._watching is None:
-            loop.add_reader(self._completion_fd, self._on_completions)
-            self._watching = loop
         self._async_send_heaps(refs, mode, token)
         return future
+
+    def _watch(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Have ``loop`` (the running one) deliver completions. A stream
+        outlives event loops (each ``asyncio.run`` makes a new one): when
+        the loop that watched has stopped or closed, this one takes over,
+        with the sends still pending (their results go to futures of this
+        loop, and on to the old futures if their loop is still open)."""
+        old = self._watching
+        if old is loop:
+            return
+        if old is not None:
+            if old.is_running():
+                raise RuntimeError("this stream has sends pending in another running event loop: "
+                                   "use a stream from one event loop at a time")
+            if not old.is_closed():
+                old.remove_reader(self._completion_fd)
+            for token, (future, keep) in list(self._pending.items()):
+                if not future.done():
+                    self._pending[token] = (_successor(future, loop), keep)
+        loop.add_reader(self._completion_fd, self._on_completions)
+        self._watching = loop
 
     def _on_completions(self) -> None:
         for token, error, nbytes in self._take_completions():
