@@ -6,7 +6,7 @@ namespace lightspead::recv
 {
 
 mem_reader::mem_reader(stream &owner, const std::uint8_t *ptr, std::size_t length)
-    : yielding_reader(owner), ptr(ptr), length(length)
+    : yielding_reader(owner), ptr(ptr), length(length), framer(std::numeric_limits<std::size_t>::max())
 {
 }
 
@@ -15,8 +15,7 @@ bool mem_reader::next_packet(stream::batch &batch)
     if (position == length)
         return false;
     // All of the input is here: nothing is waited for, and any packet size goes.
-    const stream_frame f = next_stream_frame(ptr + position, length - position, std::numeric_limits<std::size_t>::max(),
-                                             false);
+    const stream_frame f = framer.next(ptr + position, length - position, false);
     if (f.kind == stream_frame_kind::packet)
         batch.add_packet(f.packet);
     else

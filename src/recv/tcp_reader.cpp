@@ -20,7 +20,7 @@ constexpr std::size_t read_size = 1 << 20;  // bytes asked for per read
 }  // anonymous namespace
 
 tcp_reader::tcp_reader(stream &owner, const tcp::endpoint &endpoint, std::size_t max_size, std::size_t buffer_size)
-    : reader(owner), acceptor(get_strand()), socket(get_strand()), max_size(max_size), receive_buffer_size(buffer_size)
+    : reader(owner), acceptor(get_strand()), socket(get_strand()), framer(max_size), receive_buffer_size(buffer_size)
 {
     if (max_size < packet_header_size)
         throw std::invalid_argument("tcp_reader max_size " + std::to_string(max_size) + " is below 8");
@@ -33,7 +33,7 @@ tcp_reader::tcp_reader(stream &owner, const tcp::endpoint &endpoint, std::size_t
 }
 
 tcp_reader::tcp_reader(stream &owner, tcp::acceptor &&given, std::size_t max_size)
-    : reader(owner), acceptor(get_strand()), socket(get_strand()), max_size(max_size),
+    : reader(owner), acceptor(get_strand()), socket(get_strand()), framer(max_size),
       receive_buffer_size(0)  // the caller's socket options stand
 {
     if (max_size < packet_header_size)
@@ -90,7 +90,7 @@ bool tcp_reader::parse(stream::batch &batch)
     skip -= skipped;
     while (head < tail && !batch.is_stopped())
     {
-        const stream_frame f = next_stream_frame(buffer.data() + head, tail - head, max_size, true);
+        const stream_frame f = framer.next(buffer.data() + head, tail - head, true);
         if (f.kind == stream_frame_kind::incomplete)
             return true;  // the buffer has room for it: read on
         if (f.kind == stream_frame_kind::packet)

@@ -6,6 +6,9 @@
 // fits what was available, and only "incomplete" consumes nothing; every
 // byte is accounted for as packet or skipped; packets are valid and within
 // the limit; and the packets found do not depend on how the bytes arrive.
+// The same for stream_framer (the readers' splitter), which must also
+// split exactly as its rules rebuilt here on next_stream_frame do: its
+// index of item pointers must not change what it finds.
 #include <cstdlib>
 #include <limits>
 #include <utility>
@@ -28,12 +31,53 @@ struct walked
     std::size_t remainder = 0;  // left waiting at the end
 };
 
+// How a walk splits the bytes: next_stream_frame alone, a stream_framer,
+// or the framer's rules rebuilt on next_stream_frame (oversized packets
+// are garbage while resynchronising), without its index.
+enum class split
+{
+    plain,
+    framer,
+    reference
+};
+
+struct splitter
+{
+    split how;
+    std::size_t max_size;
+    stream_framer framer;
+    bool resyncing = false;
+
+    splitter(split how, std::size_t max_size) : how(how), max_size(max_size), framer(max_size) {}
+
+    stream_frame operator()(const std::uint8_t *data, std::size_t available, bool more)
+    {
+        if (how == split::framer)
+            return framer.next(data, available, more);
+        stream_frame f = next_stream_frame(data, available, max_size, more);
+        if (how == split::reference)
+        {
+            if (f.kind == stream_frame_kind::oversized && resyncing)
+            {
+                f.kind = stream_frame_kind::garbage;
+                f.size = next_packet_candidate(data, available);
+            }
+            if (f.kind == stream_frame_kind::garbage)
+                resyncing = true;
+            else if (f.kind == stream_frame_kind::packet)
+                resyncing = false;
+        }
+        return f;
+    }
+};
+
 // Every call sees a buffer of exactly `available` bytes of its own, so a
 // read past them is caught by ASan.
-stream_frame checked_frame(const std::uint8_t *data, std::size_t available, std::size_t max_size, bool more)
+stream_frame checked_frame(splitter &split_at, const std::uint8_t *data, std::size_t available, bool more)
 {
+    const std::size_t max_size = split_at.max_size;
     const std::vector<std::uint8_t> copy(data, data + available);
-    const stream_frame f = next_stream_frame(copy.data(), copy.size(), max_size, more);
+    const stream_frame f = split_at(copy.data(), copy.size(), more);
     FUZZ_CHECK((f.size == 0) == (f.kind == stream_frame_kind::incomplete));
     FUZZ_CHECK(f.kind != stream_frame_kind::incomplete || more || available == 0);
     if (f.size > available)
@@ -66,13 +110,14 @@ void record(walked &out, const stream_frame &f, std::size_t pos)
         out.packets.emplace_back(pos, f.size);
 }
 
-walked walk_whole(const std::uint8_t *data, std::size_t size, std::size_t max_size, bool more)
+walked walk_whole(const std::uint8_t *data, std::size_t size, std::size_t max_size, bool more, split how = split::plain)
 {
     walked out;
+    splitter split_at(how, max_size);
     std::size_t pos = 0;
     while (pos < size)
     {
-        const stream_frame f = checked_frame(data + pos, size - pos, max_size, more);
+        const stream_frame f = checked_frame(split_at, data + pos, size - pos, more);
         if (f.kind == stream_frame_kind::incomplete)
         {
             out.remainder = size - pos;
@@ -92,9 +137,11 @@ walked walk_whole(const std::uint8_t *data, std::size_t size, std::size_t max_si
 // As a TCP reader sees it: the bytes arrive in pieces whose sizes come
 // from `seed`; on "incomplete" the next piece is appended.
 // An oversized packet is skipped as its bytes arrive.
-walked walk_pieces(const std::uint8_t *data, std::size_t size, std::size_t max_size, unsigned seed)
+walked walk_pieces(const std::uint8_t *data, std::size_t size, std::size_t max_size, unsigned seed,
+                   split how = split::plain)
 {
     walked out;
+    splitter split_at(how, max_size);
     std::size_t arrived = 0, pos = 0;
     unsigned state = seed * 2654435761u + 1;
     const auto more_arrive = [&]
@@ -108,7 +155,7 @@ walked walk_pieces(const std::uint8_t *data, std::size_t size, std::size_t max_s
             more_arrive();
         if (pos >= size)
             break;
-        const stream_frame f = checked_frame(data + pos, arrived - pos, max_size, true);
+        const stream_frame f = checked_frame(split_at, data + pos, arrived - pos, true);
         if (f.kind == stream_frame_kind::incomplete)
         {
             if (arrived == size)
@@ -154,5 +201,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     FUZZ_CHECK(all.packets.size() >= live.packets.size());
     for (std::size_t i = 0; i < live.packets.size(); i++)
         FUZZ_CHECK(all.packets[i] == live.packets[i]);
+
+    // The framer: as its rules say, and independent of how bytes arrive
+    for (const std::size_t limit : {max_size, unlimited})
+    {
+        for (const bool more : {false, true})
+        {
+            const walked framed = walk_whole(data, size, limit, more, split::framer);
+            const walked reference = walk_whole(data, size, limit, more, split::reference);
+            FUZZ_CHECK(framed.packets == reference.packets);
+            FUZZ_CHECK(framed.skipped == reference.skipped && framed.remainder == reference.remainder);
+        }
+        const walked framed = walk_whole(data, size, limit, true, split::framer);
+        const walked framed_pieces = walk_pieces(data, size, limit, seed, split::framer);
+        const walked reference_pieces = walk_pieces(data, size, limit, seed, split::reference);
+        FUZZ_CHECK(framed_pieces.packets == framed.packets && framed_pieces.remainder == framed.remainder);
+        FUZZ_CHECK(framed_pieces.packets == reference_pieces.packets);
+        FUZZ_CHECK(framed_pieces.skipped == reference_pieces.skipped);
+    }
     return 0;
 }

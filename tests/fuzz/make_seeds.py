@@ -88,6 +88,18 @@ def main():
                     with open(os.path.join(out, "captured_frame", f"{bits}-{k}"), "wb") as f:
                         f.write(bytes([link]) + frame)
             n += 1
+        # framing: junk of candidate headers with many item pointers, some of
+        # them the special ones, in front of the stream at each offset
+        # modulo 8 (the stream_framer's index of pointers)
+        if bits == 48:
+            data = stream_bytes(bits, 200)
+            many = b"S\x04\x02\x06\x00\x00\x00\x40"
+            special = [struct.pack(">Q", (1 << 63) | (i << 48) | v) for i, v in ((1, 7), (2, 4096), (3, 0), (4, 300))]
+            junk_kinds = [many * 64, (many + b"".join(special)) * 24, (many + b"".join(special[:3])) * 32]
+            for k, junk in enumerate(junk_kinds):
+                for shift in (0, 3, 5):
+                    with open(os.path.join(out, "framing", f"junk-{k}-{shift}"), "wb") as f:
+                        f.write(bytes([(k * 8 + shift * 5) % 256]) + b"\x00" * shift + junk + data)
         # descriptor: the value of each descriptor item, behind a compat byte
         for item in [lightspead.Item(0x1000, "a", "fmt", shape=(3, None), format=[("u", 8), ("f", 32)]),
                      lightspead.Item(0x1001, "b", "dtype", shape=(4,), dtype=">i4", order="C")]:

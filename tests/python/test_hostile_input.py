@@ -381,3 +381,58 @@ def test_asyncio_stream_refuses_a_second_running_loop():
             asyncio.run(try_send())
         thread.join(10)
     assert done and done[0] > 200000
+
+
+def _one_heap_bytes():
+    out = lightspead.send.BytesStream(lightspead.ThreadPool())
+    ig = lightspead.send.ItemGroup()
+    ig.add_item(0x1000, "x", "", (100000,), dtype=np.uint8, value=np.arange(100000, dtype=np.uint8) % 251)
+    out.send_heap(ig.get_heap())
+    return out.getvalue()
+
+
+def _received_values(stream):
+    values = []
+    for heap in stream:
+        ig = lightspead.ItemGroup()
+        ig.update(heap)
+        values.append(ig["x"].value)
+    return values
+
+
+# Candidate headers claiming 65535 item pointers each, every 8 bytes
+HEADER_JUNK = b"S\x04\x02\x06\x00\x00\xff\xff" * (1 << 20)
+# Candidates with a heap counter, offset and a 1 TiB payload: "packets" too
+# large for any reader, which a TCP reader used to skip whole
+BOGUS_OVERSIZED = (b"S\x04\x02\x06\x00\x00\x00\x03" + b"\x80\x01\x00\x00\x00\x00\x00\x07"
+                   + b"\x80\x03\x00\x00\x00\x00\x00\x00" + b"\x80\x04\x01\x00\x00\x00\x00\x00") * 4096
+
+
+def test_memory_reader_resynchronises_in_linear_time():
+    # 8 MiB of candidate headers took 16-22 s to skip and the heap after
+    # them was lost (to a test's timeout); skipping is now linear.
+    data = HEADER_JUNK + _one_heap_bytes()
+    stream = lightspead.recv.Stream(lightspead.ThreadPool())
+    start = time.perf_counter()
+    stream.add_buffer_reader(data)
+    values = _received_values(stream)
+    assert time.perf_counter() - start < 5
+    assert len(values) == 1 and np.array_equal(values[0], np.arange(100000, dtype=np.uint8) % 251)
+    assert stream.discard_stats["packets_malformed"] == len(HEADER_JUNK) // 8
+
+
+@pytest.mark.parametrize("junk", [HEADER_JUNK, BOGUS_OVERSIZED], ids=["headers", "bogus_oversized"])
+def test_tcp_reader_resynchronises_past_junk(junk):
+    # Junk first, then bytes that are not a packet, then junk and the heap:
+    # a bogus oversized "packet" found while resynchronising is garbage, not
+    # skipped whole with the good heap inside it.
+    stream = lightspead.recv.Stream(lightspead.ThreadPool())
+    port = refused_port()
+    stream.add_tcp_reader(port, max_size=65536)
+    start = time.perf_counter()
+    with socket.create_connection(("127.0.0.1", port)) as sender:
+        sender.sendall(b"\x00junk" + junk + _one_heap_bytes())
+    values = _received_values(stream)
+    assert time.perf_counter() - start < 5
+    assert len(values) == 1 and np.array_equal(values[0], np.arange(100000, dtype=np.uint8) % 251)
+    assert stream.discard_stats["packets_truncated"] == 0

@@ -8,8 +8,10 @@
 #ifndef LIGHTSPEAD_PROTOCOL_STREAM_FRAMING_H
 #define LIGHTSPEAD_PROTOCOL_STREAM_FRAMING_H
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 #include <lightspead/protocol/packet.h>
 
 namespace lightspead
@@ -90,6 +92,72 @@ inline stream_frame next_stream_frame(const std::uint8_t *data, std::size_t avai
         detail::classify_oversized_frame(data, available, max_size, f);
     return f;
 }
+
+/**
+ * Splits one packet byte stream (a TCP connection, a memory buffer) into
+ * frames as @ref next_stream_frame does, remembering between calls what it
+ * needs to keep resynchronisation cheap and safe:
+ *
+ * - Cost linear in the bytes. A candidate packet is decoded by reading all
+ *   its item pointers (up to 65535), and garbage may hold a candidate every
+ *   few bytes whose pointers overlap the next ones': decoded one by one,
+ *   8 MiB of such junk took 20 s. The framer indexes the special item
+ *   pointers (heap counter, heap length, payload offset and length) it has
+ *   read, per byte offset modulo 8 and pointer width, so that every byte
+ *   is read a bounded number of times; a candidate is decoded in full only
+ *   when it is a packet (or a packet's start), and then its bytes are
+ *   consumed.
+ * - While resynchronising (after garbage, until the next packet), an
+ *   oversized packet is garbage: the header of a real packet too large for
+ *   the reader comes straight after the packet before it, but a "packet"
+ *   found inside garbage with a huge payload is most likely more garbage,
+ *   and skipping it whole would throw away the good packets after it.
+ *
+ * Frames are otherwise exactly those of @ref next_stream_frame. The caller
+ * consumes every frame it is given in full (an oversized one beyond the
+ * bytes available as they arrive) and passes the bytes that follow.
+ */
+class stream_framer
+{
+private:
+    // Candidates with at most this many item pointers are decoded directly.
+    static constexpr std::size_t direct_pointers = 16;
+    static constexpr int n_widths = 7;   // heap address widths of 1 to 7 bytes
+    static constexpr int n_special = 4;  // item IDs 1 to 4
+
+    // The special immediate pointers found among the 8-byte words at one
+    // byte offset modulo 8, read as pointers of one width: their stream
+    // offsets, ascending, per ID, from index first[] on.
+    struct lane
+    {
+        std::uint64_t scanned_to = 0;  // words before this offset have been read
+        std::array<std::vector<std::uint64_t>, n_special> found;
+        std::array<std::size_t, n_special> first{};
+    };
+
+    std::size_t max_size;
+    std::uint64_t offset = 0;  // stream offset of the next frame
+    bool resyncing = false;
+    std::vector<lane> lanes;
+
+    // Decide a candidate of more than direct_pointers pointers from the
+    // index; false if it must be decoded in full.
+    bool classify_indexed(const std::uint8_t *data, std::size_t available, bool more_may_follow, stream_frame &f);
+
+public:
+    /// Split a stream whose packets may be up to @a max_size bytes (larger: oversized).
+    explicit stream_framer(std::size_t max_size);
+
+    /**
+     * The frame at the front of @a data, the @a available bytes that follow
+     * those consumed so far (see @ref next_stream_frame for
+     * @a more_may_follow). Never throws.
+     */
+    stream_frame next(const std::uint8_t *data, std::size_t available, bool more_may_follow) noexcept;
+
+    /// Whether the last frame was garbage (or followed garbage without a packet since).
+    bool is_resynchronising() const noexcept { return resyncing; }
+};
 
 }  // namespace lightspead
 

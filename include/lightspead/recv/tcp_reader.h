@@ -10,6 +10,7 @@
 #include <utility>  // Boost 1.74 Asio needs it in C++20
 #include <vector>
 #include <boost/asio/ip/tcp.hpp>
+#include <lightspead/protocol/stream_framing.h>
 #include <lightspead/recv/stream.h>
 
 namespace lightspead::recv
@@ -17,13 +18,15 @@ namespace lightspead::recv
 
 /**
  * Listens on an endpoint, accepts one connection and reads packets that
- * follow each other with no framing (split by @ref next_stream_frame).
+ * follow each other with no framing (split by a @ref stream_framer).
  * Bytes that do not start a valid packet are skipped up to the next
- * plausible header and counted as malformed. A packet larger than
- * @c max_size (valid header and item pointers that fit in @c max_size, as
- * spead2 checks) is counted as truncated and skipped whole, as its bytes
- * arrive: it is never buffered, and nothing inside it is parsed. The end
- * of the connection stops the stream.
+ * plausible header and counted as malformed, in time linear in their
+ * size. A packet larger than @c max_size (valid header and item pointers
+ * that fit in @c max_size, as spead2 checks) is counted as truncated and
+ * skipped whole, as its bytes arrive: it is never buffered, and nothing
+ * inside it is parsed; while resynchronising after garbage, such a
+ * "packet" is taken for more garbage instead. The end of the connection
+ * stops the stream.
  *
  * @throws std::invalid_argument if @c max_size is below 8;
  *         boost::system::system_error if the endpoint cannot be bound.
@@ -39,10 +42,10 @@ public:
 private:
     boost::asio::ip::tcp::acceptor acceptor;
     boost::asio::ip::tcp::socket socket;
-    std::size_t max_size;
     std::vector<std::uint8_t> buffer;
     std::size_t head = 0, tail = 0;  // unparsed bytes are buffer[head, tail)
     std::size_t skip = 0;            // bytes of an oversized packet still to arrive and be skipped
+    stream_framer framer;
     std::size_t receive_buffer_size;
 
     void on_accept(const boost::system::error_code &ec);

@@ -1,4 +1,5 @@
 // Splitting a byte stream of back-to-back packets (TCP, memory buffers).
+#include <chrono>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -29,14 +30,16 @@ struct split
     std::size_t remainder = 0;
 };
 
-// Consume the whole of `data` as a reader would.
-split walk(const bytes &data, std::size_t max_size, bool more_may_follow)
+// Consume the whole of `data` as a reader would, with next_stream_frame
+// or (given one) a stream_framer.
+split walk(const bytes &data, std::size_t max_size, bool more_may_follow, stream_framer *framer = nullptr)
 {
     split out;
     std::size_t pos = 0;
     while (pos < data.size())
     {
-        const auto f = next_stream_frame(data.data() + pos, data.size() - pos, max_size, more_may_follow);
+        const auto f = framer ? framer->next(data.data() + pos, data.size() - pos, more_may_follow)
+                              : next_stream_frame(data.data() + pos, data.size() - pos, max_size, more_may_follow);
         if (f.kind == stream_frame_kind::incomplete)
         {
             out.remainder = data.size() - pos;
@@ -218,4 +221,112 @@ TEST(stream_framing, a_short_prefix_that_cannot_start_a_packet_is_not_waited_for
     EXPECT_EQ(next_stream_frame(other.data(), other.size(), unlimited, true).kind, stream_frame_kind::garbage);
     EXPECT_EQ(next_stream_frame(start.data(), start.size(), unlimited, true).kind, stream_frame_kind::incomplete);
     EXPECT_EQ(next_stream_frame(magic.data(), magic.size(), unlimited, true).kind, stream_frame_kind::incomplete);
+}
+
+namespace
+{
+
+// A candidate header with n item pointers (SPEAD-64-48), repeated: junk in
+// which a packet could start every 8 bytes, each claiming up to 512 KiB of
+// pointers that overlap the next ones'.
+bytes header_junk(std::size_t size, std::uint16_t n_items)
+{
+    bytes junk;
+    while (junk.size() < size)
+        junk.insert(junk.end(),
+                    {0x53, 0x04, 0x02, 0x06, 0x00, 0x00, std::uint8_t(n_items >> 8), std::uint8_t(n_items)});
+    return junk;
+}
+
+double seconds_to_walk(const bytes &data, std::size_t max_size, split &out)
+{
+    const auto start = std::chrono::steady_clock::now();
+    stream_framer framer(max_size);
+    out = walk(data, max_size, false, &framer);
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // anonymous namespace
+
+TEST(stream_framer, resynchronises_in_linear_time)
+{
+    // 8 MiB of such junk took next_stream_frame 16-22 s (each candidate
+    // read its 65535 pointers); the framer reads each byte a bounded number
+    // of times. The bound is generous (about 0.05 s here, and a sanitizer
+    // build is slower): a quadratic walk cannot meet it.
+    const bytes good = packet_with_payload(100, 7);
+    for (const std::size_t limit : {unlimited, std::size_t(65536)})
+    {
+        bytes data = header_junk(8 << 20, 0xffff);
+        data.insert(data.end(), good.begin(), good.end());
+        split out;
+        EXPECT_LT(seconds_to_walk(data, limit, out), 5.0);
+        ASSERT_EQ(out.packets.size(), 1u);
+        EXPECT_EQ(out.packets[0], std::make_pair(data.size() - good.size(), good.size()));
+        EXPECT_EQ(out.garbage, data.size() - good.size());
+    }
+}
+
+TEST(stream_framer, finds_what_next_stream_frame_finds)
+{
+    // Candidates with many pointers, some of them the special ones, go
+    // through the index; the result must not change. A packet with 200
+    // pointers, junk whose candidates fail for each reason, and packets.
+    bytes big = wire::prefix(48, 196, 3, 40, 0, 40);
+    for (std::uint64_t i = 0; i < 196; i++)
+        wire::imm(big, 48, 0x1000 + i, i);
+    big.resize(big.size() + 40, 0xab);
+    bytes data = header_junk(4096, 300);
+    data.insert(data.end(), big.begin(), big.end());
+    const bytes small = packet_with_payload(10, 4);
+    data.insert(data.end(), small.begin(), small.end());
+    bytes specials = header_junk(64, 40);
+    wire::imm(specials, 48, 1, 9);  // a heap counter and a payload offset, no payload length
+    wire::imm(specials, 48, 3, 0);
+    for (int k = 0; k < 3; k++)
+        data.insert(data.end(), specials.begin(), specials.end());
+    data.insert(data.end(), big.begin(), big.end());
+    for (const std::size_t limit : {unlimited, std::size_t(64), std::size_t(2000)})
+        for (const bool more : {false, true})
+        {
+            stream_framer framer(limit);
+            const split framed = walk(data, limit, more, &framer);
+            const split plain = walk(data, limit, more);
+            EXPECT_EQ(framed.packets, plain.packets) << limit << " " << more;
+            EXPECT_EQ(framed.garbage, plain.garbage);
+            EXPECT_EQ(framed.remainder, plain.remainder);
+        }
+    stream_framer framer(unlimited);
+    EXPECT_EQ(walk(data, unlimited, false, &framer).packets.size(), 3u);
+}
+
+TEST(stream_framer, an_oversized_packet_inside_garbage_is_garbage)
+{
+    // A header claiming a huge payload, found while resynchronising, is
+    // most likely junk: skipping it whole (as a real oversized packet is)
+    // threw away the good packets after it.
+    const bytes good = packet_with_payload(100, 7);
+    const bytes bogus = wire::prefix(40, 0, 5, 1 << 20, 0, 1 << 20);  // 1 MiB of payload, not there
+    bytes data{1, 2, 3};
+    data.insert(data.end(), bogus.begin(), bogus.end());
+    data.insert(data.end(), good.begin(), good.end());
+    stream_framer framer(65536);
+    const split framed = walk(data, 65536, true, &framer);
+    ASSERT_EQ(framed.packets.size(), 1u);
+    EXPECT_EQ(framed.packets[0].first, 3 + bogus.size());
+    // next_stream_frame alone skips it whole, the good packet inside it
+    const split plain = walk(data, 65536, true);
+    ASSERT_EQ(plain.packets.size(), 1u);
+    EXPECT_EQ(plain.packets[0], std::make_pair(std::size_t(3), bogus.size() + (1 << 20)));
+    // A real oversized packet, straight after a packet (or at the start), is skipped whole
+    bytes in_sync = good;
+    const bytes large = packet_with_payload(70000, 8);
+    in_sync.insert(in_sync.end(), large.begin(), large.end());
+    in_sync.insert(in_sync.end(), good.begin(), good.end());
+    stream_framer again(65536);
+    const split synced = walk(in_sync, 65536, true, &again);
+    EXPECT_EQ(synced.packets.size(), 3u);  // the oversized one is listed, with its size
+    EXPECT_EQ(synced.packets[1].second, large.size());
+    EXPECT_EQ(synced.garbage, 0u);
+    EXPECT_FALSE(again.is_resynchronising());
 }
