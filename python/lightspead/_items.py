@@ -289,7 +289,11 @@ def _field_bits(code, bits, value, name):
     if code == "f":
         return int.from_bytes(struct.pack(">f" if bits == 32 else ">d", float(value)), "big")
     if code == "c":
-        if isinstance(value, (bytes, np.bytes_)):
+        if isinstance(value, (bytes, np.bytes_)) and len(value) == 0:
+            # NUL: numpy drops trailing NULs, so a received b"\0" in an
+            # 'S1' field reads back as b"" (and numpy stores b"" as NUL)
+            value = 0
+        elif isinstance(value, (bytes, np.bytes_)):
             value = value[0] if len(value) == 1 else None
         elif isinstance(value, str):
             value = ord(value) if len(value) == 1 else None

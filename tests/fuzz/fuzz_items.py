@@ -6,10 +6,16 @@ from raw bytes.
 
 One input: a mode byte, then
 - mode 0: a numpy header (the rest, minus the last 16 bytes) and a value;
-- mode 1: a format (pairs of code and bit count), a shape and a value.
+- mode 1: a format (pairs of code and bit count), a shape and a value;
+- mode 2: a bit-packed round trip: an element count (3 bytes), a field
+  count, (code, bits) pairs and a seed for the values.
 Invariants: anything malformed raises ValueError and nothing else; a
 descriptor that parses survives encoding and parsing again unchanged; a
-value either decodes or raises ValueError.
+value either decodes or raises ValueError. A bit-packed value encodes to
+exactly its bits, decodes to what was encoded (integers exactly; every
+format re-encodes to the same bytes), and each direction takes at most
+ROUND_TRIP_SECONDS plus ROUND_TRIP_SECONDS_PER_BYTE per wire byte, which
+a quadratic path exceeds from about 0.2 MiB (it took a minute for 1 MiB).
 
 Usage:
   fuzz_items.py DIR_OR_FILE...            replay (no atheris needed; make test)
@@ -19,12 +25,17 @@ Usage:
 
 import os
 import sys
+import time
 
 import numpy as np
 
 lightspead = None       # imported in main(), under atheris' instrumentation when fuzzing
 
 MAX_HEADER = 4096
+MAX_ROUND_TRIP_BITS = 8 << 20           # 1 MiB on the wire
+ROUND_TRIP_SECONDS = 0.25
+ROUND_TRIP_SECONDS_PER_BYTE = 10e-6     # the general path takes about 1.5e-6
+ROUND_TRIP_CODES = "uuiibcf"
 
 
 class RawValue(bytes):
@@ -62,10 +73,71 @@ def round_trip(descriptor, flavour):
     assert again._same_description(descriptor), (descriptor.to_raw(flavour), again.to_raw(flavour))
 
 
+def random_values(fmt, count, rng):
+    """count elements of format fmt (tuples if it has several fields)."""
+    columns = []
+    for code, bits in fmt:
+        if code in "ui":
+            low = -(1 << (bits - 1)) if code == "i" else 0
+            if bits <= 62:
+                column = [int(x) for x in rng.integers(low, low + (1 << bits), count)]
+            else:
+                column = [int.from_bytes(rng.bytes((bits + 7) // 8), "big") % (1 << bits) + low
+                          for _ in range(count)]
+        elif code == "b":
+            column = [bool(x) for x in rng.integers(0, 2, count)]
+        elif code == "c":
+            column = [bytes([x]) for x in rng.integers(0, 256, count)]
+        else:
+            column = [float(x) for x in rng.standard_normal(count)]
+        columns.append(column)
+    return columns[0] if len(fmt) == 1 else list(zip(*columns))
+
+
+def timed(fn, *args):
+    start = time.perf_counter()
+    result = fn(*args)
+    return result, time.perf_counter() - start
+
+
+def bitpacked_round_trip(body):
+    if len(body) < 4:
+        return
+    n_fields = 1 + body[3] % 4
+    spec = body[4:4 + 2 * n_fields]
+    if len(spec) < 2 * n_fields:
+        return
+    fmt = [(ROUND_TRIP_CODES[spec[2 * k] % len(ROUND_TRIP_CODES)], spec[2 * k + 1]) for k in range(n_fields)]
+    try:
+        item = lightspead.Item(0x1000, "item", "", (None,), format=fmt)
+    except ValueError:
+        return
+    element_bits = sum(bits for _, bits in fmt)
+    # A general-path (Python) element costs far more than a bit: fewer of them
+    max_count = 1 << 20 if n_fields == 1 and fmt[0][0] in "ui" and fmt[0][1] <= 62 else 1 << 15
+    count = min(int.from_bytes(body[:3], "big"), MAX_ROUND_TRIP_BITS // element_bits, max_count)
+    rng = np.random.default_rng(int.from_bytes(body[4 + 2 * n_fields:][:8], "big"))
+    item.value = random_values(fmt, count, rng)
+    wire, encode_time = timed(lambda: bytes(item.to_buffer()))
+    assert len(wire) == (count * element_bits + 7) // 8, (fmt, count, len(wire))
+    received = lightspead.Item(0x1000, "item", "", (None,), format=fmt)
+    _, decode_time = timed(received.set_from_raw, RawValue(wire))
+    bound = ROUND_TRIP_SECONDS + ROUND_TRIP_SECONDS_PER_BYTE * len(wire)
+    assert encode_time < bound and decode_time < bound, (fmt, count, len(wire), encode_time, decode_time)
+    if n_fields == 1 and fmt[0][0] in "ui":
+        assert [int(x) for x in received.value] == item.value
+    again = lightspead.Item(0x1000, "item", "", (None,), format=fmt)
+    again.value = received.value
+    assert bytes(again.to_buffer()) == wire, fmt
+
+
 def check(data):
     if len(data) < 2:
         return
-    mode, flags, body = data[0] % 2, data[1], data[2:]
+    mode, flags, body = data[0] % 3, data[1], data[2:]
+    if mode == 2:
+        bitpacked_round_trip(body)
+        return
     flavour = lightspead.Flavour(4, 64, 40, lightspead.BUG_COMPAT_SWAP_ENDIAN if flags & 1 else 0)
     value_bytes, body = body[-16:], body[:-16]
     if mode == 0:
@@ -91,7 +163,7 @@ def seeds():
     dtypes = [np.int8, np.uint16, ">i4", "<f8", np.complex64, "S5", np.bool_,
               [("a", "<i4"), ("b", ">f4")], [("x", "u1", (3,))], "<M8[s]", ">U3"]
     for i, dtype in enumerate(dtypes):
-        for shape, order in (((), "C"), ((3,), "C"), ((2, None), "F"), ((0, 4), "C")):
+        for shape, order in (((), "C"), ((3,), "C"), ((2, 5), "F"), ((0, 4), "C")):
             d = lightspead.Descriptor(0x1000, "item", "", shape, dtype=dtype, order=order)
             header = d.to_raw()[5].encode()
             out.append(bytes([0, i % 4]) + header + bytes(range(16)))
@@ -100,6 +172,13 @@ def seeds():
         body = b"".join(bytes([ord(c), b]) for c, b in fmt)
         shape_bytes = bytes(0xFF if d is None else d for d in shape)
         out.append(bytes([1, 0]) + body + shape_bytes.ljust(len(body), b"\0") + bytes(range(16)))
+    # Bit-packed round trips: 10- and 12-bit samples (1 MiB of 10-bit ones),
+    # odd and wide widths, several fields
+    for count, fmt in ((838860, [("u", 10)]), (100000, [("i", 12)]), (5000, [("u", 1)]), (3000, [("i", 63)]),
+                       (2000, [("u", 64)]), (500, [("i", 200)]), (20000, [("u", 3), ("i", 5)]),
+                       (3000, [("b", 1), ("c", 8), ("f", 32), ("i", 7)]), (0, [("u", 10)]), (1, [("f", 64)])):
+        spec = b"".join(bytes([ROUND_TRIP_CODES.index(code), bits]) for code, bits in fmt)
+        out.append(bytes([2, 0]) + count.to_bytes(3, "big") + bytes([len(fmt) - 1]) + spec + b"seed")
     return out
 
 

@@ -254,6 +254,17 @@ def test_bit_packed_round_trips_across_chunk_boundaries(count):
         assert [tuple(int(x) for x in v) for v in value] == pairs
 
 
+def test_nul_character_field_survives_a_round_trip():
+    # Found by the round-trip fuzzer: numpy reads b"\0" in an 'S1' field
+    # back as b"", which could not be sent again.
+    fmt = [("c", 8), ("u", 4), ("b", 4)]
+    values = [(b"\0", 1, True), (b"a", 15, False)]
+    wire, value = _bitpacked_round_trip(fmt, values)
+    assert value["f0"].tolist() == [b"", b"a"]
+    again = _bitpacked_round_trip(fmt, value)[0]
+    assert again == wire == bytes([0x00, 0x11, 0x61, 0xF0])
+
+
 def test_bit_packed_cost_is_linear():
     # 1 MiB of 10-bit samples took over 60 s each way (quadratic big-integer
     # shifts); a generous bound that a quadratic path cannot meet. The
