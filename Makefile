@@ -72,7 +72,7 @@ test-tsan: deps
 # New interesting inputs land in $(BUILD_DIR)-fuzz/corpus/<harness>;
 # crashes are written there as crash-* files.
 FUZZ_SECONDS ?= 60
-FUZZ_HARNESSES := packet descriptor stream chunk_stream framing captured_frame
+FUZZ_HARNESSES := packet descriptor stream chunk_stream framing captured_frame pcap
 fuzz: deps
 	@./scripts/install-deps clang libclang-rt-14-dev
 	@if [ ! -f $(BUILD_DIR)-fuzz/build.ninja ]; then \

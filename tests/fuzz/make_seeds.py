@@ -56,8 +56,37 @@ def udp_frames(payload):
     ]
 
 
+def pcap_file(link, frames, order="<", magic=0xA1B2C3D4, damage=None):
+    """A capture of frames; damage "huge" gives the second record an
+    impossible length, "cut" ends the file inside the last record."""
+    link_type = {0: 1, 1: 101, 2: 113}[link]     # Ethernet, raw IP, Linux cooked
+    out = struct.pack(order + "IHHiIII", magic, 2, 4, 0, 0, 65535, link_type)
+    for k, frame in enumerate(frames):
+        stated = 0x7FFFFFF0 if damage == "huge" and k == 1 else len(frame)
+        if damage == "cut" and k == len(frames) - 1:
+            frame = frame[:len(frame) // 2]
+        out += struct.pack(order + "IIII", 1700000000 + k, 1000 * k, stated, stated if damage else len(frame)) + frame
+    return out
+
+
+def pcap_seeds(out):
+    data = stream_bytes(48, 1472)
+    for link in (0, 1, 2):
+        frames = [next(f for lk, f in udp_frames(p) if lk == link) for p in packets(data)]
+        with open(os.path.join(out, "pcap", f"link-{link}"), "wb") as f:
+            f.write(pcap_file(link, frames))
+        if link == 0:
+            variants = {"big-endian": dict(order=">"), "nanoseconds": dict(magic=0xA1B23C4D),
+                        "huge-record": dict(damage="huge"), "cut-short": dict(damage="cut")}
+            for name, kwargs in variants.items():
+                with open(os.path.join(out, "pcap", name), "wb") as f:
+                    f.write(pcap_file(link, frames, **kwargs))
+
+
 def main():
     out = sys.argv[1]
+    os.makedirs(os.path.join(out, "pcap"), exist_ok=True)
+    pcap_seeds(out)
     for name in ("packet", "descriptor", "stream", "chunk_stream", "framing", "captured_frame"):
         os.makedirs(os.path.join(out, name), exist_ok=True)
     n = 0
