@@ -256,6 +256,8 @@ def _tuple_array(value, ndim, nfields, name):
     elif isinstance(value, np.void):
         value = value.tolist()
     array = np.array(value, dtype=object)
+    if array.size == 0 and array.ndim == ndim:
+        return np.empty(array.shape, dtype=object)     # no elements (``[]``): no fields to see
     if array.ndim != ndim + 1 or array.shape[-1] != nfields:
         raise ValueError(f"item {name!r}: value must be an array of {nfields}-field elements")
     out = np.empty(array.shape[:-1], dtype=object)

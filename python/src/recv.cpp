@@ -174,7 +174,9 @@ void register_recv(nb::module_ &m)
             "How payload is copied into heaps: MEMCPY_STD or MEMCPY_NONTEMPORAL")
         .def_prop_rw(
             "memory_allocator", &stream_config::get_memory_allocator,
-            [](stream_config &c, std::shared_ptr<memory_allocator> v) { c.set_memory_allocator(std::move(v)); },
+            [](stream_config &c, std::shared_ptr<memory_allocator> v)
+            { c.set_memory_allocator(v ? std::move(v) : std::make_shared<memory_allocator>()); },
+            nb::for_setter(nb::arg("value").none()),
             "Where heap payload memory comes from (a MemoryPool, say); None for the default")
         .def_prop_rw(
             "stop_on_stop_item", &stream_config::get_stop_on_stop_item,

@@ -265,6 +265,22 @@ def test_nul_character_field_survives_a_round_trip():
     assert again == wire == bytes([0x00, 0x11, 0x61, 0xF0])
 
 
+def test_empty_value_of_a_several_field_format_is_sent():
+    # Found by the round-trip fuzzer: [] was refused as "not an array of
+    # 2-field elements", though it has no elements to be wrong.
+    fmt = [("u", 3), ("i", 5)]
+    item = lightspead.Item(0x1000, "x", "", (None,), format=fmt, value=[])
+    assert bytes(item.to_buffer()) == b""
+    received = lightspead.Item(0x1000, "x", "", (None,), format=fmt)
+
+    class Raw(bytes):
+        is_immediate = False
+
+    received.set_from_raw(Raw(b""))
+    assert len(received.value) == 0
+    assert bytes(lightspead.Item(0x1000, "x", "", (None,), format=fmt, value=received.value).to_buffer()) == b""
+
+
 def test_bit_packed_cost_is_linear():
     # 1 MiB of 10-bit samples took over 60 s each way (quadratic big-integer
     # shifts); a generous bound that a quadratic path cannot meet. The

@@ -195,6 +195,14 @@ def test_inproc_and_stop():
         recv_stream.get()
 
 
+def test_memory_allocator_none_means_the_default():
+    # As its docstring says; it raised TypeError
+    config = lightspead.recv.StreamConfig(memory_allocator=lightspead.MemoryPool(0, 65536, 8, 8))
+    config.memory_allocator = None
+    assert type(config.memory_allocator) is lightspead.MemoryAllocator
+    assert type(lightspead.recv.StreamConfig(memory_allocator=None).memory_allocator) is lightspead.MemoryAllocator
+
+
 def test_udp_reader_and_memory_pool():
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))

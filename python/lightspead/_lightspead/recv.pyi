@@ -78,7 +78,7 @@ class StreamConfig:
         """
 
     @memory_allocator.setter
-    def memory_allocator(self, arg: lightspead._lightspead.MemoryAllocator, /) -> None: ...
+    def memory_allocator(self, value: lightspead._lightspead.MemoryAllocator | None) -> None: ...
 
     @property
     def stop_on_stop_item(self) -> bool:
