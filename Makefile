@@ -25,7 +25,7 @@ build: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 # Python scripts without a .py ending, for ruff
-PY_SCRIPTS := bench/bitpack_bench bench/chunk_bench bench/chunk_group_bench bench/decode_bench bench/demo bench/recv_lossless bench/plots bench/tutorial_figures bench/tutorial_receivers bench/rate_accuracy bench/recv_bench bench/send_bench bench/soak tests/netns/udp_paths
+PY_SCRIPTS := bench/bitpack_bench bench/resync_bench bench/chunk_bench bench/chunk_group_bench bench/decode_bench bench/demo bench/recv_lossless bench/plots bench/tutorial_figures bench/tutorial_receivers bench/rate_accuracy bench/recv_bench bench/send_bench bench/soak tests/netns/udp_paths
 CXX_SOURCES = git ls-files '*.cpp' '*.h' ':!tests/fuzz/corpus'
 
 # Style and static checks: clang-format (check only), clang-tidy over the
@@ -151,6 +151,7 @@ bench: build
 	./bench/recv_bench $(BUILD_DIR)
 	./bench/recv_lossless $(BUILD_DIR)
 	./bench/bitpack_bench $(BUILD_DIR)
+	./bench/resync_bench $(BUILD_DIR)
 
 # Send throughput against packet size and heap size, C++ and Python beside
 # spead2 (PyPI), written to docs/plots/ (a few minutes)
