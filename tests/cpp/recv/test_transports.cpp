@@ -594,6 +594,32 @@ struct pcap_builder
     }
 };
 
+struct capture_received
+{
+    int heaps = 0;
+    std::uint64_t packets = 0, read_errors = 0;
+};
+
+// Receive the capture at @a path; the heaps must come out in order (counters
+// 1, 2, ...) with the payloads in @a data.
+capture_received receive_capture(const std::string &path, const std::vector<std::vector<std::uint8_t>> &data)
+{
+    thread_pool pool;
+    recv::ring_stream receiver(pool);
+    receiver.emplace_reader<recv::udp_pcap_file_reader>(path);
+    capture_received got;
+    for (const auto &heap : receiver)
+    {
+        EXPECT_EQ(heap.get_cnt(), got.heaps + 1);
+        const auto &item = heap.get_items().at(0);
+        EXPECT_EQ(bytes(item.ptr, item.ptr + item.length), data.at(got.heaps));
+        got.heaps++;
+    }
+    got.packets = receiver.get_stats()["packets"];
+    got.read_errors = receiver.get_discard_stats()["read_errors"];
+    return got;
+}
+
 }  // anonymous namespace
 
 TEST(udp_pcap_file_reader, reads_udp_payloads_and_skips_the_rest)
@@ -614,21 +640,12 @@ TEST(udp_pcap_file_reader, reads_udp_payloads_and_skips_the_rest)
     auto f2 = frame(packets[2]);
     record(f2, f2.size());
     const std::string path = file.write("lightspead_test.pcap");
-    thread_pool pool;
-    recv::ring_stream receiver(pool);
-    receiver.emplace_reader<recv::udp_pcap_file_reader>(path);
-    int n = 0;
-    for (const auto &heap : receiver)
-    {
-        EXPECT_EQ(heap.get_cnt(), n + 1);
-        EXPECT_EQ(bytes(heap.get_items().at(0).ptr, heap.get_items().at(0).ptr + heap.get_items().at(0).length),
-                  data[n]);
-        n++;
-    }
-    EXPECT_EQ(n, 3);
-    EXPECT_EQ(receiver.get_stats()["packets"], 3u);
-    EXPECT_EQ(receiver.get_discard_stats()["read_errors"], 0u);
+    const auto got = receive_capture(path, data);
+    EXPECT_EQ(got.heaps, 3);
+    EXPECT_EQ(got.packets, 3u);
+    EXPECT_EQ(got.read_errors, 0u);
     // A filter that matches nothing, a missing file, a bad filter
+    thread_pool pool;
     recv::ring_stream filtered(pool);
     filtered.emplace_reader<recv::udp_pcap_file_reader>(path, "udp port 9");
     EXPECT_THROW(filtered.pop(), ringbuffer_stopped);
@@ -658,17 +675,9 @@ TEST(udp_pcap_file_reader, unreadable_record_is_counted_logged_and_ends_the_stre
     {
         recv_test::log_capture log;
         const std::string path = file->write("lightspead_bad.pcap");
-        thread_pool pool;
-        recv::ring_stream receiver(pool);
-        receiver.emplace_reader<recv::udp_pcap_file_reader>(path);
-        int n = 0;
-        for (const auto &heap : receiver)
-        {
-            EXPECT_EQ(heap.get_cnt(), n + 1);
-            n++;
-        }
-        EXPECT_EQ(n, expect_heaps);
-        EXPECT_EQ(receiver.get_discard_stats()["read_errors"], 1u);
+        const auto got = receive_capture(path, data);
+        EXPECT_EQ(got.heaps, expect_heaps);
+        EXPECT_EQ(got.read_errors, 1u);
         const auto lines = log.stop();
         const auto it = std::find_if(lines.begin(), lines.end(),
                                      [](const std::string &line)
