@@ -263,11 +263,12 @@ void register_recv(nb::module_ &m)
             {
                 std::vector<raw_item> out;
                 for (const auto &it : h->heap.get_items())
-                    out.push_back(raw_item{h, it});
+                    if (it.id != DESCRIPTOR_ID)  // as spead2's Python API: they are in get_descriptors()
+                        out.push_back(raw_item{h, it});
                 return out;
             },
             "The heap's items (RawItem objects, which keep the heap alive), in the order sent; descriptors "
-            "and stream control are not among them")
+            "are not among them (see get_descriptors), a stream-control item is")
         .def(
             "get_descriptors",
             [](const recv_heap_wrapper &h)
@@ -326,10 +327,11 @@ void register_recv(nb::module_ &m)
             {
                 std::vector<raw_item> out;
                 for (const auto &it : h->heap.get_items())
-                    out.push_back(raw_item{h, it});
+                    if (it.id != DESCRIPTOR_ID)
+                        out.push_back(raw_item{h, it});
                 return out;
             },
-            "The immediate items that arrived");
+            "The immediate items that arrived (descriptors left out, as for Heap)");
 
     nb::class_<recv::stream_stats>(m, "StreamStats",
                                    "A snapshot of a stream's statistics: by name (stats['heaps'] or stats.heaps, "

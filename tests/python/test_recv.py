@@ -195,6 +195,23 @@ def test_inproc_and_stop():
         recv_stream.get()
 
 
+def test_get_items_leaves_descriptors_out():
+    # As spead2's: its docstring said so, but the descriptor item (ID 5)
+    # was among them. A stream-control item stays, as in spead2.
+    ig = lightspead.send.ItemGroup()
+    ig.add_item(0x1000, "x", "", shape=(3,), dtype=np.uint8, value=np.arange(3, dtype=np.uint8))
+    pool = lightspead.ThreadPool()
+    out = lightspead.send.BytesStream(pool)
+    out.send_heap(ig.get_heap(descriptors="all"))
+    out.send_heap(ig.get_end())
+    stream = lightspead.recv.Stream(pool, lightspead.recv.StreamConfig(stop_on_stop_item=False))
+    stream.add_buffer_reader(out.getvalue())
+    heaps = list(stream)
+    assert [item.id for item in heaps[0].get_items()] == [0x1000]
+    assert len(heaps[0].get_descriptors()) == 1
+    assert [item.id for item in heaps[1].get_items()] == [lightspead.STREAM_CTRL_ID]
+
+
 def test_memory_allocator_none_means_the_default():
     # As its docstring says; it raised TypeError
     config = lightspead.recv.StreamConfig(memory_allocator=lightspead.MemoryPool(0, 65536, 8, 8))

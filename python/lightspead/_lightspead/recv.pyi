@@ -212,7 +212,7 @@ class Heap:
 
     def get_items(self) -> list[RawItem]:
         """
-        The heap's items (RawItem objects, which keep the heap alive), in the order sent; descriptors and stream control are not among them
+        The heap's items (RawItem objects, which keep the heap alive), in the order sent; descriptors are not among them (see get_descriptors), a stream-control item is
         """
 
     def get_descriptors(self) -> list[tuple[int, bytes, bytes, list[tuple[str, int]], list[int], bytes]]:
@@ -260,7 +260,7 @@ class IncompleteHeap:
         """Whether a stream-control stop item arrived"""
 
     def get_items(self) -> list[RawItem]:
-        """The immediate items that arrived"""
+        """The immediate items that arrived (descriptors left out, as for Heap)"""
 
 class StreamStats:
     """
