@@ -305,6 +305,12 @@ def _field_bits(code, bits, value, name):
     return int(bool(value))     # "b"
 
 
+def _narrow_int_format(fmt):
+    """Whether fmt is one integer field of 1 to 63 bits that is not whole
+    bytes: the kind packed and unpacked through numpy."""
+    return len(fmt) == 1 and fmt[0][0] in "ui" and fmt[0][1] < 64 and fmt[0][1] % 8 != 0
+
+
 # Elements per step of the bit-packing paths: each step's bits are a whole
 # number of bytes (a multiple of 8 elements), and its temporaries stay small.
 _PACK_CHUNK = 1 << 16
@@ -471,7 +477,7 @@ class Item(Descriptor):
         """Encode a one-field integer format of any whole-byte width."""
         code, bits = self.format[0]
         nbytes = bits // 8
-        if len(self.format) == 1 and code in "ui" and bits < 64 and bits % 8 != 0:
+        if _narrow_int_format(self.format):
             return _pack_int_bits(values, bits, code == "i", self.name)
         if bits % 8 != 0 or bits > 64 or len(self.format) != 1 or code not in "ui":
             return self._packed_bytes(np.asarray(values, dtype=object))
@@ -517,7 +523,7 @@ class Item(Descriptor):
     def _integers_from_bytes(self, data, count):
         """Decode a one-field integer format of any whole-byte width."""
         code, bits = self.format[0]
-        if len(self.format) == 1 and code in "ui" and bits < 64 and bits % 8 != 0:
+        if _narrow_int_format(self.format):
             return _unpack_int_bits(data, count, bits, code == "i")
         if bits % 8 != 0 or bits > 64 or len(self.format) != 1 or code not in "ui":
             return self._unpacked(data, count)
@@ -607,7 +613,7 @@ class Item(Descriptor):
             raise ValueError(f"value of shape {array.shape} does not fit item {self.name!r} of shape {self.shape}")
         if self._fast_dtype is None:
             if len(self.format) == 1 and self.format[0][0] in "ui" and (
-                    array.dtype != object or (self.format[0][1] < 64 and self.format[0][1] % 8 != 0)):
+                    array.dtype != object or _narrow_int_format(self.format)):
                 return self._bytes_of_integers(array)
             return self._packed_bytes(np.asarray(value, dtype=object) if array.dtype != object else array)
         if self.order == "F":
